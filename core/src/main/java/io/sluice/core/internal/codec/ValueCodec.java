@@ -1,0 +1,464 @@
+package io.sluice.core.internal.codec;
+
+import io.sluice.core.codec.ByteReader;
+import io.sluice.core.codec.ByteWriter;
+import io.sluice.core.codec.Codec;
+import io.sluice.core.codec.CodecRegistry;
+import io.sluice.core.codec.CorruptDataException;
+import io.sluice.core.dsl.KV;
+import java.lang.invoke.MethodHandle;
+import java.lang.invoke.MethodHandles;
+import java.lang.invoke.MethodType;
+import java.lang.reflect.RecordComponent;
+import java.util.ArrayList;
+import java.util.Collections;
+import java.util.LinkedHashMap;
+import java.util.LinkedHashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
+
+/**
+ * INTERNAL API: the self-describing encoding of user values (records, keys, state, accumulators).
+ *
+ * <p>Format, version 1. Every value starts with a tag byte:
+ *
+ * <pre>
+ *   0 null           1 true            2 false
+ *   3 int   (zig-zag varint)           4 long   (zig-zag varint)
+ *   5 double (8 bytes, IEEE 754 big-endian)
+ *   6 string (varint length, UTF-8)    7 byte[] (varint length, bytes)
+ *   8 KV     (key value, value value)  9 list   (varint count, values)
+ *  10 map    (varint count, key value, value value ...)
+ *  11 set    (varint count, values)   12 float (4 bytes)   13 short (zig-zag varint)
+ *  14 byte   (1 byte)                 15 char  (varint)
+ *  31 type definition: string logical name, then the value as tag 32+n would encode it
+ *  32+n a value of the n-th type defined earlier in the same {@link Scope}
+ * </pre>
+ *
+ * A user type is a record (its components in declaration order, each as a tagged value), an enum
+ * (its constant's name) or a registered {@link Codec} (whatever that codec writes). Type names are
+ * defined once per scope (one record batch, one state change set, one snapshot) so that a batch of
+ * a thousand records names its record type once.
+ *
+ * <p>The same value always gives the same bytes, which key hashing relies on, with one caveat:
+ * maps and sets are written in iteration order, so a HashMap used as a key is not canonical.
+ */
+public final class ValueCodec {
+  public static final int VERSION = 1;
+
+  static final int T_NULL = 0;
+  static final int T_TRUE = 1;
+  static final int T_FALSE = 2;
+  static final int T_INT = 3;
+  static final int T_LONG = 4;
+  static final int T_DOUBLE = 5;
+  static final int T_STRING = 6;
+  static final int T_BYTES = 7;
+  static final int T_KV = 8;
+  static final int T_LIST = 9;
+  static final int T_MAP = 10;
+  static final int T_SET = 11;
+  static final int T_FLOAT = 12;
+  static final int T_SHORT = 13;
+  static final int T_BYTE = 14;
+  static final int T_CHAR = 15;
+  static final int T_DEFINE = 31;
+  static final int T_USER = 32;
+
+  private final CodecRegistry registry;
+  private final ClassLoader classLoader;
+  private final Map<Class<?>, UserType> byClass = new ConcurrentHashMap<>();
+  private final Map<String, UserType> byName = new ConcurrentHashMap<>();
+
+  public ValueCodec(CodecRegistry registry, ClassLoader classLoader) {
+    this.registry = registry;
+    this.classLoader = classLoader;
+  }
+
+  public CodecRegistry registry() {
+    return registry;
+  }
+
+  /**
+   * The types defined so far in one encoded unit. Writing and reading must use one scope per unit,
+   * and read values in the order they were written.
+   */
+  public static final class Scope {
+    private final Map<UserType, Integer> written = new java.util.IdentityHashMap<>();
+    private final List<UserType> read = new ArrayList<>();
+
+    public void clear() {
+      written.clear();
+      read.clear();
+    }
+  }
+
+  /** Writes one value with its own scope (for keys and single values). */
+  public void writeStandalone(ByteWriter out, Object value) {
+    write(out, value, new Scope());
+  }
+
+  public Object readStandalone(ByteReader in) {
+    return read(in, new Scope());
+  }
+
+  public byte[] toBytes(Object value) {
+    ByteWriter w = new ByteWriter(32);
+    writeStandalone(w, value);
+    return w.toByteArray();
+  }
+
+  public Object fromBytes(byte[] bytes) {
+    ByteReader r = new ByteReader(bytes);
+    Object v = readStandalone(r);
+    r.expectEnd("value");
+    return v;
+  }
+
+  public void write(ByteWriter out, Object v, Scope scope) {
+    if (v == null) {
+      out.writeByte(T_NULL);
+    } else if (v instanceof String s) {
+      out.writeByte(T_STRING).writeString(s);
+    } else if (v instanceof Long l) {
+      out.writeByte(T_LONG).writeVarLongSigned(l);
+    } else if (v instanceof Integer i) {
+      out.writeByte(T_INT).writeVarLongSigned(i);
+    } else if (v instanceof Boolean b) {
+      out.writeByte(b ? T_TRUE : T_FALSE);
+    } else if (v instanceof Double d) {
+      out.writeByte(T_DOUBLE).writeDouble(d);
+    } else if (v instanceof KV<?, ?> kv) {
+      out.writeByte(T_KV);
+      write(out, kv.key(), scope);
+      write(out, kv.value(), scope);
+    } else if (v instanceof byte[] b) {
+      out.writeByte(T_BYTES).writeByteArray(b);
+    } else if (v instanceof List<?> list) {
+      out.writeByte(T_LIST).writeVarInt(list.size());
+      for (Object o : list) {
+        write(out, o, scope);
+      }
+    } else if (v instanceof Set<?> set) {
+      out.writeByte(T_SET).writeVarInt(set.size());
+      for (Object o : set) {
+        write(out, o, scope);
+      }
+    } else if (v instanceof Map<?, ?> map) {
+      out.writeByte(T_MAP).writeVarInt(map.size());
+      for (Map.Entry<?, ?> e : map.entrySet()) {
+        write(out, e.getKey(), scope);
+        write(out, e.getValue(), scope);
+      }
+    } else if (v instanceof Float f) {
+      out.writeByte(T_FLOAT).writeInt(Float.floatToRawIntBits(f));
+    } else if (v instanceof Short s) {
+      out.writeByte(T_SHORT).writeVarLongSigned(s);
+    } else if (v instanceof Byte b) {
+      out.writeByte(T_BYTE).writeByte(b);
+    } else if (v instanceof Character c) {
+      out.writeByte(T_CHAR).writeVarInt(c);
+    } else {
+      writeUser(out, v, scope);
+    }
+  }
+
+  public Object read(ByteReader in, Scope scope) {
+    int tag = in.readUnsignedByte();
+    switch (tag) {
+      case T_NULL:
+        return null;
+      case T_TRUE:
+        return Boolean.TRUE;
+      case T_FALSE:
+        return Boolean.FALSE;
+      case T_INT:
+        return (int) in.readVarLongSigned();
+      case T_LONG:
+        return in.readVarLongSigned();
+      case T_DOUBLE:
+        return in.readDouble();
+      case T_STRING:
+        return in.readString();
+      case T_BYTES:
+        return in.readByteArray();
+      case T_KV:
+        return new KV<>(read(in, scope), read(in, scope));
+      case T_LIST: {
+        int n = in.readCount();
+        List<Object> list = new ArrayList<>(n);
+        for (int i = 0; i < n; i++) {
+          list.add(read(in, scope));
+        }
+        return Collections.unmodifiableList(list);
+      }
+      case T_SET: {
+        int n = in.readCount();
+        Set<Object> set = new LinkedHashSet<>();
+        for (int i = 0; i < n; i++) {
+          set.add(read(in, scope));
+        }
+        return Collections.unmodifiableSet(set);
+      }
+      case T_MAP: {
+        int n = in.readCount();
+        Map<Object, Object> map = new LinkedHashMap<>();
+        for (int i = 0; i < n; i++) {
+          map.put(read(in, scope), read(in, scope));
+        }
+        return Collections.unmodifiableMap(map);
+      }
+      case T_FLOAT:
+        return Float.intBitsToFloat(in.readInt());
+      case T_SHORT:
+        return (short) in.readVarLongSigned();
+      case T_BYTE:
+        return (byte) in.readByte();
+      case T_CHAR:
+        return (char) in.readVarInt();
+      case T_DEFINE: {
+        UserType t = typeNamed(in.readString());
+        scope.read.add(t);
+        return t.read(this, in, scope);
+      }
+      default:
+        if (tag >= T_USER) {
+          int idx = tag - T_USER;
+          if (idx >= scope.read.size()) {
+            throw new CorruptDataException("reference to undefined type #" + idx + " at offset "
+                + (in.position() - 1));
+          }
+          return scope.read.get(idx).read(this, in, scope);
+        }
+        throw new CorruptDataException("unknown value tag " + tag + " at offset " + (in.position() - 1));
+    }
+  }
+
+  private void writeUser(ByteWriter out, Object v, Scope scope) {
+    UserType t = typeOf(v.getClass());
+    Integer idx = scope.written.get(t);
+    if (idx == null) {
+      int n = scope.written.size();
+      if (T_USER + n > 255) {
+        throw new IllegalStateException("more than " + (255 - T_USER) + " distinct user types in one batch");
+      }
+      scope.written.put(t, n);
+      out.writeByte(T_DEFINE).writeString(t.name);
+    } else {
+      out.writeByte(T_USER + idx);
+    }
+    t.write(this, out, v, scope);
+  }
+
+  private UserType typeOf(Class<?> c) {
+    UserType t = byClass.get(c);
+    if (t == null) {
+      t = resolve(c);
+      byClass.put(c, t);
+      byName.putIfAbsent(t.name, t);
+    }
+    return t;
+  }
+
+  private UserType typeNamed(String name) {
+    UserType t = byName.get(name);
+    if (t != null) {
+      return t;
+    }
+    var entry = registry.byName(name);
+    Class<?> c;
+    if (entry.isPresent()) {
+      c = entry.get().type();
+    } else {
+      try {
+        c = Class.forName(name, false, classLoader);
+      } catch (ClassNotFoundException | LinkageError e) {
+        throw new CorruptDataException("unknown type '" + name
+            + "' in encoded data: it is neither registered in the job's CodecRegistry nor a class on the classpath", e);
+      }
+      if (!c.isRecord() && !c.isEnum()) {
+        throw new CorruptDataException("type '" + name + "' in encoded data is not a record or enum and"
+            + " has no registered codec");
+      }
+      if (registry.byType(c).isPresent()) {
+        // written under its class name before it was registered under a logical one
+        UserType fresh = resolve(c);
+        byName.putIfAbsent(name, fresh);
+        return fresh;
+      }
+    }
+    return typeOf(c);
+  }
+
+  private UserType resolve(Class<?> c) {
+    var entry = registry.byType(c);
+    if (entry.isPresent() && entry.get().codec() != null) {
+      return new CodecType(entry.get().name(), entry.get().codec());
+    }
+    String name = entry.map(CodecRegistry.Entry::name).orElse(c.getName());
+    if (c.isRecord()) {
+      return RecordType.of(name, c);
+    }
+    if (c.isEnum()) {
+      return new EnumType(name, c);
+    }
+    if (c.isAnonymousClass() || c.getEnclosingClass() != null && c.isEnum()) {
+      c = c.getSuperclass();
+      if (c.isEnum()) {
+        return typeOf(c);
+      }
+    }
+    throw new IllegalArgumentException("no codec for " + c.getName()
+        + ": make it a record, or register it with CodecRegistry.withCodec(" + c.getSimpleName()
+        + ".class, \"<name>\", codec) or withJackson(" + c.getSimpleName() + ".class, \"<name>\")"
+        + " in the job's settings");
+  }
+
+  private abstract static class UserType {
+    final String name;
+
+    UserType(String name) {
+      this.name = name;
+    }
+
+    abstract void write(ValueCodec vc, ByteWriter out, Object v, Scope scope);
+
+    abstract Object read(ValueCodec vc, ByteReader in, Scope scope);
+  }
+
+  private static final class CodecType extends UserType {
+    private final Codec<Object> codec;
+
+    @SuppressWarnings("unchecked")
+    CodecType(String name, Codec<?> codec) {
+      super(name);
+      this.codec = (Codec<Object>) codec;
+    }
+
+    @Override
+    void write(ValueCodec vc, ByteWriter out, Object v, Scope scope) {
+      codec.write(out, v);
+    }
+
+    @Override
+    Object read(ValueCodec vc, ByteReader in, Scope scope) {
+      try {
+        return codec.read(in);
+      } catch (CorruptDataException e) {
+        throw e;
+      } catch (RuntimeException e) {
+        throw new CorruptDataException("codec for type '" + name + "' failed to read: " + e, e);
+      }
+    }
+  }
+
+  private static final class EnumType extends UserType {
+    private final Map<String, Object> constants = new LinkedHashMap<>();
+
+    EnumType(String name, Class<?> c) {
+      super(name);
+      for (Object o : c.getEnumConstants()) {
+        constants.put(((Enum<?>) o).name(), o);
+      }
+    }
+
+    @Override
+    void write(ValueCodec vc, ByteWriter out, Object v, Scope scope) {
+      out.writeString(((Enum<?>) v).name());
+    }
+
+    @Override
+    Object read(ValueCodec vc, ByteReader in, Scope scope) {
+      String c = in.readString();
+      Object o = constants.get(c);
+      if (o == null) {
+        throw new CorruptDataException("enum " + name + " has no constant " + c);
+      }
+      return o;
+    }
+  }
+
+  private static final class RecordType extends UserType {
+    private final MethodHandle[] accessors;
+    private final Class<?>[] componentTypes;
+    private final MethodHandle constructor;
+
+    private RecordType(String name, MethodHandle[] accessors, Class<?>[] componentTypes, MethodHandle constructor) {
+      super(name);
+      this.accessors = accessors;
+      this.componentTypes = componentTypes;
+      this.constructor = constructor;
+    }
+
+    static RecordType of(String name, Class<?> c) {
+      RecordComponent[] rc = c.getRecordComponents();
+      MethodHandle[] acc = new MethodHandle[rc.length];
+      Class<?>[] types = new Class<?>[rc.length];
+      try {
+        MethodHandles.Lookup lookup = MethodHandles.lookup();
+        for (int i = 0; i < rc.length; i++) {
+          var m = rc[i].getAccessor();
+          m.setAccessible(true);
+          acc[i] = lookup.unreflect(m).asType(MethodType.methodType(Object.class, Object.class));
+          types[i] = rc[i].getType();
+        }
+        var ctor = c.getDeclaredConstructor(types);
+        ctor.setAccessible(true);
+        MethodHandle mh = lookup.unreflectConstructor(ctor)
+            .asType(MethodType.methodType(Object.class, boxed(types)))
+            .asSpreader(Object[].class, rc.length);
+        return new RecordType(name, acc, types, mh);
+      } catch (ReflectiveOperationException | RuntimeException e) {
+        throw new IllegalArgumentException("cannot encode record " + c.getName()
+            + ": its canonical constructor or accessors are not accessible (" + e.getMessage()
+            + "); make it public or register a codec", e);
+      }
+    }
+
+    private static Class<?>[] boxed(Class<?>[] types) {
+      Class<?>[] out = new Class<?>[types.length];
+      for (int i = 0; i < types.length; i++) {
+        out[i] = types[i].isPrimitive() ? MethodType.methodType(types[i]).wrap().returnType() : types[i];
+      }
+      return out;
+    }
+
+    @Override
+    void write(ValueCodec vc, ByteWriter out, Object v, Scope scope) {
+      for (MethodHandle a : accessors) {
+        Object c;
+        try {
+          c = a.invokeExact(v);
+        } catch (RuntimeException | Error e) {
+          throw e;
+        } catch (Throwable e) {
+          throw new IllegalStateException(e);
+        }
+        vc.write(out, c, scope);
+      }
+    }
+
+    @Override
+    Object read(ValueCodec vc, ByteReader in, Scope scope) {
+      Object[] args = new Object[accessors.length];
+      for (int i = 0; i < args.length; i++) {
+        args[i] = vc.read(in, scope);
+        if (args[i] == null && componentTypes[i].isPrimitive()) {
+          throw new CorruptDataException("record " + name + ": null for primitive component #" + i);
+        }
+      }
+      try {
+        return (Object) constructor.invokeExact(args);
+      } catch (ClassCastException e) {
+        throw new CorruptDataException("record " + name + ": encoded components do not match the record's"
+            + " component types (" + e.getMessage() + ")", e);
+      } catch (RuntimeException | Error e) {
+        throw e;
+      } catch (Throwable e) {
+        throw new IllegalStateException(e);
+      }
+    }
+  }
+}

@@ -1,0 +1,17 @@
+package io.sluice.core.internal.exec;
+
+import io.sluice.core.internal.codec.ValueCodec;
+import io.sluice.core.internal.plan.PhysicalPlan;
+
+/**
+ * INTERNAL API: what every instance of a job shares: its id, its plan and its value codec.
+ *
+ * @param jobId unique per submission; part of persistence ids and batch ids
+ */
+public record ExecContext(String jobId, PhysicalPlan plan, ValueCodec codec) {
+  public static ExecContext of(String jobId, PhysicalPlan plan) {
+    ClassLoader cl = Thread.currentThread().getContextClassLoader();
+    return new ExecContext(jobId, plan, new ValueCodec(plan.config().codecs(),
+        cl != null ? cl : ExecContext.class.getClassLoader()));
+  }
+}
