@@ -1,0 +1,32 @@
+package io.sluice.core.dsl;
+
+/**
+ * Makes a named pipeline from submit-time parameters. Nodes find factories on their classpath
+ * with {@link java.util.ServiceLoader}: list the implementation's class name in
+ * {@code META-INF/services/io.sluice.core.dsl.PipelineFactory}. Every node builds the pipeline of
+ * a job from the same name and parameters, so {@link #create} must be deterministic.
+ *
+ * <pre>{@code
+ * public final class WordCount implements PipelineFactory {
+ *   public String name() { return "word-count"; }
+ *   public String description() { return "counts words of a text file; input=<path> output=<dir>"; }
+ *   public Pipeline create(Parameters params) {
+ *     Path input = params.path("input");
+ *     ...
+ *   }
+ * }
+ * }</pre>
+ */
+public interface PipelineFactory {
+  /** The name users submit; unique among the factories on a node's classpath. */
+  String name();
+
+  /** One line: what it does and which parameters it takes. */
+  String description();
+
+  /**
+   * Builds the pipeline. Throws {@link IllegalArgumentException} (for example from
+   * {@link Parameters}) for bad parameters; the message is shown to whoever submitted.
+   */
+  Pipeline create(Parameters params);
+}
