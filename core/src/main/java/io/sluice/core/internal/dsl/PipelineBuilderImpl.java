@@ -98,6 +98,14 @@ public final class PipelineBuilderImpl implements Pipeline.Builder {
     return config;
   }
 
+  /**
+   * The name {@code n} has now: its explicit name, or the generated one {@link #build} would give it
+   * if the pipeline were built as it stands (naming another step later may change it).
+   */
+  String currentName(Node n) {
+    return n.explicitName != null ? n.explicitName : resolveNames(new ArrayList<>())[n.id];
+  }
+
   @Override
   public Pipeline build() {
     checkOpen();

@@ -53,7 +53,8 @@ class StageImpl<T> implements Stage<T> {
 
   @Override
   public String name() {
-    return node.explicitName != null ? node.explicitName : node.spec.kindName() + "#" + node.id;
+    String n = builder.currentName(node);
+    return port == Port.LATE ? n + ".late" : n;
   }
 
   @Override
@@ -128,6 +129,10 @@ class StageImpl<T> implements Stage<T> {
 
   void setParallelismOnNode(int parallelism) {
     builder.checkOpen();
+    if (port == Port.LATE) {
+      throw new IllegalStateException("the late-records side output of '" + builder.currentName(node)
+          + "' runs in its window stage: set the parallelism of the window stage, or of the step after it");
+    }
     builder.checkParallelism(parallelism, node.spec.kindName() + " stage '" + name() + "'");
     node.parallelism = parallelism;
   }
