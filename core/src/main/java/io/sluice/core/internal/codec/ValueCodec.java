@@ -11,7 +11,6 @@ import java.lang.invoke.MethodHandles;
 import java.lang.invoke.MethodType;
 import java.lang.reflect.RecordComponent;
 import java.util.ArrayList;
-import java.util.Collections;
 import java.util.LinkedHashMap;
 import java.util.LinkedHashSet;
 import java.util.List;
@@ -44,6 +43,10 @@ import java.util.concurrent.ConcurrentHashMap;
  *
  * <p>The same value always gives the same bytes, which key hashing relies on, with one caveat:
  * maps and sets are written in iteration order, so a HashMap used as a key is not canonical.
+ *
+ * <p>Lists, sets and maps are read back as mutable {@link ArrayList}, {@link LinkedHashSet} and
+ * {@link LinkedHashMap}: an accumulator that a user function mutates in place (which
+ * {@link io.sluice.core.dsl.AggregateFunction} allows) must behave the same after a recovery.
  */
 public final class ValueCodec {
   public static final int VERSION = 1;
@@ -192,7 +195,7 @@ public final class ValueCodec {
         for (int i = 0; i < n; i++) {
           list.add(read(in, scope));
         }
-        return Collections.unmodifiableList(list);
+        return list;
       }
       case T_SET: {
         int n = in.readCount();
@@ -200,7 +203,7 @@ public final class ValueCodec {
         for (int i = 0; i < n; i++) {
           set.add(read(in, scope));
         }
-        return Collections.unmodifiableSet(set);
+        return set;
       }
       case T_MAP: {
         int n = in.readCount();
@@ -208,7 +211,7 @@ public final class ValueCodec {
         for (int i = 0; i < n; i++) {
           map.put(read(in, scope), read(in, scope));
         }
-        return Collections.unmodifiableMap(map);
+        return map;
       }
       case T_FLOAT:
         return Float.intBitsToFloat(in.readInt());
@@ -304,11 +307,8 @@ public final class ValueCodec {
     if (c.isEnum()) {
       return new EnumType(name, c);
     }
-    if (c.isAnonymousClass() || c.getEnclosingClass() != null && c.isEnum()) {
-      c = c.getSuperclass();
-      if (c.isEnum()) {
-        return typeOf(c);
-      }
+    if (c.isAnonymousClass() && c.getSuperclass().isEnum()) {
+      return typeOf(c.getSuperclass()); // an enum constant with a body
     }
     throw new IllegalArgumentException("no codec for " + c.getName()
         + ": make it a record, or register it with CodecRegistry.withCodec(" + c.getSimpleName()
