@@ -169,12 +169,30 @@ public final class PipelineTestDriver implements AutoCloseable {
 
   /** Runs until nothing can make progress: sources have nothing to emit, every inbox is empty. */
   public PipelineTestDriver run() {
+    runSteps(Long.MAX_VALUE);
+    return this;
+  }
+
+  /**
+   * Runs at most {@code maxSteps} steps that did something, in the same order as {@link #run()}, and
+   * stops there: batches may then be in flight between instances, which is where {@link #crash}
+   * tests recovery best. Returns true if it stopped because of the limit (there may be work left).
+   */
+  public boolean runSteps(long maxSteps) {
+    if (maxSteps < 0) {
+      throw new IllegalArgumentException("maxSteps must not be negative, was " + maxSteps);
+    }
     checkNotFailed();
+    long done = 0;
     while (true) {
       boolean progress = false;
       for (Slot s : slots) {
+        if (done >= maxSteps) {
+          return true;
+        }
+        boolean did = false;
         if (s.live.kind() == OperatorInstance.Kind.SOURCE) {
-          progress |= step(s, List.of(), true);
+          did = step(s, List.of(), true);
         } else if (!s.inbox.isEmpty()) {
           List<InputBatch> in = new ArrayList<>();
           for (InputBatch b : s.inbox) {
@@ -183,12 +201,16 @@ public final class PipelineTestDriver implements AutoCloseable {
               break;
             }
           }
-          progress |= step(s, in, false);
+          did = step(s, in, false);
         }
         checkNotFailed();
+        if (did) {
+          done++;
+          progress = true;
+        }
       }
       if (!progress) {
-        return this;
+        return false;
       }
     }
   }
