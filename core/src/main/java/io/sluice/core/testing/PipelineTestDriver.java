@@ -71,6 +71,7 @@ public final class PipelineTestDriver implements AutoCloseable {
     long[] lastSeqs = new long[0];
     byte[] lastChange;
     long stepsSinceSnapshot;
+    boolean isolating;
 
     Slot(int op, int index) {
       this.op = op;
@@ -265,15 +266,18 @@ public final class PipelineTestDriver implements AutoCloseable {
     if (delay != RestartTracker.GIVE_UP) {
       return true; // retried in the next round: the inputs are still in the inbox
     }
-    if (!s.live.hasDeadLetters()) {
+    // a failure that escapes isolation mode is not about one record: dead letters cannot absorb it
+    if (!s.live.hasDeadLetters() || s.isolating) {
       failure = new JobFailedException(e.stage(), e.record(), s.restarts.consecutiveFailures(), e.getCause());
       return false;
     }
-    s.live.setIsolation(true);
+    s.isolating = true;
+    s.live.setIsolation(true, s.restarts.consecutiveFailures());
     try {
       return step(s, inputs, source);
     } finally {
-      s.live.setIsolation(false);
+      s.isolating = false;
+      s.live.setIsolation(false, 0);
     }
   }
 

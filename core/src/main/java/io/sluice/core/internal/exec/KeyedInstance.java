@@ -80,7 +80,7 @@ final class KeyedInstance extends ConsumingInstance {
         } catch (UserCodeException e) {
           backend.rollbackRecord();
           outputs.reset(mark);
-          sendDeadLetter(deadLetterOf(e, 1));
+          sendDeadLetter(deadLetterOf(e));
         }
       } else {
         element(rec, ts);
@@ -124,7 +124,7 @@ final class KeyedInstance extends ConsumingInstance {
       } else {
         backend.deleteProcTimer(due.timestamp());
       }
-      sendDeadLetter(deadLetterOf(e, 1));
+      sendDeadLetter(deadLetterOf(e));
     }
   }
 

@@ -39,6 +39,7 @@ public abstract class OperatorInstance {
   protected final Chain chain;
   protected final int deadLetterChannel;
   protected boolean isolation;
+  private int failedAttempts;
   protected boolean finished;
   protected long deadLetters;
 
@@ -149,12 +150,19 @@ public abstract class OperatorInstance {
    * In isolation mode each record is processed on its own: one that makes a function throw is
    * rolled back and sent to the dead-letter sink, and the step goes on. Used after the restart
    * strategy gave up, for jobs with a dead-letter sink.
+   *
+   * @param failedAttempts how many times the step already failed before the restart strategy gave
+   *     up; a dead letter reports these plus its try in isolation as its {@code attempts}
    */
-  public void setIsolation(boolean on) {
+  public void setIsolation(boolean on, int failedAttempts) {
     if (on && deadLetterChannel < 0) {
       throw new IllegalStateException(op.name() + " has no dead-letter output");
     }
+    if (failedAttempts < 0) {
+      throw new IllegalArgumentException("failedAttempts must not be negative, was " + failedAttempts);
+    }
     this.isolation = on;
+    this.failedAttempts = on ? failedAttempts : 0;
   }
 
   /** Dead letters sent since the instance was created. */
@@ -167,10 +175,10 @@ public abstract class OperatorInstance {
 
   public void close() throws Exception {}
 
-  protected DeadLetter deadLetterOf(UserCodeException e, int attempts) {
+  protected DeadLetter deadLetterOf(UserCodeException e) {
     Throwable cause = e.getCause() != null ? e.getCause() : e;
     return new DeadLetter(ctx.jobId(), e.stage(), index, e.record(),
-        cause.getClass().getName() + ": " + cause.getMessage(), attempts);
+        cause.getClass().getName() + ": " + cause.getMessage(), failedAttempts + 1);
   }
 
   protected void sendDeadLetter(DeadLetter dl) {

@@ -141,7 +141,7 @@ final class SourceInstance extends OperatorInstance {
         } catch (UserCodeException e) {
           outputs.reset(mark);
           skipped.add(i);
-          DeadLetter dl = deadLetterOf(e, 1);
+          DeadLetter dl = deadLetterOf(e);
           dls.add(dl);
           sendDeadLetter(dl);
         }

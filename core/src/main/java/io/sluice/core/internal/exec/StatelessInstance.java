@@ -28,7 +28,7 @@ final class StatelessInstance extends ConsumingInstance {
           head.emit(rs.get(i), rs.timestamp(i));
         } catch (UserCodeException e) {
           outputs.reset(mark);
-          sendDeadLetter(deadLetterOf(e, 1));
+          sendDeadLetter(deadLetterOf(e));
         }
       } else {
         head.emit(rs.get(i), rs.timestamp(i));

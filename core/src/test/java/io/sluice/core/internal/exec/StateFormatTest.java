@@ -117,7 +117,7 @@ class StateFormatTest {
   void aSourceChangeListsSkippedOrdinalsAndTheDeadLettersItSent() throws Exception {
     ExecContext ctx = sourcePipeline(false, true);
     OperatorInstance src = open(ctx, "nums", 0);
-    src.setIsolation(true);
+    src.setIsolation(true, 0);
     StepResult r = src.emit(0);
     ByteWriter dl = new ByteWriter().writeByte(0x1f).writeString(DeadLetter.class.getName())
         .writeByte(6).writeString("job-1").writeByte(6).writeString("map-1").writeByte(3).writeByte(0)
