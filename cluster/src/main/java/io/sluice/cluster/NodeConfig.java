@@ -1,0 +1,271 @@
+package io.sluice.cluster;
+
+import com.typesafe.config.Config;
+import com.typesafe.config.ConfigException;
+import com.typesafe.config.ConfigFactory;
+import com.typesafe.config.ConfigOrigin;
+import com.typesafe.config.ConfigParseOptions;
+import com.typesafe.config.ConfigValue;
+import com.typesafe.config.ConfigValueType;
+import io.sluice.persistence.cassandra.CqlProbe;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.List;
+import java.util.regex.Pattern;
+
+/**
+ * A node's settings, read once from its config file ({@code conf/node-1.conf}, which includes
+ * {@code base.conf}) on top of the modules' {@code reference.conf}. Every problem is reported as a
+ * {@link ConfigProblem} naming the file and the setting:
+ *
+ * <ul>
+ *   <li>a missing file, or HOCON that does not parse (file and line);
+ *   <li>a required setting missing from the node file, or of the wrong type (its full path);
+ *   <li>a value out of range (ports, keyspace names, contact points).
+ * </ul>
+ */
+public final class NodeConfig {
+  /** Settings every node file (with its includes) must set itself: they differ per node. */
+  static final List<String> REQUIRED_IN_NODE_FILE = List.of(
+      "pekko.remote.artery.canonical.hostname",
+      "pekko.remote.artery.canonical.port",
+      "pekko.cluster.seed-nodes",
+      "sluice.node.http.port");
+
+  private static final Pattern KEYSPACE = Pattern.compile("[a-zA-Z][a-zA-Z0-9_]{0,47}");
+  private static final Pattern NAME = Pattern.compile("[A-Za-z0-9][A-Za-z0-9_.-]{0,63}");
+
+  private final Path file;
+  private final Config config;
+  private final String nodeName;
+  private final String host;
+  private final int port;
+  private final String httpHost;
+  private final int httpPort;
+  private final List<String> seedNodes;
+  private final List<String> roles;
+  private final List<String> contactPoints;
+  private final String keyspace;
+
+  private NodeConfig(Path file, Config config) {
+    this.file = file;
+    this.config = config;
+    String name = string("sluice.node.name");
+    if (name.isEmpty()) {
+      String f = file.getFileName().toString();
+      name = f.endsWith(".conf") ? f.substring(0, f.length() - 5) : f;
+    }
+    if (!NAME.matcher(name).matches()) {
+      throw problem("sluice.node.name", "must be a name of letters, digits, '_', '.' or '-', was '" + name + "'");
+    }
+    this.nodeName = name;
+    this.host = string("pekko.remote.artery.canonical.hostname");
+    this.port = port("pekko.remote.artery.canonical.port");
+    this.httpHost = string("sluice.node.http.host");
+    this.httpPort = port("sluice.node.http.port");
+    this.seedNodes = stringList("pekko.cluster.seed-nodes");
+    if (seedNodes.isEmpty()) {
+      throw problem("pekko.cluster.seed-nodes", "must name at least one seed node, e.g. "
+          + "[\"pekko://sluice@127.0.0.1:25521\"]");
+    }
+    for (String s : seedNodes) {
+      if (!s.startsWith("pekko://sluice@")) {
+        throw problem("pekko.cluster.seed-nodes", "'" + s + "' must be an address of the form pekko://sluice@host:port"
+            + " (every node's actor system is named 'sluice')");
+      }
+    }
+    this.roles = stringList("pekko.cluster.roles");
+    this.contactPoints = stringList("sluice.cassandra.contact-points");
+    if (contactPoints.isEmpty()) {
+      throw problem("sluice.cassandra.contact-points", "must list at least one host:port");
+    }
+    for (String cp : contactPoints) {
+      try {
+        CqlProbe.parse(cp);
+      } catch (IllegalArgumentException e) {
+        throw problem("sluice.cassandra.contact-points", e.getMessage());
+      }
+    }
+    this.keyspace = string("sluice.cassandra.keyspace");
+    if (!KEYSPACE.matcher(keyspace).matches()) {
+      throw problem("sluice.cassandra.keyspace", "must be a Cassandra identifier (a letter, then letters, digits"
+          + " or '_', at most 48), was '" + keyspace + "'");
+    }
+  }
+
+  /** Loads and validates {@code file}. */
+  public static NodeConfig load(Path file) {
+    return load(file, ConfigFactory.empty());
+  }
+
+  /** Loads {@code file} with {@code overrides} on top (tests, command-line flags). */
+  public static NodeConfig load(Path file, Config overrides) {
+    if (!Files.exists(file)) {
+      throw new ConfigProblem("config file " + file + " does not exist (working directory "
+          + Path.of("").toAbsolutePath() + ")");
+    }
+    if (!Files.isRegularFile(file) || !Files.isReadable(file)) {
+      throw new ConfigProblem("config file " + file + " is not a readable file");
+    }
+    Config own;
+    try {
+      own = overrides.withFallback(ConfigFactory.parseFile(file.toFile(),
+          ConfigParseOptions.defaults().setAllowMissing(false)));
+    } catch (ConfigException e) {
+      throw new ConfigProblem(describe(file, e), e);
+    }
+    for (String key : REQUIRED_IN_NODE_FILE) {
+      if (!own.hasPath(key)) {
+        throw new ConfigProblem(file + ": missing required setting '" + key + "' (each node file sets it: see"
+            + " conf/node-1.conf)");
+      }
+    }
+    Config full;
+    try {
+      full = own.withFallback(ConfigFactory.defaultReferenceUnresolved()).resolve();
+    } catch (ConfigException e) {
+      throw new ConfigProblem(describe(file, e), e);
+    }
+    return new NodeConfig(file, full);
+  }
+
+  static String describe(Path file, ConfigException e) {
+    ConfigOrigin o = e.origin();
+    String where = o == null ? file.toString() : locate(file, o);
+    String msg = e.getMessage();
+    // Typesafe Config prefixes its messages with the origin; keep only the problem itself.
+    if (o != null && msg.startsWith(o.description())) {
+      msg = msg.substring(o.description().length()).replaceFirst("^:\\s*", "");
+    }
+    if (e instanceof ConfigException.Parse) {
+      return where + ": cannot parse HOCON: " + msg;
+    }
+    if (e instanceof ConfigException.UnresolvedSubstitution) {
+      return where + ": unresolved substitution: " + msg;
+    }
+    return where + ": " + msg;
+  }
+
+  private static String locate(Path file, ConfigOrigin o) {
+    String name = o.filename() != null ? o.filename() : file.toString();
+    return o.lineNumber() > 0 ? name + ": line " + o.lineNumber() : name;
+  }
+
+  private ConfigProblem problem(String key, String what) {
+    String where = file.toString();
+    if (config.hasPathOrNull(key)) {
+      ConfigValue v = config.getValue(key);
+      if (v.origin() != null && v.origin().filename() != null) {
+        where = locate(file, v.origin());
+      }
+    }
+    return new ConfigProblem(where + ": setting '" + key + "' " + what);
+  }
+
+  private ConfigValue value(String key) {
+    if (!config.hasPath(key)) {
+      throw new ConfigProblem(file + ": missing required setting '" + key + "'");
+    }
+    return config.getValue(key);
+  }
+
+  private String string(String key) {
+    ConfigValue v = value(key);
+    if (v.valueType() != ConfigValueType.STRING && v.valueType() != ConfigValueType.NUMBER) {
+      throw problem(key, "must be a string, was " + typeName(v));
+    }
+    return String.valueOf(v.unwrapped());
+  }
+
+  private int port(String key) {
+    ConfigValue v = value(key);
+    int p;
+    if (v.valueType() == ConfigValueType.NUMBER) {
+      Number n = (Number) v.unwrapped();
+      if (n.doubleValue() != Math.rint(n.doubleValue())) {
+        throw problem(key, "must be a whole number, was " + n);
+      }
+      p = n.intValue();
+    } else if (v.valueType() == ConfigValueType.STRING) {
+      try {
+        p = Integer.parseInt(((String) v.unwrapped()).trim());
+      } catch (NumberFormatException e) {
+        throw problem(key, "must be a port number, was the string '" + v.unwrapped() + "'");
+      }
+    } else {
+      throw problem(key, "must be a port number, was " + typeName(v));
+    }
+    if (p < 1 || p > 65535) {
+      throw problem(key, "must be a port in [1, 65535], was " + p);
+    }
+    return p;
+  }
+
+  private List<String> stringList(String key) {
+    ConfigValue v = value(key);
+    if (v.valueType() != ConfigValueType.LIST) {
+      throw problem(key, "must be a list of strings, was " + typeName(v));
+    }
+    try {
+      return List.copyOf(config.getStringList(key));
+    } catch (ConfigException.WrongType e) {
+      throw problem(key, "must be a list of strings: " + e.getMessage().replaceFirst("^.*?: ", ""));
+    }
+  }
+
+  private static String typeName(ConfigValue v) {
+    String t = v.valueType().name().toLowerCase();
+    return v.valueType() == ConfigValueType.OBJECT || v.valueType() == ConfigValueType.LIST ? "a " + t
+        : "the " + t + " " + v.render();
+  }
+
+  public Path file() {
+    return file;
+  }
+
+  /** The full, resolved configuration for the actor system. */
+  public Config config() {
+    return config;
+  }
+
+  public String nodeName() {
+    return nodeName;
+  }
+
+  public String host() {
+    return host;
+  }
+
+  public int port() {
+    return port;
+  }
+
+  public String httpHost() {
+    return httpHost;
+  }
+
+  public int httpPort() {
+    return httpPort;
+  }
+
+  public List<String> seedNodes() {
+    return seedNodes;
+  }
+
+  public List<String> roles() {
+    return roles;
+  }
+
+  public List<String> contactPoints() {
+    return contactPoints;
+  }
+
+  public String keyspace() {
+    return keyspace;
+  }
+
+  /** "pekko://sluice@host:port" of this node. */
+  public String address() {
+    return "pekko://sluice@" + host + ":" + port;
+  }
+}

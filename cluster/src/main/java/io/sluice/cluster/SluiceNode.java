@@ -1,0 +1,227 @@
+package io.sluice.cluster;
+
+import io.sluice.cluster.internal.Canary;
+import io.sluice.cluster.internal.HttpApi;
+import io.sluice.cluster.internal.HttpApi.Response;
+import io.sluice.cluster.internal.NodeProbe;
+import io.sluice.persistence.cassandra.CqlProbe;
+import java.io.IOException;
+import java.net.InetSocketAddress;
+import java.net.ServerSocket;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.concurrent.CompletionStage;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicBoolean;
+import org.apache.pekko.Done;
+import org.apache.pekko.actor.typed.ActorRef;
+import org.apache.pekko.actor.typed.ActorSystem;
+import org.apache.pekko.actor.typed.javadsl.AskPattern;
+import org.apache.pekko.actor.typed.javadsl.Adapter;
+import org.apache.pekko.actor.typed.javadsl.Behaviors;
+import org.apache.pekko.cluster.Cluster;
+import org.apache.pekko.cluster.ClusterEvent;
+import org.apache.pekko.cluster.Member;
+import org.apache.pekko.cluster.sharding.typed.javadsl.ClusterSharding;
+import org.apache.pekko.cluster.sharding.typed.javadsl.Entity;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * A running Sluice node: an actor system in the cluster, Cluster Sharding of its entity types, and
+ * the HTTP API. {@link #start} checks what it can before starting anything (ports, Cassandra) and
+ * fails with a message that says what to do.
+ */
+public final class SluiceNode implements AutoCloseable {
+  private static final Logger log = LoggerFactory.getLogger(SluiceNode.class);
+
+  private final NodeConfig config;
+  private final ActorSystem<Void> system;
+  private final HttpApi http;
+  private final AtomicBoolean up = new AtomicBoolean();
+  private final AtomicBoolean journalReady = new AtomicBoolean();
+  private final long startedAt = System.currentTimeMillis();
+
+  private SluiceNode(NodeConfig config, ActorSystem<Void> system, HttpApi http) {
+    this.config = config;
+    this.system = system;
+    this.http = http;
+  }
+
+  /** Starts a node; blocks only for the pre-flight checks. */
+  public static SluiceNode start(NodeConfig config) {
+    checkPortFree(config.host(), config.port(), "pekko.remote.artery.canonical.port", config);
+    checkPortFree(config.httpHost(), config.httpPort(), "sluice.node.http.port", config);
+    awaitCassandra(config);
+    HttpApi http;
+    try {
+      http = new HttpApi(config.httpHost(), config.httpPort());
+    } catch (IOException e) {
+      throw new NodeStartException("cannot open the HTTP API on " + config.httpHost() + ":" + config.httpPort()
+          + " (sluice.node.http.port in " + config.file() + "): " + e.getMessage(), e);
+    }
+    ActorSystem<Void> system;
+    try {
+      system = ActorSystem.create(Behaviors.empty(), "sluice", config.config());
+    } catch (RuntimeException e) {
+      http.close();
+      throw new NodeStartException("the actor system did not start: " + e.getMessage(), e);
+    }
+    SluiceNode node = new SluiceNode(config, system, http);
+    node.init();
+    return node;
+  }
+
+  private void init() {
+    Cluster cluster = Cluster.get(Adapter.toClassic(system));
+    cluster.registerOnMemberUp(() -> {
+      up.set(true);
+      log.info("node {} is Up in the cluster after {} ms", config.nodeName(), System.currentTimeMillis() - startedAt);
+    });
+    ClusterSharding sharding = ClusterSharding.get(system);
+    sharding.init(Entity.of(Canary.TYPE_KEY, ctx -> Canary.create(ctx.getEntityId(), config.nodeName())));
+    ActorRef<NodeProbe.Command> probe = system.systemActorOf(NodeProbe.create(config.nodeName()), "sluice-node-probe",
+        org.apache.pekko.actor.typed.Props.empty());
+    touchJournal(probe, 1);
+    http.route("GET", "/alive", r -> Response.ok(Map.of("status", "alive", "node", config.nodeName())))
+        .route("GET", "/ready", r -> readiness())
+        .route("GET", "/cluster", r -> Response.ok(clusterState()))
+        .route("GET", "/canary/([A-Za-z0-9_.-]+)", r -> canary(r.param(0)));
+    http.start();
+    system.getWhenTerminated().thenRun(http::close);
+    log.info("node {} started: cluster {} , HTTP http://{}:{}/", config.nodeName(), config.address(),
+        config.httpHost(), http.port());
+  }
+
+  private void touchJournal(ActorRef<NodeProbe.Command> probe, int attempt) {
+    CompletionStage<Done> done = AskPattern.ask(probe, NodeProbe.Touch::new, Duration.ofSeconds(30),
+        system.scheduler());
+    done.whenComplete((d, err) -> {
+      if (err == null) {
+        journalReady.set(true);
+        log.info("journal ready on node {} after {} ms", config.nodeName(), System.currentTimeMillis() - startedAt);
+      } else if (!system.whenTerminated().isCompleted()) {
+        log.warn("journal not ready yet on node {} (attempt {}): {}", config.nodeName(), attempt, err.toString());
+        system.scheduler().scheduleOnce(Duration.ofSeconds(1), () -> touchJournal(probe, attempt + 1),
+            system.executionContext());
+      }
+    });
+  }
+
+  private Response readiness() {
+    List<String> waiting = new ArrayList<>();
+    if (!up.get()) {
+      waiting.add("cluster membership (Up)");
+    }
+    if (!journalReady.get()) {
+      waiting.add("journal (first persist to Cassandra)");
+    }
+    if (waiting.isEmpty()) {
+      return Response.ok(Map.of("status", "ready", "node", config.nodeName()));
+    }
+    return new Response(503, Map.of("status", "starting", "node", config.nodeName(), "waitingFor", waiting));
+  }
+
+  private Map<String, Object> clusterState() {
+    Cluster cluster = Cluster.get(Adapter.toClassic(system));
+    ClusterEvent.CurrentClusterState state = cluster.state();
+    List<Map<String, Object>> members = new ArrayList<>();
+    for (Member m : state.getMembers()) {
+      Map<String, Object> mm = new LinkedHashMap<>();
+      mm.put("address", m.address().toString());
+      mm.put("status", m.status().toString());
+      mm.put("roles", new ArrayList<>(m.getRoles()));
+      mm.put("reachable", !state.getUnreachable().contains(m));
+      members.add(mm);
+    }
+    Map<String, Object> out = new LinkedHashMap<>();
+    out.put("self", cluster.selfAddress().toString());
+    out.put("node", config.nodeName());
+    out.put("leader", Optional.ofNullable(state.getLeader()).map(Object::toString).orElse(null));
+    out.put("members", members);
+    return out;
+  }
+
+  private Response canary(String id) throws Exception {
+    CompletionStage<Canary.Pong> pong = ClusterSharding.get(system).entityRefFor(Canary.TYPE_KEY, id)
+        .ask(Canary.Ping::new, Duration.ofSeconds(5));
+    try {
+      Canary.Pong p = pong.toCompletableFuture().get(6, TimeUnit.SECONDS);
+      return Response.ok(p);
+    } catch (java.util.concurrent.ExecutionException | java.util.concurrent.TimeoutException e) {
+      return Response.error(503, "canary " + id + " did not answer: " + e.getMessage());
+    }
+  }
+
+  private static void checkPortFree(String host, int port, String key, NodeConfig config) {
+    try (ServerSocket s = new ServerSocket()) {
+      s.setReuseAddress(true);
+      s.bind(new InetSocketAddress(host, port));
+    } catch (IOException e) {
+      throw new NodeStartException("port " + port + " on " + host + " (" + key + " in " + config.file()
+          + ") is already in use: is this node already running? (" + e.getMessage() + ")");
+    }
+  }
+
+  private static void awaitCassandra(NodeConfig config) {
+    long deadline = System.nanoTime() + config.config().getDuration("sluice.node.cassandra-wait").toNanos();
+    Map<String, String> problems = new LinkedHashMap<>();
+    while (true) {
+      for (String cp : config.contactPoints()) {
+        InetSocketAddress a = CqlProbe.parse(cp);
+        Optional<String> problem = CqlProbe.problem(a.getHostString(), a.getPort(), Duration.ofSeconds(1));
+        if (problem.isEmpty()) {
+          return;
+        }
+        problems.put(cp, problem.get());
+      }
+      if (System.nanoTime() > deadline) {
+        throw new NodeStartException("Cassandra is not reachable at " + config.contactPoints()
+            + " (sluice.cassandra.contact-points in " + config.file() + "): " + String.join("; ", problems.values())
+            + ". Start the dev Cassandra with: bin/sluice cassandra start");
+      }
+      try {
+        Thread.sleep(500);
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+        throw new NodeStartException("interrupted while waiting for Cassandra");
+      }
+    }
+  }
+
+  public NodeConfig config() {
+    return config;
+  }
+
+  public ActorSystem<Void> system() {
+    return system;
+  }
+
+  public int httpPort() {
+    return http.port();
+  }
+
+  public boolean isReady() {
+    return up.get() && journalReady.get();
+  }
+
+  /** Completes when the actor system has terminated (shutdown, or this node was downed). */
+  public CompletionStage<Done> whenTerminated() {
+    return system.getWhenTerminated();
+  }
+
+  @Override
+  public void close() {
+    system.terminate();
+    try {
+      system.getWhenTerminated().toCompletableFuture().get(30, TimeUnit.SECONDS);
+    } catch (Exception e) {
+      log.warn("node {} did not terminate within 30 s", config.nodeName());
+    }
+    http.close();
+  }
+}

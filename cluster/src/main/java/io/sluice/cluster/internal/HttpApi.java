@@ -1,0 +1,143 @@
+package io.sluice.cluster.internal;
+
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.SerializationFeature;
+import com.sun.net.httpserver.HttpExchange;
+import com.sun.net.httpserver.HttpServer;
+import java.io.IOException;
+import java.io.OutputStream;
+import java.net.InetSocketAddress;
+import java.nio.charset.StandardCharsets;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * INTERNAL API: a small JSON-over-HTTP router on the JDK's HTTP server. Handlers return a
+ * {@link Response}; an exception becomes a 500 with its message, never a stack trace on the wire.
+ */
+public final class HttpApi implements AutoCloseable {
+  private static final Logger log = LoggerFactory.getLogger(HttpApi.class);
+  static final ObjectMapper JSON = new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT);
+
+  /** What a handler answers. */
+  public record Response(int status, Object body) {
+    public static Response ok(Object body) {
+      return new Response(200, body);
+    }
+
+    public static Response error(int status, String message) {
+      return new Response(status, Map.of("error", message));
+    }
+  }
+
+  /** A request: the path's captured groups, the query string's parameters, the body. */
+  public record Request(String method, List<String> pathParams, Map<String, String> query, byte[] body) {
+    public String param(int i) {
+      return pathParams.get(i);
+    }
+  }
+
+  /** Handles one route. */
+  @FunctionalInterface
+  public interface Handler {
+    Response handle(Request request) throws Exception;
+  }
+
+  private record Route(String method, Pattern path, Handler handler) {}
+
+  private final HttpServer server;
+  private final ExecutorService executor;
+  private final List<Route> routes = new ArrayList<>();
+
+  public HttpApi(String host, int port) throws IOException {
+    this.server = HttpServer.create(new InetSocketAddress(host, port), 64);
+    this.executor = Executors.newFixedThreadPool(4, r -> {
+      Thread t = new Thread(r, "sluice-http");
+      t.setDaemon(true);
+      return t;
+    });
+    server.setExecutor(executor);
+    server.createContext("/", this::dispatch);
+  }
+
+  /** Adds a route; {@code path} is a regex over the whole path, its groups become path parameters. */
+  public HttpApi route(String method, String path, Handler handler) {
+    routes.add(new Route(method, Pattern.compile(path), handler));
+    return this;
+  }
+
+  public void start() {
+    server.start();
+  }
+
+  public int port() {
+    return server.getAddress().getPort();
+  }
+
+  private void dispatch(HttpExchange ex) throws IOException {
+    Response response;
+    try {
+      response = route(ex);
+    } catch (Exception e) {
+      log.warn("HTTP {} {} failed", ex.getRequestMethod(), ex.getRequestURI(), e);
+      response = Response.error(500, e.toString());
+    }
+    byte[] bytes = JSON.writeValueAsBytes(response.body());
+    ex.getResponseHeaders().set("Content-Type", "application/json; charset=utf-8");
+    ex.sendResponseHeaders(response.status(), bytes.length);
+    try (OutputStream out = ex.getResponseBody()) {
+      out.write(bytes);
+    }
+  }
+
+  private Response route(HttpExchange ex) throws Exception {
+    String path = ex.getRequestURI().getPath();
+    boolean pathKnown = false;
+    for (Route r : routes) {
+      Matcher m = r.path().matcher(path);
+      if (!m.matches()) {
+        continue;
+      }
+      pathKnown = true;
+      if (!r.method().equals(ex.getRequestMethod())) {
+        continue;
+      }
+      List<String> params = new ArrayList<>();
+      for (int i = 1; i <= m.groupCount(); i++) {
+        params.add(java.net.URLDecoder.decode(m.group(i), StandardCharsets.UTF_8));
+      }
+      byte[] body = ex.getRequestBody().readAllBytes();
+      return r.handler().handle(new Request(ex.getRequestMethod(), params, query(ex.getRequestURI().getRawQuery()),
+          body));
+    }
+    return pathKnown ? Response.error(405, ex.getRequestMethod() + " is not allowed on " + path)
+        : Response.error(404, "no such endpoint: " + path);
+  }
+
+  private static Map<String, String> query(String raw) {
+    Map<String, String> q = new java.util.LinkedHashMap<>();
+    if (raw == null || raw.isEmpty()) {
+      return q;
+    }
+    for (String kv : raw.split("&")) {
+      int eq = kv.indexOf('=');
+      String k = eq < 0 ? kv : kv.substring(0, eq);
+      String v = eq < 0 ? "" : kv.substring(eq + 1);
+      q.put(java.net.URLDecoder.decode(k, StandardCharsets.UTF_8), java.net.URLDecoder.decode(v, StandardCharsets.UTF_8));
+    }
+    return q;
+  }
+
+  @Override
+  public void close() {
+    server.stop(0);
+    executor.shutdownNow();
+  }
+}

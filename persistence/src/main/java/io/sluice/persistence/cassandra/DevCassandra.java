@@ -1,0 +1,367 @@
+package io.sluice.persistence.cassandra;
+
+import com.typesafe.config.Config;
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Optional;
+import java.util.concurrent.TimeUnit;
+
+/**
+ * Starts, stops and inspects the dev Cassandra: Apache Cassandra 5.0 from the
+ * {@code org.apache.cassandra:cassandra-all} Maven artifact, in its own detached JVM (it survives
+ * the process that started it), with data, logs, config and a pid file under one directory.
+ *
+ * <ul>
+ *   <li>{@link #start()} returns once CQL answers; it is a no-op when Cassandra already runs, and
+ *       fails with the log's last lines when Cassandra does not come up.
+ *   <li>{@link #stop()} ends exactly the process named in the pid file (SIGTERM, then SIGKILL).
+ *   <li>{@link #kill()} sends SIGKILL at once (chaos tests).
+ * </ul>
+ *
+ * The classpath of cassandra-all is resolved once with Maven from {@code conf/cassandra/pom.xml}
+ * and cached; it is never mixed with a node's classpath.
+ */
+public final class DevCassandra {
+  /** Settings, from {@code sluice.cassandra.dev} (see reference.conf). */
+  public record Settings(Path directory, String host, int cqlPort, int storagePort, String heap,
+      Duration startTimeout, Duration stopTimeout, Path javaHome, Path home) {
+    public static Settings from(Config config, Path home) {
+      Config c = config.getConfig("sluice.cassandra.dev");
+      Path dir = Path.of(c.getString("directory"));
+      String jh = c.getString("java-home");
+      return new Settings(dir.isAbsolute() ? dir : home.resolve(dir), c.getString("host"), c.getInt("cql-port"),
+          c.getInt("storage-port"), c.getString("heap"), c.getDuration("start-timeout"), c.getDuration("stop-timeout"),
+          jh.isEmpty() ? Path.of(System.getProperty("java.home")) : Path.of(jh), home);
+    }
+
+    public Settings withDirectory(Path directory) {
+      return new Settings(directory, host, cqlPort, storagePort, heap, startTimeout, stopTimeout, javaHome, home);
+    }
+  }
+
+  /** What {@link #status()} found. */
+  public record Status(State state, long pid, boolean servesCql) {
+    /** The process state. */
+    public enum State { RUNNING, STOPPED, FOREIGN }
+
+    @Override
+    public String toString() {
+      switch (state) {
+        case RUNNING:
+          return "running (pid " + pid + ")" + (servesCql ? ", serving CQL" : ", not serving CQL yet");
+        case FOREIGN:
+          return "a Cassandra not started by sluice serves CQL";
+        default:
+          return "stopped";
+      }
+    }
+  }
+
+  private final Settings settings;
+
+  public DevCassandra(Settings settings) {
+    this.settings = settings;
+  }
+
+  public Settings settings() {
+    return settings;
+  }
+
+  public Path pidFile() {
+    return settings.directory().resolve("cassandra.pid");
+  }
+
+  public Path logFile() {
+    return settings.directory().resolve("logs").resolve("system.log");
+  }
+
+  public String contactPoint() {
+    return settings.host() + ":" + settings.cqlPort();
+  }
+
+  public boolean servesCql() {
+    return CqlProbe.serves(settings.host(), settings.cqlPort(), Duration.ofSeconds(1));
+  }
+
+  /** The running process named in the pid file, if it is really our Cassandra. */
+  public Optional<ProcessHandle> process() {
+    Path pf = pidFile();
+    if (!Files.isRegularFile(pf)) {
+      return Optional.empty();
+    }
+    long pid;
+    try {
+      pid = Long.parseLong(Files.readString(pf).trim());
+    } catch (IOException | NumberFormatException e) {
+      return Optional.empty();
+    }
+    return ProcessHandle.of(pid).filter(ProcessHandle::isAlive).filter(this::isOurs);
+  }
+
+  private boolean isOurs(ProcessHandle p) {
+    // Guards against pid reuse: the command line must carry our marker. (The JDK reads only the first
+    // 4 KiB of a command line, so the marker is the first JVM flag, before the long classpath.)
+    Optional<String> cmd = p.info().commandLine();
+    return cmd.isEmpty() || cmd.get().contains(marker());
+  }
+
+  public Status status() {
+    Optional<ProcessHandle> p = process();
+    boolean cql = servesCql();
+    if (p.isPresent()) {
+      return new Status(Status.State.RUNNING, p.get().pid(), cql);
+    }
+    return new Status(cql ? Status.State.FOREIGN : Status.State.STOPPED, -1, cql);
+  }
+
+  /**
+   * Starts Cassandra unless it runs; returns once CQL answers, with how long that took.
+   *
+   * @throws IllegalStateException with the log's last lines if it does not come up in time
+   */
+  public Duration start() {
+    long t0 = System.nanoTime();
+    Optional<ProcessHandle> running = process();
+    if (running.isEmpty()) {
+      if (servesCql()) {
+        return Duration.ZERO; // someone else's Cassandra on our port: use it
+      }
+      running = Optional.of(launch());
+    }
+    awaitCql(running.get(), t0);
+    return Duration.ofNanos(System.nanoTime() - t0);
+  }
+
+  private void awaitCql(ProcessHandle p, long t0) {
+    long deadline = t0 + settings.startTimeout().toNanos();
+    while (!CqlProbe.serves(settings.host(), settings.cqlPort(), Duration.ofMillis(500))) {
+      if (!p.isAlive()) {
+        throw new IllegalStateException("Cassandra (pid " + p.pid() + ") exited during start-up. Last lines of "
+            + logFile() + ":\n" + tail(logFile(), 30) + "\nLast lines of " + stdoutFile() + ":\n"
+            + tail(stdoutFile(), 15));
+      }
+      if (System.nanoTime() > deadline) {
+        throw new IllegalStateException("Cassandra (pid " + p.pid() + ") did not serve CQL on " + contactPoint()
+            + " within " + settings.startTimeout().toSeconds() + " s. Last lines of " + logFile() + ":\n"
+            + tail(logFile(), 30));
+      }
+      try {
+        p.onExit().get(200, TimeUnit.MILLISECONDS);
+      } catch (java.util.concurrent.TimeoutException e) {
+        // still running: poll again
+      } catch (Exception e) {
+        Thread.currentThread().interrupt();
+        throw new IllegalStateException("interrupted while waiting for Cassandra", e);
+      }
+    }
+  }
+
+  private Path stdoutFile() {
+    return settings.directory().resolve("logs").resolve("stdout.log");
+  }
+
+  private ProcessHandle launch() {
+    Path dir = settings.directory();
+    Path conf = dir.resolve("conf");
+    Path logs = dir.resolve("logs");
+    try {
+      Files.createDirectories(conf);
+      Files.createDirectories(logs);
+      Files.createDirectories(dir.resolve("data"));
+      Path template = settings.home().resolve("conf/cassandra/cassandra.yaml");
+      String yaml = Files.readString(template).replace("@HOST@", settings.host())
+          .replace("@CQL_PORT@", Integer.toString(settings.cqlPort()))
+          .replace("@STORAGE_PORT@", Integer.toString(settings.storagePort()));
+      Files.writeString(conf.resolve("cassandra.yaml"), yaml);
+      Files.copy(settings.home().resolve("conf/cassandra/logback.xml"), conf.resolve("logback.xml"),
+          java.nio.file.StandardCopyOption.REPLACE_EXISTING);
+    } catch (IOException e) {
+      throw new UncheckedIOException("cannot prepare " + dir + ": " + e.getMessage(), e);
+    }
+    String classpath = classpath();
+    List<String> cmd = new ArrayList<>();
+    cmd.add("setsid");
+    cmd.add(settings.javaHome().resolve("bin/java").toString());
+    cmd.addAll(jvmFlags(classpath));
+    cmd.add("-cp");
+    cmd.add(classpath);
+    cmd.add("org.apache.cassandra.service.CassandraDaemon");
+    ProcessBuilder pb = new ProcessBuilder(cmd).directory(dir.toFile())
+        .redirectErrorStream(true)
+        .redirectOutput(ProcessBuilder.Redirect.appendTo(stdoutFile().toFile()))
+        .redirectInput(ProcessBuilder.Redirect.from(new java.io.File("/dev/null")));
+    pb.environment().put("MALLOC_ARENA_MAX", "4");
+    Process process;
+    try {
+      process = pb.start();
+      Files.writeString(pidFile(), process.pid() + "\n");
+    } catch (IOException e) {
+      throw new UncheckedIOException("cannot start Cassandra: " + e.getMessage(), e);
+    }
+    return process.toHandle();
+  }
+
+  private List<String> jvmFlags(String classpath) {
+    Path dir = settings.directory();
+    List<String> f = new ArrayList<>(List.of(
+        marker(),
+        "-Xms" + settings.heap(), "-Xmx" + settings.heap(), "-Xss256k",
+        "-XX:+UseG1GC", "-XX:+ParallelRefProcEnabled", "-XX:MaxTenuringThreshold=1", "-XX:G1HeapRegionSize=16m",
+        "-XX:G1RSetUpdatingPauseTimePercent=5", "-XX:MaxGCPauseMillis=300", "-XX:InitiatingHeapOccupancyPercent=70",
+        "-XX:+UseThreadPriorities", "-XX:+PerfDisableSharedMem", "-XX:+UseTLAB", "-XX:+ResizeTLAB",
+        "-Djava.net.preferIPv4Stack=true", "-Djdk.attach.allowAttachSelf=true"));
+    for (String jar : classpath.split(java.io.File.pathSeparator)) {
+      if (jar.matches(".*/jamm-[0-9.]+\\.jar")) {
+        f.add("-javaagent:" + jar); // object sizes for memtable accounting
+      }
+    }
+    for (String e : List.of("java.base/jdk.internal.misc", "java.management.rmi/com.sun.jmx.remote.internal.rmi",
+        "java.rmi/sun.rmi.registry", "java.rmi/sun.rmi.server", "java.sql/java.sql", "java.base/java.lang.ref",
+        "jdk.unsupported/sun.misc", "jdk.compiler/com.sun.tools.javac.file", "jdk.attach/sun.tools.attach")) {
+      f.add("--add-exports");
+      f.add(e + "=ALL-UNNAMED");
+    }
+    for (String o : List.of("java.base/java.lang.module", "java.base/jdk.internal.loader", "java.base/jdk.internal.ref",
+        "java.base/jdk.internal.reflect", "java.base/jdk.internal.math", "java.base/jdk.internal.module",
+        "java.base/jdk.internal.util.jar", "jdk.management/com.sun.management.internal", "java.base/sun.nio.ch",
+        "java.base/java.io", "java.base/java.lang.reflect", "jdk.compiler/com.sun.tools.javac", "java.base/java.lang",
+        "java.base/java.util", "java.base/java.nio")) {
+      f.add("--add-opens");
+      f.add(o + "=ALL-UNNAMED");
+    }
+    f.addAll(List.of(
+        "-Dio.netty.tryReflectionSetAccessible=true",
+        "-Dio.netty.allocator.useCacheForAllThreads=true",
+        "-Dio.netty.allocator.maxOrder=11",
+        "-Dcassandra.config=" + dir.resolve("conf/cassandra.yaml").toUri(),
+        "-Dcassandra.storagedir=" + dir.resolve("data"),
+        "-Dcassandra.logdir=" + dir.resolve("logs"),
+        "-Dlogback.configurationFile=" + dir.resolve("conf/logback.xml"),
+        "-Dcassandra-foreground=yes",
+        // a single dev node: do not wait for gossip to settle or for a ring to form
+        "-Dcassandra.skip_wait_for_gossip_to_settle=0",
+        "-Dcassandra.ring_delay_ms=0"));
+    return f;
+  }
+
+  private String marker() {
+    return "-Dsluice.dev-cassandra=" + settings.directory();
+  }
+
+  /** The cached classpath of cassandra-all, resolved with Maven on first use. */
+  String classpath() {
+    Path cache = settings.directory().resolve("cassandra.classpath");
+    try {
+      if (Files.isRegularFile(cache) && Files.size(cache) > 0) {
+        String cp = Files.readString(cache).trim();
+        if (allExist(cp)) {
+          return cp;
+        }
+      }
+      Files.createDirectories(settings.directory());
+      Path pom = settings.home().resolve("conf/cassandra/pom.xml");
+      if (!Files.isRegularFile(pom)) {
+        throw new IllegalStateException("cannot find " + pom + ": run from the Sluice repository or set -Dsluice.home");
+      }
+      System.err.println("sluice: resolving the Cassandra 5.0 classpath with Maven (first use only)...");
+      Path log = settings.directory().resolve("classpath-resolution.log");
+      Process mvn = new ProcessBuilder("mvn", "-B", "-q", "-f", pom.toString(), "dependency:build-classpath",
+          "-Dmdep.outputFile=" + cache, "-Dmdep.includeScope=runtime")
+          .redirectErrorStream(true).redirectOutput(log.toFile()).start();
+      if (!mvn.waitFor(15, TimeUnit.MINUTES) || mvn.exitValue() != 0) {
+        throw new IllegalStateException("Maven could not resolve cassandra-all (see " + log + "):\n" + tail(log, 20));
+      }
+      return Files.readString(cache).trim();
+    } catch (IOException e) {
+      throw new UncheckedIOException("cannot resolve the Cassandra classpath: " + e.getMessage()
+          + " (is Maven's `mvn` on the PATH?)", e);
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      throw new IllegalStateException("interrupted while resolving the Cassandra classpath", e);
+    }
+  }
+
+  private static boolean allExist(String cp) {
+    for (String p : cp.split(java.io.File.pathSeparator)) {
+      if (!Files.exists(Path.of(p))) {
+        return false;
+      }
+    }
+    return true;
+  }
+
+  /** Stops the Cassandra named in the pid file: SIGTERM, then SIGKILL after the stop timeout. */
+  public Duration stop() {
+    long t0 = System.nanoTime();
+    Optional<ProcessHandle> p = process();
+    if (p.isEmpty()) {
+      deletePidFile();
+      return Duration.ZERO;
+    }
+    p.get().destroy();
+    try {
+      p.get().onExit().get(settings.stopTimeout().toMillis(), TimeUnit.MILLISECONDS);
+    } catch (java.util.concurrent.TimeoutException e) {
+      p.get().destroyForcibly();
+      p.get().onExit().join();
+    } catch (Exception e) {
+      Thread.currentThread().interrupt();
+      throw new IllegalStateException("interrupted while stopping Cassandra", e);
+    }
+    deletePidFile();
+    return Duration.ofNanos(System.nanoTime() - t0);
+  }
+
+  /** SIGKILL, at once (chaos tests). Returns false if it was not running. */
+  public boolean kill() {
+    Optional<ProcessHandle> p = process();
+    if (p.isEmpty()) {
+      return false;
+    }
+    p.get().destroyForcibly();
+    p.get().onExit().join();
+    deletePidFile();
+    return true;
+  }
+
+  private void deletePidFile() {
+    try {
+      Files.deleteIfExists(pidFile());
+    } catch (IOException e) {
+      throw new UncheckedIOException(e);
+    }
+  }
+
+  static String tail(Path file, int lines) {
+    try {
+      if (!Files.exists(file)) {
+        return "  (" + file + " does not exist)";
+      }
+      List<String> all = Files.readAllLines(file, StandardCharsets.UTF_8);
+      return "  " + String.join("\n  ", all.subList(Math.max(0, all.size() - lines), all.size()));
+    } catch (IOException e) {
+      return "  (cannot read " + file + ": " + e.getMessage() + ")";
+    }
+  }
+
+  /** The repository root: {@code -Dsluice.home}, else the first ancestor of the working directory with conf/cassandra. */
+  public static Path home() {
+    String h = System.getProperty("sluice.home");
+    if (h != null && !h.isEmpty()) {
+      return Path.of(h).toAbsolutePath();
+    }
+    Path p = Path.of("").toAbsolutePath();
+    for (Path q = p; q != null; q = q.getParent()) {
+      if (Files.isRegularFile(q.resolve("conf/cassandra/pom.xml"))) {
+        return q;
+      }
+    }
+    return p;
+  }
+}
