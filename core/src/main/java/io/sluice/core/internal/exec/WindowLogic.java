@@ -165,10 +165,18 @@ final class WindowLogic extends KeyedLogic {
   }
 
   private boolean addToSession(Object key, Wins wins, Object record, long ts) {
-    Win merged = new Win(ts, ts + def.sizeMillis(), acc.add(acc.create(), record));
-    if (isLate(merged.maxTimestamp())) {
+    // as Flink: merge first, then decide lateness on the merged window; a record inside a session
+    // that has not expired joins it even if its own [ts, ts + gap) is behind the watermark
+    long end = ts + def.sizeMillis();
+    for (Win w : wins.list) {
+      if (w.start < ts + def.sizeMillis() && ts < w.end) {
+        end = Math.max(end, w.end);
+      }
+    }
+    if (isLate(end - 1)) {
       return false;
     }
+    Win merged = new Win(ts, ts + def.sizeMillis(), acc.add(acc.create(), record));
     for (int i = 0; i < wins.list.size(); ) {
       Win w = wins.list.get(i);
       if (w.start < merged.end && merged.start < w.end) {
