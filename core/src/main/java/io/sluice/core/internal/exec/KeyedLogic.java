@@ -304,7 +304,8 @@ abstract class KeyedLogic {
     @SuppressWarnings("unchecked")
     public List<Object> get() {
       Object v = backend.get(slot);
-      return v == null ? List.of() : Collections.unmodifiableList((List<Object>) v);
+      // a snapshot, as documented: add() appends to the stored list in place
+      return v == null ? List.of() : Collections.unmodifiableList(new ArrayList<>((List<Object>) v));
     }
 
     @Override
@@ -378,7 +379,8 @@ abstract class KeyedLogic {
 
     @Override
     public Map<Object, Object> entries() {
-      return Collections.unmodifiableMap(view());
+      // a snapshot, as documented: put() and remove() change the stored map in place
+      return Collections.unmodifiableMap(new LinkedHashMap<>(view()));
     }
 
     @Override
