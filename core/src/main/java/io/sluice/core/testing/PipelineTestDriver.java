@@ -141,22 +141,30 @@ public final class PipelineTestDriver implements AutoCloseable {
         .toEpochMilli(), true);
   }
 
+  /**
+   * A new incarnation of {@code s} from its "persisted" state. If it cannot even be opened (a
+   * missing input file, a sink that cannot create its writer), the job fails.
+   */
   private OperatorInstance build(Slot s) {
     OperatorInstance inst = OperatorInstance.create(ctx, s.op, s.index);
+    UserCodeException error;
     try {
       inst.open();
+      if (s.snapshot != null) {
+        inst.restore(s.snapshot);
+      }
+      for (byte[] c : s.changes) {
+        inst.apply(c);
+      }
+      return inst;
     } catch (UserCodeException e) {
-      throw e;
+      error = e;
     } catch (Exception e) {
-      throw new UserCodeException(inst.operatorName(), null, e);
+      error = new UserCodeException(inst.operatorName() + " (opening)", null, e);
     }
-    if (s.snapshot != null) {
-      inst.restore(s.snapshot);
-    }
-    for (byte[] c : s.changes) {
-      inst.apply(c);
-    }
-    return inst;
+    failure = new JobFailedException(error.stage(), error.record(), Math.max(1, s.restarts.consecutiveFailures()),
+        error.getCause());
+    throw failure;
   }
 
   public String jobId() {
