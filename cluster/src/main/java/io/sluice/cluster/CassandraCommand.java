@@ -1,10 +1,6 @@
 package io.sluice.cluster;
 
-import com.typesafe.config.Config;
-import com.typesafe.config.ConfigException;
-import com.typesafe.config.ConfigFactory;
 import io.sluice.persistence.cassandra.DevCassandra;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.concurrent.Callable;
@@ -24,25 +20,9 @@ final class CassandraCommand implements Callable<Integer> {
       + " (default: conf/base.conf in the repository)")
   Path config;
 
-  static DevCassandra devCassandra(Path config) {
-    Path home = DevCassandra.home();
-    Path file = config != null ? config : home.resolve("conf/base.conf");
-    Config c;
-    try {
-      c = (Files.isRegularFile(file) ? ConfigFactory.parseFile(file.toFile()) : ConfigFactory.empty())
-          .withFallback(ConfigFactory.defaultReferenceUnresolved()).resolve();
-    } catch (ConfigException e) {
-      throw new ConfigProblem(NodeConfig.describe(file, e), e);
-    }
-    if (config != null && !Files.isRegularFile(config)) {
-      throw new ConfigProblem("config file " + config + " does not exist");
-    }
-    return new DevCassandra(DevCassandra.Settings.from(c, home));
-  }
-
   @Override
   public Integer call() {
-    DevCassandra cassandra = devCassandra(config);
+    DevCassandra cassandra = CassandraCommandSupport.devCassandra(config);
     switch (action) {
       case start: {
         DevCassandra.Status before = cassandra.status();

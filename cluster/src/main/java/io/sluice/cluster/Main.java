@@ -13,7 +13,8 @@ import picocli.CommandLine.Parameters;
  */
 @Command(name = "sluice", mixinStandardHelpOptions = true, version = "sluice 0.1.0",
     description = "Sluice: an exactly-once stream processor on Pekko and Cassandra.",
-    subcommands = {Main.NodeCommand.class, CassandraCommand.class, CommandLine.HelpCommand.class})
+    subcommands = {Main.NodeCommand.class, CassandraCommand.class, io.sluice.cluster.demo.DemoCommand.class,
+        CommandLine.HelpCommand.class})
 public final class Main implements Callable<Integer> {
   static final int EXIT_CONFIG = 2;
   static final int EXIT_START = 3;
@@ -58,7 +59,10 @@ public final class Main implements Callable<Integer> {
 
     @Override
     public Integer call() throws Exception {
-      NodeConfig cfg = NodeConfig.load(config);
+      // -Dsluice.* and -Dpekko.* flags override the file (tests point nodes at their own keyspace)
+      com.typesafe.config.Config sys = com.typesafe.config.ConfigFactory.systemProperties();
+      com.typesafe.config.Config overrides = sys.withOnlyPath("sluice").withFallback(sys.withOnlyPath("pekko"));
+      NodeConfig cfg = NodeConfig.load(config, overrides);
       SluiceNode node = SluiceNode.start(cfg);
       node.whenTerminated().toCompletableFuture().join();
       return 0;

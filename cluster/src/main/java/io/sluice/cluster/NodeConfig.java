@@ -137,11 +137,11 @@ public final class NodeConfig {
     if (o != null && msg.startsWith(o.description())) {
       msg = msg.substring(o.description().length()).replaceFirst("^:\\s*", "");
     }
+    if (e instanceof ConfigException.UnresolvedSubstitution) { // a subclass of Parse: test it first
+      return where + ": unresolved substitution: " + msg;
+    }
     if (e instanceof ConfigException.Parse) {
       return where + ": cannot parse HOCON: " + msg;
-    }
-    if (e instanceof ConfigException.UnresolvedSubstitution) {
-      return where + ": unresolved substitution: " + msg;
     }
     return where + ": " + msg;
   }

@@ -1,0 +1,223 @@
+package io.sluice.cluster;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import io.sluice.persistence.process.ChildJvm;
+import java.io.IOException;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Optional;
+import java.util.function.Predicate;
+
+/**
+ * A cluster of node JVMs on this machine, each started from its config file with
+ * {@code sluice node <file>}: what the demo, the chaos tool and the multi-process tests run.
+ * Nodes can be killed (SIGKILL), frozen (SIGSTOP), resumed and restarted. {@link #close()} kills
+ * every node it started.
+ */
+public final class LocalCluster implements AutoCloseable {
+  private static final ObjectMapper JSON = new ObjectMapper();
+
+  /** A node of the cluster: its config and, while it runs, its process. */
+  public static final class Node {
+    final int index;
+    final NodeConfig config;
+    ChildJvm process;
+    int starts;
+
+    Node(int index, NodeConfig config) {
+      this.index = index;
+      this.config = config;
+    }
+
+    public String name() {
+      return config.nodeName();
+    }
+
+    public String address() {
+      return config.address();
+    }
+
+    public int httpPort() {
+      return config.httpPort();
+    }
+
+    public boolean isRunning() {
+      return process != null && process.isAlive();
+    }
+
+    public Optional<ChildJvm> process() {
+      return Optional.ofNullable(process);
+    }
+  }
+
+  private final Path home;
+  private final List<Node> nodes = new ArrayList<>();
+  private final List<String> jvmFlags;
+  private final Path logDir;
+  private final String classpath;
+  private final HttpClient http = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(2)).build();
+
+  /**
+   * @param configs the nodes' config files
+   * @param jvmFlags extra flags for every node JVM (e.g. {@code -Dsluice.cassandra.keyspace=...})
+   * @param logDir where each node's output goes ({@code <name>.out}) and its log ({@code <name>.log})
+   */
+  public LocalCluster(Path home, List<Path> configs, List<String> jvmFlags, Path logDir) {
+    this.home = home;
+    this.jvmFlags = List.copyOf(jvmFlags);
+    this.logDir = logDir;
+    this.classpath = System.getProperty("java.class.path");
+    for (Path c : configs) {
+      nodes.add(new Node(nodes.size(), NodeConfig.load(c.isAbsolute() ? c : home.resolve(c))));
+    }
+  }
+
+  public List<Node> nodes() {
+    return nodes;
+  }
+
+  public Node node(int i) {
+    return nodes.get(i);
+  }
+
+  /** Starts node {@code i} (again, if it ran before). */
+  public Node start(int i) {
+    Node n = nodes.get(i);
+    if (n.isRunning()) {
+      throw new IllegalStateException(n.name() + " is already running");
+    }
+    List<String> flags = new ArrayList<>(List.of(
+        "-Xms256m", "-Xmx768m", "-XX:+UseG1GC",
+        "-Djava.util.concurrent.ForkJoinPool.common.parallelism=4",
+        "-Dsluice.home=" + home,
+        "-Dsluice.node.name=" + n.name(),
+        "-Dsluice.log.dir=" + logDir.toAbsolutePath(),
+        "-Dlogback.configurationFile=" + home.resolve("conf/logback.xml")));
+    flags.addAll(jvmFlags);
+    n.starts++;
+    n.process = ChildJvm.start(n.name(), classpath, flags, Main.class.getName(),
+        List.of("node", n.config.file().toString()), logDir.resolve(n.name() + ".out"), home);
+    return n;
+  }
+
+  /** SIGKILL node {@code i}; returns the time of the kill (System.nanoTime). */
+  public long kill(int i) {
+    Node n = nodes.get(i);
+    long t = System.nanoTime();
+    if (n.process != null) {
+      n.process.kill();
+    }
+    return t;
+  }
+
+  public void freeze(int i) {
+    nodes.get(i).process.freeze();
+  }
+
+  public void resume(int i) {
+    nodes.get(i).process.resume();
+  }
+
+  /** GET {@code path} on node {@code i}; empty if it does not answer (any status is an answer). */
+  public Optional<JsonNode> get(int i, String path) {
+    return request(i, HttpRequest.newBuilder(uri(i, path)).GET());
+  }
+
+  /** POST a JSON body to node {@code i}. */
+  public Optional<JsonNode> post(int i, String path, Object body) {
+    try {
+      return request(i, HttpRequest.newBuilder(uri(i, path)).header("Content-Type", "application/json")
+          .POST(HttpRequest.BodyPublishers.ofByteArray(JSON.writeValueAsBytes(body))));
+    } catch (IOException e) {
+      throw new IllegalArgumentException(e);
+    }
+  }
+
+  private URI uri(int i, String path) {
+    Node n = nodes.get(i);
+    return URI.create("http://" + n.config.httpHost() + ":" + n.httpPort() + path);
+  }
+
+  private Optional<JsonNode> request(int i, HttpRequest.Builder b) {
+    try {
+      HttpResponse<byte[]> r = http.send(b.timeout(Duration.ofSeconds(10)).build(),
+          HttpResponse.BodyHandlers.ofByteArray());
+      JsonNode body = r.body().length == 0 ? JSON.createObjectNode() : JSON.readTree(r.body());
+      if (body.isObject()) {
+        ((com.fasterxml.jackson.databind.node.ObjectNode) body).put("httpStatus", r.statusCode());
+      }
+      return Optional.of(body);
+    } catch (IOException e) {
+      return Optional.empty();
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      return Optional.empty();
+    }
+  }
+
+  /** Waits until node {@code i} answers /ready with 200. */
+  public boolean awaitReady(int i, Duration timeout) {
+    return await(timeout, () -> get(i, "/ready").map(j -> j.path("httpStatus").asInt() == 200).orElse(false));
+  }
+
+  /** Waits until node {@code via} sees exactly the given node indexes as Up members, and nothing else. */
+  public boolean awaitMembersUp(int via, List<Integer> expected, Duration timeout) {
+    List<String> want = expected.stream().map(k -> nodes.get(k).address()).sorted().toList();
+    return await(timeout, () -> get(via, "/cluster").map(j -> {
+      List<String> up = new ArrayList<>();
+      for (JsonNode m : j.path("members")) {
+        if (!"Up".equals(m.path("status").asText()) || !m.path("reachable").asBoolean()) {
+          return false;
+        }
+        up.add(m.path("address").asText());
+      }
+      return up.stream().sorted().toList().equals(want);
+    }).orElse(false));
+  }
+
+  /** Polls {@code condition} every 100 ms until it holds or the timeout passes. */
+  public static boolean await(Duration timeout, java.util.function.BooleanSupplier condition) {
+    long deadline = System.nanoTime() + timeout.toNanos();
+    while (true) {
+      if (condition.getAsBoolean()) {
+        return true;
+      }
+      if (System.nanoTime() > deadline) {
+        return false;
+      }
+      java.util.concurrent.locks.LockSupport.parkNanos(100_000_000L);
+    }
+  }
+
+  /** Polls GET {@code path} on node {@code via} until the answer matches. */
+  public Optional<JsonNode> awaitAnswer(int via, String path, Predicate<JsonNode> match, Duration timeout) {
+    JsonNode[] last = new JsonNode[1];
+    boolean ok = await(timeout, () -> get(via, path).filter(match).map(j -> {
+      last[0] = j;
+      return true;
+    }).orElse(false));
+    return ok ? Optional.of(last[0]) : Optional.empty();
+  }
+
+  /** The last lines of node {@code i}'s output (for failure messages). */
+  public String tail(int i, int lines) {
+    Node n = nodes.get(i);
+    return n.process == null ? "(never started)" : n.process.tail(lines);
+  }
+
+  @Override
+  public void close() {
+    for (Node n : nodes) {
+      if (n.process != null) {
+        n.process.close();
+      }
+    }
+  }
+}

@@ -1,0 +1,169 @@
+package io.sluice.cluster;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+
+import io.sluice.persistence.cassandra.DevCassandra;
+import java.io.IOException;
+import java.net.InetSocketAddress;
+import java.net.ServerSocket;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.List;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/** Every way a node config can be wrong says which file, line and setting, and the node does not start. */
+class NodeConfigTest {
+  @TempDir
+  Path dir;
+
+  @BeforeEach
+  void copyBase() throws IOException {
+    Files.copy(DevCassandra.home().resolve("conf/base.conf"), dir.resolve("base.conf"));
+  }
+
+  private Path write(String name, String... lines) throws IOException {
+    Path f = dir.resolve(name);
+    Files.write(f, List.of(lines));
+    return f;
+  }
+
+  private static final String[] GOOD = {
+      "include \"base.conf\"",
+      "pekko.remote.artery.canonical.port = 25529",
+      "sluice.node.http.port = 8559"};
+
+  @Test
+  void theShippedNodeFilesAreValid() {
+    Path home = DevCassandra.home();
+    for (int i = 1; i <= 3; i++) {
+      NodeConfig c = NodeConfig.load(home.resolve("conf/node-" + i + ".conf"));
+      assertEquals("node-" + i, c.nodeName());
+      assertEquals(25520 + i, c.port());
+      assertEquals(8550 + i, c.httpPort());
+      assertEquals("sluice", c.keyspace());
+      assertEquals("pekko://sluice@127.0.0.1:" + (25520 + i), c.address());
+    }
+  }
+
+  @Test
+  void whenTheFileIsMissing_thenTheErrorNamesIt() {
+    Path missing = dir.resolve("node-9.conf");
+    ConfigProblem e = assertThrows(ConfigProblem.class, () -> NodeConfig.load(missing));
+    assertEquals("config file " + missing + " does not exist (working directory "
+        + Path.of("").toAbsolutePath() + ")", e.getMessage());
+  }
+
+  @Test
+  void whenHoconDoesNotParse_thenTheErrorNamesFileAndLine() throws IOException {
+    Path f = write("bad.conf", GOOD[0], GOOD[1], GOOD[2], "pekko.cluster {", "  roles = [\"a\"");
+    ConfigProblem e = assertThrows(ConfigProblem.class, () -> NodeConfig.load(f));
+    assertEquals(f + ": line 6: cannot parse HOCON: List should have had new element after a comma, instead had"
+        + " token: end of file (if you want the comma or end of file to be part of a string value, then double-quote"
+        + " it)", e.getMessage());
+  }
+
+  @Test
+  void whenAnIncludedFileDoesNotParse_thenTheErrorNamesThatFile() throws IOException {
+    Path base = dir.resolve("base.conf");
+    Files.writeString(base, "pekko.cluster = { roles = [ }\n");
+    Path f = write("node.conf", GOOD);
+    ConfigProblem e = assertThrows(ConfigProblem.class, () -> NodeConfig.load(f));
+    assertEquals(true, e.getMessage().startsWith(base + ": line 1: cannot parse HOCON: "), e.getMessage());
+  }
+
+  @Test
+  void whenARequiredSettingIsMissing_thenTheErrorNamesItsPath() throws IOException {
+    Path f = write("node.conf", GOOD[0], GOOD[1]);
+    ConfigProblem e = assertThrows(ConfigProblem.class, () -> NodeConfig.load(f));
+    assertEquals(f + ": missing required setting 'sluice.node.http.port' (each node file sets it: see"
+        + " conf/node-1.conf)", e.getMessage());
+  }
+
+  @Test
+  void whenThePortIsAString_thenTheErrorNamesPathAndLine() throws IOException {
+    Path f = write("node.conf", GOOD[0], "pekko.remote.artery.canonical.port = \"abc\"", GOOD[2]);
+    ConfigProblem e = assertThrows(ConfigProblem.class, () -> NodeConfig.load(f));
+    assertEquals(f + ": line 2: setting 'pekko.remote.artery.canonical.port' must be a port number, was the"
+        + " string 'abc'", e.getMessage());
+  }
+
+  @Test
+  void whenThePortIsOutOfRange_thenTheErrorSaysSo() throws IOException {
+    Path f = write("node.conf", GOOD[0], GOOD[1], "sluice.node.http.port = 70000");
+    ConfigProblem e = assertThrows(ConfigProblem.class, () -> NodeConfig.load(f));
+    assertEquals(f + ": line 3: setting 'sluice.node.http.port' must be a port in [1, 65535], was 70000",
+        e.getMessage());
+  }
+
+  @Test
+  void whenAListIsAString_thenTheErrorNamesTheWrongType() throws IOException {
+    Path f = write("node.conf", GOOD[0], GOOD[1], GOOD[2], "pekko.cluster.roles = \"worker\"");
+    ConfigProblem e = assertThrows(ConfigProblem.class, () -> NodeConfig.load(f));
+    assertEquals(f + ": line 4: setting 'pekko.cluster.roles' must be a list of strings, was the string \"worker\"",
+        e.getMessage());
+  }
+
+  @Test
+  void whenASeedNodeIsNotASluiceAddress_thenTheErrorExplainsTheForm() throws IOException {
+    Path f = write("node.conf", GOOD[0], GOOD[1], GOOD[2], "pekko.cluster.seed-nodes = [\"127.0.0.1:25521\"]");
+    ConfigProblem e = assertThrows(ConfigProblem.class, () -> NodeConfig.load(f));
+    assertEquals(f + ": line 4: setting 'pekko.cluster.seed-nodes' '127.0.0.1:25521' must be an address of the form"
+        + " pekko://sluice@host:port (every node's actor system is named 'sluice')", e.getMessage());
+  }
+
+  @Test
+  void whenTheKeyspaceIsNotAnIdentifier_thenTheErrorNamesIt() throws IOException {
+    Path f = write("node.conf", GOOD[0], GOOD[1], GOOD[2], "sluice.cassandra.keyspace = \"my-keyspace\"");
+    ConfigProblem e = assertThrows(ConfigProblem.class, () -> NodeConfig.load(f));
+    assertEquals(f + ": line 4: setting 'sluice.cassandra.keyspace' must be a Cassandra identifier (a letter, then"
+        + " letters, digits or '_', at most 48), was 'my-keyspace'", e.getMessage());
+  }
+
+  @Test
+  void whenAContactPointHasNoValidPort_thenTheErrorNamesIt() throws IOException {
+    Path f = write("node.conf", GOOD[0], GOOD[1], GOOD[2],
+        "sluice.cassandra.contact-points = [\"127.0.0.1:nine\"]");
+    ConfigProblem e = assertThrows(ConfigProblem.class, () -> NodeConfig.load(f));
+    assertEquals(f + ": line 4: setting 'sluice.cassandra.contact-points' contact point '127.0.0.1:nine' must be"
+        + " host:port", e.getMessage());
+  }
+
+  @Test
+  void whenASubstitutionIsUnresolved_thenTheErrorNamesIt() throws IOException {
+    Path f = write("node.conf", GOOD[0], GOOD[1], GOOD[2], "sluice.cassandra.keyspace = ${nowhere}");
+    ConfigProblem e = assertThrows(ConfigProblem.class, () -> NodeConfig.load(f));
+    assertEquals(f + ": line 4: unresolved substitution: Could not resolve substitution to a value: ${nowhere}",
+        e.getMessage());
+  }
+
+  @Test
+  void whenThePortIsInUse_thenTheNodeDoesNotStartAndNamesThePortSetting() throws IOException {
+    try (ServerSocket taken = new ServerSocket()) {
+      taken.bind(new InetSocketAddress("127.0.0.1", 0));
+      int port = taken.getLocalPort();
+      Path f = write("node.conf", GOOD[0], "pekko.remote.artery.canonical.port = " + port, GOOD[2]);
+      NodeStartException e = assertThrows(NodeStartException.class, () -> SluiceNode.start(NodeConfig.load(f)));
+      assertEquals(true, e.getMessage().startsWith("port " + port + " on 127.0.0.1 (pekko.remote.artery.canonical.port"
+          + " in " + f + ") is already in use: is this node already running?"), e.getMessage());
+    }
+  }
+
+  @Test
+  void whenCassandraIsUnreachable_thenTheErrorNamesTheContactPointsAndTheFix() throws IOException {
+    int closed;
+    try (ServerSocket s = new ServerSocket(0)) {
+      closed = s.getLocalPort();
+    }
+    Path f = write("node.conf", GOOD[0], GOOD[1], GOOD[2],
+        "sluice.cassandra.contact-points = [\"127.0.0.1:" + closed + "\"]", "sluice.node.cassandra-wait = 1s");
+    NodeStartException e = assertThrows(NodeStartException.class, () -> SluiceNode.start(NodeConfig.load(f)));
+    assertEquals(true, e.getMessage().startsWith("Cassandra is not reachable at [127.0.0.1:" + closed
+        + "] (sluice.cassandra.contact-points in " + f + "): 127.0.0.1:" + closed + ": Connection refused"),
+        e.getMessage());
+    assertEquals(true, e.getMessage().endsWith(". Start the dev Cassandra with: bin/sluice cassandra start"),
+        e.getMessage());
+  }
+}
