@@ -101,7 +101,7 @@ public final class DevCassandra {
     } catch (IOException | NumberFormatException e) {
       return Optional.empty();
     }
-    return ProcessHandle.of(pid).filter(ProcessHandle::isAlive).filter(this::isOurs);
+    return ProcessHandle.of(pid).filter(DevCassandra::alive).filter(this::isOurs);
   }
 
   private boolean isOurs(ProcessHandle p) {
@@ -141,7 +141,7 @@ public final class DevCassandra {
   private void awaitCql(ProcessHandle p, long t0) {
     long deadline = t0 + settings.startTimeout().toNanos();
     while (!CqlProbe.serves(settings.host(), settings.cqlPort(), Duration.ofMillis(500))) {
-      if (!p.isAlive()) {
+      if (!alive(p)) {
         throw new IllegalStateException("Cassandra (pid " + p.pid() + ") exited during start-up. Last lines of "
             + logFile() + ":\n" + tail(logFile(), 30) + "\nLast lines of " + stdoutFile() + ":\n"
             + tail(stdoutFile(), 15));
@@ -174,6 +174,7 @@ public final class DevCassandra {
       Files.createDirectories(conf);
       Files.createDirectories(logs);
       Files.createDirectories(dir.resolve("data"));
+      Files.createDirectories(dir.resolve("tmp"));
       Path template = settings.home().resolve("conf/cassandra/cassandra.yaml");
       String yaml = Files.readString(template).replace("@HOST@", settings.host())
           .replace("@CQL_PORT@", Integer.toString(settings.cqlPort()))
@@ -187,6 +188,12 @@ public final class DevCassandra {
     String classpath = classpath();
     List<String> cmd = new ArrayList<>();
     cmd.add("setsid");
+    if (isRoot() && onPath("setpriv")) {
+      // As root, Cassandra mlocks its whole heap (there is no switch). Without the IPC_LOCK
+      // capability the call fails, Cassandra logs one warning and goes on: ~0.4 GB RSS instead of
+      // heap + 0.4 GB, and a faster start.
+      cmd.addAll(List.of("setpriv", "--inh-caps=-ipc_lock", "--bounding-set=-ipc_lock"));
+    }
     cmd.add(settings.javaHome().resolve("bin/java").toString());
     cmd.addAll(jvmFlags(classpath));
     cmd.add("-cp");
@@ -215,6 +222,8 @@ public final class DevCassandra {
         "-XX:+UseG1GC", "-XX:+ParallelRefProcEnabled", "-XX:MaxTenuringThreshold=1", "-XX:G1HeapRegionSize=16m",
         "-XX:G1RSetUpdatingPauseTimePercent=5", "-XX:MaxGCPauseMillis=300", "-XX:InitiatingHeapOccupancyPercent=70",
         "-XX:+UseThreadPriorities", "-XX:+PerfDisableSharedMem", "-XX:+UseTLAB", "-XX:+ResizeTLAB",
+        "-XX:+CrashOnOutOfMemoryError", "-XX:+HeapDumpOnOutOfMemoryError",
+        "-XX:HeapDumpPath=" + dir.resolve("logs"), "-Djava.io.tmpdir=" + dir.resolve("tmp"),
         "-Djava.net.preferIPv4Stack=true", "-Djdk.attach.allowAttachSelf=true"));
     for (String jar : classpath.split(java.io.File.pathSeparator)) {
       if (jar.matches(".*/jamm-[0-9.]+\\.jar")) {
@@ -244,14 +253,56 @@ public final class DevCassandra {
         "-Dcassandra.logdir=" + dir.resolve("logs"),
         "-Dlogback.configurationFile=" + dir.resolve("conf/logback.xml"),
         "-Dcassandra-foreground=yes",
-        // a single dev node: do not wait for gossip to settle or for a ring to form
+        // a single dev node: never wait for gossip to settle (8 s when not on loopback)
         "-Dcassandra.skip_wait_for_gossip_to_settle=0",
-        "-Dcassandra.ring_delay_ms=0"));
+        // skip a start-up calibration loop (~1 s); 180 is what it measures on x86-64
+        "-Dcassandra.memtable.row_overhead_size=180",
+        // a single node has no peers to tell about its shutdown: stop in ~0.5 s instead of ~4.5 s
+        "-Dcassandra.shutdown_announce_in_ms=0",
+        "-Dcassandra.test.messagingService.nonGracefulShutdown=true"));
     return f;
   }
 
   private String marker() {
     return "-Dsluice.dev-cassandra=" + settings.directory();
+  }
+
+  private static boolean isRoot() {
+    return "root".equals(System.getProperty("user.name"));
+  }
+
+  private static boolean onPath(String program) {
+    String path = System.getenv("PATH");
+    if (path == null) {
+      return false;
+    }
+    for (String d : path.split(java.io.File.pathSeparator)) {
+      if (Files.isExecutable(Path.of(d, program))) {
+        return true;
+      }
+    }
+    return false;
+  }
+
+  /**
+   * Alive and not a zombie: a detached Cassandra whose launcher exited is reparented to init,
+   * which may reap it only seconds after it died.
+   */
+  static boolean alive(ProcessHandle p) {
+    if (!p.isAlive()) {
+      return false;
+    }
+    Path status = Path.of("/proc", Long.toString(p.pid()), "status");
+    try {
+      for (String line : Files.readAllLines(status)) {
+        if (line.startsWith("State:")) {
+          return !line.contains("Z");
+        }
+      }
+    } catch (IOException e) {
+      return p.isAlive(); // no /proc (macOS): trust the JDK
+    }
+    return true;
   }
 
   /** The cached classpath of cassandra-all, resolved with Maven on first use. */
@@ -305,14 +356,9 @@ public final class DevCassandra {
       return Duration.ZERO;
     }
     p.get().destroy();
-    try {
-      p.get().onExit().get(settings.stopTimeout().toMillis(), TimeUnit.MILLISECONDS);
-    } catch (java.util.concurrent.TimeoutException e) {
+    if (!awaitDeath(p.get(), settings.stopTimeout())) {
       p.get().destroyForcibly();
-      p.get().onExit().join();
-    } catch (Exception e) {
-      Thread.currentThread().interrupt();
-      throw new IllegalStateException("interrupted while stopping Cassandra", e);
+      awaitDeath(p.get(), Duration.ofSeconds(30));
     }
     deletePidFile();
     return Duration.ofNanos(System.nanoTime() - t0);
@@ -325,8 +371,26 @@ public final class DevCassandra {
       return false;
     }
     p.get().destroyForcibly();
-    p.get().onExit().join();
+    awaitDeath(p.get(), Duration.ofSeconds(30));
     deletePidFile();
+    return true;
+  }
+
+  private static boolean awaitDeath(ProcessHandle p, Duration timeout) {
+    long deadline = System.nanoTime() + timeout.toNanos();
+    while (alive(p)) {
+      if (System.nanoTime() > deadline) {
+        return false;
+      }
+      try {
+        p.onExit().get(50, TimeUnit.MILLISECONDS);
+      } catch (java.util.concurrent.TimeoutException e) {
+        // poll again
+      } catch (Exception e) {
+        Thread.currentThread().interrupt();
+        return !alive(p);
+      }
+    }
     return true;
   }
 
