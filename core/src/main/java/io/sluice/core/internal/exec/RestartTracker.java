@@ -23,19 +23,27 @@ public final class RestartTracker {
   public long onFailure(long nowMillis) {
     consecutive++;
     total++;
+    recent.addLast(nowMillis);
+    long horizon = nowMillis - strategy.interval().toMillis();
+    while (!recent.isEmpty() && recent.peekFirst() <= horizon) {
+      recent.removeFirst();
+    }
+    return decide(strategy, consecutive, recent.size());
+  }
+
+  /**
+   * The decision for a failure, as a pure function (for runtimes that keep the counts in persisted
+   * state): {@code consecutive} failures since the last success, including this one;
+   * {@code inInterval} failures within the strategy's interval, including this one.
+   */
+  public static long decide(RestartStrategy strategy, int consecutive, int inInterval) {
     switch (strategy.kind()) {
       case NONE:
         return GIVE_UP;
       case FIXED_DELAY:
         return consecutive > strategy.attempts() ? GIVE_UP : strategy.delay().toMillis();
-      case FAILURE_RATE: {
-        recent.addLast(nowMillis);
-        long horizon = nowMillis - strategy.interval().toMillis();
-        while (!recent.isEmpty() && recent.peekFirst() <= horizon) {
-          recent.removeFirst();
-        }
-        return recent.size() > strategy.attempts() ? GIVE_UP : strategy.delay().toMillis();
-      }
+      case FAILURE_RATE:
+        return inInterval > strategy.attempts() ? GIVE_UP : strategy.delay().toMillis();
       default: {
         if (consecutive > strategy.attempts()) {
           return GIVE_UP;
