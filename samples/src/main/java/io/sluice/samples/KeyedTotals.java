@@ -1,0 +1,107 @@
+package io.sluice.samples;
+
+import io.sluice.core.connector.GeneratedRecord;
+import io.sluice.core.connector.Generator;
+import io.sluice.core.connector.Sink;
+import io.sluice.core.connector.Sources;
+import io.sluice.core.dsl.Collector;
+import io.sluice.core.dsl.JobConfig;
+import io.sluice.core.dsl.KeyedProcessFunction;
+import io.sluice.core.dsl.Parameters;
+import io.sluice.core.dsl.Pipeline;
+import io.sluice.core.dsl.PipelineFactory;
+import io.sluice.core.dsl.StateSpec;
+import io.sluice.core.dsl.ValueState;
+
+/**
+ * {@code keyed-totals}: running totals per key over the deterministic {@link Generator}, the
+ * exactly-once check of Sluice. Because the generator's output is known, so is the right answer:
+ * every key's totals must reach the sink with sequence numbers 1, 2, ..., n in order, each total
+ * equal to {@link Generator#sumOfFirst}; {@link TotalsVerifier} checks exactly that.
+ *
+ * <pre>
+ *   generator -> keyBy(key) -> process "totals" (ValueState total) -> Total -> sink
+ * </pre>
+ *
+ * <p>Parameters:
+ *
+ * <ul>
+ *   <li>{@code keys} (default 10000) and {@code records-per-key} (default 100);
+ *   <li>{@code rate}: records per second over all splits, 0 (default) for as fast as possible;
+ *   <li>{@code splits}: source instances, default the parallelism;
+ *   <li>{@code parallelism}: default 2;
+ *   <li>{@code output}: directory of a file sink, default {@code out/keyed-totals}, with one
+ *       {@link Total#toLine() key,seq,value,total} line per record; or {@code discard=true} to
+ *       drop the results (benchmarks). {@code fsync=false} skips the fsync of each part file.
+ * </ul>
+ *
+ * <pre>{@code
+ * sluice submit keyed-totals keys=1000 records-per-key=1000 rate=20000 output=/data/totals
+ * }</pre>
+ */
+public final class KeyedTotals implements PipelineFactory {
+  /** The name users submit. */
+  public static final String NAME = "keyed-totals";
+
+  @Override
+  public String name() {
+    return NAME;
+  }
+
+  @Override
+  public String description() {
+    return "exactly-once running totals per key over a deterministic generator; keys=10000 records-per-key=100"
+        + " rate=0 [splits] [parallelism=2] [output=<dir> | discard=true]";
+  }
+
+  @Override
+  public Pipeline create(Parameters params) {
+    Generator g = generator(params);
+    Sink<Total> sink = SampleSinks.sink(params, NAME, Total::toLine);
+    return pipeline(g, SampleSinks.config(params), sink);
+  }
+
+  /** The generator the parameters describe (the verifier needs the same one). */
+  public static Generator generator(Parameters params) {
+    long keys = SampleSinks.positiveLong(params, "keys", 10_000);
+    long perKey = SampleSinks.positiveLong(params, "records-per-key", 100);
+    long rate = params.longValue("rate", 0);
+    if (rate < 0) {
+      throw new IllegalArgumentException("parameter 'rate' must be 0 (unlimited) or positive, was " + rate);
+    }
+    int splits = SampleSinks.positiveInt(params, "splits", SampleSinks.positiveInt(params, "parallelism", 2));
+    if (splits > keys) {
+      throw new IllegalArgumentException("parameter 'splits' (" + splits + ") must not exceed 'keys' (" + keys
+          + "): every split needs a key");
+    }
+    return Generator.keyed(keys, perKey).withSplits(splits).withRate(rate);
+  }
+
+  /** The pipeline over {@code generator}, with any sink (for tests and benchmarks). */
+  public static Pipeline pipeline(Generator generator, JobConfig config, Sink<? super Total> sink) {
+    Pipeline.Builder p = Pipeline.builder(NAME).config(config);
+    p.readFrom(Sources.generator("events", generator))
+        .keyBy(GeneratedRecord::key)
+        .process("totals", RunningTotal::new)
+        .writeTo(sink);
+    return p.build();
+  }
+
+  /** Adds each record's value to its key's total and emits the new total. */
+  static final class RunningTotal extends KeyedProcessFunction<Long, GeneratedRecord, Total> {
+    private ValueState<Long> total;
+
+    @Override
+    public void open(OpenContext ctx) {
+      total = ctx.state(StateSpec.value("total"));
+    }
+
+    @Override
+    public void processElement(GeneratedRecord r, Context<Long> ctx, Collector<Total> out) {
+      Long before = total.value();
+      long t = (before == null ? 0 : before) + r.value();
+      total.update(t);
+      out.collect(new Total(r.key(), r.seq(), r.value(), t));
+    }
+  }
+}

@@ -1,0 +1,61 @@
+package io.sluice.samples;
+
+import io.sluice.core.connector.Sink;
+import io.sluice.core.connector.Sinks;
+import io.sluice.core.dsl.JobConfig;
+import io.sluice.core.dsl.Parameters;
+import java.nio.file.Path;
+import java.util.function.Function;
+
+/** The parameters every sample shares: where the output goes and how parallel the job is. */
+final class SampleSinks {
+  private SampleSinks() {}
+
+  /**
+   * {@code discard=true}: {@link Sinks#discarding}; otherwise {@link Sinks#files} in
+   * {@code output} (default {@code out/<sample>}), fsynced unless {@code fsync=false}.
+   */
+  static <T> Sink<T> sink(Parameters params, String sample, Function<? super T, String> formatter) {
+    boolean discard = bool(params, "discard", false);
+    if (discard) {
+      if (params.get("output").isPresent()) {
+        throw new IllegalArgumentException("give either output=<directory> or discard=true, not both");
+      }
+      return Sinks.discarding("out");
+    }
+    Path dir = Path.of(params.string("output", "out/" + sample));
+    return Sinks.<T>files("out", dir).withFormatter(formatter).withFsync(bool(params, "fsync", true));
+  }
+
+  /** The job settings: {@code parallelism} (default 2). */
+  static JobConfig config(Parameters params) {
+    return JobConfig.defaults().withParallelism(positiveInt(params, "parallelism", 2));
+  }
+
+  static boolean bool(Parameters params, String key, boolean defaultValue) {
+    String v = params.string(key, Boolean.toString(defaultValue)).trim().toLowerCase();
+    if (v.equals("true")) {
+      return true;
+    }
+    if (v.equals("false")) {
+      return false;
+    }
+    throw new IllegalArgumentException("parameter '" + key + "' must be true or false, was '" + v + "'");
+  }
+
+  static int positiveInt(Parameters params, String key, int defaultValue) {
+    int v = params.intValue(key, defaultValue);
+    if (v < 1) {
+      throw new IllegalArgumentException("parameter '" + key + "' must be at least 1, was " + v);
+    }
+    return v;
+  }
+
+  static long positiveLong(Parameters params, String key, long defaultValue) {
+    long v = params.longValue(key, defaultValue);
+    if (v < 1) {
+      throw new IllegalArgumentException("parameter '" + key + "' must be at least 1, was " + v);
+    }
+    return v;
+  }
+}

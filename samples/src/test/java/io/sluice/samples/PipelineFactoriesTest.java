@@ -1,0 +1,34 @@
+package io.sluice.samples;
+
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import io.sluice.core.dsl.Parameters;
+import io.sluice.core.dsl.PipelineFactory;
+import java.util.Map;
+import java.util.ServiceLoader;
+import java.util.TreeMap;
+import org.junit.jupiter.api.Test;
+
+/** Nodes find the samples by name through {@link ServiceLoader}, as they find any pipeline. */
+class PipelineFactoriesTest {
+  @Test
+  void theSamplesAreRegistered() {
+    Map<String, PipelineFactory> byName = new TreeMap<>();
+    for (PipelineFactory f : ServiceLoader.load(PipelineFactory.class)) {
+      byName.put(f.name(), f);
+    }
+    assertTrue(byName.keySet().containsAll(java.util.Set.of("click-sessions", "keyed-totals", "word-count")),
+        byName.keySet().toString());
+    for (PipelineFactory f : byName.values()) {
+      assertTrue(!f.description().isBlank(), f.name());
+    }
+  }
+
+  @Test
+  void defaultsDescribeARunnablePipeline() {
+    String keyed = new KeyedTotals().create(Parameters.empty()).describe();
+    assertTrue(keyed.contains("totals"), keyed);
+    String clicks = new ClickSessions().create(Parameters.empty()).describe();
+    assertTrue(clicks.contains("sessions"), clicks);
+  }
+}
