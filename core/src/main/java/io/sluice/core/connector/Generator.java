@@ -152,7 +152,12 @@ public final class Generator {
 
     @Override
     public SourceReader<GeneratedRecord> createReader(int split, int splitCount) {
-      return new GeneratorReader(g, split, splitCount);
+      return new GeneratorReader(g, split, splitCount, g.recordsPerSecond);
+    }
+
+    @Override
+    public SourceReader<GeneratedRecord> createReplayReader(int split, int splitCount) {
+      return new GeneratorReader(g, split, splitCount, 0); // replays are never rate-limited
     }
 
     @Override
@@ -173,13 +178,13 @@ public final class Generator {
     private long rateStartNanos = -1;
     private long rateStartIndex;
 
-    GeneratorReader(Generator g, int split, int splits) {
+    GeneratorReader(Generator g, int split, int splits, long recordsPerSecond) {
       this.g = g;
       this.split = split;
       this.splits = splits;
       this.ownedKeys = (g.keys - split + splits - 1) / splits;
       this.total = g.bounded() ? Math.multiplyExact(ownedKeys, g.recordsPerKey) : Long.MAX_VALUE;
-      this.perSplitRate = g.recordsPerSecond == 0 ? 0 : Math.max(1, g.recordsPerSecond / splits);
+      this.perSplitRate = recordsPerSecond == 0 ? 0 : Math.max(1, recordsPerSecond / splits);
     }
 
     @Override

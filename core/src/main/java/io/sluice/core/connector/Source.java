@@ -34,6 +34,15 @@ public interface Source<T> {
   /** Opens a reader for split {@code split} of {@code splitCount}, positioned at its start. */
   SourceReader<T> createReader(int split, int splitCount) throws Exception;
 
+  /**
+   * Opens a reader that re-reads ranges read before, after a failure. It must return records as
+   * fast as it can: no rate limit, no waiting for new data (the range was there once). By default
+   * the same as {@link #createReader}; a source that throttles or waits must override it.
+   */
+  default SourceReader<T> createReplayReader(int split, int splitCount) throws Exception {
+    return createReader(split, splitCount);
+  }
+
   /** One line for {@code Pipeline.describe()}. */
   default String describe() {
     return getClass().getSimpleName();

@@ -244,7 +244,7 @@ final class SourceInstance extends OperatorInstance {
     Change c = decode(changes);
     if (replayReader == null) {
       try {
-        replayReader = source.createReader(split, splitCount);
+        replayReader = source.createReplayReader(split, splitCount);
       } catch (Exception e) {
         throw new UserCodeException(op.name() + " (split " + split + ")", null, e);
       }
