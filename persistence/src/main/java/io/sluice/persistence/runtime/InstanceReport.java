@@ -1,0 +1,25 @@
+package io.sluice.persistence.runtime;
+
+/**
+ * INTERNAL API: what an instance tells the job coordinator about itself, every second and when
+ * something important happens (it finished, it failed for good).
+ *
+ * @param instance which instance
+ * @param node the node it runs on
+ * @param incarnation random per start of the instance: a new value means it was recovered
+ * @param recordsIn records consumed since the job started (persisted, so exact across failures)
+ * @param recordsOut records produced since the job started
+ * @param backlog input batches received but not yet consumed
+ * @param unacked output batches sent but not yet acknowledged
+ * @param finished every input ended and the end reached its outputs (sinks: written)
+ * @param failedStage if the job failed here for good: the stage whose function failed; else null
+ * @param failedRecord the record it failed on, or null
+ * @param failedError the error, or null
+ * @param deadLetters records sent to the dead-letter sink by this incarnation
+ * @param latencyCounts for sinks: end-to-end latency histogram of batches written since the last
+ *     report ({@link LatencyHistogram} buckets); empty otherwise
+ * @param lastInputMillis wall-clock time of the last input batch consumed (or source batch read)
+ */
+public record InstanceReport(InstanceId instance, String node, long incarnation, long recordsIn, long recordsOut,
+    int backlog, int unacked, boolean finished, String failedStage, String failedRecord, String failedError,
+    long deadLetters, long[] latencyCounts, long lastInputMillis) implements SluiceMessage {}

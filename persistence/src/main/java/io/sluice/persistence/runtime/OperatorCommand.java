@@ -1,0 +1,80 @@
+package io.sluice.persistence.runtime;
+
+/**
+ * INTERNAL API: what an operator instance handles. The records below are sent between instances
+ * (and by the job coordinator); the nested local commands are timers and self-messages that never
+ * leave the JVM.
+ */
+public sealed interface OperatorCommand permits OperatorCommand.Start, OperatorCommand.Deliver,
+    OperatorCommand.Ack, OperatorCommand.Stop, OperatorCommand.Local {
+
+  /** Flags of a {@link Deliver}. */
+  int IDLE = 1;
+  int END_OF_STREAM = 2;
+
+  /** The instance's job. */
+  String jobId();
+
+  /**
+   * Start (or keep alive) the instance for {@code spec}: the job coordinator sends it to every
+   * instance of a running job every second, so that instances of a dead node start again on a
+   * survivor without waiting for traffic. Idempotent.
+   */
+  record Start(JobSpec spec) implements OperatorCommand, SluiceMessage {
+    @Override
+    public String jobId() {
+      return spec.jobId();
+    }
+  }
+
+  /**
+   * A batch on the channel from instance {@code fromIndex} of operator {@code fromOperator} (plan
+   * indexes) to the receiver: sequence {@code seq} (1, 2, ...), the sender's watermark after it,
+   * flags ({@link #IDLE}, {@link #END_OF_STREAM}), and the creation time of the oldest source batch
+   * it derives from (for end-to-end latency).
+   */
+  record Deliver(String jobId, int fromOperator, int fromIndex, long seq, long watermark, int flags,
+      long createdAtMillis, BatchPayload payload) implements OperatorCommand, SluiceMessage {
+    public boolean idle() {
+      return (flags & IDLE) != 0;
+    }
+
+    public boolean endOfStream() {
+      return (flags & END_OF_STREAM) != 0;
+    }
+  }
+
+  /**
+   * From the receiver of a channel (instance {@code fromIndex} of operator {@code fromOperator}) to
+   * its sender: every batch up to {@code upTo} is consumed and persisted. With {@code resend}, the
+   * receiver has just recovered: the sender resends everything after {@code upTo} at once.
+   */
+  record Ack(String jobId, int fromOperator, int fromIndex, long upTo, boolean resend)
+      implements OperatorCommand, SluiceMessage {}
+
+  /** The job ended or was cancelled: stop (the instance's journal stays). */
+  record Stop(String jobId, String reason) implements OperatorCommand, SluiceMessage {}
+
+  /** Timers and self-messages; never serialized. */
+  sealed interface Local extends OperatorCommand, org.apache.pekko.actor.NoSerializationVerificationNeeded {
+    @Override
+    default String jobId() {
+      return "";
+    }
+  }
+
+  /** Consume what is ready, if credit allows. */
+  enum Process implements Local { INSTANCE }
+
+  /** Sources: read the next batch, if credit allows. */
+  enum Poll implements Local { INSTANCE }
+
+  /** Periodic: resend timed-out batches, processing-time work, reports. */
+  enum Tick implements Local { INSTANCE }
+
+  /** The retry delay after a failure is over. */
+  enum Resume implements Local { INSTANCE }
+
+  /** The job coordinator's answer to a spec lookup (spec null: the job is unknown or ended). */
+  record SpecFound(JobSpec spec, String error) implements Local {}
+}

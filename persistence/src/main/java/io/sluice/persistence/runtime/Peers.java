@@ -1,0 +1,24 @@
+package io.sluice.persistence.runtime;
+
+import java.util.Optional;
+import java.util.concurrent.CompletionStage;
+
+/**
+ * INTERNAL API: how an operator instance reaches the rest of the job: other instances (through
+ * Cluster Sharding in a cluster, through a map of actors in tests) and the job coordinator.
+ * Every method is fire-and-forget and may silently lose the message: the channel protocol
+ * resends.
+ */
+public interface Peers {
+  /** Sends to the instance {@code target}, starting it if it does not run. */
+  void send(InstanceId target, OperatorCommand command);
+
+  /** Reports an instance's progress, end or failure to the job coordinator. */
+  void report(InstanceReport report);
+
+  /** Asks the job coordinator for a job's spec; empty if the job is unknown or no longer runs. */
+  CompletionStage<Optional<JobSpec>> lookup(String jobId);
+
+  /** The name of this node, for reports. */
+  String nodeName();
+}

@@ -1,0 +1,155 @@
+package io.sluice.persistence.runtime;
+
+import io.sluice.core.codec.ByteReader;
+import io.sluice.core.codec.ByteWriter;
+import io.sluice.core.codec.CorruptDataException;
+import java.io.NotSerializableException;
+import org.apache.pekko.actor.ExtendedActorSystem;
+import org.apache.pekko.actor.typed.javadsl.Adapter;
+import org.apache.pekko.serialization.SerializerWithStringManifest;
+
+/**
+ * INTERNAL API: the Pekko serializer of {@link SluiceMessage}s (bound in reference.conf), in the
+ * formats of {@link ProtocolFormats}. A batch that travels as records (a source's output, in the
+ * same JVM until now) is encoded here with its job's codec when it first leaves the JVM.
+ */
+public final class ProtocolSerializer extends SerializerWithStringManifest {
+  static final String START = "S1";
+  static final String DELIVER = "D1";
+  static final String ACK = "A1";
+  static final String STOP = "X1";
+  static final String STEPPED = "E1";
+  static final String FAILED = "F1";
+  static final String SNAPSHOT = "N1";
+  static final String REPORT = "R1";
+  static final String SPEC = "J1";
+
+  private final ExtendedActorSystem system;
+  private volatile JobCatalog catalog;
+
+  public ProtocolSerializer(ExtendedActorSystem system) {
+    this.system = system;
+  }
+
+  @Override
+  public int identifier() {
+    return 7_160_001; // unique among the system's serializers
+  }
+
+  @Override
+  public String manifest(Object o) {
+    if (o instanceof OperatorCommand.Deliver) {
+      return DELIVER;
+    } else if (o instanceof OperatorEvent.Stepped) {
+      return STEPPED;
+    } else if (o instanceof OperatorCommand.Ack) {
+      return ACK;
+    } else if (o instanceof OperatorCommand.Start) {
+      return START;
+    } else if (o instanceof InstanceReport) {
+      return REPORT;
+    } else if (o instanceof OperatorCommand.Stop) {
+      return STOP;
+    } else if (o instanceof OperatorEvent.StepFailed) {
+      return FAILED;
+    } else if (o instanceof InstanceSnapshot) {
+      return SNAPSHOT;
+    } else if (o instanceof JobSpec) {
+      return SPEC;
+    }
+    throw new IllegalArgumentException("cannot serialize " + o.getClass().getName() + " with " + getClass().getName());
+  }
+
+  private byte[] batchBytes(String jobId, BatchPayload p) {
+    if (p.hasBytes()) {
+      return p.bytes(null);
+    }
+    JobCatalog c = catalog;
+    if (c == null) {
+      c = JobCatalog.get(Adapter.toTyped(system));
+      catalog = c;
+    }
+    JobRuntime job = c.get(jobId).orElseThrow(() -> new IllegalStateException(
+        "cannot encode a batch of job " + jobId + ": the job is unknown on this node"));
+    return p.bytes(job.newBatchCodec());
+  }
+
+  @Override
+  public byte[] toBinary(Object o) {
+    if (o instanceof InstanceSnapshot s) {
+      return s.bytes();
+    }
+    ByteWriter w = new ByteWriter(64);
+    if (o instanceof OperatorCommand.Deliver d) {
+      ProtocolFormats.writeDeliver(w, d, batchBytes(d.jobId(), d.payload()));
+    } else if (o instanceof OperatorEvent.Stepped e) {
+      ProtocolFormats.writeStepped(w, e, p -> {
+        if (!p.hasBytes()) {
+          throw new IllegalStateException("a persisted output batch must be encoded by its instance");
+        }
+        return p.bytes(null);
+      });
+    } else if (o instanceof OperatorCommand.Ack a) {
+      ProtocolFormats.writeAck(w, a);
+    } else if (o instanceof OperatorCommand.Start s) {
+      ProtocolFormats.writeSpec(w, s.spec());
+    } else if (o instanceof InstanceReport r) {
+      ProtocolFormats.writeReport(w, r);
+    } else if (o instanceof OperatorCommand.Stop s) {
+      w.writeString(s.jobId()).writeString(s.reason());
+    } else if (o instanceof OperatorEvent.StepFailed f) {
+      ProtocolFormats.writeFailure(w, f);
+    } else if (o instanceof JobSpec s) {
+      ProtocolFormats.writeSpec(w, s);
+    } else {
+      throw new IllegalArgumentException("cannot serialize " + o.getClass().getName());
+    }
+    return w.toByteArray();
+  }
+
+  @Override
+  public Object fromBinary(byte[] bytes, String manifest) throws NotSerializableException {
+    if (SNAPSHOT.equals(manifest)) {
+      return new InstanceSnapshot(bytes);
+    }
+    ByteReader r = new ByteReader(bytes);
+    Object o;
+    try {
+      switch (manifest) {
+        case DELIVER:
+          o = ProtocolFormats.readDeliver(r);
+          break;
+        case STEPPED:
+          o = ProtocolFormats.readStepped(r);
+          break;
+        case ACK:
+          o = ProtocolFormats.readAck(r);
+          break;
+        case START:
+          o = new OperatorCommand.Start(ProtocolFormats.readSpec(r));
+          break;
+        case REPORT:
+          o = ProtocolFormats.readReport(r);
+          break;
+        case STOP:
+          o = new OperatorCommand.Stop(r.readString(), r.readString());
+          break;
+        case FAILED:
+          o = ProtocolFormats.readFailure(r);
+          break;
+        case SPEC:
+          o = ProtocolFormats.readSpec(r);
+          break;
+        default:
+          throw new NotSerializableException("unknown manifest '" + manifest + "' for " + getClass().getName()
+              + ": data written by a newer version of Sluice?");
+      }
+      r.expectEnd("message " + manifest);
+    } catch (CorruptDataException e) {
+      NotSerializableException n = new NotSerializableException("corrupt " + manifest + ": " + e.getMessage());
+      n.initCause(e);
+      throw n;
+    }
+    return o;
+  }
+}

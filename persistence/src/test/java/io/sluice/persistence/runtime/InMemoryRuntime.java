@@ -1,0 +1,74 @@
+package io.sluice.persistence.runtime;
+
+import com.typesafe.config.Config;
+import com.typesafe.config.ConfigFactory;
+import io.sluice.core.dsl.Parameters;
+import io.sluice.core.dsl.Pipeline;
+import java.time.Duration;
+import java.util.UUID;
+import java.util.function.Predicate;
+import org.apache.pekko.actor.testkit.typed.javadsl.ActorTestKit;
+import org.apache.pekko.actor.typed.ActorRef;
+
+/**
+ * A pipeline's operator instances in one actor system on the in-memory journal (and a local
+ * snapshot store), routed through a {@link LocalShard}: the runtime without a cluster or
+ * Cassandra, for fast tests of the channel protocol. Messages are serialized even in the JVM
+ * (serialize-messages), so the protocol's serializer is exercised too.
+ */
+final class InMemoryRuntime implements AutoCloseable {
+  static final RuntimeSettings FAST = new RuntimeSettings(Duration.ofMillis(300), Duration.ofMillis(20),
+      Duration.ofMillis(50), 16, Duration.ofMillis(20));
+
+  final ActorTestKit kit;
+  final TestPeers peers;
+  final ActorRef<Object> shard;
+  final JobRuntime job;
+
+  InMemoryRuntime(Pipeline pipeline, Predicate<InstanceId> routed) {
+    Config config = ConfigFactory.parseString(""
+        + "pekko.persistence.journal.plugin = \"pekko.persistence.journal.inmem\"\n"
+        + "pekko.persistence.journal.inmem.test-serialization = on\n"
+        + "pekko.persistence.snapshot-store.plugin = \"pekko.persistence.snapshot-store.local\"\n"
+        + "pekko.persistence.snapshot-store.local.dir = \"target/test-snapshots/" + UUID.randomUUID() + "\"\n"
+        + "pekko.actor.serialize-messages = on\n"
+        + "pekko.loglevel = INFO\n")
+        .withFallback(ConfigFactory.defaultApplication())
+        .withFallback(ConfigFactory.defaultReferenceUnresolved()).resolve();
+    kit = ActorTestKit.create("runtime-test", config);
+    peers = new TestPeers(routed);
+    JobCatalog catalog = JobCatalog.get(kit.system());
+    catalog.setResolver((name, params) -> pipeline);
+    JobSpec spec = new JobSpec("job1", pipeline.name(), Parameters.empty(), JobRuntime.fingerprint(pipeline));
+    peers.jobs.put(spec.jobId(), spec);
+    job = catalog.register(spec);
+    shard = kit.spawn(LocalShard.create(id -> OperatorEntity.create(id, peers, FAST)), "shard");
+    peers.setShard(shard);
+  }
+
+  InstanceId instance(String operator, int index) {
+    return new InstanceId(job.jobId(), operator, index);
+  }
+
+  /** Sends directly to an instance (as its upstream, downstream or the coordinator would). */
+  void tell(InstanceId target, OperatorCommand command) {
+    shard.tell(new LocalShard.Envelope(target, command));
+  }
+
+  /** Stops an instance without a graceful step: it recovers from the journal on the next message. */
+  void kill(InstanceId target) {
+    shard.tell(new LocalShard.Kill(target));
+  }
+
+  /** The coordinator's keep-alive: Start to every instance of the job. */
+  void keepAlive() {
+    for (InstanceId i : job.instances()) {
+      tell(i, new OperatorCommand.Start(job.spec()));
+    }
+  }
+
+  @Override
+  public void close() {
+    kit.shutdownTestKit();
+  }
+}
