@@ -13,8 +13,9 @@ import picocli.CommandLine.Parameters;
  */
 @Command(name = "sluice", mixinStandardHelpOptions = true, version = "sluice 0.1.0",
     description = "Sluice: an exactly-once stream processor on Pekko and Cassandra.",
-    subcommands = {Main.NodeCommand.class, CassandraCommand.class, io.sluice.cluster.demo.DemoCommand.class,
-        CommandLine.HelpCommand.class})
+    subcommands = {Main.NodeCommand.class, CassandraCommand.class, JobsCommands.Submit.class,
+        JobsCommands.Jobs.class, JobsCommands.Status.class, JobsCommands.Cancel.class, JobsCommands.Pipelines.class,
+        io.sluice.cluster.demo.DemoCommand.class, CommandLine.HelpCommand.class})
 public final class Main implements Callable<Integer> {
   static final int EXIT_CONFIG = 2;
   static final int EXIT_START = 3;
@@ -34,6 +35,10 @@ public final class Main implements Callable<Integer> {
       if (e instanceof ConfigProblem) {
         cmd.getErr().println("sluice: " + e.getMessage());
         return EXIT_CONFIG;
+      }
+      if (e instanceof JobsCommands.CliFailure || e instanceof IllegalArgumentException) {
+        cmd.getErr().println("sluice: " + e.getMessage());
+        return 1;
       }
       if (e instanceof NodeStartException) {
         cmd.getErr().println("sluice: " + e.getMessage());

@@ -4,6 +4,15 @@ import io.sluice.cluster.internal.Canary;
 import io.sluice.cluster.internal.HttpApi;
 import io.sluice.cluster.internal.HttpApi.Response;
 import io.sluice.cluster.internal.NodeProbe;
+import io.sluice.cluster.runtime.JobCoordinator;
+import io.sluice.cluster.runtime.JobsApi;
+import io.sluice.cluster.runtime.OperatorSharding;
+import io.sluice.cluster.runtime.ServicePipelineResolver;
+import io.sluice.cluster.runtime.ShardedPeers;
+import io.sluice.persistence.runtime.JobCatalog;
+import io.sluice.persistence.runtime.RuntimeSettings;
+import org.apache.pekko.cluster.typed.ClusterSingleton;
+import org.apache.pekko.cluster.typed.SingletonActor;
 import io.sluice.persistence.cassandra.CqlProbe;
 import java.io.IOException;
 import java.net.InetSocketAddress;
@@ -84,6 +93,16 @@ public final class SluiceNode implements AutoCloseable {
     });
     ClusterSharding sharding = ClusterSharding.get(system);
     sharding.init(Entity.of(Canary.TYPE_KEY, ctx -> Canary.create(ctx.getEntityId(), config.nodeName())));
+    ServicePipelineResolver pipelines = new ServicePipelineResolver(SluiceNode.class.getClassLoader());
+    JobCatalog.get(system).setResolver(pipelines);
+    ShardedPeers peers = new ShardedPeers(system, config.nodeName());
+    OperatorSharding.init(system, peers, RuntimeSettings.from(config.config()));
+    ActorRef<JobCoordinator.Command> coordinator = ClusterSingleton.get(system).init(SingletonActor.of(
+        JobCoordinator.create(peers, config.config().getDuration("sluice.coordinator.keep-alive")),
+        JobCoordinator.NAME));
+    peers.setCoordinator(coordinator);
+    new JobsApi(system, coordinator, pipelines).register(http);
+    log.info("pipelines on this node: {}", pipelines.factories().keySet());
     ActorRef<NodeProbe.Command> probe = system.systemActorOf(NodeProbe.create(config.nodeName()), "sluice-node-probe",
         org.apache.pekko.actor.typed.Props.empty());
     touchJournal(probe, 1);

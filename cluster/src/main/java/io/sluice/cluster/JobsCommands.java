@@ -1,0 +1,195 @@
+package io.sluice.cluster;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.SerializationFeature;
+import java.io.IOException;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.time.Duration;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.Callable;
+import java.util.concurrent.locks.LockSupport;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.Parameters;
+
+/** {@code sluice submit|jobs|status|cancel}: the CLI over a node's HTTP API. */
+final class JobsCommands {
+  private static final ObjectMapper JSON = new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT);
+
+  private JobsCommands() {}
+
+  /** Options shared by the commands: which node to talk to. */
+  static class NodeOption {
+    @Option(names = "--node", paramLabel = "URL", description = "a node's HTTP address (default: ${DEFAULT-VALUE})",
+        defaultValue = "http://127.0.0.1:8551")
+    String node;
+
+    private final HttpClient http = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(3)).build();
+
+    JsonNode call(String method, String path, Object body) {
+      try {
+        HttpRequest.Builder b = HttpRequest.newBuilder(URI.create(node + path)).timeout(Duration.ofSeconds(30));
+        b = body == null ? b.method(method, HttpRequest.BodyPublishers.noBody())
+            : b.header("Content-Type", "application/json").method(method,
+                HttpRequest.BodyPublishers.ofByteArray(JSON.writeValueAsBytes(body)));
+        HttpResponse<byte[]> r = http.send(b.build(), HttpResponse.BodyHandlers.ofByteArray());
+        JsonNode j = JSON.readTree(r.body());
+        if (r.statusCode() >= 400) {
+          throw new CliFailure(j.path("error").asText(r.statusCode() + " from " + node + path));
+        }
+        return j;
+      } catch (IOException e) {
+        throw new CliFailure("cannot reach the node at " + node + " (" + e.getMessage() + "): is it running?"
+            + " Start one with: bin/sluice node conf/node-1.conf");
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+        throw new CliFailure("interrupted");
+      }
+    }
+  }
+
+  /** A failure to report in one line, exit status 1. */
+  static final class CliFailure extends RuntimeException {
+    CliFailure(String message) {
+      super(message);
+    }
+  }
+
+  @Command(name = "submit", description = "Submit a pipeline (by name, with name=value parameters).")
+  static final class Submit extends NodeOption implements Callable<Integer> {
+    @Parameters(index = "0", paramLabel = "PIPELINE", description = "the pipeline's name (see: sluice pipelines)")
+    String pipeline;
+
+    @Parameters(index = "1..*", paramLabel = "NAME=VALUE", description = "the pipeline's parameters")
+    List<String> parameters = List.of();
+
+    @Option(names = "--wait", description = "follow a bounded job until it ends, with a live progress line")
+    boolean waitForEnd;
+
+    @Override
+    public Integer call() {
+      Map<String, String> params = io.sluice.core.dsl.Parameters.parse(parameters).asMap();
+      Map<String, Object> body = new LinkedHashMap<>();
+      body.put("pipeline", pipeline);
+      body.put("parameters", params);
+      String jobId = call("POST", "/jobs", body).path("jobId").asText();
+      System.out.println(jobId);
+      if (!waitForEnd) {
+        return 0;
+      }
+      return follow(this, jobId);
+    }
+  }
+
+  static int follow(NodeOption node, String jobId) {
+    long t0 = System.nanoTime();
+    long lastCount = 0;
+    long lastNanos = t0;
+    double rate = 0;
+    while (true) {
+      JsonNode j = node.call("GET", "/jobs/" + jobId, null);
+      String status = j.path("status").asText();
+      long now = System.nanoTime();
+      long count = j.path("sinkRecords").asLong();
+      if (now - lastNanos > 500_000_000L) {
+        rate = (count - lastCount) * 1e9 / (now - lastNanos);
+        lastCount = count;
+        lastNanos = now;
+      }
+      System.err.printf("\r%s %-9s %6.1f s  %,d records at the sinks  %,.0f/s  lag %d  recoveries %d  p99 %.0f ms   ",
+          jobId, status, (now - t0) / 1e9, count, rate, j.path("lag").asLong(), j.path("recoveries").asLong(),
+          j.path("latencyP99Millis").asDouble());
+      if (!"RUNNING".equals(status)) {
+        System.err.println();
+        if ("FAILED".equals(status)) {
+          System.err.println("failed in " + j.path("failedInstance").asText() + ": stage '"
+              + j.path("failedStage").asText() + "'" + (j.path("failedRecord").isNull() ? ""
+              : " on record " + j.path("failedRecord").asText()) + ": " + j.path("failedError").asText());
+        }
+        return "FINISHED".equals(status) ? 0 : 1;
+      }
+      LockSupport.parkNanos(250_000_000L);
+    }
+  }
+
+  @Command(name = "jobs", description = "List the jobs.")
+  static final class Jobs extends NodeOption implements Callable<Integer> {
+    @Override
+    public Integer call() {
+      JsonNode jobs = call("GET", "/jobs", null);
+      System.out.printf("%-28s %-16s %-10s %14s %8s%n", "JOB", "PIPELINE", "STATUS", "SINK RECORDS", "LAG");
+      for (JsonNode j : jobs) {
+        System.out.printf("%-28s %-16s %-10s %,14d %8d%n", j.path("jobId").asText(), j.path("pipeline").asText(),
+            j.path("status").asText(), j.path("sinkRecords").asLong(), j.path("lag").asLong());
+      }
+      return 0;
+    }
+  }
+
+  @Command(name = "status", description = "Show a job's status: state, per-operator records, lag, recoveries, failure.")
+  static final class Status extends NodeOption implements Callable<Integer> {
+    @Parameters(index = "0", paramLabel = "JOB")
+    String jobId;
+
+    @Option(names = "--json", description = "print the raw JSON")
+    boolean json;
+
+    @Override
+    public Integer call() throws IOException {
+      JsonNode j = call("GET", "/jobs/" + jobId, null);
+      if (json) {
+        System.out.println(JSON.writeValueAsString(j));
+        return 0;
+      }
+      System.out.printf("job %s (%s %s): %s%n", j.path("jobId").asText(), j.path("pipeline").asText(),
+          j.path("parameters"), j.path("status").asText());
+      if (j.path("status").asText().equals("FAILED")) {
+        System.out.println("  failed in " + j.path("failedInstance").asText() + ": stage '"
+            + j.path("failedStage").asText() + "'" + (j.path("failedRecord").isNull() ? ""
+            : " on record " + j.path("failedRecord").asText()) + ": " + j.path("failedError").asText());
+      }
+      System.out.printf("  %-20s %5s %14s %14s %8s %8s %9s  %s%n", "OPERATOR", "INST", "RECORDS IN", "RECORDS OUT",
+          "BACKLOG", "UNACKED", "RECOVERED", "NODES");
+      for (JsonNode o : j.path("operators")) {
+        System.out.printf("  %-20s %2d/%-2d %,14d %,14d %8d %8d %9d  %s%n", o.path("name").asText(),
+            o.path("reporting").asInt(), o.path("parallelism").asInt(), o.path("recordsIn").asLong(),
+            o.path("recordsOut").asLong(), o.path("backlog").asLong(), o.path("unacked").asLong(),
+            o.path("recoveries").asLong(), o.path("nodes"));
+      }
+      System.out.printf("  sink records %,d; end-to-end latency p50 %.0f ms, p99 %.0f ms over %d batches%n",
+          j.path("sinkRecords").asLong(), j.path("latencyP50Millis").asDouble(), j.path("latencyP99Millis").asDouble(),
+          j.path("latencySamples").asLong());
+      return 0;
+    }
+  }
+
+  @Command(name = "cancel", description = "Cancel a running job.")
+  static final class Cancel extends NodeOption implements Callable<Integer> {
+    @Parameters(index = "0", paramLabel = "JOB")
+    String jobId;
+
+    @Override
+    public Integer call() {
+      JsonNode r = call("POST", "/jobs/" + jobId + "/cancel", null);
+      System.out.println(jobId + ": " + r.path("status").asText());
+      return 0;
+    }
+  }
+
+  @Command(name = "pipelines", description = "List the pipelines a node can run.")
+  static final class Pipelines extends NodeOption implements Callable<Integer> {
+    @Override
+    public Integer call() {
+      for (JsonNode p : call("GET", "/pipelines", null)) {
+        System.out.printf("%-16s %s%n", p.path("name").asText(), p.path("description").asText());
+      }
+      return 0;
+    }
+  }
+}

@@ -1,0 +1,366 @@
+package io.sluice.cluster.runtime;
+
+import com.fasterxml.jackson.annotation.JsonSubTypes;
+import com.fasterxml.jackson.annotation.JsonTypeInfo;
+import io.sluice.cluster.internal.CborMessage;
+import io.sluice.core.connector.DeliveryGuarantee;
+import io.sluice.core.dsl.Parameters;
+import io.sluice.core.dsl.Pipeline;
+import io.sluice.core.dsl.PipelineValidationException;
+import io.sluice.core.internal.dsl.PipelineImpl;
+import io.sluice.core.internal.plan.OpSpec;
+import io.sluice.core.internal.plan.PhysicalPlan;
+import io.sluice.persistence.runtime.InstanceId;
+import io.sluice.persistence.runtime.InstanceReport;
+import io.sluice.persistence.runtime.JobCatalog;
+import io.sluice.persistence.runtime.JobRuntime;
+import io.sluice.persistence.runtime.JobSpec;
+import io.sluice.persistence.runtime.OperatorCommand;
+import io.sluice.persistence.runtime.Peers;
+import io.sluice.persistence.runtime.ProtocolFormats;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.ThreadLocalRandom;
+import org.apache.pekko.actor.typed.ActorRef;
+import org.apache.pekko.actor.typed.Behavior;
+import org.apache.pekko.actor.typed.javadsl.ActorContext;
+import org.apache.pekko.actor.typed.javadsl.Behaviors;
+import org.apache.pekko.actor.typed.javadsl.TimerScheduler;
+import org.apache.pekko.persistence.typed.PersistenceId;
+import org.apache.pekko.persistence.typed.RecoveryCompleted;
+import org.apache.pekko.persistence.typed.javadsl.CommandHandler;
+import org.apache.pekko.persistence.typed.javadsl.Effect;
+import org.apache.pekko.persistence.typed.javadsl.EventHandler;
+import org.apache.pekko.persistence.typed.javadsl.EventSourcedBehavior;
+import org.apache.pekko.persistence.typed.javadsl.RetentionCriteria;
+import org.apache.pekko.persistence.typed.javadsl.SignalHandler;
+
+/**
+ * INTERNAL API: the job coordinator, a persistent cluster singleton that owns every job's life:
+ * submitted → running → finished | cancelled | failed (with the cause). It survives the death of
+ * the node it runs on: the singleton moves to the oldest survivor and recovers its jobs from the
+ * journal.
+ *
+ * <ul>
+ *   <li>Submission builds the pipeline from its factory (so a bad name or bad parameters are
+ *       answered at once), checks that exactly-once jobs read only replayable sources, and assigns
+ *       the job an id.
+ *   <li>Every second it sends {@code Start} to every instance of every running job: instances of
+ *       a dead node restart on a survivor without waiting for traffic, and a new job's instances
+ *       start.
+ *   <li>Instances report their progress; a bounded job finishes when every sink instance has seen
+ *       the end of all its inputs; a job fails when an instance reports that its restart strategy
+ *       gave up. Finished, failed and cancelled jobs' instances are stopped.
+ * </ul>
+ */
+public final class JobCoordinator extends EventSourcedBehavior<JobCoordinator.Command, JobCoordinator.Event,
+    JobCoordinator.State> {
+  public static final String NAME = "sluice-job-coordinator";
+
+  /** The lifecycle of a job. */
+  public enum Status { RUNNING, FINISHED, CANCELLED, FAILED }
+
+  // ---- protocol ----------------------------------------------------------------------------------
+
+  /** Commands. */
+  @JsonTypeInfo(use = JsonTypeInfo.Id.NAME, property = "type")
+  @JsonSubTypes({
+      @JsonSubTypes.Type(value = Submit.class, name = "submit"),
+      @JsonSubTypes.Type(value = Cancel.class, name = "cancel"),
+      @JsonSubTypes.Type(value = GetJob.class, name = "get"),
+      @JsonSubTypes.Type(value = ListJobs.class, name = "list"),
+      @JsonSubTypes.Type(value = LookupSpec.class, name = "lookup"),
+      @JsonSubTypes.Type(value = Reported.class, name = "reported"),
+      @JsonSubTypes.Type(value = KeepAlive.class, name = "keep-alive")})
+  public sealed interface Command extends CborMessage {}
+
+  public record Submit(String pipeline, Map<String, String> parameters, ActorRef<SubmitResult> replyTo)
+      implements Command {}
+
+  /** Exactly one of jobId and error is set. */
+  public record SubmitResult(String jobId, String error) implements CborMessage {}
+
+  public record Cancel(String jobId, ActorRef<CancelResult> replyTo) implements Command {}
+
+  /** found: the job exists; status: its status after the request. */
+  public record CancelResult(boolean found, Status status) implements CborMessage {}
+
+  public record GetJob(String jobId, ActorRef<JobReply> replyTo) implements Command {}
+
+  /** view is null for an unknown job. */
+  public record JobReply(JobView view) implements CborMessage {}
+
+  public record ListJobs(ActorRef<JobList> replyTo) implements Command {}
+
+  public record JobList(List<JobView> jobs) implements CborMessage {}
+
+  /** From an operator instance that does not know its job yet. */
+  public record LookupSpec(String jobId, ActorRef<SpecReply> replyTo) implements Command {}
+
+  /** running: the job runs (spec fields set); else the instance should stop. */
+  public record SpecReply(boolean running, String jobId, String pipeline, Map<String, String> parameters,
+      String fingerprint) implements CborMessage {}
+
+  /** An instance's report, in {@link ProtocolFormats#writeReport}'s binary form. */
+  public record Reported(byte[] report) implements Command {}
+
+  /** The keep-alive timer. */
+  public record KeepAlive() implements Command {}
+
+  /** Events. */
+  @JsonTypeInfo(use = JsonTypeInfo.Id.NAME, property = "type")
+  @JsonSubTypes({
+      @JsonSubTypes.Type(value = JobSubmitted.class, name = "submitted"),
+      @JsonSubTypes.Type(value = JobEnded.class, name = "ended")})
+  public sealed interface Event extends CborMessage {}
+
+  public record JobSubmitted(String jobId, String pipeline, Map<String, String> parameters, String fingerprint,
+      long atMillis) implements Event {}
+
+  /** A job finished, was cancelled or failed; failure fields set for FAILED. */
+  public record JobEnded(String jobId, Status status, long atMillis, String failedInstance, String failedStage,
+      String failedRecord, String failedError) implements Event {}
+
+  /** One job as persisted. */
+  public record Job(String jobId, String pipeline, Map<String, String> parameters, String fingerprint,
+      Status status, long submittedMillis, long endedMillis, String failedInstance, String failedStage,
+      String failedRecord, String failedError) implements CborMessage {
+    JobSpec spec() {
+      return new JobSpec(jobId, pipeline, Parameters.of(parameters), fingerprint);
+    }
+  }
+
+  /** All jobs, in submission order. */
+  public record State(Map<String, Job> jobs) implements CborMessage {
+    public State {
+      jobs = java.util.Collections.unmodifiableMap(new LinkedHashMap<>(jobs));
+    }
+
+    State with(Job j) {
+      Map<String, Job> m = new LinkedHashMap<>(jobs);
+      m.put(j.jobId(), j);
+      return new State(m);
+    }
+  }
+
+  // ---- behavior ------------------------------------------------------------------------------------
+
+  private final ActorContext<Command> ctx;
+  private final TimerScheduler<Command> timers;
+  private final Peers peers;
+  private final Duration keepAlive;
+  private final Map<String, JobStats> stats = new LinkedHashMap<>();
+
+  private JobCoordinator(ActorContext<Command> ctx, TimerScheduler<Command> timers, Peers peers, Duration keepAlive) {
+    super(PersistenceId.ofUniqueId(NAME),
+        org.apache.pekko.actor.typed.SupervisorStrategy.restartWithBackoff(Duration.ofMillis(500),
+            Duration.ofSeconds(10), 0.2));
+    this.ctx = ctx;
+    this.timers = timers;
+    this.peers = peers;
+    this.keepAlive = keepAlive;
+  }
+
+  public static Behavior<Command> create(Peers peers, Duration keepAlive) {
+    return Behaviors.setup(ctx -> Behaviors.withTimers(timers -> new JobCoordinator(ctx, timers, peers, keepAlive)));
+  }
+
+  @Override
+  public State emptyState() {
+    return new State(Map.of());
+  }
+
+  @Override
+  public RetentionCriteria retentionCriteria() {
+    return RetentionCriteria.snapshotEvery(100, 2);
+  }
+
+  @Override
+  public SignalHandler<State> signalHandler() {
+    return newSignalHandlerBuilder().onSignal(RecoveryCompleted.instance(), s -> {
+      long running = s.jobs().values().stream().filter(j -> j.status() == Status.RUNNING).count();
+      ctx.getLog().info("job coordinator started with {} job(s), {} running", s.jobs().size(), running);
+      timers.startTimerWithFixedDelay("keep-alive", new KeepAlive(), keepAlive);
+      keepAlive(s);
+    }).build();
+  }
+
+  @Override
+  public EventHandler<State, Event> eventHandler() {
+    return newEventHandlerBuilder().forAnyState()
+        .onEvent(JobSubmitted.class, (s, e) -> s.with(new Job(e.jobId(), e.pipeline(), e.parameters(), e.fingerprint(),
+            Status.RUNNING, e.atMillis(), 0, null, null, null, null)))
+        .onEvent(JobEnded.class, (s, e) -> {
+          Job j = s.jobs().get(e.jobId());
+          return j == null ? s : s.with(new Job(j.jobId(), j.pipeline(), j.parameters(), j.fingerprint(), e.status(),
+              j.submittedMillis(), e.atMillis(), e.failedInstance(), e.failedStage(), e.failedRecord(),
+              e.failedError()));
+        })
+        .build();
+  }
+
+  @Override
+  public CommandHandler<Command, Event, State> commandHandler() {
+    return newCommandHandlerBuilder().forAnyState()
+        .onCommand(Submit.class, this::onSubmit)
+        .onCommand(Cancel.class, this::onCancel)
+        .onCommand(GetJob.class, (s, c) -> {
+          Job j = s.jobs().get(c.jobId());
+          c.replyTo().tell(new JobReply(j == null ? null : view(j)));
+          return Effect().none();
+        })
+        .onCommand(ListJobs.class, (s, c) -> {
+          c.replyTo().tell(new JobList(s.jobs().values().stream().map(this::view).toList()));
+          return Effect().none();
+        })
+        .onCommand(LookupSpec.class, (s, c) -> {
+          Job j = s.jobs().get(c.jobId());
+          c.replyTo().tell(j == null || j.status() != Status.RUNNING
+              ? new SpecReply(false, c.jobId(), null, null, null)
+              : new SpecReply(true, j.jobId(), j.pipeline(), j.parameters(), j.fingerprint()));
+          return Effect().none();
+        })
+        .onCommand(Reported.class, this::onReported)
+        .onCommand(KeepAlive.class, (s, c) -> {
+          keepAlive(s);
+          return Effect().none();
+        })
+        .build();
+  }
+
+  private Effect<Event, State> onSubmit(State s, Submit c) {
+    Parameters params;
+    Pipeline pipeline;
+    try {
+      params = Parameters.of(c.parameters() == null ? Map.of() : c.parameters());
+      pipeline = JobCatalog.get(ctx.getSystem()).resolver().resolve(c.pipeline(), params);
+    } catch (PipelineValidationException e) {
+      c.replyTo().tell(new SubmitResult(null, e.getMessage()));
+      return Effect().none();
+    } catch (RuntimeException e) {
+      c.replyTo().tell(new SubmitResult(null, "cannot build pipeline '" + c.pipeline() + "': " + e.getMessage()));
+      return Effect().none();
+    }
+    PhysicalPlan plan = PipelineImpl.physical(pipeline);
+    if (plan.config().delivery() == DeliveryGuarantee.EXACTLY_ONCE) {
+      for (PhysicalPlan.PhysicalOperator op : plan.operators()) {
+        if (op.head() >= 0 && plan.logical().get(op.head()).spec() instanceof OpSpec.SourceSpec src
+            && !src.source().isReplayable()) {
+          c.replyTo().tell(new SubmitResult(null, "source '" + op.name() + "' cannot replay, which exactly-once needs:"
+              + " use JobConfig.withDelivery(AT_LEAST_ONCE) or a replayable source"));
+          return Effect().none();
+        }
+      }
+    }
+    String jobId = c.pipeline() + "-" + Long.toHexString(ThreadLocalRandom.current().nextLong(0x100000L, 0xffffffL));
+    while (s.jobs().containsKey(jobId)) {
+      jobId = c.pipeline() + "-" + Long.toHexString(ThreadLocalRandom.current().nextLong(0x100000L, 0xffffffL));
+    }
+    JobSubmitted e = new JobSubmitted(jobId, c.pipeline(), params.asMap(), JobRuntime.fingerprint(pipeline),
+        System.currentTimeMillis());
+    String id = jobId;
+    return Effect().persist(e).thenRun(st -> {
+      ctx.getLog().info("job {} submitted: pipeline '{}' {}\n{}", id, c.pipeline(), params, pipeline.describe());
+      c.replyTo().tell(new SubmitResult(id, null));
+      Job j = st.jobs().get(id);
+      startInstances(j);
+    });
+  }
+
+  private Effect<Event, State> onCancel(State s, Cancel c) {
+    Job j = s.jobs().get(c.jobId());
+    if (j == null) {
+      c.replyTo().tell(new CancelResult(false, null));
+      return Effect().none();
+    }
+    if (j.status() != Status.RUNNING) {
+      c.replyTo().tell(new CancelResult(true, j.status()));
+      return Effect().none();
+    }
+    return Effect().persist(new JobEnded(j.jobId(), Status.CANCELLED, System.currentTimeMillis(), null, null, null,
+        null)).thenRun(st -> {
+          ctx.getLog().info("job {} cancelled", j.jobId());
+          stopInstances(j, "cancelled");
+          c.replyTo().tell(new CancelResult(true, Status.CANCELLED));
+        });
+  }
+
+  private Effect<Event, State> onReported(State s, Reported c) {
+    InstanceReport r = ProtocolFormats.readReport(new io.sluice.core.codec.ByteReader(c.report()));
+    Job j = s.jobs().get(r.instance().jobId());
+    if (j == null) {
+      return Effect().none();
+    }
+    if (j.status() != Status.RUNNING) {
+      // an instance of an ended job is still running (it missed the stop): stop it again
+      peers.send(r.instance(), new OperatorCommand.Stop(j.jobId(), "the job is " + j.status()));
+      return Effect().none();
+    }
+    JobStats st = stats.computeIfAbsent(j.jobId(), k -> new JobStats());
+    st.update(r);
+    if (r.failedStage() != null) {
+      return Effect().persist(new JobEnded(j.jobId(), Status.FAILED, System.currentTimeMillis(),
+          r.instance().entityId(), r.failedStage(), r.failedRecord(), r.failedError())).thenRun(x -> {
+            ctx.getLog().error("job {} FAILED in {}: stage '{}'{}: {}", j.jobId(), r.instance(), r.failedStage(),
+                r.failedRecord() == null ? "" : " on record " + r.failedRecord(), r.failedError());
+            stopInstances(j, "the job failed");
+          });
+    }
+    JobRuntime rt = runtime(j);
+    if (rt != null && st.allFinished(rt.sinkInstances())) {
+      return Effect().persist(new JobEnded(j.jobId(), Status.FINISHED, System.currentTimeMillis(), null, null, null,
+          null)).thenRun(x -> {
+            ctx.getLog().info("job {} FINISHED: every sink saw the end of its input", j.jobId());
+            stopInstances(j, "the job finished");
+          });
+    }
+    return Effect().none();
+  }
+
+  private JobRuntime runtime(Job j) {
+    try {
+      return JobCatalog.get(ctx.getSystem()).register(j.spec());
+    } catch (RuntimeException e) {
+      ctx.getLog().error("job {}: cannot build its plan on the coordinator's node: {}", j.jobId(), e.getMessage());
+      return null;
+    }
+  }
+
+  private void startInstances(Job j) {
+    JobRuntime rt = runtime(j);
+    if (rt == null) {
+      return;
+    }
+    OperatorCommand.Start start = new OperatorCommand.Start(j.spec());
+    for (InstanceId i : rt.instances()) {
+      peers.send(i, start);
+    }
+  }
+
+  private void stopInstances(Job j, String reason) {
+    JobRuntime rt = runtime(j);
+    if (rt == null) {
+      return;
+    }
+    for (InstanceId i : rt.instances()) {
+      peers.send(i, new OperatorCommand.Stop(j.jobId(), reason));
+    }
+  }
+
+  private void keepAlive(State s) {
+    for (Job j : s.jobs().values()) {
+      if (j.status() == Status.RUNNING) {
+        startInstances(j);
+      }
+    }
+  }
+
+  private JobView view(Job j) {
+    JobRuntime rt = runtime(j);
+    JobStats st = stats.get(j.jobId());
+    return JobView.of(j, rt, st);
+  }
+}

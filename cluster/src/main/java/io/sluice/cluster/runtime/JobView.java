@@ -1,0 +1,78 @@
+package io.sluice.cluster.runtime;
+
+import io.sluice.cluster.internal.CborMessage;
+import io.sluice.core.internal.plan.PhysicalPlan;
+import io.sluice.persistence.runtime.InstanceReport;
+import io.sluice.persistence.runtime.JobRuntime;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.TreeSet;
+
+/**
+ * A job's status as the HTTP API and the CLI show it: its lifecycle, the failure if it failed,
+ * and per operator the counts its instances last reported.
+ *
+ * @param lag input batches waiting plus output batches not yet acknowledged, over all instances
+ * @param recoveries instance restarts seen by the coordinator (node deaths, failures)
+ */
+public record JobView(String jobId, String pipeline, Map<String, String> parameters, JobCoordinator.Status status,
+    long submittedMillis, long endedMillis, String failedInstance, String failedStage, String failedRecord,
+    String failedError, List<OperatorView> operators, long sinkRecords, double latencyP50Millis,
+    double latencyP99Millis, long latencySamples, long lag, long recoveries) implements CborMessage {
+
+  /** One operator's instances, summed. */
+  public record OperatorView(String name, int parallelism, int reporting, long recordsIn, long recordsOut, long backlog,
+      long unacked, int finished, long recoveries, long deadLetters, List<String> nodes) implements CborMessage {}
+
+  static JobView of(JobCoordinator.Job j, JobRuntime rt, JobStats st) {
+    List<OperatorView> ops = new ArrayList<>();
+    long sinkRecords = 0;
+    long lag = 0;
+    long recoveries = 0;
+    if (rt != null) {
+      PhysicalPlan plan = rt.plan();
+      List<PhysicalPlan.PhysicalOperator> sinks = plan.sinks();
+      for (PhysicalPlan.PhysicalOperator op : plan.operators()) {
+        int reporting = 0;
+        int finished = 0;
+        long in = 0;
+        long out = 0;
+        long backlog = 0;
+        long unacked = 0;
+        long rec = 0;
+        long dl = 0;
+        TreeSet<String> nodes = new TreeSet<>();
+        for (int i = 0; i < op.parallelism(); i++) {
+          String key = rt.instance(op.index(), i).entityId();
+          InstanceReport r = st == null ? null : st.latest.get(key);
+          if (r == null) {
+            continue;
+          }
+          reporting++;
+          finished += r.finished() ? 1 : 0;
+          in += r.recordsIn();
+          out += r.recordsOut();
+          backlog += r.backlog();
+          unacked += r.unacked();
+          rec += st.recoveries(key);
+          dl += r.deadLetters();
+          nodes.add(r.node());
+        }
+        if (sinks.contains(op)) {
+          sinkRecords += in;
+        }
+        lag += backlog + unacked;
+        recoveries += rec;
+        ops.add(new OperatorView(op.name(), op.parallelism(), reporting, in, out, backlog, unacked, finished, rec, dl,
+            List.copyOf(nodes)));
+      }
+    }
+    double p50 = st == null ? 0 : st.latency.quantile(0.5);
+    double p99 = st == null ? 0 : st.latency.quantile(0.99);
+    long samples = st == null ? 0 : st.latency.count();
+    return new JobView(j.jobId(), j.pipeline(), j.parameters(), j.status(), j.submittedMillis(), j.endedMillis(),
+        j.failedInstance(), j.failedStage(), j.failedRecord(), j.failedError(), ops, sinkRecords, p50, p99, samples,
+        lag, recoveries);
+  }
+}
