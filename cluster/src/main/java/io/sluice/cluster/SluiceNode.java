@@ -75,7 +75,10 @@ public final class SluiceNode implements AutoCloseable {
     }
     ActorSystem<Void> system;
     try {
-      system = ActorSystem.create(Behaviors.empty(), "sluice", config.config());
+      // A node process exits when its actor system terminates (shut down, or downed by the split
+      // brain resolver), so that a downed node cannot go on as a zombie next to its replacement.
+      system = ActorSystem.create(Behaviors.empty(), "sluice", com.typesafe.config.ConfigFactory
+          .parseString("pekko.coordinated-shutdown.exit-jvm = on").withFallback(config.config()));
     } catch (RuntimeException e) {
       http.close();
       throw new NodeStartException("the actor system did not start: " + e.getMessage(), e);

@@ -120,14 +120,18 @@ public final class JobCoordinator extends EventSourcedBehavior<JobCoordinator.Co
   public record JobSubmitted(String jobId, String pipeline, Map<String, String> parameters, String fingerprint,
       long atMillis) implements Event {}
 
-  /** A job finished, was cancelled or failed; failure fields set for FAILED. */
+  /**
+   * A job finished, was cancelled or failed; failure fields set for FAILED. {@code finalView} is
+   * what the instances last reported (null if none had), so that an ended job keeps its numbers
+   * after the coordinator moves.
+   */
   public record JobEnded(String jobId, Status status, long atMillis, String failedInstance, String failedStage,
-      String failedRecord, String failedError) implements Event {}
+      String failedRecord, String failedError, JobView finalView) implements Event {}
 
   /** One job as persisted. */
   public record Job(String jobId, String pipeline, Map<String, String> parameters, String fingerprint,
       Status status, long submittedMillis, long endedMillis, String failedInstance, String failedStage,
-      String failedRecord, String failedError) implements CborMessage {
+      String failedRecord, String failedError, JobView finalView) implements CborMessage {
     JobSpec spec() {
       return new JobSpec(jobId, pipeline, Parameters.of(parameters), fingerprint);
     }
@@ -192,12 +196,12 @@ public final class JobCoordinator extends EventSourcedBehavior<JobCoordinator.Co
   public EventHandler<State, Event> eventHandler() {
     return newEventHandlerBuilder().forAnyState()
         .onEvent(JobSubmitted.class, (s, e) -> s.with(new Job(e.jobId(), e.pipeline(), e.parameters(), e.fingerprint(),
-            Status.RUNNING, e.atMillis(), 0, null, null, null, null)))
+            Status.RUNNING, e.atMillis(), 0, null, null, null, null, null)))
         .onEvent(JobEnded.class, (s, e) -> {
           Job j = s.jobs().get(e.jobId());
           return j == null ? s : s.with(new Job(j.jobId(), j.pipeline(), j.parameters(), j.fingerprint(), e.status(),
               j.submittedMillis(), e.atMillis(), e.failedInstance(), e.failedStage(), e.failedRecord(),
-              e.failedError()));
+              e.failedError(), e.finalView()));
         })
         .build();
   }
@@ -281,7 +285,7 @@ public final class JobCoordinator extends EventSourcedBehavior<JobCoordinator.Co
       return Effect().none();
     }
     return Effect().persist(new JobEnded(j.jobId(), Status.CANCELLED, System.currentTimeMillis(), null, null, null,
-        null)).thenRun(st -> {
+        null, finalView(j))).thenRun(st -> {
           ctx.getLog().info("job {} cancelled", j.jobId());
           stopInstances(j, "cancelled");
           c.replyTo().tell(new CancelResult(true, Status.CANCELLED));
@@ -303,7 +307,7 @@ public final class JobCoordinator extends EventSourcedBehavior<JobCoordinator.Co
     st.update(r);
     if (r.failedStage() != null) {
       return Effect().persist(new JobEnded(j.jobId(), Status.FAILED, System.currentTimeMillis(),
-          r.instance().entityId(), r.failedStage(), r.failedRecord(), r.failedError())).thenRun(x -> {
+          r.instance().entityId(), r.failedStage(), r.failedRecord(), r.failedError(), finalView(j))).thenRun(x -> {
             ctx.getLog().error("job {} FAILED in {}: stage '{}'{}: {}", j.jobId(), r.instance(), r.failedStage(),
                 r.failedRecord() == null ? "" : " on record " + r.failedRecord(), r.failedError());
             stopInstances(j, "the job failed");
@@ -312,7 +316,7 @@ public final class JobCoordinator extends EventSourcedBehavior<JobCoordinator.Co
     JobRuntime rt = runtime(j);
     if (rt != null && st.allFinished(rt.sinkInstances())) {
       return Effect().persist(new JobEnded(j.jobId(), Status.FINISHED, System.currentTimeMillis(), null, null, null,
-          null)).thenRun(x -> {
+          null, finalView(j))).thenRun(x -> {
             ctx.getLog().info("job {} FINISHED: every sink saw the end of its input", j.jobId());
             stopInstances(j, "the job finished");
           });
@@ -359,8 +363,16 @@ public final class JobCoordinator extends EventSourcedBehavior<JobCoordinator.Co
   }
 
   private JobView view(Job j) {
-    JobRuntime rt = runtime(j);
     JobStats st = stats.get(j.jobId());
-    return JobView.of(j, rt, st);
+    if (st == null && j.finalView() != null) {
+      return j.finalView().withLifecycle(j); // ended before this coordinator started: its last numbers
+    }
+    return JobView.of(j, runtime(j), st);
+  }
+
+  /** The view to persist with a job's end (the numbers only: lifecycle fields come from the job). */
+  private JobView finalView(Job j) {
+    JobStats st = stats.remove(j.jobId());
+    return st == null ? null : JobView.of(j, runtime(j), st);
   }
 }

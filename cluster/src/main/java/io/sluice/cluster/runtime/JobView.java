@@ -25,6 +25,13 @@ public record JobView(String jobId, String pipeline, Map<String, String> paramet
   public record OperatorView(String name, int parallelism, int reporting, long recordsIn, long recordsOut, long backlog,
       long unacked, int finished, long recoveries, long deadLetters, List<String> nodes) implements CborMessage {}
 
+  /** This view's numbers with the lifecycle (status, times, failure) of {@code j}. */
+  JobView withLifecycle(JobCoordinator.Job j) {
+    return new JobView(j.jobId(), j.pipeline(), j.parameters(), j.status(), j.submittedMillis(), j.endedMillis(),
+        j.failedInstance(), j.failedStage(), j.failedRecord(), j.failedError(), operators, sinkRecords,
+        latencyP50Millis, latencyP99Millis, latencySamples, lag, recoveries);
+  }
+
   static JobView of(JobCoordinator.Job j, JobRuntime rt, JobStats st) {
     List<OperatorView> ops = new ArrayList<>();
     long sinkRecords = 0;

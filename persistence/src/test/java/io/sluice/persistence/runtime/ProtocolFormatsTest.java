@@ -1,0 +1,134 @@
+package io.sluice.persistence.runtime;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+
+import io.sluice.core.codec.ByteReader;
+import io.sluice.core.codec.ByteWriter;
+import io.sluice.core.dsl.Parameters;
+import java.io.NotSerializableException;
+import java.util.HexFormat;
+import java.util.List;
+import java.util.Map;
+import org.junit.jupiter.api.Test;
+
+/**
+ * Golden bytes of every message, event and snapshot format of the protocol: a change to a format
+ * must be a conscious act (a new manifest), never an accident. Each test also round-trips.
+ */
+class ProtocolFormatsTest {
+  private static final HexFormat HEX = HexFormat.of();
+  private final ProtocolSerializer serializer = new ProtocolSerializer(null);
+
+  private byte[] roundTrip(Object o, String manifest, String goldenHex) throws NotSerializableException {
+    assertEquals(manifest, serializer.manifest(o));
+    byte[] bytes = serializer.toBinary(o);
+    assertEquals(goldenHex, HEX.formatHex(bytes), "the " + manifest + " format changed");
+    Object back = serializer.fromBinary(bytes, manifest);
+    assertArrayEquals(bytes, serializer.toBinary(back), "re-encoding the decoded " + manifest + " differs");
+    return bytes;
+  }
+
+  private static JobSpec spec() {
+    return new JobSpec("wc-1a2b3c", "word-count", Parameters.of(Map.of("input", "in.txt")), "0011223344556677");
+  }
+
+  @Test
+  void start() throws Exception {
+    OperatorCommand.Start s = new OperatorCommand.Start(spec());
+    roundTrip(s, "S1", "0977632d3161326233630a776f72642d636f756e740105696e707574"
+        + "06696e2e7478741030303131323233333434353536363737");
+    assertEquals(s, serializer.fromBinary(serializer.toBinary(s), "S1"));
+  }
+
+  @Test
+  void deliver() throws Exception {
+    OperatorCommand.Deliver d = new OperatorCommand.Deliver("j", 1, 2, 3, -5, OperatorCommand.END_OF_STREAM, 1000,
+        BatchPayload.ofBytes(new byte[] {1, 0, 1, 6, 1, 'a'}));
+    // job "j", from operator 1 instance 2, seq 3, watermark -5 (zigzag 9), end of stream, created 1000 ms, 6-byte batch
+    roundTrip(d, "D1", "016a0102030902e80706010001060161");
+    OperatorCommand.Deliver back = (OperatorCommand.Deliver) serializer.fromBinary(serializer.toBinary(d), "D1");
+    assertEquals(3, back.seq());
+    assertEquals(-5, back.watermark());
+    assertEquals(true, back.endOfStream());
+    assertEquals(1000, back.createdAtMillis());
+  }
+
+  @Test
+  void ack() throws Exception {
+    OperatorCommand.Ack a = new OperatorCommand.Ack("j", 2, 1, 300, true);
+    roundTrip(a, "A1", "016a0201ac0201");
+    assertEquals(a, serializer.fromBinary(serializer.toBinary(a), "A1"));
+  }
+
+  @Test
+  void stop() throws Exception {
+    OperatorCommand.Stop s = new OperatorCommand.Stop("j", "done");
+    roundTrip(s, "X1", "016a04646f6e65");
+    assertEquals(s, serializer.fromBinary(serializer.toBinary(s), "X1"));
+  }
+
+  @Test
+  void stepped() throws Exception {
+    OperatorEvent.Stepped e = new OperatorEvent.Stepped(new int[] {0, 1}, new long[] {7, 9}, new byte[] {1, 2},
+        List.of(new OperatorEvent.Output(0, 4, 100, 0, BatchPayload.ofBytes(new byte[] {1, 0, 0})),
+            new OperatorEvent.Output(1, 5, 100, OperatorCommand.IDLE, null)),
+        new int[] {1}, new long[] {3}, 10, 12, 1_700_000_000_000L);
+    // consumed (0,7),(1,9); changes [1,2]; outputs (0,4,wm 100,batch) and (1,5,wm 100,idle,no batch); ack (1,3)
+    roundTrip(e, "E1", "020007010901020102020004c8010001030100000105c80101000101030a0c80d095ffbc31");
+  }
+
+  @Test
+  void stepFailed() throws Exception {
+    OperatorEvent.StepFailed f = new OperatorEvent.StepFailed(2, "map-1", "x", "java.lang.RuntimeException: boom",
+        123, OperatorEvent.Decision.RETRY, 1123);
+    roundTrip(f, "F1", "02056d61702d310101782" + "06a6176612e6c616e672e52756e74696d65457863657074696f6e3a20626f6f6d"
+        + "7b00e308");
+    assertEquals(f, serializer.fromBinary(serializer.toBinary(f), "F1"));
+  }
+
+  @Test
+  void report() throws Exception {
+    long[] lat = new long[LatencyHistogram.BUCKETS];
+    lat[3] = 2;
+    InstanceReport r = new InstanceReport(new InstanceId("j", "sum", 1), "node-1", 77, 1000, 990, 2, 1, true, null,
+        null, null, 0, lat, 5);
+    byte[] bytes = roundTrip(r, "R1", "076a2f73756d2f31066e6f64652d314de807de07020101000103020" + "5");
+    InstanceReport back = ProtocolFormats.readReport(new ByteReader(bytes));
+    assertEquals(r.instance(), back.instance());
+    assertEquals(2, back.latencyCounts()[3]);
+    assertEquals(true, back.finished());
+  }
+
+  @Test
+  void jobSpec() throws Exception {
+    roundTrip(spec(), "J1", "0977632d3161326233630a776f72642d636f756e740105696e707574"
+        + "06696e2e7478741030303131323233333434353536363737");
+  }
+
+  @Test
+  void whenTheManifestIsUnknown_thenTheErrorSaysSo() {
+    NotSerializableException e = assertThrows(NotSerializableException.class,
+        () -> serializer.fromBinary(new byte[0], "Z9"));
+    assertEquals("unknown manifest 'Z9' for io.sluice.persistence.runtime.ProtocolSerializer: data written by a newer"
+        + " version of Sluice?", e.getMessage());
+  }
+
+  @Test
+  void whenBytesAreTruncated_thenTheErrorNamesTheManifest() {
+    NotSerializableException e = assertThrows(NotSerializableException.class,
+        () -> serializer.fromBinary(new byte[] {1, 'j', 2}, "A1"));
+    assertEquals(true, e.getMessage().startsWith("corrupt A1: truncated data"), e.getMessage());
+  }
+
+  @Test
+  void snapshotBytesPassThrough() throws Exception {
+    byte[] b = {1, 2, 3};
+    InstanceSnapshot s = new InstanceSnapshot(b);
+    assertArrayEquals(b, serializer.toBinary(s));
+    assertArrayEquals(b, ((InstanceSnapshot) serializer.fromBinary(b, "N1")).bytes());
+    ByteWriter w = new ByteWriter();
+    assertEquals(0, w.size());
+  }
+}
