@@ -104,7 +104,7 @@ public final class SluiceNode implements AutoCloseable {
         JobCoordinator.create(peers, config.config().getDuration("sluice.coordinator.keep-alive")),
         JobCoordinator.NAME));
     peers.setCoordinator(coordinator);
-    new JobsApi(system, coordinator, pipelines).register(http);
+    new JobsApi(system, coordinator, pipelines, peers).register(http);
     log.info("pipelines on this node: {}", pipelines.factories().keySet());
     ActorRef<NodeProbe.Command> probe = system.systemActorOf(NodeProbe.create(config.nodeName()), "sluice-node-probe",
         org.apache.pekko.actor.typed.Props.empty());

@@ -36,6 +36,7 @@ public final class CborSerializer extends SerializerWithStringManifest {
     ROOTS.put("coordinator-job-list-1", JobCoordinator.JobList.class);
     ROOTS.put("coordinator-spec-reply-1", JobCoordinator.SpecReply.class);
     ROOTS.put("job-view-1", JobView.class);
+    ROOTS.put("coordinator-instance-list-1", JobCoordinator.InstanceList.class);
     ROOTS.put("canary-command-1", Canary.Command.class);
     ROOTS.put("canary-event-1", Canary.Event.class);
     ROOTS.put("canary-state-1", Canary.State.class);

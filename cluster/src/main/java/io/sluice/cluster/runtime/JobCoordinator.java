@@ -74,7 +74,8 @@ public final class JobCoordinator extends EventSourcedBehavior<JobCoordinator.Co
       @JsonSubTypes.Type(value = ListJobs.class, name = "list"),
       @JsonSubTypes.Type(value = LookupSpec.class, name = "lookup"),
       @JsonSubTypes.Type(value = Reported.class, name = "reported"),
-      @JsonSubTypes.Type(value = KeepAlive.class, name = "keep-alive")})
+      @JsonSubTypes.Type(value = KeepAlive.class, name = "keep-alive"),
+      @JsonSubTypes.Type(value = GetInstances.class, name = "instances")})
   public sealed interface Command extends CborMessage {}
 
   public record Submit(String pipeline, Map<String, String> parameters, ActorRef<SubmitResult> replyTo)
@@ -94,6 +95,18 @@ public final class JobCoordinator extends EventSourcedBehavior<JobCoordinator.Co
   public record JobReply(JobView view) implements CborMessage {}
 
   public record ListJobs(ActorRef<JobList> replyTo) implements Command {}
+
+  /** Each instance of a job as it last reported (empty if the job is unknown). */
+  public record GetInstances(String jobId, ActorRef<InstanceList> replyTo) implements Command {}
+
+  /**
+   * One instance as it last reported: where it runs, its incarnation (a new one after every
+   * recovery), its counts, and when it last consumed input.
+   */
+  public record InstanceView(String instance, String node, long incarnation, long recoveries, long recordsIn,
+      long recordsOut, long backlog, long unacked, boolean finished, long lastInputMillis) implements CborMessage {}
+
+  public record InstanceList(List<InstanceView> instances) implements CborMessage {}
 
   public record JobList(List<JobView> jobs) implements CborMessage {}
 
@@ -214,6 +227,20 @@ public final class JobCoordinator extends EventSourcedBehavior<JobCoordinator.Co
         .onCommand(GetJob.class, (s, c) -> {
           Job j = s.jobs().get(c.jobId());
           c.replyTo().tell(new JobReply(j == null ? null : view(j)));
+          return Effect().none();
+        })
+        .onCommand(GetInstances.class, (s, c) -> {
+          JobStats st = stats.get(c.jobId());
+          List<InstanceView> out = new ArrayList<>();
+          if (st != null) {
+            for (InstanceReport r : st.latest.values()) {
+              String key = r.instance().entityId();
+              out.add(new InstanceView(key, r.node(), r.incarnation(), st.recoveries(key), r.recordsIn(),
+                  r.recordsOut(), r.backlog(), r.unacked(), r.finished(), r.lastInputMillis()));
+            }
+          }
+          out.sort(java.util.Comparator.comparing(InstanceView::instance));
+          c.replyTo().tell(new InstanceList(out));
           return Effect().none();
         })
         .onCommand(ListJobs.class, (s, c) -> {

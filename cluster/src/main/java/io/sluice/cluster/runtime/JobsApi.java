@@ -5,6 +5,8 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import io.sluice.cluster.internal.HttpApi;
 import io.sluice.cluster.internal.HttpApi.Response;
 import io.sluice.core.dsl.PipelineFactory;
+import io.sluice.persistence.runtime.InstanceId;
+import io.sluice.persistence.runtime.OperatorCommand;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
@@ -26,6 +28,9 @@ import org.apache.pekko.actor.typed.javadsl.AskPattern;
  *   GET  /jobs                   every job's status
  *   GET  /jobs/{id}              one job's status: state, per operator records in/out, lag, recoveries, failure
  *   POST /jobs/{id}/cancel       cancels a running job
+ *   GET  /jobs/{id}/instances    each instance as it last reported (node, incarnation, counts)
+ *   POST /jobs/{id}/instances/{operator}/{index}/crash
+ *                                chaos and diagnostics: the instance fails at once and recovers
  * </pre>
  */
 public final class JobsApi {
@@ -35,12 +40,14 @@ public final class JobsApi {
   private final ActorSystem<?> system;
   private final ActorRef<JobCoordinator.Command> coordinator;
   private final ServicePipelineResolver pipelines;
+  private final ShardedPeers peers;
 
   public JobsApi(ActorSystem<?> system, ActorRef<JobCoordinator.Command> coordinator,
-      ServicePipelineResolver pipelines) {
+      ServicePipelineResolver pipelines, ShardedPeers peers) {
     this.system = system;
     this.coordinator = coordinator;
     this.pipelines = pipelines;
+    this.peers = peers;
   }
 
   public void register(HttpApi http) {
@@ -59,6 +66,15 @@ public final class JobsApi {
     http.route("GET", "/jobs/([A-Za-z0-9_.-]+)", r -> {
       JobCoordinator.JobReply reply = ask(to -> new JobCoordinator.GetJob(r.param(0), to));
       return reply.view() == null ? Response.error(404, "no job " + r.param(0)) : Response.ok(reply.view());
+    });
+    http.route("GET", "/jobs/([A-Za-z0-9_.-]+)/instances", r -> {
+      JobCoordinator.InstanceList list = ask(to -> new JobCoordinator.GetInstances(r.param(0), to));
+      return Response.ok(list.instances());
+    });
+    http.route("POST", "/jobs/([A-Za-z0-9_.-]+)/instances/([A-Za-z0-9_.-]+)/([0-9]+)/crash", r -> {
+      InstanceId id = new InstanceId(r.param(0), r.param(1), Integer.parseInt(r.param(2)));
+      peers.send(id, new OperatorCommand.Crash(id.jobId()));
+      return Response.ok(Map.of("crashed", id.entityId()));
     });
     http.route("POST", "/jobs/([A-Za-z0-9_.-]+)/cancel", r -> {
       JobCoordinator.CancelResult c = ask(to -> new JobCoordinator.Cancel(r.param(0), to));

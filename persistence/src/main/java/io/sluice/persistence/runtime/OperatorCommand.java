@@ -6,7 +6,7 @@ package io.sluice.persistence.runtime;
  * leave the JVM.
  */
 public sealed interface OperatorCommand permits OperatorCommand.Start, OperatorCommand.Deliver,
-    OperatorCommand.Ack, OperatorCommand.Stop, OperatorCommand.Local {
+    OperatorCommand.Ack, OperatorCommand.Stop, OperatorCommand.Crash, OperatorCommand.Local {
 
   /** Flags of a {@link Deliver}. */
   int IDLE = 1;
@@ -54,6 +54,13 @@ public sealed interface OperatorCommand permits OperatorCommand.Start, OperatorC
 
   /** The job ended or was cancelled: stop (the instance's journal stays). */
   record Stop(String jobId, String reason) implements OperatorCommand, SluiceMessage {}
+
+  /**
+   * Chaos and diagnostics: the instance fails at once, as if its process had died — no step is
+   * finished, nothing is flushed — and starts again from its snapshot and journal on the next
+   * message (the coordinator's keep-alive).
+   */
+  record Crash(String jobId) implements OperatorCommand, SluiceMessage {}
 
   /** Timers and self-messages; never serialized. */
   sealed interface Local extends OperatorCommand, org.apache.pekko.actor.NoSerializationVerificationNeeded {

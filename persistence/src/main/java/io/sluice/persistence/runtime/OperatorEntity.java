@@ -148,6 +148,13 @@ public final class OperatorEntity extends EventSourcedBehavior<OperatorCommand, 
     }
   }
 
+  /** Thrown to make the instance fail as if its process died. */
+  static final class CrashRequested extends RuntimeException {
+    CrashRequested(InstanceId id) {
+      super("crash of " + id + " requested");
+    }
+  }
+
   private static int[] filled(int n) {
     int[] a = new int[n];
     java.util.Arrays.fill(a, -1);
@@ -193,6 +200,7 @@ public final class OperatorEntity extends EventSourcedBehavior<OperatorCommand, 
           return Behaviors.same();
         })
         .onMessage(OperatorCommand.Stop.class, s -> Behaviors.stopped())
+        .onMessage(OperatorCommand.Crash.class, s -> Behaviors.stopped())
         .onAnyMessage(m -> {
           if (m instanceof OperatorCommand.SpecFound) {
             lookup(ctx, id, peers); // the scheduled retry
@@ -347,6 +355,10 @@ public final class OperatorEntity extends EventSourcedBehavior<OperatorCommand, 
           return Effect().stop();
         })
         .onCommand(OperatorCommand.SpecFound.class, (s, c) -> Effect().none())
+        .onCommand(OperatorCommand.Crash.class, (s, c) -> {
+          log.warn("{}: crashing on request (chaos/diagnostics)", id);
+          throw new CrashRequested(id);
+        })
         .build();
   }
 

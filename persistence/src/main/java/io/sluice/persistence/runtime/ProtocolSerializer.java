@@ -23,6 +23,7 @@ public final class ProtocolSerializer extends SerializerWithStringManifest {
   static final String SNAPSHOT = "N1";
   static final String REPORT = "R1";
   static final String SPEC = "J1";
+  static final String CRASH = "K1";
 
   private final ExtendedActorSystem system;
   private volatile JobCatalog catalog;
@@ -56,6 +57,8 @@ public final class ProtocolSerializer extends SerializerWithStringManifest {
       return SNAPSHOT;
     } else if (o instanceof JobSpec) {
       return SPEC;
+    } else if (o instanceof OperatorCommand.Crash) {
+      return CRASH;
     }
     throw new IllegalArgumentException("cannot serialize " + o.getClass().getName() + " with " + getClass().getName());
   }
@@ -101,6 +104,8 @@ public final class ProtocolSerializer extends SerializerWithStringManifest {
       ProtocolFormats.writeFailure(w, f);
     } else if (o instanceof JobSpec s) {
       ProtocolFormats.writeSpec(w, s);
+    } else if (o instanceof OperatorCommand.Crash c) {
+      w.writeString(c.jobId());
     } else {
       throw new IllegalArgumentException("cannot serialize " + o.getClass().getName());
     }
@@ -139,6 +144,9 @@ public final class ProtocolSerializer extends SerializerWithStringManifest {
           break;
         case SPEC:
           o = ProtocolFormats.readSpec(r);
+          break;
+        case CRASH:
+          o = new OperatorCommand.Crash(r.readString());
           break;
         default:
           throw new NotSerializableException("unknown manifest '" + manifest + "' for " + getClass().getName()
