@@ -1,0 +1,56 @@
+package io.sluice.persistence.runtime;
+
+import io.sluice.core.dsl.Pipeline;
+import io.sluice.core.internal.dsl.PipelineImpl;
+import io.sluice.core.internal.plan.PhysicalPlan;
+import java.time.Duration;
+import java.util.List;
+import java.util.Random;
+import java.util.concurrent.locks.LockSupport;
+
+/**
+ * Runs a bounded pipeline on the in-memory runtime until every sink instance finished, killing a
+ * random instance every ~120 ms up to {@code kills} times; for integration tests of sinks.
+ */
+public final class RuntimeHarness {
+  private RuntimeHarness() {}
+
+  /** Returns how many kills happened before the job finished. */
+  public static int runWithKills(Pipeline pipeline, int kills, Duration timeout) {
+    PhysicalPlan plan = PipelineImpl.physical(pipeline);
+    try (InMemoryRuntime rt = new InMemoryRuntime(pipeline, id -> true)) {
+      List<InstanceId> all = rt.job.instances();
+      List<InstanceId> sinks = rt.job.sinkInstances();
+      Random random = new Random(7);
+      int done = 0;
+      long deadline = System.nanoTime() + timeout.toNanos();
+      while (!finished(rt, sinks)) {
+        if (System.nanoTime() > deadline) {
+          throw new AssertionError("the job did not finish within " + timeout + " (plan: " + plan.describe() + ")");
+        }
+        rt.keepAlive();
+        if (done < kills && random.nextInt(2) == 0) {
+          rt.kill(all.get(random.nextInt(all.size())));
+          done++;
+        }
+        LockSupport.parkNanos(Duration.ofMillis(60).toNanos());
+      }
+      return done;
+    }
+  }
+
+  private static boolean finished(InMemoryRuntime rt, List<InstanceId> sinks) {
+    for (InstanceId s : sinks) {
+      boolean f = false;
+      for (InstanceReport r : rt.peers.reports()) {
+        if (r.instance().equals(s) && r.finished()) {
+          f = true;
+        }
+      }
+      if (!f) {
+        return false;
+      }
+    }
+    return true;
+  }
+}
