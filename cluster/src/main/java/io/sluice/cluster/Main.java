@@ -15,7 +15,8 @@ import picocli.CommandLine.Parameters;
     description = "Sluice: an exactly-once stream processor on Pekko and Cassandra.",
     subcommands = {Main.NodeCommand.class, CassandraCommand.class, JobsCommands.Submit.class,
         JobsCommands.Jobs.class, JobsCommands.Status.class, JobsCommands.Cancel.class, JobsCommands.Pipelines.class,
-        io.sluice.cluster.demo.DemoCommand.class, CommandLine.HelpCommand.class})
+        io.sluice.cluster.demo.DemoCommand.class, io.sluice.cluster.bench.BenchCommand.class,
+        CommandLine.HelpCommand.class})
 public final class Main implements Callable<Integer> {
   static final int EXIT_CONFIG = 2;
   static final int EXIT_START = 3;

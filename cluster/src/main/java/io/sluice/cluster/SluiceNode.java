@@ -112,7 +112,8 @@ public final class SluiceNode implements AutoCloseable {
     http.route("GET", "/alive", r -> Response.ok(Map.of("status", "alive", "node", config.nodeName())))
         .route("GET", "/ready", r -> readiness())
         .route("GET", "/cluster", r -> Response.ok(clusterState()))
-        .route("GET", "/canary/([A-Za-z0-9_.-]+)", r -> canary(r.param(0)));
+        .route("GET", "/canary/([A-Za-z0-9_.-]+)", r -> canary(r.param(0)))
+        .route("GET", "/metrics", r -> Response.ok(metrics()));
     http.start();
     system.getWhenTerminated().thenRun(http::close);
     log.info("node {} started: cluster {} , HTTP http://{}:{}/", config.nodeName(), config.address(),
@@ -166,6 +167,19 @@ public final class SluiceNode implements AutoCloseable {
     out.put("leader", Optional.ofNullable(state.getLeader()).map(Object::toString).orElse(null));
     out.put("members", members);
     return out;
+  }
+
+  private Map<String, Object> metrics() {
+    Map<String, Object> m = new LinkedHashMap<>();
+    m.put("node", config.nodeName());
+    m.put("journalEvents", io.sluice.persistence.runtime.ProtocolSerializer.EVENTS.sum());
+    m.put("journalEventBytes", io.sluice.persistence.runtime.ProtocolSerializer.EVENT_BYTES.sum());
+    m.put("snapshots", io.sluice.persistence.runtime.ProtocolSerializer.SNAPSHOTS.sum());
+    m.put("snapshotBytes", io.sluice.persistence.runtime.ProtocolSerializer.SNAPSHOT_BYTES.sum());
+    Runtime rt = Runtime.getRuntime();
+    m.put("heapUsedBytes", rt.totalMemory() - rt.freeMemory());
+    m.put("heapMaxBytes", rt.maxMemory());
+    return m;
   }
 
   private Response canary(String id) throws Exception {

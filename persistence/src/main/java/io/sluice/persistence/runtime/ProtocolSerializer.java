@@ -25,6 +25,12 @@ public final class ProtocolSerializer extends SerializerWithStringManifest {
   static final String SPEC = "J1";
   static final String CRASH = "K1";
 
+  /** Bytes and counts of what this JVM wrote to the journal and the snapshot store (for benchmarks). */
+  public static final java.util.concurrent.atomic.LongAdder EVENT_BYTES = new java.util.concurrent.atomic.LongAdder();
+  public static final java.util.concurrent.atomic.LongAdder EVENTS = new java.util.concurrent.atomic.LongAdder();
+  public static final java.util.concurrent.atomic.LongAdder SNAPSHOT_BYTES = new java.util.concurrent.atomic.LongAdder();
+  public static final java.util.concurrent.atomic.LongAdder SNAPSHOTS = new java.util.concurrent.atomic.LongAdder();
+
   private final ExtendedActorSystem system;
   private volatile JobCatalog catalog;
 
@@ -80,6 +86,8 @@ public final class ProtocolSerializer extends SerializerWithStringManifest {
   @Override
   public byte[] toBinary(Object o) {
     if (o instanceof InstanceSnapshot s) {
+      SNAPSHOTS.increment();
+      SNAPSHOT_BYTES.add(s.bytes().length);
       return s.bytes();
     }
     ByteWriter w = new ByteWriter(64);
@@ -92,6 +100,8 @@ public final class ProtocolSerializer extends SerializerWithStringManifest {
         }
         return p.bytes(null);
       });
+      EVENTS.increment();
+      EVENT_BYTES.add(w.size());
     } else if (o instanceof OperatorCommand.Ack a) {
       ProtocolFormats.writeAck(w, a);
     } else if (o instanceof OperatorCommand.Start s) {
@@ -102,6 +112,7 @@ public final class ProtocolSerializer extends SerializerWithStringManifest {
       w.writeString(s.jobId()).writeString(s.reason());
     } else if (o instanceof OperatorEvent.StepFailed f) {
       ProtocolFormats.writeFailure(w, f);
+      EVENTS.increment();
     } else if (o instanceof JobSpec s) {
       ProtocolFormats.writeSpec(w, s);
     } else if (o instanceof OperatorCommand.Crash c) {
