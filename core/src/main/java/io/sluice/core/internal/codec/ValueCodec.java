@@ -11,6 +11,8 @@ import java.lang.invoke.MethodHandles;
 import java.lang.invoke.MethodType;
 import java.lang.reflect.RecordComponent;
 import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.IdentityHashMap;
 import java.util.LinkedHashMap;
 import java.util.LinkedHashSet;
 import java.util.List;
@@ -89,12 +91,78 @@ public final class ValueCodec {
    * and read values in the order they were written.
    */
   public static final class Scope {
-    private final Map<UserType, Integer> written = new java.util.IdentityHashMap<>();
-    private final List<UserType> read = new ArrayList<>();
+    // Most units define no user type (keys, numbers, strings) or a handful: small arrays searched
+    // linearly, allocated on first use, cost nothing for the common case (a scope per key hash).
+    private static final int LINEAR = 8;
+    private UserType[] written;
+    private int writtenCount;
+    private IdentityHashMap<UserType, Integer> writtenIndex;
+    private UserType[] read;
+    private int readCount;
 
     public void clear() {
-      written.clear();
-      read.clear();
+      if (writtenCount > 0) {
+        Arrays.fill(written, 0, writtenCount, null);
+        writtenCount = 0;
+        writtenIndex = null;
+      }
+      if (readCount > 0) {
+        Arrays.fill(read, 0, readCount, null);
+        readCount = 0;
+      }
+    }
+
+    /** The index of {@code t} among the types written in this scope, or -1. */
+    int writtenIndexOf(UserType t) {
+      if (writtenIndex != null) {
+        Integer i = writtenIndex.get(t);
+        return i == null ? -1 : i;
+      }
+      for (int i = 0; i < writtenCount; i++) {
+        if (written[i] == t) {
+          return i;
+        }
+      }
+      return -1;
+    }
+
+    int writtenCount() {
+      return writtenCount;
+    }
+
+    void addWritten(UserType t) {
+      if (written == null) {
+        written = new UserType[4];
+      } else if (writtenCount == written.length) {
+        written = Arrays.copyOf(written, writtenCount * 2);
+      }
+      written[writtenCount] = t;
+      if (writtenIndex != null) {
+        writtenIndex.put(t, writtenCount);
+      } else if (writtenCount + 1 > LINEAR) {
+        writtenIndex = new IdentityHashMap<>();
+        for (int i = 0; i <= writtenCount; i++) {
+          writtenIndex.put(written[i], i);
+        }
+      }
+      writtenCount++;
+    }
+
+    void addRead(UserType t) {
+      if (read == null) {
+        read = new UserType[4];
+      } else if (readCount == read.length) {
+        read = Arrays.copyOf(read, readCount * 2);
+      }
+      read[readCount++] = t;
+    }
+
+    int readCount() {
+      return readCount;
+    }
+
+    UserType readType(int i) {
+      return read[i];
     }
   }
 
@@ -223,17 +291,17 @@ public final class ValueCodec {
         return (char) in.readVarInt();
       case T_DEFINE: {
         UserType t = typeNamed(in.readString());
-        scope.read.add(t);
+        scope.addRead(t);
         return t.read(this, in, scope);
       }
       default:
         if (tag >= T_USER) {
           int idx = tag - T_USER;
-          if (idx >= scope.read.size()) {
+          if (idx >= scope.readCount()) {
             throw new CorruptDataException("reference to undefined type #" + idx + " at offset "
                 + (in.position() - 1));
           }
-          return scope.read.get(idx).read(this, in, scope);
+          return scope.readType(idx).read(this, in, scope);
         }
         throw new CorruptDataException("unknown value tag " + tag + " at offset " + (in.position() - 1));
     }
@@ -241,13 +309,13 @@ public final class ValueCodec {
 
   private void writeUser(ByteWriter out, Object v, Scope scope) {
     UserType t = typeOf(v.getClass());
-    Integer idx = scope.written.get(t);
-    if (idx == null) {
-      int n = scope.written.size();
+    int idx = scope.writtenIndexOf(t);
+    if (idx < 0) {
+      int n = scope.writtenCount();
       if (T_USER + n > 255) {
         throw new IllegalStateException("more than " + (255 - T_USER) + " distinct user types in one batch");
       }
-      scope.written.put(t, n);
+      scope.addWritten(t);
       out.writeByte(T_DEFINE).writeString(t.name);
     } else {
       out.writeByte(T_USER + idx);

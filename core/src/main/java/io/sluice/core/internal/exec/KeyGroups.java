@@ -13,12 +13,13 @@ import io.sluice.core.internal.util.Murmur3;
  * </pre>
  *
  * The encoding is {@link ValueCodec}'s, so a key's group is the same on every JVM and forever.
- * Instance {@code i} owns the contiguous key-group range
+ * Not thread-safe (it reuses a scratch buffer). Instance {@code i} owns the contiguous key-group range
  * {@code [ceil(i * max / p), ceil((i + 1) * max / p))}, which is what allows rescaling later.
  */
 public final class KeyGroups {
   private final ValueCodec codec;
   private final ByteWriter scratch = new ByteWriter(64);
+  private final ValueCodec.Scope scope = new ValueCodec.Scope();
   private final int maxParallelism;
 
   public KeyGroups(ValueCodec codec, int maxParallelism) {
@@ -27,8 +28,10 @@ public final class KeyGroups {
   }
 
   public int keyGroup(Object key) {
+    // the bytes of writeStandalone(key), without a new scope per key: this runs for every record
     scratch.reset();
-    codec.writeStandalone(scratch, key);
+    scope.clear();
+    codec.write(scratch, key, scope);
     return keyGroupOfHash(Murmur3.hash32(scratch.array(), 0, scratch.size(), 0), maxParallelism);
   }
 
