@@ -15,9 +15,12 @@ import java.util.List;
  * </pre>
  */
 abstract class ConsumingInstance extends OperatorInstance {
+  private static final int MAX_RETAINED_WRITER = 1 << 20;
   protected final InputChannels channels;
   protected final List<PhysicalPlan.ChannelRef> inputRefs;
   protected long now;
+  /** Reused for every step's change: a keyed step's change is often tens of KB, grown once, not per step. */
+  private ByteWriter changeWriter = new ByteWriter(256);
 
   ConsumingInstance(ExecContext ctx, PhysicalPlan.PhysicalOperator op, int index) {
     super(ctx, op, index);
@@ -83,11 +86,15 @@ abstract class ConsumingInstance extends OperatorInstance {
     if (!consumed && batches.isEmpty() && !bodyChanged() && !channels.hasChanges()) {
       return StepResult.EMPTY;
     }
-    ByteWriter w = header(kind(), 64);
+    ByteWriter w = changeWriter.reset().writeByte(FORMAT_VERSION).writeByte(kind().ordinal());
     w.writeByte(finished ? 1 : 0);
     channels.writeChanges(w, false);
     writeBody(w, false);
-    return new StepResult(w.toByteArray(), batches, in, out);
+    byte[] change = w.toByteArray();
+    if (w.array().length > MAX_RETAINED_WRITER) {
+      changeWriter = new ByteWriter(256); // do not keep a rare huge buffer forever
+    }
+    return new StepResult(change, batches, in, out);
   }
 
   @Override

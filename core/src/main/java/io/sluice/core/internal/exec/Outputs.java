@@ -18,6 +18,8 @@ final class Outputs {
   private final boolean[] sentEnd;
   private final long watermarkInterval;
   private final int capacityHint;
+  /** Records each channel's last batch had: the next batch starts that large instead of growing to it. */
+  private final int[] lastSize;
   private long recordsOut;
 
   Outputs(boolean[] timestamped, long watermarkIntervalMillis, int capacityHint) {
@@ -32,6 +34,7 @@ final class Outputs {
     this.sentEnd = new boolean[n];
     this.watermarkInterval = watermarkIntervalMillis;
     this.capacityHint = capacityHint;
+    this.lastSize = new int[n];
   }
 
   int size() {
@@ -41,7 +44,7 @@ final class Outputs {
   void add(int channel, Object record, long timestamp) {
     RecordBatch b = buffers[channel];
     if (b == null) {
-      b = new RecordBatch(capacityHint, timestamped[channel]);
+      b = new RecordBatch(Math.max(capacityHint, lastSize[channel]), timestamped[channel]);
       buffers[channel] = b;
     }
     b.add(record, timestamp);
@@ -91,6 +94,9 @@ final class Outputs {
     for (int c = 0; c < buffers.length; c++) {
       RecordBatch b = buffers[c];
       boolean records = b != null && !b.isEmpty();
+      if (records) {
+        lastSize[c] = b.size();
+      }
       boolean news = endOfStream && !sentEnd[c] || idle != sentIdle[c]
           || watermark > sentWatermark[c] && now - sentWatermarkAt[c] >= watermarkInterval;
       if (records || news || all) {
