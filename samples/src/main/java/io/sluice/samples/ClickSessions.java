@@ -39,7 +39,8 @@ import java.util.List;
  * is late.
  *
  * <p>Parameters: {@code users} (default 1000), {@code sessions-per-user} (default 10), {@code gap}
- * (default 30s; at least 16ms), {@code parallelism} (default 2), {@code output} (directory of a
+ * (default 30s; at least 16ms), {@code parallelism} (default 2), {@code batch-size},
+ * {@code batch-linger}, {@code snapshot-every} (as in {@link JobConfig}), {@code output} (directory of a
  * file sink, default {@code out/click-sessions}, one {@link Session#toLine()} line per session) or
  * {@code discard=true}; {@code fsync=false} skips the fsync of each part file.
  */

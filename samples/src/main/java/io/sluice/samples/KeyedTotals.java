@@ -29,7 +29,8 @@ import io.sluice.core.dsl.ValueState;
  *   <li>{@code keys} (default 10000) and {@code records-per-key} (default 100);
  *   <li>{@code rate}: records per second over all splits, 0 (default) for as fast as possible;
  *   <li>{@code splits}: source instances, default the parallelism;
- *   <li>{@code parallelism}: default 2;
+ *   <li>{@code parallelism}: default 2; {@code batch-size}, {@code batch-linger} and
+ *       {@code snapshot-every} as in {@link io.sluice.core.dsl.JobConfig};
  *   <li>{@code output}: directory of a file sink, default {@code out/keyed-totals}, with one
  *       {@link Total#toLine() key,seq,value,total} line per record; or {@code discard=true} to
  *       drop the results (benchmarks). {@code fsync=false} skips the fsync of each part file.

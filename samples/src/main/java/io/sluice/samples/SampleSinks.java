@@ -27,9 +27,24 @@ final class SampleSinks {
     return Sinks.<T>files("out", dir).withFormatter(formatter).withFsync(bool(params, "fsync", true));
   }
 
-  /** The job settings: {@code parallelism} (default 2). */
+  /**
+   * The job settings: {@code parallelism} (default 2), {@code batch-size} and {@code batch-linger}
+   * (default 1000 records, 5ms), {@code snapshot-every} (default 1000 events); the rest as
+   * {@link JobConfig#defaults()}.
+   */
   static JobConfig config(Parameters params) {
-    return JobConfig.defaults().withParallelism(positiveInt(params, "parallelism", 2));
+    JobConfig d = JobConfig.defaults();
+    try {
+      return d.withParallelism(positiveInt(params, "parallelism", d.parallelism()))
+          .withBatching(positiveInt(params, "batch-size", d.batchSize()),
+              params.duration("batch-linger", d.batchLinger()))
+          .withSnapshotEvery(positiveInt(params, "snapshot-every", d.snapshotEvery()));
+    } catch (IllegalArgumentException e) {
+      if (e.getMessage() != null && e.getMessage().startsWith("parameter '")) {
+        throw e;
+      }
+      throw new IllegalArgumentException("bad job settings in " + params + ": " + e.getMessage(), e);
+    }
   }
 
   static boolean bool(Parameters params, String key, boolean defaultValue) {

@@ -41,7 +41,8 @@ import java.util.stream.Stream;
  *       default {@code out/word-count}; each line is {@code word<TAB>count}. Or
  *       {@code discard=true} to drop the results (benchmarks). {@code fsync=false} skips the
  *       fsync of each part file;
- *   <li>{@code parallelism}: instances of every step, default 2.
+ *   <li>{@code parallelism}: instances of every step, default 2; {@code batch-size},
+ *       {@code batch-linger} and {@code snapshot-every} as in {@link io.sluice.core.dsl.JobConfig}.
  * </ul>
  *
  * <pre>{@code

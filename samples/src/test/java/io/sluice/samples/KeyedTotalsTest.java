@@ -130,6 +130,16 @@ class KeyedTotalsTest {
   }
 
   @Test
+  void jobSettingsComeFromParameters() {
+    Pipeline p = new KeyedTotals().create(Parameters.of(Map.of("parallelism", "3", "batch-size", "250",
+        "batch-linger", "20ms", "snapshot-every", "77", "discard", "true")));
+    assertEquals(3, p.config().parallelism());
+    assertEquals(250, p.config().batchSize());
+    assertEquals(Duration.ofMillis(20), p.config().batchLinger());
+    assertEquals(77, p.config().snapshotEvery());
+  }
+
+  @Test
   void discardingRunsWithoutOutput() {
     Pipeline pipeline = new KeyedTotals().create(Parameters.of(Map.of("keys", "100", "records-per-key", "3",
         "discard", "true")));
@@ -157,6 +167,12 @@ class KeyedTotalsTest {
     assertEquals("give either output=<directory> or discard=true, not both",
         assertThrows(IllegalArgumentException.class,
             () -> f.create(Parameters.of(Map.of("output", "x", "discard", "true")))).getMessage());
+    assertEquals("parameter 'batch-size' must be at least 1, was 0",
+        assertThrows(IllegalArgumentException.class, () -> f.create(Parameters.of(Map.of("batch-size", "0"))))
+            .getMessage());
+    assertEquals("bad job settings in {batch-size=2000000}: batch size must be in [1, 1000000], was 2000000",
+        assertThrows(IllegalArgumentException.class,
+            () -> f.create(Parameters.of(Map.of("batch-size", "2000000")))).getMessage());
     assertEquals("parameter 'discard' must be true or false, was 'yes'",
         assertThrows(IllegalArgumentException.class, () -> f.create(Parameters.of(Map.of("discard", "yes"))))
             .getMessage());
