@@ -29,4 +29,13 @@ public interface PipelineFactory {
    * {@link Parameters}) for bad parameters; the message is shown to whoever submitted.
    */
   Pipeline create(Parameters params);
+
+  /**
+   * Checks the output of job {@code jobId}, built with {@code params}, against the known right
+   * answer — for pipelines that have one (the chaos tool and the demo run those). Empty if this
+   * pipeline has no known right answer (the default).
+   */
+  default java.util.Optional<Verdict> verify(Parameters params, String jobId) {
+    return java.util.Optional.empty();
+  }
 }
