@@ -104,7 +104,8 @@ public final class JobCoordinator extends EventSourcedBehavior<JobCoordinator.Co
    * recovery), its counts, and when it last consumed input.
    */
   public record InstanceView(String instance, String node, long incarnation, long recoveries, long recordsIn,
-      long recordsOut, long backlog, long unacked, boolean finished, long lastInputMillis) implements CborMessage {}
+      long recordsOut, long backlog, long unacked, boolean finished, long firstInputMillis, long lastInputMillis)
+      implements CborMessage {}
 
   public record InstanceList(List<InstanceView> instances) implements CborMessage {}
 
@@ -236,7 +237,7 @@ public final class JobCoordinator extends EventSourcedBehavior<JobCoordinator.Co
             for (InstanceReport r : st.latest.values()) {
               String key = r.instance().entityId();
               out.add(new InstanceView(key, r.node(), r.incarnation(), st.recoveries(key), r.recordsIn(),
-                  r.recordsOut(), r.backlog(), r.unacked(), r.finished(), r.lastInputMillis()));
+                  r.recordsOut(), r.backlog(), r.unacked(), r.finished(), r.firstInputMillis(), r.lastInputMillis()));
             }
           }
           out.sort(java.util.Comparator.comparing(InstanceView::instance));

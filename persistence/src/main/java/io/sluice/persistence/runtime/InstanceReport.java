@@ -18,8 +18,10 @@ package io.sluice.persistence.runtime;
  * @param deadLetters records sent to the dead-letter sink by this incarnation
  * @param latencyCounts for sinks: end-to-end latency histogram of batches written since the last
  *     report ({@link LatencyHistogram} buckets); empty otherwise
+ * @param firstInputMillis wall-clock time this incarnation first consumed input (or read records), 0 if
+ *     not yet: after a recovery, when records flow through the instance again
  * @param lastInputMillis wall-clock time of the last input batch consumed (or source batch read)
  */
 public record InstanceReport(InstanceId instance, String node, long incarnation, long recordsIn, long recordsOut,
     int backlog, int unacked, boolean finished, String failedStage, String failedRecord, String failedError,
-    long deadLetters, long[] latencyCounts, long lastInputMillis) implements SluiceMessage {}
+    long deadLetters, long[] latencyCounts, long firstInputMillis, long lastInputMillis) implements SluiceMessage {}

@@ -21,7 +21,6 @@ import java.util.TreeMap;
 import java.util.concurrent.ThreadLocalRandom;
 import org.apache.pekko.actor.typed.Behavior;
 import org.apache.pekko.actor.typed.PostStop;
-import org.apache.pekko.actor.typed.SupervisorStrategy;
 import org.apache.pekko.actor.typed.javadsl.ActorContext;
 import org.apache.pekko.actor.typed.javadsl.Behaviors;
 import org.apache.pekko.actor.typed.javadsl.StashBuffer;
@@ -59,7 +58,9 @@ import org.slf4j.Logger;
  *   <li><b>Failures.</b> A user function that throws is handled by the job's restart strategy: the
  *       failure is persisted, the instance stops and restarts from its persisted state, and either
  *       retries after the strategy's delay, retries sending failing records to the dead-letter sink,
- *       or fails the job. A failed write to the journal restarts it with backoff; nothing is skipped.
+ *       or fails the job. A failed write to the journal stops the incarnation; the next message
+ *       (the coordinator's keep-alive, every second) starts a fresh one from the journal, so
+ *       retries are spaced while Cassandra is down and nothing is skipped.
  * </ul>
  *
  * The live logic is mutated by the command handler (a step) before the event is persisted; the
@@ -98,6 +99,7 @@ public final class OperatorEntity extends EventSourcedBehavior<OperatorCommand, 
   private long idlePollMillis = 1;
   private long lastReportNanos;
   private long lastInputMillis;
+  private long firstInputMillis;
   private boolean finishedReported;
   private int roundRobin;
   /** Why this incarnation cannot run (its persisted state cannot be recovered), or null. */
@@ -106,8 +108,11 @@ public final class OperatorEntity extends EventSourcedBehavior<OperatorCommand, 
   @SuppressWarnings("unchecked")
   private OperatorEntity(ActorContext<OperatorCommand> ctx, TimerScheduler<OperatorCommand> timers, InstanceId id,
       JobRuntime job, OperatorInstance logic, Peers peers, RuntimeSettings settings) {
-    super(PersistenceId.of("sluice-op", id.entityId()),
-        SupervisorStrategy.restartWithBackoff(Duration.ofMillis(200), Duration.ofSeconds(10), 0.2));
+    // A failed write (or recovery) stops the incarnation, never restarts it in place: the live logic
+    // already holds the step that was not persisted. Sharding starts a fresh incarnation on the next
+    // message: the job coordinator's keep-alive, every second, spaces the retries while Cassandra is
+    // down.
+    super(PersistenceId.of("sluice-op", id.entityId()));
     this.ctx = ctx;
     this.timers = timers;
     this.log = ctx.getLog();
@@ -245,7 +250,7 @@ public final class OperatorEntity extends EventSourcedBehavior<OperatorCommand, 
 
   private static InstanceReport failedReport(InstanceId id, Peers peers, String stage, String record, String error) {
     return new InstanceReport(id, peers.nodeName(), 0, 0, 0, 0, 0, false, stage, record, error, 0,
-        new long[LatencyHistogram.BUCKETS], 0);
+        new long[LatencyHistogram.BUCKETS], 0, 0);
   }
 
   // ---- persistence settings -----------------------------------------------------------------
@@ -472,6 +477,9 @@ public final class OperatorEntity extends EventSourcedBehavior<OperatorCommand, 
       }
     }
     lastInputMillis = now;
+    if (firstInputMillis == 0) {
+      firstInputMillis = now;
+    }
     OperatorEvent.Stepped ev = stepped(s, chs, seqs, r, createdAt == Long.MAX_VALUE ? now : createdAt);
     return Effect().persist(ev).thenRun(st -> afterStep(st, ev));
   }
@@ -506,6 +514,9 @@ public final class OperatorEntity extends EventSourcedBehavior<OperatorCommand, 
     idlePollMillis = 1;
     if (r.recordsIn() > 0) {
       lastInputMillis = now;
+      if (firstInputMillis == 0) {
+        firstInputMillis = now;
+      }
     }
     OperatorEvent.Stepped ev = stepped(s, new int[0], new long[0], r, now);
     boolean full = r.recordsIn() >= config.batchSize();
@@ -784,6 +795,6 @@ public final class OperatorEntity extends EventSourcedBehavior<OperatorCommand, 
     latency.clear();
     peers.report(new InstanceReport(id, peers.nodeName(), incarnation, s.recordsIn, s.recordsOut, backlog,
         s.unacked(), logic.finished(), stage, f == null ? null : f.record(), error, logic.deadLetterCount(), lat,
-        lastInputMillis));
+        firstInputMillis, lastInputMillis));
   }
 }

@@ -168,7 +168,7 @@ public final class ProtocolFormats {
    * report := instanceEntityId:str node:str incarnation:varlong recordsIn:varlong recordsOut:varlong
    *           backlog:varint unacked:varint flags:u8(bit0 finished, bit1 failed)
    *           [failedStage:str hasRecord:u8 [failedRecord:str] failedError:str]
-   *           deadLetters:varlong nLatency:varint {bucket:varint count:varlong} lastInput:varlong
+   *           deadLetters:varlong nLatency:varint {bucket:varint count:varlong} firstInput:varlong lastInput:varlong
    */
   public static void writeReport(ByteWriter w, InstanceReport r) {
     w.writeString(r.instance().entityId()).writeString(r.node()).writeVarLong(r.incarnation())
@@ -198,7 +198,7 @@ public final class ProtocolFormats {
         w.writeVarInt(i).writeVarLong(lat[i]);
       }
     }
-    w.writeVarLong(Math.max(0, r.lastInputMillis()));
+    w.writeVarLong(Math.max(0, r.firstInputMillis())).writeVarLong(Math.max(0, r.lastInputMillis()));
   }
 
   public static InstanceReport readReport(ByteReader r) {
@@ -228,7 +228,8 @@ public final class ProtocolFormats {
       }
       lat[b] = r.readVarLong();
     }
+    long first = r.readVarLong();
     return new InstanceReport(id, node, inc, in, out, backlog, unacked, (flags & 1) != 0, stage, record, error, dl,
-        lat, r.readVarLong());
+        lat, first, r.readVarLong());
   }
 }

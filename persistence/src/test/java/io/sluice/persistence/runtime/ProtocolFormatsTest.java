@@ -93,8 +93,8 @@ class ProtocolFormatsTest {
     long[] lat = new long[LatencyHistogram.BUCKETS];
     lat[3] = 2;
     InstanceReport r = new InstanceReport(new InstanceId("j", "sum", 1), "node-1", 77, 1000, 990, 2, 1, true, null,
-        null, null, 0, lat, 5);
-    byte[] bytes = roundTrip(r, "R1", "076a2f73756d2f31066e6f64652d314de807de07020101000103020" + "5");
+        null, null, 0, lat, 4, 5);
+    byte[] bytes = roundTrip(r, "R1", "076a2f73756d2f31066e6f64652d314de807de07020101000103020405");
     InstanceReport back = ProtocolFormats.readReport(new ByteReader(bytes));
     assertEquals(r.instance(), back.instance());
     assertEquals(2, back.latencyCounts()[3]);
