@@ -127,25 +127,23 @@ public final class ByteWriter {
 
   /** A length-prefixed UTF-8 string; ASCII strings take a fast path without an intermediate array. */
   public ByteWriter writeString(String s) {
+    // one pass: copy optimistically as ASCII (byte length = char length), and start over as UTF-8
+    // at the first char that is not ASCII
     int n = s.length();
-    boolean ascii = true;
+    int start = pos;
+    writeVarInt(n);
+    ensure(n);
+    byte[] b = buf;
+    int p = pos;
     for (int i = 0; i < n; i++) {
-      if (s.charAt(i) >= 0x80) {
-        ascii = false;
-        break;
+      char c = s.charAt(i);
+      if (c >= 0x80) {
+        pos = start;
+        return writeByteArray(s.getBytes(StandardCharsets.UTF_8));
       }
+      b[p + i] = (byte) c;
     }
-    if (ascii) {
-      writeVarInt(n);
-      ensure(n);
-      byte[] b = buf;
-      int p = pos;
-      for (int i = 0; i < n; i++) {
-        b[p + i] = (byte) s.charAt(i);
-      }
-      pos = p + n;
-      return this;
-    }
-    return writeByteArray(s.getBytes(StandardCharsets.UTF_8));
+    pos = p + n;
+    return this;
   }
 }
