@@ -10,11 +10,16 @@ import io.sluice.core.dsl.JobConfig;
 import io.sluice.core.dsl.Parameters;
 import io.sluice.core.dsl.Pipeline;
 import io.sluice.core.dsl.PipelineFactory;
+import io.sluice.core.dsl.Verdict;
 import io.sluice.core.dsl.WindowDefinition;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
+import java.util.HashMap;
 import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.TreeMap;
 
 /**
  * {@code click-sessions}: event-time session windows over deterministic clicks.
@@ -144,6 +149,31 @@ public final class ClickSessions implements PipelineFactory {
       return new Click(user(r.key()), "/page/" + Math.floorMod(r.key() * 13 + r.seq() * 7, 50), time(r));
     }
 
+    /**
+     * The sessions of {@link #allClicks()}, found without windows: per user, clicks sorted by
+     * time, a new session wherever two consecutive clicks are a gap or more apart.
+     */
+    public List<Session> expectedSessions() {
+      Map<String, List<Long>> times = new TreeMap<>();
+      for (Click c : allClicks()) {
+        times.computeIfAbsent(c.user(), u -> new ArrayList<>()).add(c.timestampMillis());
+      }
+      long g = gapMillis();
+      List<Session> out = new ArrayList<>();
+      for (Map.Entry<String, List<Long>> e : times.entrySet()) {
+        List<Long> ts = e.getValue();
+        ts.sort(null);
+        int from = 0;
+        for (int i = 1; i <= ts.size(); i++) {
+          if (i == ts.size() || ts.get(i) - ts.get(i - 1) >= g) {
+            out.add(new Session(e.getKey(), ts.get(from), ts.get(i - 1) + g, i - from, ts.get(from), ts.get(i - 1)));
+            from = i;
+          }
+        }
+      }
+      return out;
+    }
+
     /** Every click, as the pipeline sees them, in no particular order. */
     public List<Click> allClicks() {
       List<Click> out = new ArrayList<>();
@@ -158,6 +188,58 @@ public final class ClickSessions implements PipelineFactory {
       }
       return out;
     }
+  }
+
+  /**
+   * Checks the file-sink output of job {@code jobId} against {@link Model#expectedSessions()}:
+   * every session once. {@code wrong} counts lines that are no expected session. Empty for
+   * {@code discard=true}.
+   */
+  @Override
+  public Optional<Verdict> verify(Parameters params, String jobId) {
+    Model m = model(params);
+    return SampleSinks.jobDirectory(params, NAME, jobId).map(dir -> verify(m, SampleSinks.lines(dir)));
+  }
+
+  /** Checks session lines ({@link Session#toLine()}) against the sessions of {@code model}. */
+  public static Verdict verify(Model model, List<String> lines) {
+    Map<String, Integer> expected = new HashMap<>();
+    for (Session s : model.expectedSessions()) {
+      expected.merge(s.toLine(), 1, Integer::sum);
+    }
+    long total = expected.size();
+    Map<String, Integer> found = new HashMap<>();
+    List<String> problems = new ArrayList<>();
+    long wrong = 0;
+    long duplicated = 0;
+    for (String line : lines) {
+      if (!expected.containsKey(line)) {
+        wrong++;
+        if (problems.size() < 10) {
+          problems.add("unexpected session '" + line + "'");
+        }
+        continue;
+      }
+      if (found.merge(line, 1, Integer::sum) > 1) {
+        duplicated++;
+        if (problems.size() < 10) {
+          problems.add("session '" + line + "' delivered again");
+        }
+      }
+    }
+    long lost = total - found.size();
+    if (lost > 0) {
+      for (String e : expected.keySet()) {
+        if (!found.containsKey(e) && problems.size() < 10) {
+          problems.add("session '" + e + "' missing");
+          break;
+        }
+      }
+    }
+    boolean exact = lost == 0 && duplicated == 0 && wrong == 0 && lines.size() == total;
+    String summary = (exact ? "EXACT" : "NOT EXACT") + ": " + lines.size() + " of " + total
+        + " sessions delivered; lost " + lost + ", duplicated " + duplicated + ", wrong " + wrong;
+    return new Verdict(exact, total, lines.size(), lost, duplicated, wrong, problems, summary);
   }
 
   /** The name of user {@code u}. */

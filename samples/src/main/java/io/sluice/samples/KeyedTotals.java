@@ -12,6 +12,8 @@ import io.sluice.core.dsl.Pipeline;
 import io.sluice.core.dsl.PipelineFactory;
 import io.sluice.core.dsl.StateSpec;
 import io.sluice.core.dsl.ValueState;
+import io.sluice.core.dsl.Verdict;
+import java.util.Optional;
 
 /**
  * {@code keyed-totals}: running totals per key over the deterministic {@link Generator}, the
@@ -60,6 +62,17 @@ public final class KeyedTotals implements PipelineFactory {
     Generator g = generator(params);
     Sink<Total> sink = SampleSinks.sink(params, NAME, Total::toLine);
     return pipeline(g, SampleSinks.config(params), sink);
+  }
+
+  /**
+   * Checks the file-sink output of job {@code jobId} with {@link TotalsVerifier}; empty for
+   * {@code discard=true}.
+   */
+  @Override
+  public Optional<Verdict> verify(Parameters params, String jobId) {
+    Generator g = generator(params);
+    return SampleSinks.jobDirectory(params, NAME, jobId)
+        .map(dir -> TotalsVerifier.verifyLines(g, SampleSinks.lines(dir)).toVerdict());
   }
 
   /** The generator the parameters describe (the verifier needs the same one). */

@@ -1,10 +1,14 @@
 package io.sluice.samples;
 
+import io.sluice.core.connector.FileSink;
 import io.sluice.core.connector.Sink;
 import io.sluice.core.connector.Sinks;
 import io.sluice.core.dsl.JobConfig;
 import io.sluice.core.dsl.Parameters;
+import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.List;
+import java.util.Optional;
 import java.util.function.Function;
 
 /** The parameters every sample shares: where the output goes and how parallel the job is. */
@@ -25,6 +29,22 @@ final class SampleSinks {
     }
     Path dir = Path.of(params.string("output", "out/" + sample));
     return Sinks.<T>files("out", dir).withFormatter(formatter).withFsync(bool(params, "fsync", true));
+  }
+
+  /**
+   * Where a job's file-sink output is ({@code output}/{@code jobId}, as {@link #sink} writes it), or
+   * empty for {@code discard=true}.
+   */
+  static Optional<Path> jobDirectory(Parameters params, String sample, String jobId) {
+    if (bool(params, "discard", false)) {
+      return Optional.empty();
+    }
+    return Optional.of(Path.of(params.string("output", "out/" + sample)).toAbsolutePath().resolve(jobId));
+  }
+
+  /** The lines a file sink wrote into {@code jobDirectory}; none if it does not exist (yet). */
+  static List<String> lines(Path jobDirectory) {
+    return Files.isDirectory(jobDirectory) ? FileSink.readLines(jobDirectory) : List.of();
   }
 
   /**

@@ -222,6 +222,15 @@ public final class TotalsVerifier {
       return sb.toString();
     }
 
+    /**
+     * The same verdict in the form tools read through {@link io.sluice.core.dsl.PipelineFactory#verify}:
+     * {@code wrong} counts out-of-order, wrong-valued, wrong-total and malformed deliveries.
+     */
+    public io.sluice.core.dsl.Verdict toVerdict() {
+      return new io.sluice.core.dsl.Verdict(exact(), expected, delivered, lost, duplicated,
+          outOfOrder + wrongValues + wrongTotals + malformed, examples, summary());
+    }
+
     @Override
     public String toString() {
       return summary();

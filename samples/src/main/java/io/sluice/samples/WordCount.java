@@ -10,13 +10,19 @@ import io.sluice.core.dsl.KV;
 import io.sluice.core.dsl.Parameters;
 import io.sluice.core.dsl.Pipeline;
 import io.sluice.core.dsl.PipelineFactory;
+import io.sluice.core.dsl.Verdict;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.BitSet;
+import java.util.HashMap;
+import java.util.List;
 import java.util.Locale;
 import java.util.Map;
+import java.util.Optional;
 import java.util.TreeMap;
 import java.util.regex.Pattern;
 import java.util.stream.Stream;
@@ -131,6 +137,91 @@ public final class WordCount implements PipelineFactory {
       }
       String w = line.substring(start, i);
       out.collect(plain ? w : w.toLowerCase(Locale.ROOT));
+    }
+  }
+
+  /**
+   * Checks the file-sink output of job {@code jobId} against {@link #expectedCounts} of the input:
+   * every word's running counts must arrive as 1, 2, ..., n, once each and in order. Empty for
+   * {@code discard=true}.
+   */
+  @Override
+  public Optional<Verdict> verify(Parameters params, String jobId) {
+    Path input = params.path("input");
+    return SampleSinks.jobDirectory(params, NAME, jobId)
+        .map(dir -> verify(expectedCounts(input), SampleSinks.lines(dir)));
+  }
+
+  /**
+   * Checks running-count lines ({@code word<TAB>count}, in delivery order) against the final
+   * counts they must reach: per word, counts 1..n each once, in order. {@code wrong} counts lines
+   * that are not such a count (unknown word, count out of range, malformed) or arrive after a
+   * higher count of their word.
+   */
+  public static Verdict verify(Map<String, Long> expected, List<String> lines) {
+    long total = 0;
+    for (long n : expected.values()) {
+      total += n;
+    }
+    Map<String, BitSet> seen = new HashMap<>();
+    Map<String, Long> highest = new HashMap<>();
+    List<String> problems = new ArrayList<>();
+    long duplicated = 0;
+    long wrong = 0;
+    long distinct = 0;
+    for (String line : lines) {
+      int tab = line.lastIndexOf('\t');
+      long c = -1;
+      if (tab > 0) {
+        try {
+          c = Long.parseLong(line.substring(tab + 1));
+        } catch (NumberFormatException e) {
+          c = -1;
+        }
+      }
+      String w = tab > 0 ? line.substring(0, tab) : line;
+      Long n = expected.get(w);
+      if (c < 1 || n == null || c > n) {
+        wrong++;
+        problem(problems, "unexpected line '" + line + "'" + (n == null ? "" : " (the word occurs " + n + " times)"));
+        continue;
+      }
+      BitSet s = seen.computeIfAbsent(w, k -> new BitSet());
+      if (s.get((int) c)) {
+        duplicated++;
+        problem(problems, "'" + w + "' count " + c + " delivered again");
+        continue;
+      }
+      s.set((int) c);
+      distinct++;
+      long high = highest.getOrDefault(w, 0L);
+      if (c < high) {
+        wrong++;
+        problem(problems, "'" + w + "' count " + c + " delivered after count " + high);
+      }
+      highest.put(w, Math.max(high, c));
+    }
+    long lost = total - distinct;
+    if (lost > 0) {
+      for (Map.Entry<String, Long> e : expected.entrySet()) {
+        BitSet s = seen.get(e.getKey());
+        long have = s == null ? 0 : s.cardinality();
+        if (have < e.getValue()) {
+          problem(problems, "'" + e.getKey() + "': " + have + " of " + e.getValue() + " running counts delivered");
+          break;
+        }
+      }
+    }
+    long delivered = lines.size();
+    boolean exact = lost == 0 && duplicated == 0 && wrong == 0 && delivered == total;
+    String summary = (exact ? "EXACT" : "NOT EXACT") + ": " + delivered + " of " + total + " running counts of "
+        + expected.size() + " words delivered; lost " + lost + ", duplicated " + duplicated + ", wrong " + wrong;
+    return new Verdict(exact, total, delivered, lost, duplicated, wrong, problems, summary);
+  }
+
+  private static void problem(List<String> problems, String p) {
+    if (problems.size() < 10) {
+      problems.add(p);
     }
   }
 

@@ -10,6 +10,7 @@ import io.sluice.core.connector.Sinks;
 import io.sluice.core.dsl.JobConfig;
 import io.sluice.core.dsl.Parameters;
 import io.sluice.core.dsl.Pipeline;
+import io.sluice.core.dsl.Verdict;
 import io.sluice.core.internal.dsl.PipelineImpl;
 import io.sluice.core.internal.plan.PhysicalPlan;
 import io.sluice.core.testing.PipelineTestDriver;
@@ -140,7 +141,26 @@ class ClickSessionsTest {
       List<Session> got = FileSink.readLines(dir.resolve(d.jobId())).stream().map(Session::parse).toList();
       assertEquals(expected(ClickSessions.model(params)), sorted(got));
       assertEquals(100, got.size());
+      Verdict v = new ClickSessions().verify(params, d.jobId()).orElseThrow();
+      assertTrue(v.exact(), v.summary());
     }
+  }
+
+  @Test
+  void theVerifierReportsLostDuplicatedAndWrongSessions() {
+    List<String> right = expected(MODEL).stream().map(Session::toLine).toList();
+    assertEquals(right.stream().sorted().toList(),
+        MODEL.expectedSessions().stream().map(Session::toLine).sorted().toList());
+    assertTrue(ClickSessions.verify(MODEL, right).exact());
+    List<String> l = new ArrayList<>(right);
+    l.remove(7);
+    l.add(right.get(3));
+    l.add("user-1,1,2,3,4,5");
+    Verdict v = ClickSessions.verify(MODEL, l);
+    assertEquals(1, v.lost());
+    assertEquals(1, v.duplicated());
+    assertEquals(1, v.wrong());
+    assertTrue(v.summary().startsWith("NOT EXACT"), v.summary());
   }
 
   @Test

@@ -1,6 +1,7 @@
 package io.sluice.samples;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -11,12 +12,16 @@ import io.sluice.core.connector.Sinks;
 import io.sluice.core.dsl.JobConfig;
 import io.sluice.core.dsl.Parameters;
 import io.sluice.core.dsl.Pipeline;
+import io.sluice.core.dsl.Verdict;
 import io.sluice.core.internal.dsl.PipelineImpl;
 import io.sluice.core.internal.plan.PhysicalPlan;
 import io.sluice.core.testing.PipelineTestDriver;
+import java.io.IOException;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.Map;
+import java.util.stream.Stream;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import org.junit.jupiter.params.ParameterizedTest;
@@ -113,7 +118,7 @@ class KeyedTotalsTest {
   }
 
   @Test
-  void whenSubmittedWithAnOutputDirectory_thenItsLinesVerify(@TempDir Path dir) {
+  void whenSubmittedWithAnOutputDirectory_thenItsLinesVerify(@TempDir Path dir) throws IOException {
     Parameters params = Parameters.of(Map.of("keys", "300", "records-per-key", "20", "parallelism", "2",
         "output", dir.toString(), "fsync", "false"));
     Pipeline pipeline = new KeyedTotals().create(params);
@@ -126,7 +131,30 @@ class KeyedTotalsTest {
       TotalsVerifier.Verdict v = TotalsVerifier.verifyJobDirectory(g, jobDir);
       assertTrue(v.exact(), v.summary());
       assertEquals(6000, v.delivered());
+
+      // what tools see through PipelineFactory.verify, before and after losing a part file
+      Verdict viaFactory = new KeyedTotals().verify(params, d.jobId()).orElseThrow();
+      assertTrue(viaFactory.exact(), viaFactory.summary());
+      assertEquals(6000, viaFactory.expected());
+      Path part;
+      try (Stream<Path> parts = Files.list(jobDir)) {
+        part = parts.filter(f -> f.getFileName().toString().startsWith("part-")).sorted().findFirst().orElseThrow();
+      }
+      long partLines = Files.readAllLines(part).size();
+      Files.delete(part);
+      Verdict broken = new KeyedTotals().verify(params, d.jobId()).orElseThrow();
+      assertFalse(broken.exact());
+      assertEquals(partLines, broken.lost(), broken.summary());
     }
+  }
+
+  @Test
+  void verifyingAJobWithoutOutputLosesEverything_andDiscardingHasNothingToVerify(@TempDir Path dir) {
+    Parameters params = Parameters.of(Map.of("keys", "10", "records-per-key", "5", "output", dir.toString()));
+    Verdict v = new KeyedTotals().verify(params, "never-ran").orElseThrow();
+    assertFalse(v.exact());
+    assertEquals(50, v.lost());
+    assertTrue(new KeyedTotals().verify(Parameters.of(Map.of("discard", "true")), "x").isEmpty());
   }
 
   @Test

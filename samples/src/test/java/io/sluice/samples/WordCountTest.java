@@ -7,6 +7,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import io.sluice.core.connector.FileSink;
 import io.sluice.core.dsl.Parameters;
 import io.sluice.core.dsl.Pipeline;
+import io.sluice.core.dsl.Verdict;
 import io.sluice.core.testing.PipelineTestDriver;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
@@ -92,7 +93,28 @@ class WordCountTest {
       List<String> lines = FileSink.readLines(jobDir);
       assertEquals(20_000, lines.size(), "one running count per word occurrence");
       assertRunningCountsInOrder(lines);
+      Verdict v = new WordCount().verify(params(input, output, parallelism), d.jobId()).orElseThrow();
+      assertTrue(v.exact(), v.summary());
+      assertEquals(20_000, v.expected());
     }
+  }
+
+  @Test
+  void theVerifierReportsLostDuplicatedAndWrongCounts() {
+    Map<String, Long> expected = Map.of("a", 3L, "b", 2L);
+    List<String> right = List.of("a\t1", "b\t1", "a\t2", "b\t2", "a\t3");
+    assertTrue(WordCount.verify(expected, right).exact());
+    Verdict lost = WordCount.verify(expected, List.of("a\t1", "b\t1", "a\t2", "a\t3"));
+    assertEquals(1, lost.lost());
+    assertTrue(lost.summary().startsWith("NOT EXACT"), lost.summary());
+    Verdict dup = WordCount.verify(expected, List.of("a\t1", "b\t1", "a\t2", "b\t2", "a\t2", "a\t3"));
+    assertEquals(1, dup.duplicated());
+    assertEquals(0, dup.lost());
+    Verdict reordered = WordCount.verify(expected, List.of("a\t2", "b\t1", "a\t1", "b\t2", "a\t3"));
+    assertEquals(1, reordered.wrong());
+    Verdict wrong = WordCount.verify(expected, List.of("a\t1", "b\t1", "a\t2", "b\t2", "a\t3", "c\t1", "a\t4"));
+    assertEquals(2, wrong.wrong());
+    assertTrue(!wrong.exact());
   }
 
   @Test
