@@ -16,7 +16,7 @@ import picocli.CommandLine.Parameters;
     subcommands = {Main.NodeCommand.class, CassandraCommand.class, JobsCommands.Submit.class,
         JobsCommands.Jobs.class, JobsCommands.Status.class, JobsCommands.Cancel.class, JobsCommands.Pipelines.class,
         io.sluice.cluster.demo.DemoCommand.class, io.sluice.cluster.bench.BenchCommand.class,
-        CommandLine.HelpCommand.class})
+        io.sluice.cluster.chaos.ChaosCommand.class, CommandLine.HelpCommand.class})
 public final class Main implements Callable<Integer> {
   static final int EXIT_CONFIG = 2;
   static final int EXIT_START = 3;
@@ -32,6 +32,9 @@ public final class Main implements Callable<Integer> {
 
   static CommandLine commandLine() {
     CommandLine cl = new CommandLine(new Main());
+    // durations as people write them: 500ms, 40s, 2m, 1h (or ISO-8601: PT40S)
+    cl.registerConverter(java.time.Duration.class,
+        v -> io.sluice.core.dsl.Parameters.of(java.util.Map.of("duration", v)).duration("duration", null));
     cl.setExecutionExceptionHandler((e, cmd, parsed) -> {
       if (e instanceof ConfigProblem) {
         cmd.getErr().println("sluice: " + e.getMessage());

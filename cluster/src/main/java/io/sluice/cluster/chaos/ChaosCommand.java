@@ -1,0 +1,134 @@
+package io.sluice.cluster.chaos;
+
+import io.sluice.cluster.CassandraCommandSupport;
+import io.sluice.cluster.LocalCluster;
+import io.sluice.core.dsl.Verdict;
+import io.sluice.persistence.cassandra.DevCassandra;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.time.LocalDateTime;
+import java.time.format.DateTimeFormatter;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.Callable;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+
+/**
+ * {@code sluice chaos}: starts (or attaches to) the dev Cassandra and a local cluster, runs a job
+ * with a known right answer, kills nodes on a schedule (and optionally Cassandra, and freezes a
+ * node), drains the job and prints a verdict; exit status 1 on any loss or duplicate.
+ */
+@Command(name = "chaos", description = "Run a verifiable job on a local cluster while killing nodes (and Cassandra);"
+    + " check the output is exact.")
+public final class ChaosCommand implements Callable<Integer> {
+  @Option(names = "--nodes", split = ",", description = "node config files (default: conf/node-1..3.conf)")
+  List<Path> nodes = List.of(Path.of("conf/node-1.conf"), Path.of("conf/node-2.conf"), Path.of("conf/node-3.conf"));
+
+  @Option(names = "--pipeline", description = "a pipeline with a known right answer (default ${DEFAULT-VALUE})")
+  String pipeline = "keyed-totals";
+
+  @Option(names = "--param", description = "pipeline parameter name=value (repeat); keyed-totals gets keys,"
+      + " records-per-key, rate and output from the options below unless given")
+  List<String> params = new ArrayList<>();
+
+  @Option(names = "--duration", description = "the fault window; keyed-totals is sized to run that long (default ${DEFAULT-VALUE})")
+  Duration duration = Duration.ofSeconds(120);
+
+  @Option(names = "--rate", description = "keyed-totals records per second (default ${DEFAULT-VALUE})")
+  long rate = 20_000;
+
+  @Option(names = "--keys", description = "keyed-totals keys (default ${DEFAULT-VALUE})")
+  long keys = 1_000;
+
+  @Option(names = "--kill-interval", description = "kill a random node this often; 0 for never (default ${DEFAULT-VALUE})")
+  Duration killInterval = Duration.ofSeconds(20);
+
+  @Option(names = "--restart-delay", description = "restart a killed node after this long (default ${DEFAULT-VALUE})")
+  Duration restartDelay = Duration.ofSeconds(5);
+
+  @Option(names = "--seed", description = "seed of the random choices (default ${DEFAULT-VALUE})")
+  long seed = 42;
+
+  @Option(names = "--kill-cassandra-at", description = "kill Cassandra at this time into the run")
+  Duration cassandraKillAt;
+
+  @Option(names = "--cassandra-down", description = "restart Cassandra this long after killing it (default ${DEFAULT-VALUE})")
+  Duration cassandraDown = Duration.ofSeconds(10);
+
+  @Option(names = "--freeze-at", description = "freeze a random node (SIGSTOP) at this time into the run")
+  Duration freezeAt;
+
+  @Option(names = "--freeze-for", description = "resume the frozen node after this long (default ${DEFAULT-VALUE})")
+  Duration freezeFor = Duration.ofSeconds(15);
+
+  @Option(names = "--drain-timeout", description = "how long to wait for the job to finish after the faults (default ${DEFAULT-VALUE})")
+  Duration drainTimeout = Duration.ofMinutes(5);
+
+  @Option(names = "--report", description = "HTML report file (default data/chaos/<time>/report.html)")
+  Path report;
+
+  @Override
+  public Integer call() throws Exception {
+    Path home = DevCassandra.home();
+    String run = LocalDateTime.now().format(DateTimeFormatter.ofPattern("yyyyMMdd-HHmmss"));
+    Path dir = home.resolve("data/chaos").resolve(run);
+    Map<String, String> p = new LinkedHashMap<>();
+    if (pipeline.equals("keyed-totals")) {
+      p.putAll(ChaosRun.keyedTotals(keys, rate, duration, dir.resolve("out")));
+    }
+    p.putAll(io.sluice.core.dsl.Parameters.parse(params).asMap());
+    ChaosRun.Settings settings = new ChaosRun.Settings(pipeline, p, duration, killInterval, restartDelay, seed,
+        cassandraKillAt, cassandraDown, freezeAt, freezeFor, drainTimeout);
+    DevCassandra cassandra = CassandraCommandSupport.devCassandra(null);
+    boolean started = false;
+    if (!cassandra.servesCql()) {
+      System.out.println("starting the dev Cassandra ...");
+      cassandra.start();
+      started = true;
+    } else if (cassandraKillAt != null && cassandra.status().state() != DevCassandra.Status.State.RUNNING) {
+      System.err.println("sluice: --kill-cassandra-at needs the dev Cassandra started by sluice (pid file); a foreign"
+          + " one serves CQL");
+      return 2;
+    }
+    ChaosRun.Result r;
+    try (LocalCluster cluster = new LocalCluster(home, nodes, List.of("-Dsluice.cassandra.keyspace=sluice_chaos_"
+        + run.replace("-", "_")), dir.resolve("logs"))) {
+      r = new ChaosRun(cluster, cassandra, settings, System.out).run();
+    } finally {
+      if (started) {
+        cassandra.stop();
+      }
+    }
+    Path html = ChaosReport.write(report != null ? report : dir.resolve("report.html"), r, settings,
+        nodes.toString());
+    print(r);
+    System.out.println("report: " + html);
+    return r.exact() ? 0 : 1;
+  }
+
+  static void print(ChaosRun.Result r) {
+    Verdict v = r.verdict();
+    System.out.println();
+    System.out.println("VERDICT: " + (r.exact() ? "EXACT" : "NOT EXACT") + " (job " + r.jobId() + " " + r.status()
+        + ")");
+    if (v != null) {
+      System.out.printf("  records expected %,d, delivered %,d, lost %,d, duplicated %,d, wrong %,d%n", v.expected(),
+          v.delivered(), v.lost(), v.duplicated(), v.wrong());
+      System.out.println("  " + v.summary());
+      for (String p : v.problems()) {
+        System.out.println("  - " + p);
+      }
+    } else {
+      System.out.println("  no verdict: the pipeline has no known right answer");
+    }
+    System.out.println("  faults:");
+    for (ChaosRun.Fault f : r.faults()) {
+      System.out.printf("    %-9s %-8s at %6.1f s  %s%n", f.kind(), f.target(), f.atSeconds(),
+          f.recoverySeconds() == null ? "flowing again: not measured" : String.format("flowing again after %.1f s (%s)",
+              f.recoverySeconds(), f.detail()));
+    }
+  }
+}

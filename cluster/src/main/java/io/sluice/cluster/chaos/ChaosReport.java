@@ -1,0 +1,163 @@
+package io.sluice.cluster.chaos;
+
+import io.sluice.core.dsl.Verdict;
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+
+/**
+ * A chaos run as one self-contained HTML page: the verdict, the throughput over time as an SVG
+ * chart with every fault marked (and the time a node or Cassandra was down shaded), and a table of
+ * faults with their recovery times.
+ */
+public final class ChaosReport {
+  private ChaosReport() {}
+
+  /** Records per second in one-second windows from the (seconds, cumulative records) samples. */
+  static List<double[]> throughput(List<double[]> timeline) {
+    List<double[]> out = new ArrayList<>();
+    int j = 0;
+    for (int i = 0; i < timeline.size(); i++) {
+      while (j < timeline.size() && timeline.get(j)[0] - timeline.get(i)[0] < 1.0) {
+        j++;
+      }
+      if (j >= timeline.size()) {
+        break;
+      }
+      double dt = timeline.get(j)[0] - timeline.get(i)[0];
+      out.add(new double[] {(timeline.get(i)[0] + timeline.get(j)[0]) / 2, (timeline.get(j)[1] - timeline.get(i)[1]) / dt});
+    }
+    return out;
+  }
+
+  public static Path write(Path file, ChaosRun.Result r, ChaosRun.Settings s, String nodes) throws IOException {
+    Files.createDirectories(file.toAbsolutePath().getParent());
+    Files.writeString(file, html(r, s, nodes), StandardCharsets.UTF_8);
+    return file;
+  }
+
+  static String html(ChaosRun.Result r, ChaosRun.Settings s, String nodes) {
+    StringBuilder h = new StringBuilder();
+    Verdict v = r.verdict();
+    boolean ok = r.exact();
+    h.append("<!DOCTYPE html><html><head><meta charset=\"utf-8\"><title>Sluice chaos run ").append(esc(r.jobId()))
+        .append("</title><style>body{font-family:system-ui,sans-serif;margin:2em;color:#222}"
+            + "h1{font-size:1.4em}table{border-collapse:collapse;margin:1em 0}td,th{border:1px solid #ccc;"
+            + "padding:4px 10px;text-align:right}th{background:#f4f4f4}td.l,th.l{text-align:left}"
+            + ".ok{color:#0a7d2c;font-weight:bold}.bad{color:#b00020;font-weight:bold}"
+            + ".legend span{margin-right:1.5em}</style></head><body>");
+    h.append("<h1>Sluice chaos run: <span class=\"").append(ok ? "ok\">EXACT" : "bad\">NOT EXACT").append("</span></h1>");
+    h.append("<p>Job <b>").append(esc(r.jobId())).append("</b> (").append(esc(s.pipeline())).append(' ')
+        .append(esc(s.parameters().toString())).append(") on ").append(esc(nodes)).append(": ")
+        .append(esc(r.status())).append(" after ").append(fmt(r.seconds())).append(" s, ")
+        .append(String.format(Locale.ROOT, "%,d", r.delivered())).append(" records at the sinks. Seed ")
+        .append(s.seed()).append(", a kill every ").append(s.killInterval().toSeconds()).append(" s, restart after ")
+        .append(s.restartDelay().toSeconds()).append(" s.</p>");
+    if (v != null) {
+      h.append("<table><tr><th class=l>verdict</th><th>expected</th><th>delivered</th><th>lost</th><th>duplicated</th>"
+          + "<th>wrong</th></tr><tr><td class=l>").append(v.exact() ? "<span class=ok>exact</span>"
+              : "<span class=bad>not exact</span>").append("</td><td>").append(n(v.expected())).append("</td><td>")
+          .append(n(v.delivered())).append("</td><td>").append(n(v.lost())).append("</td><td>")
+          .append(n(v.duplicated())).append("</td><td>").append(n(v.wrong())).append("</td></tr></table>");
+      h.append("<p>").append(esc(v.summary())).append("</p>");
+      if (!v.problems().isEmpty()) {
+        h.append("<ul>");
+        for (String p : v.problems()) {
+          h.append("<li>").append(esc(p)).append("</li>");
+        }
+        h.append("</ul>");
+      }
+    } else {
+      h.append("<p class=bad>No verdict: the pipeline has no known right answer.</p>");
+    }
+    h.append(chart(r));
+    h.append("<table><tr><th class=l>fault</th><th class=l>target</th><th>at (s)</th><th>ended (s)</th>"
+        + "<th>flowing again after (s)</th><th class=l>detail</th></tr>");
+    for (ChaosRun.Fault f : r.faults()) {
+      h.append("<tr><td class=l>").append(esc(f.kind())).append("</td><td class=l>").append(esc(f.target()))
+          .append("</td><td>").append(fmt(f.atSeconds())).append("</td><td>")
+          .append(f.endedAtSeconds() == null ? "" : fmt(f.endedAtSeconds())).append("</td><td>")
+          .append(f.recoverySeconds() == null ? "<span class=bad>not measured</span>" : fmt(f.recoverySeconds()))
+          .append("</td><td class=l>").append(esc(f.detail())).append("</td></tr>");
+    }
+    h.append("</table><p style=\"color:#777\">Recovery time of a node fault: from the fault until every operator"
+        + " instance that lived on the node consumed input again in its new incarnation. Of a Cassandra fault: from the"
+        + " kill until the sinks receive records again.</p></body></html>");
+    return h.toString();
+  }
+
+  private static String chart(ChaosRun.Result r) {
+    List<double[]> tp = throughput(r.timeline());
+    double maxT = Math.max(1, r.seconds());
+    double maxY = 1;
+    for (double[] p : tp) {
+      maxY = Math.max(maxY, p[1]);
+    }
+    maxY *= 1.1;
+    int w = 900;
+    int hgt = 300;
+    int left = 70;
+    int bottom = 30;
+    double sx = (w - left - 10) / maxT;
+    double sy = (hgt - bottom - 10) / maxY;
+    StringBuilder svg = new StringBuilder();
+    svg.append("<svg width=\"").append(w).append("\" height=\"").append(hgt + 30)
+        .append("\" xmlns=\"http://www.w3.org/2000/svg\" style=\"font-size:11px\">");
+    Map<String, String> colors = Map.of("kill", "#d62728", "cassandra", "#ff7f0e", "freeze", "#1f77b4");
+    for (ChaosRun.Fault f : r.faults()) {
+      double x1 = left + f.atSeconds() * sx;
+      double x2 = left + (f.endedAtSeconds() == null ? f.atSeconds() : f.endedAtSeconds()) * sx;
+      String c = colors.getOrDefault(f.kind(), "#777");
+      svg.append(String.format(Locale.ROOT, "<rect x=\"%.1f\" y=\"10\" width=\"%.1f\" height=\"%d\" fill=\"%s\" "
+          + "fill-opacity=\"0.12\"/>", x1, Math.max(1, x2 - x1), hgt - bottom - 10, c));
+      svg.append(String.format(Locale.ROOT, "<line x1=\"%.1f\" x2=\"%.1f\" y1=\"10\" y2=\"%d\" stroke=\"%s\" "
+          + "stroke-width=\"2\"/><text x=\"%.1f\" y=\"22\" fill=\"%s\">%s %s</text>", x1, x1, hgt - bottom, c, x1 + 3, c,
+          esc(f.kind()), esc(f.target())));
+      if (f.recoverySeconds() != null) {
+        double xr = left + (f.atSeconds() + f.recoverySeconds()) * sx;
+        svg.append(String.format(Locale.ROOT, "<line x1=\"%.1f\" x2=\"%.1f\" y1=\"30\" y2=\"%d\" stroke=\"%s\" "
+            + "stroke-dasharray=\"4 3\"/>", xr, xr, hgt - bottom, c));
+      }
+    }
+    svg.append("<polyline fill=\"none\" stroke=\"#222\" stroke-width=\"1.5\" points=\"");
+    for (double[] p : tp) {
+      svg.append(String.format(Locale.ROOT, "%.1f,%.1f ", left + p[0] * sx, hgt - bottom - p[1] * sy));
+    }
+    svg.append("\"/>");
+    svg.append(String.format(Locale.ROOT, "<line x1=\"%d\" x2=\"%d\" y1=\"10\" y2=\"%d\" stroke=\"#999\"/>"
+        + "<line x1=\"%d\" x2=\"%d\" y1=\"%d\" y2=\"%d\" stroke=\"#999\"/>", left, left, hgt - bottom, left, w - 10,
+        hgt - bottom, hgt - bottom));
+    for (int i = 0; i <= 4; i++) {
+      double y = maxY * i / 4;
+      svg.append(String.format(Locale.ROOT, "<text x=\"%d\" y=\"%.1f\" text-anchor=\"end\">%,.0f</text>", left - 5,
+          hgt - bottom - y * sy + 4, y));
+    }
+    int step = (int) Math.max(1, Math.ceil(maxT / 10 / 10) * 10);
+    for (int t = 0; t <= maxT; t += step) {
+      svg.append(String.format(Locale.ROOT, "<text x=\"%.1f\" y=\"%d\" text-anchor=\"middle\">%d s</text>",
+          left + t * sx, hgt - bottom + 15, t));
+    }
+    svg.append(String.format(Locale.ROOT, "<text x=\"%d\" y=\"%d\">records/s at the sinks over time; shaded: node "
+        + "down or frozen, Cassandra down; dashed: records flowing again</text>", left, hgt + 20));
+    svg.append("</svg>");
+    return "<div class=legend><span style=\"color:#d62728\">■ node killed</span><span style=\"color:#1f77b4\">■ node"
+        + " frozen</span><span style=\"color:#ff7f0e\">■ Cassandra killed</span></div>" + svg;
+  }
+
+  private static String fmt(double d) {
+    return String.format(Locale.ROOT, "%.1f", d);
+  }
+
+  private static String n(long v) {
+    return String.format(Locale.ROOT, "%,d", v);
+  }
+
+  private static String esc(String s) {
+    return s == null ? "" : s.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;").replace("\"", "&quot;");
+  }
+}

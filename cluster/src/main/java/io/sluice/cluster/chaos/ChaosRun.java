@@ -1,0 +1,390 @@
+package io.sluice.cluster.chaos;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import io.sluice.cluster.LocalCluster;
+import io.sluice.cluster.runtime.ServicePipelineResolver;
+import io.sluice.core.dsl.Parameters;
+import io.sluice.core.dsl.PipelineFactory;
+import io.sluice.core.dsl.Verdict;
+import io.sluice.persistence.cassandra.DevCassandra;
+import java.io.PrintStream;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.Random;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.locks.LockSupport;
+
+/**
+ * A chaos run: a local cluster runs a job with a known right answer while nodes are killed with
+ * SIGKILL (and restarted), frozen with SIGSTOP past the failure detector (and resumed), and
+ * Cassandra is killed (and restarted); then the job drains and its output is checked.
+ *
+ * <p>Recovery time of a fault: for a node killed or frozen, from the fault until every operator
+ * instance that lived on it has consumed input again in its new incarnation (instances report
+ * when they first consumed input); for Cassandra, from the kill until the sinks receive records
+ * again. All random choices come from one seeded generator, so a run can be repeated.
+ */
+public final class ChaosRun {
+  /** What to run and which faults to inject. Durations are from the job's submission. */
+  public record Settings(String pipeline, Map<String, String> parameters, Duration duration, Duration killInterval,
+      Duration restartDelay, long seed, Duration cassandraKillAt, Duration cassandraDown, Duration freezeAt,
+      Duration freezeFor, Duration drainTimeout) {}
+
+  /** One injected fault and what it cost. recoverySeconds is null while (or if never) recovered. */
+  public record Fault(String kind, String target, double atSeconds, Double endedAtSeconds, Double recoverySeconds,
+      String detail) {}
+
+  /** The outcome. */
+  public record Result(String jobId, String status, Verdict verdict, List<Fault> faults, List<double[]> timeline,
+      long delivered, double seconds) {
+    public boolean exact() {
+      return verdict != null && verdict.exact() && "FINISHED".equals(status);
+    }
+  }
+
+  private final LocalCluster cluster;
+  private final DevCassandra cassandra;
+  private final Settings settings;
+  private final PrintStream out;
+  private final Random random;
+  private final List<MutableFault> faults = new ArrayList<>();
+  private final List<double[]> timeline = new ArrayList<>();
+  private long t0;
+  private String jobId;
+
+  private static final class MutableFault {
+    final String kind;
+    final String target;
+    final long atMillis;
+    final double atSeconds;
+    Double endedAt;
+    Double recovery;
+    String detail = "";
+    /** Instances (entity id → incarnation) that lived on the node at the fault. */
+    Map<String, Long> victims = Map.of();
+    long countAtFault;
+    boolean stalled;
+    long endMillis;
+
+    MutableFault(String kind, String target, long atMillis, double atSeconds) {
+      this.kind = kind;
+      this.target = target;
+      this.atMillis = atMillis;
+      this.atSeconds = atSeconds;
+    }
+
+    Fault freeze() {
+      return new Fault(kind, target, atSeconds, endedAt, recovery, detail);
+    }
+  }
+
+  public ChaosRun(LocalCluster cluster, DevCassandra cassandra, Settings settings, PrintStream out) {
+    this.cluster = cluster;
+    this.cassandra = cassandra;
+    this.settings = settings;
+    this.out = out;
+    this.random = new Random(settings.seed());
+  }
+
+  private double elapsed() {
+    return (System.nanoTime() - t0) / 1e9;
+  }
+
+  /** Starts the nodes, submits the job, injects the faults, drains, verifies. */
+  public Result run() {
+    int n = cluster.nodes().size();
+    out.printf("starting %d nodes ...%n", n);
+    for (int i = 0; i < n; i++) {
+      cluster.start(i);
+    }
+    List<Integer> all = new ArrayList<>();
+    for (int i = 0; i < n; i++) {
+      if (!cluster.awaitReady(i, Duration.ofSeconds(180))) {
+        throw new IllegalStateException(cluster.node(i).name() + " did not become ready:\n" + cluster.tail(i, 40));
+      }
+      all.add(i);
+    }
+    if (!cluster.awaitMembersUp(0, all, Duration.ofSeconds(60))) {
+      throw new IllegalStateException("the cluster did not form");
+    }
+    JsonNode sub = cluster.post(0, "/jobs", Map.of("pipeline", settings.pipeline(), "parameters",
+        settings.parameters())).orElseThrow(() -> new IllegalStateException("node 1 does not answer"));
+    if (sub.path("httpStatus").asInt() != 201) {
+      throw new IllegalStateException("the job was refused: " + sub.path("error").asText());
+    }
+    jobId = sub.path("jobId").asText();
+    t0 = System.nanoTime();
+    out.printf("job %s submitted: %s %s%n", jobId, settings.pipeline(), settings.parameters());
+
+    Map<Integer, Long> restartAt = new HashMap<>();
+    Map<Integer, Long> resumeAt = new HashMap<>();
+    long nextKill = settings.killInterval().toMillis();
+    boolean cassandraDone = settings.cassandraKillAt() == null;
+    boolean freezeDone = settings.freezeAt() == null;
+    CompletableFuture<Void> cassandraRestart = null;
+    String status = "RUNNING";
+    long lastCount = 0;
+    double lastRate = 0;
+    long lastPrint = 0;
+    long durationMs = settings.duration().toMillis();
+    long drainDeadline = Long.MAX_VALUE;
+    while (true) {
+      long ms = (System.nanoTime() - t0) / 1_000_000;
+      JsonNode view = anyNode("/jobs/" + jobId).orElse(null);
+      long count = lastCount;
+      if (view != null) {
+        count = view.path("sinkRecords").asLong(lastCount);
+        status = view.path("status").asText(status);
+      }
+      if (!timeline.isEmpty()) {
+        double[] prev = timeline.get(timeline.size() - 1);
+        double dt = ms / 1000.0 - prev[0];
+        if (dt > 0) {
+          lastRate = 0.7 * lastRate + 0.3 * ((count - prev[1]) / dt);
+        }
+      }
+      timeline.add(new double[] {ms / 1000.0, count});
+      lastCount = count;
+      measure(ms, count);
+
+      boolean faultWindow = ms < durationMs;
+      // node restarts and resumes that are due; a frozen node downed by the others exits: restart it
+      for (Map.Entry<Integer, Long> e : new ArrayList<>(resumeAt.entrySet())) {
+        if (ms >= e.getValue()) {
+          cluster.resume(e.getKey());
+          resumeAt.remove(e.getKey());
+          faultOf("freeze", cluster.node(e.getKey()).name()).ifPresent(f -> {
+            f.endedAt = elapsed();
+            f.endMillis = System.currentTimeMillis();
+          });
+          out.printf("%n[%6.1f s] resumed %s (SIGCONT)%n", elapsed(), cluster.node(e.getKey()).name());
+        }
+      }
+      for (int i = 0; i < n; i++) {
+        if (!cluster.node(i).isRunning() && !restartAt.containsKey(i) && !resumeAt.containsKey(i)) {
+          out.printf("%n[%6.1f s] %s exited (downed by the cluster); restarting it%n", elapsed(), cluster.node(i).name());
+          restartAt.put(i, ms);
+        }
+      }
+      for (Map.Entry<Integer, Long> e : new ArrayList<>(restartAt.entrySet())) {
+        if (ms >= e.getValue()) {
+          restartAt.remove(e.getKey());
+          cluster.start(e.getKey());
+          faultOf("kill", cluster.node(e.getKey()).name()).ifPresent(f -> f.endedAt = elapsed());
+          out.printf("%n[%6.1f s] restarted %s%n", elapsed(), cluster.node(e.getKey()).name());
+        }
+      }
+      // new faults
+      if (faultWindow && ms >= nextKill && settings.killInterval().toMillis() > 0) {
+        nextKill += settings.killInterval().toMillis();
+        List<Integer> candidates = candidates(restartAt, resumeAt);
+        if (candidates.size() == n) { // keep a majority: one node down at a time
+          int victim = candidates.get(random.nextInt(candidates.size()));
+          MutableFault f = begin("kill", cluster.node(victim).name(), count);
+          cluster.kill(victim);
+          restartAt.put(victim, ms + settings.restartDelay().toMillis());
+          out.printf("%n[%6.1f s] killed %s (SIGKILL); %d instance(s) lived there%n", f.atSeconds, f.target,
+              f.victims.size());
+        }
+      }
+      if (faultWindow && !freezeDone && ms >= settings.freezeAt().toMillis()) {
+        freezeDone = true;
+        List<Integer> candidates = candidates(restartAt, resumeAt);
+        if (candidates.size() == n) {
+          int victim = candidates.get(random.nextInt(candidates.size()));
+          MutableFault f = begin("freeze", cluster.node(victim).name(), count);
+          cluster.freeze(victim);
+          resumeAt.put(victim, ms + settings.freezeFor().toMillis());
+          out.printf("%n[%6.1f s] froze %s (SIGSTOP) for %d s%n", f.atSeconds, f.target,
+              settings.freezeFor().toSeconds());
+        }
+      }
+      if (faultWindow && !cassandraDone && ms >= settings.cassandraKillAt().toMillis()) {
+        cassandraDone = true;
+        MutableFault f = begin("cassandra", "cassandra", count);
+        f.victims = Map.of();
+        cassandra.kill();
+        out.printf("%n[%6.1f s] killed Cassandra (SIGKILL) for %d s%n", f.atSeconds, settings.cassandraDown().toSeconds());
+        long restartMs = settings.cassandraDown().toMillis();
+        cassandraRestart = CompletableFuture.runAsync(() -> {
+          LockSupport.parkNanos(restartMs * 1_000_000L);
+          Duration took = cassandra.start();
+          f.endedAt = elapsed();
+          f.endMillis = System.currentTimeMillis();
+          out.printf("%n[%6.1f s] Cassandra serves CQL again (restart took %.1f s)%n", elapsed(), took.toMillis() / 1000.0);
+        });
+      }
+
+      if (ms - lastPrint >= 1000) {
+        lastPrint = ms;
+        StringBuilder up = new StringBuilder();
+        for (int i = 0; i < n; i++) {
+          up.append(resumeAt.containsKey(i) ? "z" : cluster.node(i).isRunning() ? "+" : "-");
+        }
+        MutableFault last = faults.isEmpty() ? null : faults.get(faults.size() - 1);
+        out.printf("\r[%6.1f s] %-9s %,12d records delivered  %,8.0f/s  nodes %s  last fault: %s   ",
+            ms / 1000.0, status, count, lastRate, up, last == null ? "none"
+                : last.kind + " " + last.target + " at " + String.format("%.1f s", last.atSeconds)
+                + (last.recovery == null ? "" : String.format(", flowing again after %.1f s", last.recovery)));
+      }
+      if (!faultWindow && restartAt.isEmpty() && resumeAt.isEmpty()
+          && (cassandraRestart == null || cassandraRestart.isDone()) && drainDeadline == Long.MAX_VALUE) {
+        drainDeadline = ms + settings.drainTimeout().toMillis();
+        out.printf("%n[%6.1f s] fault window over; draining the job ...%n", elapsed());
+      }
+      if (!"RUNNING".equals(status) && restartAt.isEmpty() && resumeAt.isEmpty()
+          && (cassandraRestart == null || cassandraRestart.isDone())) {
+        break;
+      }
+      if (ms > drainDeadline) {
+        out.printf("%nthe job did not finish within the drain timeout (%d s)%n", settings.drainTimeout().toSeconds());
+        break;
+      }
+      LockSupport.parkNanos(250_000_000L);
+    }
+    if (cassandraRestart != null) {
+      cassandraRestart.join();
+    }
+    double seconds = elapsed();
+    out.printf("%n[%6.1f s] job %s %s with %,d records at the sinks%n", seconds, jobId, status, lastCount);
+    Verdict verdict = verify();
+    List<Fault> done = faults.stream().map(MutableFault::freeze).toList();
+    return new Result(jobId, status, verdict, done, List.copyOf(timeline), lastCount, seconds);
+  }
+
+  private List<Integer> candidates(Map<Integer, Long> restartAt, Map<Integer, Long> resumeAt) {
+    List<Integer> c = new ArrayList<>();
+    for (int i = 0; i < cluster.nodes().size(); i++) {
+      if (cluster.node(i).isRunning() && !restartAt.containsKey(i) && !resumeAt.containsKey(i)) {
+        c.add(i);
+      }
+    }
+    return c;
+  }
+
+  private MutableFault begin(String kind, String target, long count) {
+    MutableFault f = new MutableFault(kind, target, System.currentTimeMillis(), elapsed());
+    f.countAtFault = count;
+    Map<String, Long> victims = new LinkedHashMap<>();
+    if (!kind.equals("cassandra")) {
+      anyNode("/jobs/" + jobId + "/instances").ifPresent(list -> {
+        for (JsonNode i : list) {
+          if (target.equals(i.path("node").asText()) && !i.path("finished").asBoolean()) {
+            victims.put(i.path("instance").asText(), i.path("incarnation").asLong());
+          }
+        }
+      });
+    }
+    f.victims = victims;
+    faults.add(f);
+    return f;
+  }
+
+  private Optional<MutableFault> faultOf(String kind, String target) {
+    for (int i = faults.size() - 1; i >= 0; i--) {
+      MutableFault f = faults.get(i);
+      if (f.kind.equals(kind) && f.target.equals(target) && f.endedAt == null) {
+        return Optional.of(f);
+      }
+    }
+    return Optional.empty();
+  }
+
+  /** Updates the recovery times of open faults. */
+  private void measure(long ms, long count) {
+    JsonNode instances = null;
+    for (MutableFault f : faults) {
+      if (f.recovery != null) {
+        continue;
+      }
+      if (f.kind.equals("cassandra")) {
+        // records flow again when the sinks receive records after Cassandra is back
+        if (f.endedAt != null && count > f.countAtFault && f.stalled) {
+          f.recovery = ms / 1000.0 - f.atSeconds;
+        } else if (count == f.countAtFault || f.endedAt == null) {
+          f.stalled = true;
+          f.countAtFault = count;
+        }
+        continue;
+      }
+      if (f.victims.isEmpty()) {
+        f.recovery = 0.0;
+        f.detail = "no running instance lived on " + f.target;
+        continue;
+      }
+      if (instances == null) {
+        instances = anyNode("/jobs/" + jobId + "/instances").orElse(null);
+        if (instances == null) {
+          return;
+        }
+      }
+      long latest = 0;
+      boolean all = true;
+      int seen = 0;
+      for (JsonNode i : instances) {
+        Long old = f.victims.get(i.path("instance").asText());
+        if (old == null) {
+          continue;
+        }
+        seen++;
+        if (i.path("finished").asBoolean()) {
+          continue;
+        }
+        long first = i.path("firstInputMillis").asLong();
+        long last = i.path("lastInputMillis").asLong();
+        boolean moved = i.path("incarnation").asLong() != old;
+        long flowing = moved ? first : last; // a frozen node's instance that was not moved resumes as is
+        long since = f.kind.equals("freeze") && !moved ? Math.max(f.endMillis, 1) : f.atMillis;
+        if (flowing <= since || flowing == 0) {
+          all = false;
+          break;
+        }
+        latest = Math.max(latest, flowing);
+      }
+      // a coordinator that just moved knows only the instances that reported to it since
+      if (all && seen == f.victims.size() && latest > 0) {
+        f.recovery = (latest - f.atMillis) / 1000.0;
+        f.detail = f.victims.size() + " instance(s) recovered";
+      }
+    }
+  }
+
+  private Optional<JsonNode> anyNode(String path) {
+    for (int i = 0; i < cluster.nodes().size(); i++) {
+      if (cluster.node(i).isRunning()) {
+        Optional<JsonNode> j = cluster.get(i, path);
+        if (j.isPresent() && j.get().path("httpStatus").asInt(200) == 200) {
+          return j;
+        }
+      }
+    }
+    return Optional.empty();
+  }
+
+  private Verdict verify() {
+    ServicePipelineResolver pipelines = new ServicePipelineResolver(ChaosRun.class.getClassLoader());
+    PipelineFactory f = pipelines.factories().get(settings.pipeline());
+    if (f == null) {
+      return null;
+    }
+    return f.verify(Parameters.of(settings.parameters()), jobId).orElse(null);
+  }
+
+  /** The settings' defaults for a keyed-totals run of {@code duration} at {@code rate} records/s. */
+  public static Map<String, String> keyedTotals(long keys, long rate, Duration duration, Path output) {
+    Map<String, String> p = new LinkedHashMap<>();
+    long perKey = Math.max(1, rate * duration.toSeconds() / keys);
+    p.put("keys", Long.toString(keys));
+    p.put("records-per-key", Long.toString(perKey));
+    p.put("rate", Long.toString(rate));
+    p.put("output", output.toString());
+    return p;
+  }
+
+}
