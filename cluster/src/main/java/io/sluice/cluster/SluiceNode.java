@@ -88,7 +88,20 @@ public final class SluiceNode implements AutoCloseable {
     return node;
   }
 
+  private void installPauseFence() {
+    if (!config.config().getString("sluice.node.pause-fence").equals("off")) {
+      io.sluice.persistence.runtime.PauseFence.install(config.config().getDuration("sluice.node.pause-fence"), () -> {
+        // after a long pause this node may have been replaced: stop before any actor runs on
+        Runtime.getRuntime().halt(EXIT_FENCED);
+      });
+    }
+  }
+
+  /** The exit status of a node that stopped itself after a long pause. */
+  public static final int EXIT_FENCED = 4;
+
   private void init() {
+    installPauseFence();
     Cluster cluster = Cluster.get(Adapter.toClassic(system));
     cluster.registerOnMemberUp(() -> {
       up.set(true);

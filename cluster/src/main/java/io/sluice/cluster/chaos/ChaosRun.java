@@ -340,7 +340,11 @@ public final class ChaosRun {
         long last = i.path("lastInputMillis").asLong();
         boolean moved = i.path("incarnation").asLong() != old;
         long flowing = moved ? first : last; // a frozen node's instance that was not moved resumes as is
-        long since = f.kind.equals("freeze") && !moved ? Math.max(f.endMillis, 1) : f.atMillis;
+        if (!moved && !(f.kind.equals("freeze") && f.endMillis > 0)) {
+          all = false; // still the incarnation of the dead (or still frozen) node
+          break;
+        }
+        long since = moved ? f.atMillis : f.endMillis;
         if (flowing <= since || flowing == 0) {
           all = false;
           break;

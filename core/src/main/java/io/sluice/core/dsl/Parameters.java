@@ -100,6 +100,9 @@ public final class Parameters {
       return defaultValue;
     }
     String s = v.trim().toLowerCase();
+    if (s.equals("0")) {
+      return Duration.ZERO;
+    }
     try {
       if (s.startsWith("pt") || s.startsWith("p")) {
         return Duration.parse(v.trim().toUpperCase());

@@ -481,6 +481,9 @@ public final class OperatorEntity extends EventSourcedBehavior<OperatorCommand, 
       firstInputMillis = now;
     }
     OperatorEvent.Stepped ev = stepped(s, chs, seqs, r, createdAt == Long.MAX_VALUE ? now : createdAt);
+    if (!PauseFence.permitsWrites()) {
+      return fenced();
+    }
     return Effect().persist(ev).thenRun(st -> afterStep(st, ev));
   }
 
@@ -520,6 +523,9 @@ public final class OperatorEntity extends EventSourcedBehavior<OperatorCommand, 
     }
     OperatorEvent.Stepped ev = stepped(s, new int[0], new long[0], r, now);
     boolean full = r.recordsIn() >= config.batchSize();
+    if (!PauseFence.permitsWrites()) {
+      return fenced();
+    }
     return Effect().persist(ev).thenRun(st -> {
       afterStep(st, ev);
       schedulePoll(full || logic.finished() ? 0 : config.batchLinger().toMillis());
@@ -555,7 +561,8 @@ public final class OperatorEntity extends EventSourcedBehavior<OperatorCommand, 
         ackDirty[c] = false;
       }
     }
-    return new OperatorEvent.Stepped(chs, seqs, r.changes(), outs, ac, am, r.recordsIn(), r.recordsOut(), createdAt);
+    return new OperatorEvent.Stepped(chs, seqs, r.changes(), outs, ac, am, r.recordsIn(), r.recordsOut(), createdAt,
+        incarnation);
   }
 
   private void afterStep(InstanceState s, OperatorEvent.Stepped ev) {
@@ -691,7 +698,16 @@ public final class OperatorEntity extends EventSourcedBehavior<OperatorCommand, 
       return Effect().none();
     }
     OperatorEvent.Stepped ev = stepped(s, new int[0], new long[0], r, now);
+    if (!PauseFence.permitsWrites()) {
+      return fenced();
+    }
     return Effect().persist(ev).thenRun(st -> afterStep(st, ev));
+  }
+
+  /** The process was paused too long: this incarnation may have been replaced; it must not write. */
+  private Effect<OperatorEvent, InstanceState> fenced() {
+    log.error("{}: not persisting: this process was paused past the pause fence and may have been replaced", id);
+    return Effect().stop();
   }
 
   private Effect<OperatorEvent, InstanceState> onStart(InstanceState s) {
@@ -734,6 +750,9 @@ public final class OperatorEntity extends EventSourcedBehavior<OperatorCommand, 
     OperatorEvent.StepFailed f = new OperatorEvent.StepFailed(consecutive, e.stage(), e.record(), error, now, decision,
         decision == OperatorEvent.Decision.RETRY ? now + delay : 0);
     // the logic is in an undefined state now: persist the failure, stop, and recover from the journal
+    if (!PauseFence.permitsWrites()) {
+      return fenced();
+    }
     return Effect().persist(f).thenRun(st -> {
       if (decision == OperatorEvent.Decision.FAIL) {
         report(st);

@@ -22,9 +22,11 @@ public sealed interface OperatorEvent extends SluiceMessage permits OperatorEven
    * @param recordsIn records consumed by the step
    * @param recordsOut records produced by the step
    * @param createdAtMillis creation time of the oldest source batch the step's outputs derive from
+   * @param writer the incarnation that wrote the event (random per start of the instance; 0 in events
+   *     of format E1): lets a check of the journal prove that incarnations never interleave
    */
   record Stepped(int[] consumedChannels, long[] consumedSeqs, byte[] changes, List<Output> outputs, int[] ackChannels,
-      long[] ackMarks, long recordsIn, long recordsOut, long createdAtMillis) implements OperatorEvent {
+      long[] ackMarks, long recordsIn, long recordsOut, long createdAtMillis, long writer) implements OperatorEvent {
     public Stepped {
       outputs = List.copyOf(outputs);
     }

@@ -22,9 +22,11 @@ import java.util.function.Function;
  *                  createdAt:varlong batch:bytes
  *   Ack      A1 := jobId:str fromOperator:varint fromIndex:varint upTo:varlong resend:bool
  *   Stop     X1 := jobId:str reason:str
- *   Stepped  E1 := nConsumed:varint {channel:varint seq:varlong} hasChanges:u8 [changes:bytes]
+ *   Stepped  E2 := nConsumed:varint {channel:varint seq:varlong} hasChanges:u8 [changes:bytes]
  *                  nOutputs:varint {channel:varint seq:varlong watermark:zigzag flags:u8 hasBatch:u8 [batch:bytes]}
  *                  nAcks:varint {channel:varint mark:varlong} recordsIn:varlong recordsOut:varlong createdAt:varlong
+ *                  writer:varlong
+ *            E1 := E2 without writer (read only)
  *   StepFailed F1 := attempt:varint stage:str hasRecord:u8 [record:str] error:str at:varlong decision:u8 retryAt:varlong
  *   Snapshot N1 := the bytes of {@link InstanceState#snapshot}
  *   Report   R1 := see {@link #writeReport}
@@ -100,10 +102,12 @@ public final class ProtocolFormats {
     for (int i = 0; i < e.ackChannels().length; i++) {
       w.writeVarInt(e.ackChannels()[i]).writeVarLong(e.ackMarks()[i]);
     }
-    w.writeVarLong(e.recordsIn()).writeVarLong(e.recordsOut()).writeVarLong(Math.max(0, e.createdAtMillis()));
+    w.writeVarLong(e.recordsIn()).writeVarLong(e.recordsOut()).writeVarLong(Math.max(0, e.createdAtMillis()))
+        .writeVarLong(e.writer());
   }
 
-  public static OperatorEvent.Stepped readStepped(ByteReader r) {
+  /** Reads format E2 ({@code withWriter}) or E1. */
+  public static OperatorEvent.Stepped readStepped(ByteReader r, boolean withWriter) {
     int nc = r.readCount();
     int[] ch = new int[nc];
     long[] seq = new long[nc];
@@ -129,7 +133,10 @@ public final class ProtocolFormats {
       ac[i] = r.readVarInt();
       am[i] = r.readVarLong();
     }
-    return new OperatorEvent.Stepped(ch, seq, changes, outs, ac, am, r.readVarLong(), r.readVarLong(), r.readVarLong());
+    long in = r.readVarLong();
+    long out = r.readVarLong();
+    long created = r.readVarLong();
+    return new OperatorEvent.Stepped(ch, seq, changes, outs, ac, am, in, out, created, withWriter ? r.readVarLong() : 0);
   }
 
   private static boolean flag(ByteReader r, String what) {

@@ -18,7 +18,8 @@ public final class ProtocolSerializer extends SerializerWithStringManifest {
   static final String DELIVER = "D1";
   static final String ACK = "A1";
   static final String STOP = "X1";
-  static final String STEPPED = "E1";
+  static final String STEPPED = "E2";
+  static final String STEPPED_V1 = "E1";
   static final String FAILED = "F1";
   static final String SNAPSHOT = "N1";
   static final String REPORT = "R1";
@@ -136,7 +137,10 @@ public final class ProtocolSerializer extends SerializerWithStringManifest {
           o = ProtocolFormats.readDeliver(r);
           break;
         case STEPPED:
-          o = ProtocolFormats.readStepped(r);
+          o = ProtocolFormats.readStepped(r, true);
+          break;
+        case STEPPED_V1:
+          o = ProtocolFormats.readStepped(r, false);
           break;
         case ACK:
           o = ProtocolFormats.readAck(r);

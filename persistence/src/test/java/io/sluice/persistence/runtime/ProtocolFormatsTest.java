@@ -74,9 +74,19 @@ class ProtocolFormatsTest {
     OperatorEvent.Stepped e = new OperatorEvent.Stepped(new int[] {0, 1}, new long[] {7, 9}, new byte[] {1, 2},
         List.of(new OperatorEvent.Output(0, 4, 100, 0, BatchPayload.ofBytes(new byte[] {1, 0, 0})),
             new OperatorEvent.Output(1, 5, 100, OperatorCommand.IDLE, null)),
-        new int[] {1}, new long[] {3}, 10, 12, 1_700_000_000_000L);
-    // consumed (0,7),(1,9); changes [1,2]; outputs (0,4,wm 100,batch) and (1,5,wm 100,idle,no batch); ack (1,3)
-    roundTrip(e, "E1", "020007010901020102020004c8010001030100000105c80101000101030a0c80d095ffbc31");
+        new int[] {1}, new long[] {3}, 10, 12, 1_700_000_000_000L, 300);
+    // consumed (0,7),(1,9); changes [1,2]; outputs (0,4,wm 100,batch) and (1,5,wm 100,idle,no batch); ack (1,3);
+    // records in 10, out 12; created at 1_700_000_000_000; writer incarnation 300
+    roundTrip(e, "E2", "020007010901020102020004c8010001030100000105c80101000101030a0c80d095ffbc31ac02");
+  }
+
+  @Test
+  void steppedOfFormatE1IsStillReadable() throws Exception {
+    byte[] e1 = HEX.parseHex("020007010901020102020004c8010001030100000105c80101000101030a0c80d095ffbc31");
+    OperatorEvent.Stepped e = (OperatorEvent.Stepped) serializer.fromBinary(e1, "E1");
+    assertEquals(2, e.outputs().size());
+    assertEquals(1_700_000_000_000L, e.createdAtMillis());
+    assertEquals(0, e.writer(), "E1 events have no writer");
   }
 
   @Test
