@@ -36,6 +36,10 @@ import java.util.Optional;
  *   <li>{@code output}: directory of a file sink, default {@code out/keyed-totals}, with one
  *       {@link Total#toLine() key,seq,value,total} line per record; or {@code discard=true} to
  *       drop the results (benchmarks). {@code fsync=false} skips the fsync of each part file.
+ *   <li>{@code fail-once-at=<seq>} with {@code fail-once-marker=<file>}: fault injection for tests
+ *       and chaos runs: the running total throws once, on the record of key 0 with that sequence
+ *       number, if the marker file does not exist yet (it creates it first), so the retry after
+ *       the restart strategy's delay succeeds — a transient failure, as a flaky service would cause.
  * </ul>
  *
  * <pre>{@code
@@ -61,6 +65,12 @@ public final class KeyedTotals implements PipelineFactory {
   public Pipeline create(Parameters params) {
     Generator g = generator(params);
     Sink<Total> sink = SampleSinks.sink(params, NAME, Total::toLine);
+    long failAt = params.longValue("fail-once-at", 0);
+    if (failAt > 0) {
+      java.nio.file.Path marker = params.get("fail-once-marker").map(java.nio.file.Path::of).orElseThrow(
+          () -> new IllegalArgumentException("parameter 'fail-once-at' needs 'fail-once-marker=<file>'"));
+      return pipeline(g, SampleSinks.config(params), sink, () -> new RunningTotal(failAt, marker));
+    }
     return pipeline(g, SampleSinks.config(params), sink);
   }
 
@@ -93,17 +103,33 @@ public final class KeyedTotals implements PipelineFactory {
 
   /** The pipeline over {@code generator}, with any sink (for tests and benchmarks). */
   public static Pipeline pipeline(Generator generator, JobConfig config, Sink<? super Total> sink) {
+    return pipeline(generator, config, sink, RunningTotal::new);
+  }
+
+  private static Pipeline pipeline(Generator generator, JobConfig config, Sink<? super Total> sink,
+      java.util.function.Supplier<RunningTotal> totals) {
     Pipeline.Builder p = Pipeline.builder(NAME).config(config);
     p.readFrom(Sources.generator("events", generator))
         .keyBy(GeneratedRecord::key)
-        .process("totals", RunningTotal::new)
+        .process("totals", totals)
         .writeTo(sink);
     return p.build();
   }
 
   /** Adds each record's value to its key's total and emits the new total. */
   static final class RunningTotal extends KeyedProcessFunction<Long, GeneratedRecord, Total> {
+    private final long failOnceAt;
+    private final java.nio.file.Path failMarker;
     private ValueState<Long> total;
+
+    RunningTotal() {
+      this(0, null);
+    }
+
+    RunningTotal(long failOnceAt, java.nio.file.Path failMarker) {
+      this.failOnceAt = failOnceAt;
+      this.failMarker = failMarker;
+    }
 
     @Override
     public void open(OpenContext ctx) {
@@ -111,7 +137,12 @@ public final class KeyedTotals implements PipelineFactory {
     }
 
     @Override
-    public void processElement(GeneratedRecord r, Context<Long> ctx, Collector<Total> out) {
+    public void processElement(GeneratedRecord r, Context<Long> ctx, Collector<Total> out) throws Exception {
+      if (failOnceAt > 0 && r.key() == 0 && r.seq() == failOnceAt && !java.nio.file.Files.exists(failMarker)) {
+        java.nio.file.Files.createDirectories(failMarker.toAbsolutePath().getParent());
+        java.nio.file.Files.createFile(failMarker);
+        throw new IllegalStateException("injected failure at key 0, seq " + failOnceAt + " (fail-once-at)");
+      }
       Long before = total.value();
       long t = (before == null ? 0 : before) + r.value();
       total.update(t);

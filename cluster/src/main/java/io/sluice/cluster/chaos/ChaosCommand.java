@@ -81,7 +81,7 @@ public final class ChaosCommand implements Callable<Integer> {
     }
     p.putAll(io.sluice.core.dsl.Parameters.parse(params).asMap());
     ChaosRun.Settings settings = new ChaosRun.Settings(pipeline, p, duration, killInterval, restartDelay, seed,
-        cassandraKillAt, cassandraDown, freezeAt, freezeFor, drainTimeout);
+        cassandraKillAt, cassandraDown, freezeAt, freezeFor, drainTimeout, List.of());
     DevCassandra cassandra = CassandraCommandSupport.devCassandra(null);
     boolean started = false;
     if (!cassandra.servesCql()) {

@@ -34,11 +34,24 @@ public final class ChaosRun {
   /** What to run and which faults to inject. Durations are from the job's submission. */
   public record Settings(String pipeline, Map<String, String> parameters, Duration duration, Duration killInterval,
       Duration restartDelay, long seed, Duration cassandraKillAt, Duration cassandraDown, Duration freezeAt,
-      Duration freezeFor, Duration drainTimeout) {}
+      Duration freezeFor, Duration drainTimeout, List<Long> killAtRecords) {
+    public Settings {
+      killAtRecords = List.copyOf(killAtRecords);
+    }
 
-  /** One injected fault and what it cost. recoverySeconds is null while (or if never) recovered. */
+    /** The same settings with kills when the sinks have received these numbers of records. */
+    public Settings withKillsAtRecords(List<Long> counts) {
+      return new Settings(pipeline, parameters, duration, killInterval, restartDelay, seed, cassandraKillAt,
+          cassandraDown, freezeAt, freezeFor, drainTimeout, counts);
+    }
+  }
+
+  /**
+   * One injected fault and what it cost. recoverySeconds is null while (or if never) recovered;
+   * victims maps the entity ids of the instances that lived on the node to their incarnation then.
+   */
   public record Fault(String kind, String target, double atSeconds, Double endedAtSeconds, Double recoverySeconds,
-      String detail) {}
+      String detail, Map<String, Long> victims) {}
 
   /** The outcome. */
   public record Result(String jobId, String status, Verdict verdict, List<Fault> faults, List<double[]> timeline,
@@ -57,6 +70,7 @@ public final class ChaosRun {
   private final List<double[]> timeline = new ArrayList<>();
   private long t0;
   private String jobId;
+  private int lastVictim = -1;
 
   private static final class MutableFault {
     final String kind;
@@ -80,7 +94,7 @@ public final class ChaosRun {
     }
 
     Fault freeze() {
-      return new Fault(kind, target, atSeconds, endedAt, recovery, detail);
+      return new Fault(kind, target, atSeconds, endedAt, recovery, detail, Map.copyOf(victims));
     }
   }
 
@@ -129,6 +143,7 @@ public final class ChaosRun {
     boolean freezeDone = settings.freezeAt() == null;
     CompletableFuture<Void> cassandraRestart = null;
     String status = "RUNNING";
+    int killsByCount = 0;
     long lastCount = 0;
     double lastRate = 0;
     long lastPrint = 0;
@@ -181,11 +196,22 @@ public final class ChaosRun {
         }
       }
       // new faults
-      if (faultWindow && ms >= nextKill && settings.killInterval().toMillis() > 0) {
+      boolean killByCount = killsByCount < settings.killAtRecords().size()
+          && count >= settings.killAtRecords().get(killsByCount);
+      boolean killByTime = faultWindow && ms >= nextKill && settings.killInterval().toMillis() > 0;
+      if (killByTime) {
         nextKill += settings.killInterval().toMillis();
+      }
+      if (killByTime || killByCount) {
         List<Integer> candidates = candidates(restartAt, resumeAt);
+        if (killByCount && candidates.size() == n) {
+          killsByCount++;
+        }
         if (candidates.size() == n) { // keep a majority: one node down at a time
-          int victim = candidates.get(random.nextInt(candidates.size()));
+          List<Integer> others = new ArrayList<>(candidates);
+          others.remove(Integer.valueOf(lastVictim)); // a different node than last time
+          int victim = others.get(random.nextInt(others.size()));
+          lastVictim = victim;
           MutableFault f = begin("kill", cluster.node(victim).name(), count);
           cluster.kill(victim);
           restartAt.put(victim, ms + settings.restartDelay().toMillis());
@@ -233,12 +259,13 @@ public final class ChaosRun {
                 : last.kind + " " + last.target + " at " + String.format("%.1f s", last.atSeconds)
                 + (last.recovery == null ? "" : String.format(", flowing again after %.1f s", last.recovery)));
       }
-      if (!faultWindow && restartAt.isEmpty() && resumeAt.isEmpty()
+      if (!faultWindow && restartAt.isEmpty() && resumeAt.isEmpty() && killsByCount >= settings.killAtRecords().size()
           && (cassandraRestart == null || cassandraRestart.isDone()) && drainDeadline == Long.MAX_VALUE) {
         drainDeadline = ms + settings.drainTimeout().toMillis();
         out.printf("%n[%6.1f s] fault window over; draining the job ...%n", elapsed());
       }
       if (!"RUNNING".equals(status) && restartAt.isEmpty() && resumeAt.isEmpty()
+          && (killsByCount >= settings.killAtRecords().size() || !"RUNNING".equals(status))
           && (cassandraRestart == null || cassandraRestart.isDone())) {
         break;
       }

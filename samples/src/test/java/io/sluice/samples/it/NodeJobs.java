@@ -1,0 +1,36 @@
+package io.sluice.samples.it;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import io.sluice.cluster.LocalCluster;
+import java.time.Duration;
+import java.util.Map;
+import java.util.Optional;
+
+/** Submitting and following jobs on a {@link LocalCluster} from tests. */
+final class NodeJobs {
+  private NodeJobs() {}
+
+  static String submit(LocalCluster cluster, String pipeline, Map<String, String> params) {
+    JsonNode r = cluster.post(0, "/jobs", Map.of("pipeline", pipeline, "parameters", params)).orElseThrow();
+    assertEquals(201, r.path("httpStatus").asInt(), "submission refused: " + r.path("error").asText());
+    return r.path("jobId").asText();
+  }
+
+  /** Polls the job until it ends; returns its last view. */
+  static JsonNode awaitEnd(LocalCluster cluster, String jobId, Duration timeout) {
+    Optional<JsonNode> end = cluster.awaitAnswer(0, "/jobs/" + jobId,
+        j -> !"RUNNING".equals(j.path("status").asText()) && j.path("httpStatus").asInt() == 200, timeout);
+    assertTrue(end.isPresent(), "job " + jobId + " did not end within " + timeout + "; last view: "
+        + cluster.get(0, "/jobs/" + jobId).map(JsonNode::toString).orElse("none"));
+    return end.get();
+  }
+
+  /** Waits until the job's sinks received at least {@code records}. */
+  static void awaitSinkRecords(LocalCluster cluster, String jobId, long records, Duration timeout) {
+    assertTrue(cluster.awaitAnswer(0, "/jobs/" + jobId, j -> j.path("sinkRecords").asLong() >= records, timeout)
+        .isPresent(), "job " + jobId + " did not reach " + records + " records at its sinks within " + timeout);
+  }
+}
