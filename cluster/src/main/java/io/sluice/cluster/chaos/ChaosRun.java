@@ -61,6 +61,9 @@ public final class ChaosRun {
     }
   }
 
+  /** A running job whose sinks receive nothing for this long, with no fault pending, has stalled. */
+  static final Duration STALL = Duration.ofMinutes(2);
+
   private final LocalCluster cluster;
   private final DevCassandra cassandra;
   private final Settings settings;
@@ -149,6 +152,8 @@ public final class ChaosRun {
     long lastPrint = 0;
     long durationMs = settings.duration().toMillis();
     long drainDeadline = Long.MAX_VALUE;
+    long lastProgressMs = 0;
+    long progressCount = -1;
     while (true) {
       long ms = (System.nanoTime() - t0) / 1_000_000;
       JsonNode view = anyNode("/jobs/" + jobId).orElse(null);
@@ -166,6 +171,15 @@ public final class ChaosRun {
       }
       timeline.add(new double[] {ms / 1000.0, count});
       lastCount = count;
+      if (count != progressCount) {
+        progressCount = count;
+        lastProgressMs = ms;
+      } else if ("RUNNING".equals(status) && restartAt.isEmpty() && resumeAt.isEmpty()
+          && (cassandraRestart == null || cassandraRestart.isDone()) && ms - lastProgressMs > STALL.toMillis()) {
+        out.printf("%nthe job made no progress for %d s at %,d records: stalled%n", STALL.toSeconds(), count);
+        status = "STALLED";
+        break;
+      }
       measure(ms, count);
 
       boolean faultWindow = ms < durationMs;

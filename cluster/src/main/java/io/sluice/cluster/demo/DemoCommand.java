@@ -2,28 +2,53 @@ package io.sluice.cluster.demo;
 
 import io.sluice.cluster.CassandraCommandSupport;
 import io.sluice.cluster.LocalCluster;
+import io.sluice.cluster.chaos.ChaosReport;
+import io.sluice.cluster.chaos.ChaosRun;
+import io.sluice.core.dsl.Verdict;
 import io.sluice.persistence.cassandra.DevCassandra;
+import java.io.BufferedWriter;
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Map;
+import java.util.Random;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 
 /**
- * {@code sluice demo}: starts the dev Cassandra (unless it runs) and a 3-node cluster from
- * {@code conf/}, kills a node and shows the failover, then stops everything it started.
+ * {@code sluice demo}: the main job of the README. On a fresh machine it starts the dev Cassandra
+ * (unless one runs) and a 3-node cluster from {@code conf/}, counts the words of a generated text
+ * file with the {@code word-count} pipeline into the exactly-once file sink, kills a node with
+ * SIGKILL when 40 % of the words are counted, restarts it 5 s later, and checks the result against
+ * an independent count of the file — then stops everything it started.
  */
-@Command(name = "demo", description = "Start Cassandra and a 3-node cluster from conf/, kill a node, show the"
-    + " failover, stop everything.")
+@Command(name = "demo", description = "Word count on a 3-node cluster through a node kill: start everything, kill"
+    + " a node midway, restart it, verify the result, stop everything.")
 public final class DemoCommand implements Callable<Integer> {
-  @Option(names = "--nodes", description = "node config files (default: conf/node-1.conf conf/node-2.conf"
-      + " conf/node-3.conf)", split = ",")
+  @Option(names = "--nodes", split = ",", description = "node config files (default: conf/node-1..3.conf)")
   List<Path> nodes = List.of(Path.of("conf/node-1.conf"), Path.of("conf/node-2.conf"), Path.of("conf/node-3.conf"));
 
+  @Option(names = "--words", description = "words in the generated text (default ${DEFAULT-VALUE})")
+  long words = 4_000_000;
+
+  @Option(names = "--seed", description = "seed of the text and of the choice of node (default ${DEFAULT-VALUE})")
+  long seed = 2026;
+
   @Override
-  public Integer call() {
+  public Integer call() throws Exception {
     Path home = DevCassandra.home();
+    Path dir = home.resolve("data/demo");
+    Files.createDirectories(dir);
+    Path input = dir.resolve("input-" + words + "-" + seed + ".txt");
+    if (!Files.exists(input)) {
+      System.out.printf("generating %s (%,d words) ...%n", home.relativize(input), words);
+      generate(input, words, seed);
+    }
     DevCassandra cassandra = CassandraCommandSupport.devCassandra(null);
     boolean started = false;
     if (!cassandra.servesCql()) {
@@ -34,22 +59,77 @@ public final class DemoCommand implements Callable<Integer> {
     } else {
       System.out.println("using the Cassandra already serving CQL on " + cassandra.contactPoint());
     }
-    Path logs = home.resolve("data/logs/demo");
-    try (LocalCluster cluster = new LocalCluster(home, nodes, List.of(), logs)) {
-      FailoverScenario.Result r = new FailoverScenario(cluster, System.out).run();
-      System.out.printf("%nDEMO OK: %s killed; removed after %.1f s; canary %s back on %s after %.1f s with its"
-          + " state.%nNode logs: %s%n", r.victim(), r.removedSeconds(), r.canary(), r.movedTo(),
-          r.runningAgainSeconds(), logs);
-      return 0;
-    } catch (IllegalStateException e) {
-      System.err.println("DEMO FAILED: " + e.getMessage() + "\nNode logs: " + logs);
-      return 1;
+    String run = Long.toString(System.currentTimeMillis(), 36);
+    Map<String, String> params = new LinkedHashMap<>();
+    params.put("input", input.toString());
+    params.put("output", dir.resolve("out").toString());
+    params.put("parallelism", "3");
+    ChaosRun.Settings settings = new ChaosRun.Settings("word-count", params, Duration.ZERO, Duration.ZERO,
+        Duration.ofSeconds(5), seed, null, Duration.ZERO, null, Duration.ZERO, Duration.ofMinutes(10),
+        List.of(words * 4 / 10));
+    ChaosRun.Result r;
+    Path logs = dir.resolve("logs-" + run);
+    try (LocalCluster cluster = new LocalCluster(home, nodes, List.of("-Dsluice.cassandra.keyspace=sluice_demo_" + run),
+        logs)) {
+      System.out.println("word count of " + home.relativize(input) + " on " + nodes + "; a node will be killed with"
+          + " SIGKILL when 40 % of the words are counted, and restarted 5 s later");
+      r = new ChaosRun(cluster, cassandra, settings, System.out).run();
     } finally {
-      // the nodes were killed when the cluster closed
       if (started) {
         System.out.println("stopping the Cassandra this demo started ...");
         cassandra.stop();
       }
     }
+    Path report = ChaosReport.write(dir.resolve("report-" + run + ".html"), r, settings, nodes.toString());
+    Verdict v = r.verdict();
+    System.out.println();
+    System.out.println("RESULT: " + (r.exact() ? "EXACT" : "NOT EXACT") + " — job " + r.jobId() + " " + r.status());
+    if (v != null) {
+      System.out.printf("  %,d word occurrences expected (counted independently from the file), %,d running counts"
+          + " delivered: lost %,d, duplicated %,d, wrong %,d%n", v.expected(), v.delivered(), v.lost(), v.duplicated(),
+          v.wrong());
+      System.out.println("  " + v.summary());
+    }
+    for (ChaosRun.Fault f : r.faults()) {
+      System.out.printf("  %s killed at %.1f s; records flowing again through its %d instance(s) after %s%n",
+          f.target(), f.atSeconds(), f.victims().size(),
+          f.recoverySeconds() == null ? "(not measured)" : String.format("%.1f s", f.recoverySeconds()));
+    }
+    System.out.println("  output: " + home.relativize(dir.resolve("out").resolve(r.jobId())) + " (one part file per"
+        + " batch); report: " + home.relativize(report) + "; node logs: " + home.relativize(logs));
+    return r.exact() ? 0 : 1;
+  }
+
+  /** Lines of 12 words drawn (Zipf-like) from a vocabulary of 5,000 made-up words. */
+  static void generate(Path file, long words, long seed) throws IOException {
+    Random random = new Random(seed);
+    String[] syllables = {"ka", "lo", "mi", "ne", "su", "ta", "ri", "po", "ve", "da", "zu", "fe", "gi", "ho", "ju"};
+    String[] vocabulary = new String[5_000];
+    for (int i = 0; i < vocabulary.length; i++) {
+      StringBuilder w = new StringBuilder();
+      int n = 2 + i % 3;
+      int x = i;
+      for (int k = 0; k < n; k++) {
+        w.append(syllables[x % syllables.length]);
+        x = x / syllables.length + 7 * k + 3;
+      }
+      vocabulary[i] = w.append(i).toString().replaceAll("[0-9]", "").isEmpty() ? "x" : w.toString()
+          .replaceAll("[0-9]", "") + (char) ('a' + i % 26) + (char) ('a' + i / 26 % 26) + (char) ('a' + i / 676 % 26);
+    }
+    Path tmp = file.resolveSibling(file.getFileName() + ".tmp");
+    try (BufferedWriter out = Files.newBufferedWriter(tmp, StandardCharsets.UTF_8)) {
+      for (long i = 0; i < words; i++) {
+        double u = random.nextDouble();
+        int idx = (int) Math.min(vocabulary.length - 1, Math.floor(Math.pow(vocabulary.length, u)) - 1);
+        out.write(i % 12 == 0 ? capitalized(vocabulary[Math.max(0, idx)]) : vocabulary[Math.max(0, idx)]);
+        out.write(i % 12 == 11 ? ".\n" : " ");
+      }
+      out.write('\n');
+    }
+    Files.move(tmp, file, java.nio.file.StandardCopyOption.REPLACE_EXISTING);
+  }
+
+  private static String capitalized(String w) {
+    return Character.toUpperCase(w.charAt(0)) + w.substring(1);
   }
 }

@@ -334,18 +334,52 @@ public final class PipelineTestDriver implements AutoCloseable {
     }
     if (s.live.kind() == OperatorInstance.Kind.SOURCE && r.changes() != null) {
       List<OutputBatch> again = s.shadow.regenerate(r.changes());
-      for (OutputBatch orig : r.outputs()) {
-        OutputBatch re = again.stream().filter(b -> b.channel() == orig.channel()).findFirst().orElse(null);
-        if (re == null || !sameRecords(orig.records(), re.records()) || re.watermark() != orig.watermark()
-            || re.endOfStream() != orig.endOfStream()) {
-          throw new AssertionError(s.live + ": regenerating the batch on channel " + orig.channel()
-              + " from its persisted range gave a different batch");
+      for (int i = 0; i < r.outputs().size(); i++) {
+        OutputBatch orig = r.outputs().get(i);
+        OutputBatch re = nthOfChannel(again, orig.channel(), partOf(r.outputs(), i));
+        boolean lastPart = partOf(r.outputs(), i) == countOfChannel(r.outputs(), orig.channel()) - 1;
+        // the watermark of a batch before the last of its channel is whatever was sent before the
+        // step; the runtime persists it with the batch, so only records and flags must reproduce
+        if (re == null || !sameRecords(orig.records(), re.records()) || re.endOfStream() != orig.endOfStream()
+            || lastPart && re.watermark() != orig.watermark()) {
+          throw new AssertionError(s.live + ": regenerating batch " + i + " (channel " + orig.channel()
+              + ") from its persisted range gave a different batch");
         }
       }
     }
     if (!Arrays.equals(s.live.canonicalSnapshot(), s.shadow.canonicalSnapshot())) {
       throw new AssertionError(s.live + ": replaying the persisted changes does not reproduce the live state");
     }
+  }
+
+  /** The index of {@code outputs.get(i)} among the outputs of its channel. */
+  private static int partOf(List<OutputBatch> outputs, int i) {
+    int part = 0;
+    for (int k = 0; k < i; k++) {
+      if (outputs.get(k).channel() == outputs.get(i).channel()) {
+        part++;
+      }
+    }
+    return part;
+  }
+
+  private static int countOfChannel(List<OutputBatch> outputs, int channel) {
+    int n = 0;
+    for (OutputBatch b : outputs) {
+      if (b.channel() == channel) {
+        n++;
+      }
+    }
+    return n;
+  }
+
+  private static OutputBatch nthOfChannel(List<OutputBatch> outputs, int channel, int n) {
+    for (OutputBatch b : outputs) {
+      if (b.channel() == channel && n-- == 0) {
+        return b;
+      }
+    }
+    return null;
   }
 
   private static boolean sameRecords(RecordBatch a, RecordBatch b) {
@@ -384,11 +418,9 @@ public final class PipelineTestDriver implements AutoCloseable {
     List<OutputBatch> resend = s.live.kind() == OperatorInstance.Kind.SOURCE && s.lastChange != null
         ? s.live.regenerate(s.lastChange) : s.lastOutputs;
     for (int i = 0; i < s.lastOutputs.size(); i++) {
-      int channel = s.lastOutputs.get(i).channel();
-      for (OutputBatch b : resend) {
-        if (b.channel() == channel) {
-          deliver(s, b, s.lastSeqs[i]);
-        }
+      OutputBatch b = nthOfChannel(resend, s.lastOutputs.get(i).channel(), partOf(s.lastOutputs, i));
+      if (b != null) {
+        deliver(s, b, s.lastSeqs[i]);
       }
     }
     return this;

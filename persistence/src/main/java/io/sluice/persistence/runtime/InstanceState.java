@@ -26,10 +26,17 @@ public final class InstanceState {
     BatchPayload payload;
     /** Sources: the change of the step that produced the batch, to regenerate it from. */
     final byte[] sourceChange;
+    /** Sources: which of the step's batches of this channel it is (a step may split its output). */
+    final int part;
     /** When it was last sent (System.nanoTime), 0 if never by this incarnation. */
     long sentAt;
 
     OutEntry(long seq, long watermark, int flags, long createdAt, BatchPayload payload, byte[] sourceChange) {
+      this(seq, watermark, flags, createdAt, payload, sourceChange, 0);
+    }
+
+    OutEntry(long seq, long watermark, int flags, long createdAt, BatchPayload payload, byte[] sourceChange, int part) {
+      this.part = part;
       this.seq = seq;
       this.watermark = watermark;
       this.flags = flags;
@@ -39,7 +46,7 @@ public final class InstanceState {
     }
   }
 
-  static final int SNAPSHOT_VERSION = 1;
+  static final int SNAPSHOT_VERSION = 2;
   static final int MAX_FAILURE_TIMES = 64;
 
   final OperatorInstance logic;
@@ -127,7 +134,8 @@ public final class InstanceState {
    *             nIn:varint lastSeqIn:varlong{nIn}
    *             nOut:varint {nextSeqOut:varlong acked:varlong}{nOut}
    *             entries:varint {channel:varint seq:varlong watermark:zigzag flags:u8 createdAt:varlong
-   *                             kind:u8(0 records, 1 source change) bytes}
+   *                             kind:u8(0 records, 1 source change) bytes [part:varint, kind 1 only]}
+   *   (version 1: the same without part)
    *             recordsIn:varlong recordsOut:varlong
    *             consecutiveFailures:varint nTimes:varint time:varlong{nTimes}
    *             flags:u8(bit0 isolateNext, bit1 failed) hasFailure:u8 [failure]
@@ -153,7 +161,7 @@ public final class InstanceState {
         w.writeVarInt(c).writeVarLong(e.seq).writeVarLongSigned(e.watermark).writeByte(e.flags)
             .writeVarLong(Math.max(0, e.createdAt));
         if (e.sourceChange != null) {
-          w.writeByte(1).writeByteArray(e.sourceChange);
+          w.writeByte(1).writeByteArray(e.sourceChange).writeVarInt(e.part);
         } else {
           w.writeByte(0).writeByteArray(batchBytes.apply(e.payload));
         }
@@ -178,8 +186,8 @@ public final class InstanceState {
   void restore(byte[] bytes) {
     ByteReader r = new ByteReader(bytes);
     int v = r.readUnsignedByte();
-    if (v != SNAPSHOT_VERSION) {
-      throw new CorruptDataException("instance snapshot version " + v + " is not supported (expected "
+    if (v != SNAPSHOT_VERSION && v != 1) {
+      throw new CorruptDataException("instance snapshot version " + v + " is not supported (expected 1 to "
           + SNAPSHOT_VERSION + ")");
     }
     logic.restore(r.readByteArray());
@@ -209,7 +217,7 @@ public final class InstanceState {
       long created = r.readVarLong();
       int kind = r.readUnsignedByte();
       byte[] b = r.readByteArray();
-      outbox[c].addLast(kind == 1 ? new OutEntry(seq, wm, flags, created, null, b)
+      outbox[c].addLast(kind == 1 ? new OutEntry(seq, wm, flags, created, null, b, v >= 2 ? r.readVarInt() : 0)
           : new OutEntry(seq, wm, flags, created, BatchPayload.ofBytes(b), null));
     }
     recordsIn = r.readVarLong();

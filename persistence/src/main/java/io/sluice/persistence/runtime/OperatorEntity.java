@@ -91,7 +91,10 @@ public final class OperatorEntity extends EventSourcedBehavior<OperatorCommand, 
   private final long startedNanos = System.nanoTime();
   private final LatencyHistogram latency = new LatencyHistogram();
   private final Map<byte[], List<OutputBatch>> regenerated = new IdentityHashMap<>();
-  private final Map<Integer, RecordBatch> liveSourceBatches = new java.util.HashMap<>();
+  /** A source step's batches by (channel, sequence number), until they are attached to their outbox entries. */
+  private final Map<ChannelSeq, RecordBatch> liveSourceBatches = new java.util.HashMap<>();
+
+  private record ChannelSeq(int channel, long seq) {}
   private boolean recovering = true;
   private boolean processScheduled;
   private boolean pollScheduled;
@@ -328,10 +331,11 @@ public final class OperatorEntity extends EventSourcedBehavior<OperatorCommand, 
       int c = e.consumedChannels()[i];
       s.lastSeqIn[c] = Math.max(s.lastSeqIn[c], e.consumedSeqs()[i]);
     }
+    int[] part = isSource ? new int[s.outbox.length] : null;
     for (OperatorEvent.Output o : e.outputs()) {
       s.nextSeqOut[o.channel()] = o.seq() + 1;
       s.outbox[o.channel()].addLast(new InstanceState.OutEntry(o.seq(), o.watermark(), o.flags(), e.createdAtMillis(),
-          o.payload(), isSource ? e.changes() : null));
+          o.payload(), isSource ? e.changes() : null, isSource ? part[o.channel()]++ : 0));
     }
     for (int i = 0; i < e.ackChannels().length; i++) {
       s.ack(e.ackChannels()[i], e.ackMarks()[i]);
@@ -536,15 +540,17 @@ public final class OperatorEntity extends EventSourcedBehavior<OperatorCommand, 
   private OperatorEvent.Stepped stepped(InstanceState s, int[] chs, long[] seqs, StepResult r, long createdAt) {
     List<OperatorEvent.Output> outs = new ArrayList<>(r.outputs().size());
     liveSourceBatches.clear();
+    long[] next = s.nextSeqOut.clone(); // a step may give a channel several batches
     for (OutputBatch b : r.outputs()) {
       int flags = (b.idle() ? OperatorCommand.IDLE : 0) | (b.endOfStream() ? OperatorCommand.END_OF_STREAM : 0);
+      long seq = next[b.channel()]++;
       BatchPayload payload = null;
       if (isSource) {
-        liveSourceBatches.put(b.channel(), b.records());
+        liveSourceBatches.put(new ChannelSeq(b.channel(), seq), b.records());
       } else {
         payload = BatchPayload.of(b.records(), codec.toBytes(b.records()));
       }
-      outs.add(new OperatorEvent.Output(b.channel(), s.nextSeqOut[b.channel()], b.watermark(), flags, payload));
+      outs.add(new OperatorEvent.Output(b.channel(), seq, b.watermark(), flags, payload));
     }
     int na = 0;
     for (boolean d : ackDirty) {
@@ -567,12 +573,12 @@ public final class OperatorEntity extends EventSourcedBehavior<OperatorCommand, 
 
   private void afterStep(InstanceState s, OperatorEvent.Stepped ev) {
     for (OperatorEvent.Output o : ev.outputs()) {
-      InstanceState.OutEntry e = s.outbox[o.channel()].peekLast();
-      if (e == null || e.seq != o.seq()) {
+      InstanceState.OutEntry e = entry(s, o.channel(), o.seq());
+      if (e == null) {
         continue; // acknowledged already (cannot happen before it was sent, but be safe)
       }
       if (e.payload == null) {
-        RecordBatch b = liveSourceBatches.get(o.channel());
+        RecordBatch b = liveSourceBatches.get(new ChannelSeq(o.channel(), o.seq()));
         if (b != null) {
           e.payload = BatchPayload.of(b);
         }
@@ -596,6 +602,21 @@ public final class OperatorEntity extends EventSourcedBehavior<OperatorCommand, 
     if (inputsReady(s)) {
       scheduleProcess();
     }
+  }
+
+  /** The outbox entry of {@code seq} on {@code channel}, searching from the newest. */
+  private static InstanceState.OutEntry entry(InstanceState s, int channel, long seq) {
+    java.util.Iterator<InstanceState.OutEntry> it = s.outbox[channel].descendingIterator();
+    while (it.hasNext()) {
+      InstanceState.OutEntry e = it.next();
+      if (e.seq == seq) {
+        return e;
+      }
+      if (e.seq < seq) {
+        return null;
+      }
+    }
+    return null;
   }
 
   private void send(int channel, InstanceState.OutEntry e) {
@@ -622,8 +643,9 @@ public final class OperatorEntity extends EventSourcedBehavior<OperatorCommand, 
   /** A source batch after a recovery: re-read its position range and take this channel's batch. */
   private BatchPayload regenerate(int channel, InstanceState.OutEntry e) {
     List<OutputBatch> all = regenerated.computeIfAbsent(e.sourceChange, logic::regenerate);
+    int part = e.part;
     for (OutputBatch b : all) {
-      if (b.channel() == channel) {
+      if (b.channel() == channel && part-- == 0) {
         return BatchPayload.of(b.records());
       }
     }

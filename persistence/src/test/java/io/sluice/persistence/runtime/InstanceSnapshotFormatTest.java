@@ -46,7 +46,7 @@ class InstanceSnapshotFormatTest {
     s.recordsOut = 1;
     s.recordFailure(new OperatorEvent.StepFailed(1, "count", "a", "E: x", 900, OperatorEvent.Decision.RETRY, 1900));
     byte[] bytes = s.snapshot(b -> b.bytes(codec));
-    assertEquals("01"                                       // version
+    assertEquals("02"                                       // version
         + "1c0101000100ffffffffffffffffff0100010601610101"   // the logic's snapshot (28 bytes, the core's
         + "010402000000"                                    //   format, pinned by the core's golden tests)
         + "0101"                                            // one input channel: last seq 1
@@ -72,6 +72,6 @@ class InstanceSnapshotFormatTest {
     ExecContext ctx = ExecContext.of("j", PipelineImpl.physical(p.build()));
     InstanceState s = new InstanceState(countInstance(ctx));
     CorruptDataException e = assertThrows(CorruptDataException.class, () -> s.restore(new byte[] {9}));
-    assertEquals("instance snapshot version 9 is not supported (expected 1)", e.getMessage());
+    assertEquals("instance snapshot version 9 is not supported (expected 1 to 2)", e.getMessage());
   }
 }

@@ -48,7 +48,8 @@ public abstract class OperatorInstance {
     this.op = op;
     this.index = index;
     this.outputs = new Outputs(Chain.timestampedChannels(ctx, op, index),
-        ctx.plan().config().watermarkInterval().toMillis(), Math.min(ctx.plan().config().batchSize(), 1024));
+        ctx.plan().config().watermarkInterval().toMillis(), Math.min(ctx.plan().config().batchSize(), 1024),
+        ctx.plan().config().batchSize());
     this.chain = new Chain(ctx, op, index, outputs);
     this.deadLetterChannel = chain.deadLetterChannel();
   }

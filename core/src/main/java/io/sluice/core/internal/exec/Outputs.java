@@ -21,8 +21,10 @@ final class Outputs {
   /** Records each channel's last batch had: the next batch starts that large instead of growing to it. */
   private final int[] lastSize;
   private long recordsOut;
+  private final int maxBatch;
 
-  Outputs(boolean[] timestamped, long watermarkIntervalMillis, int capacityHint) {
+  Outputs(boolean[] timestamped, long watermarkIntervalMillis, int capacityHint, int maxBatch) {
+    this.maxBatch = Math.max(1, maxBatch);
     int n = timestamped.length;
     this.timestamped = timestamped.clone();
     this.buffers = new RecordBatch[n];
@@ -100,6 +102,16 @@ final class Outputs {
       boolean news = endOfStream && !sentEnd[c] || idle != sentIdle[c]
           || watermark > sentWatermark[c] && now - sentWatermarkAt[c] >= watermarkInterval;
       if (records || news || all) {
+        if (records && b.size() > maxBatch) {
+          // Keep every batch at most maxBatch records, so that it fits a network frame. The chunks
+          // before the last carry the watermark already sent: a receiver must not advance its
+          // watermark before it has all of this step's records.
+          for (int from = 0; from + maxBatch < b.size(); from += maxBatch) {
+            out.add(new OutputBatch(c, b.slice(from, from + maxBatch), sentWatermark[c], false, false));
+          }
+          int last = (b.size() - 1) / maxBatch * maxBatch;
+          b = b.slice(last, b.size());
+        }
         out.add(new OutputBatch(c, records ? b : RecordBatch.EMPTY, watermark, idle && !records, endOfStream));
         if (watermark > sentWatermark[c]) {
           sentWatermark[c] = watermark;

@@ -65,6 +65,15 @@ public final class RecordBatch {
     size++;
   }
 
+  /** A new batch with the records {@code [from, to)} of this one. */
+  public RecordBatch slice(int from, int to) {
+    RecordBatch b = new RecordBatch(to - from, timestamps != null);
+    for (int i = from; i < to; i++) {
+      b.add(values[i], timestamps == null ? NO_TIMESTAMP : timestamps[i]);
+    }
+    return b;
+  }
+
   /** Drops records from {@code newSize} on (undo of a failed record in isolation mode). */
   public void truncate(int newSize) {
     for (int i = newSize; i < size; i++) {

@@ -249,7 +249,7 @@ final class SourceInstance extends OperatorInstance {
         throw new UserCodeException(op.name() + " (split " + split + ")", null, e);
       }
       boolean[] ts = Chain.timestampedChannels(ctx, op, index);
-      replayOutputs = new Outputs(ts, 0, batchSize);
+      replayOutputs = new Outputs(ts, 0, batchSize, batchSize);
       replayChain = new Chain(ctx, op, index, replayOutputs);
       replayHead = replayChain.emitterFor(op.head(), Port.MAIN);
     }

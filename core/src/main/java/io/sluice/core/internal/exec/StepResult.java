@@ -7,7 +7,8 @@ import java.util.List;
  *
  * @param changes the state changes in the instance's binary change format, to be persisted and
  *     applied on replay with {@link OperatorInstance#apply(byte[])}; null when nothing changed
- * @param outputs output batches, at most one per output channel, in channel order
+ * @param outputs output batches in channel order: a channel with more records than the batch size
+ *     gets several, in order, all but the last carrying the watermark sent before the step
  * @param recordsIn records consumed
  * @param recordsOut records emitted (over all channels)
  */
