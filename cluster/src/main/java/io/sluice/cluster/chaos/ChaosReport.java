@@ -56,8 +56,7 @@ public final class ChaosReport {
         .append(esc(s.parameters().toString())).append(") on ").append(esc(nodes)).append(": ")
         .append(esc(r.status())).append(" after ").append(fmt(r.seconds())).append(" s, ")
         .append(String.format(Locale.ROOT, "%,d", r.delivered())).append(" records at the sinks. Seed ")
-        .append(s.seed()).append(", a kill every ").append(s.killInterval().toSeconds()).append(" s, restart after ")
-        .append(s.restartDelay().toSeconds()).append(" s.</p>");
+        .append(s.seed()).append("; ").append(schedule(s)).append(".</p>");
     if (v != null) {
       h.append("<table><tr><th class=l>verdict</th><th>expected</th><th>delivered</th><th>lost</th><th>duplicated</th>"
           + "<th>wrong</th></tr><tr><td class=l>").append(v.exact() ? "<span class=ok>exact</span>"
@@ -89,6 +88,28 @@ public final class ChaosReport {
         + " instance that lived on the node consumed input again in its new incarnation. Of a Cassandra fault: from the"
         + " kill until the sinks receive records again.</p></body></html>");
     return h.toString();
+  }
+
+  private static String schedule(ChaosRun.Settings s) {
+    List<String> parts = new ArrayList<>();
+    if (!s.killInterval().isZero()) {
+      parts.add("a node killed every " + s.killInterval().toSeconds() + " s");
+    }
+    if (!s.killAtRecords().isEmpty()) {
+      parts.add("a node killed at " + s.killAtRecords().stream().map(n -> String.format(Locale.ROOT, "%,d", n)).toList()
+          + " records");
+    }
+    if (!parts.isEmpty()) {
+      parts.add("restarted after " + s.restartDelay().toSeconds() + " s");
+    }
+    if (s.freezeAt() != null) {
+      parts.add("a node frozen at " + s.freezeAt().toSeconds() + " s for " + s.freezeFor().toSeconds() + " s");
+    }
+    if (s.cassandraKillAt() != null) {
+      parts.add("Cassandra killed at " + s.cassandraKillAt().toSeconds() + " s for " + s.cassandraDown().toSeconds()
+          + " s");
+    }
+    return parts.isEmpty() ? "no faults" : String.join(", ", parts);
   }
 
   private static String chart(ChaosRun.Result r) {

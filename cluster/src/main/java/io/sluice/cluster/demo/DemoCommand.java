@@ -100,28 +100,30 @@ public final class DemoCommand implements Callable<Integer> {
     return r.exact() ? 0 : 1;
   }
 
-  /** Lines of 12 words drawn (Zipf-like) from a vocabulary of 5,000 made-up words. */
+  /**
+   * Lines of 12 words drawn (Zipf-like: a few words are very common) from a vocabulary of 5,000
+   * made-up words: word {@code i} spells {@code i} in base 15 with one syllable per digit, so every
+   * word is distinct. The first word of a line is capitalized (the pipeline lower-cases).
+   */
   static void generate(Path file, long words, long seed) throws IOException {
-    Random random = new Random(seed);
     String[] syllables = {"ka", "lo", "mi", "ne", "su", "ta", "ri", "po", "ve", "da", "zu", "fe", "gi", "ho", "ju"};
     String[] vocabulary = new String[5_000];
     for (int i = 0; i < vocabulary.length; i++) {
       StringBuilder w = new StringBuilder();
-      int n = 2 + i % 3;
       int x = i;
-      for (int k = 0; k < n; k++) {
+      do {
         w.append(syllables[x % syllables.length]);
-        x = x / syllables.length + 7 * k + 3;
-      }
-      vocabulary[i] = w.append(i).toString().replaceAll("[0-9]", "").isEmpty() ? "x" : w.toString()
-          .replaceAll("[0-9]", "") + (char) ('a' + i % 26) + (char) ('a' + i / 26 % 26) + (char) ('a' + i / 676 % 26);
+        x /= syllables.length;
+      } while (x > 0);
+      vocabulary[i] = w.toString();
     }
+    Random random = new Random(seed);
     Path tmp = file.resolveSibling(file.getFileName() + ".tmp");
     try (BufferedWriter out = Files.newBufferedWriter(tmp, StandardCharsets.UTF_8)) {
       for (long i = 0; i < words; i++) {
-        double u = random.nextDouble();
-        int idx = (int) Math.min(vocabulary.length - 1, Math.floor(Math.pow(vocabulary.length, u)) - 1);
-        out.write(i % 12 == 0 ? capitalized(vocabulary[Math.max(0, idx)]) : vocabulary[Math.max(0, idx)]);
+        int idx = (int) Math.floor(Math.pow(vocabulary.length, random.nextDouble())) - 1;
+        String w = vocabulary[Math.max(0, Math.min(vocabulary.length - 1, idx))];
+        out.write(i % 12 == 0 ? capitalized(w) : w);
         out.write(i % 12 == 11 ? ".\n" : " ");
       }
       out.write('\n');
