@@ -97,9 +97,20 @@ public final class JobConfig {
   }
 
   /**
-   * Exactly-once (the default) deduplicates every batch by channel sequence number. At-least-once
-   * skips the deduplication marks and the replay of unacknowledged output after a failure only
-   * resends; a recovered instance may then process some batches twice.
+   * The delivery guarantee.
+   *
+   * <ul>
+   *   <li>{@code EXACTLY_ONCE} (the default): every instance persists, per step, which batches it
+   *       consumed together with its state changes and outputs, and drops a batch it has seen;
+   *       with exactly-once sinks, each record's effect is in the output once.
+   *   <li>{@code AT_LEAST_ONCE} drops one thing: the sinks' journal write per batch. A sink
+   *       instance acknowledges a batch as soon as its writer returns and persists its consumed
+   *       marks only every 64 batches and when an input ends (a third fewer journal writes in a
+   *       source-operator-sink job). If a sink instance fails, the batches in flight to it — at most
+   *       the credit window per input channel — may be written again. Every operator before the
+   *       sinks keeps exactly-once processing, so keyed state stays exact, and a sink that is
+   *       idempotent by batch id (files, Cassandra upserts) still produces exact output.
+   * </ul>
    */
   public JobConfig withDelivery(DeliveryGuarantee delivery) {
     return copy(parallelism, maxParallelism, Objects.requireNonNull(delivery, "delivery"), snapshotEvery,

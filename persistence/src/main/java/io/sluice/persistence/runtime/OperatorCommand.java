@@ -30,11 +30,14 @@ public sealed interface OperatorCommand permits OperatorCommand.Start, OperatorC
   /**
    * A batch on the channel from instance {@code fromIndex} of operator {@code fromOperator} (plan
    * indexes) to the receiver: sequence {@code seq} (1, 2, ...), the sender's watermark after it,
-   * flags ({@link #IDLE}, {@link #END_OF_STREAM}), and the creation time of the oldest source batch
-   * it derives from (for end-to-end latency).
+   * flags ({@link #IDLE}, {@link #END_OF_STREAM}), the creation time of the oldest source batch it
+   * derives from (for end-to-end latency), and the sender's acknowledged mark of the channel: every
+   * batch up to it was consumed by the receiver once (a receiver whose persisted marks are behind
+   * it — an at-least-once sink after a restart — moves them forward instead of waiting for batches
+   * that will never come again).
    */
   record Deliver(String jobId, int fromOperator, int fromIndex, long seq, long watermark, int flags,
-      long createdAtMillis, BatchPayload payload) implements OperatorCommand, SluiceMessage {
+      long createdAtMillis, BatchPayload payload, long senderAcked) implements OperatorCommand, SluiceMessage {
     public boolean idle() {
       return (flags & IDLE) != 0;
     }

@@ -96,6 +96,11 @@ public final class OperatorEntity extends EventSourcedBehavior<OperatorCommand, 
 
   private record ChannelSeq(int channel, long seq) {}
   private boolean recovering = true;
+  /** The state object (one per incarnation): send() reads the acknowledged marks from it. */
+  private InstanceState currentState;
+  /** Sinks in at-least-once mode: batches consumed since their marks were last persisted. */
+  private int unpersistedBatches;
+  private final boolean lightSink;
   private boolean processScheduled;
   private boolean pollScheduled;
   private long pausedUntil;
@@ -128,6 +133,7 @@ public final class OperatorEntity extends EventSourcedBehavior<OperatorCommand, 
     this.config = job.plan().config();
     this.isSource = logic.kind() == OperatorInstance.Kind.SOURCE;
     this.isSink = logic.kind() == OperatorInstance.Kind.SINK;
+    this.lightSink = isSink && job.plan().config().delivery() == io.sluice.core.connector.DeliveryGuarantee.AT_LEAST_ONCE;
     this.codec = job.newBatchCodec();
     PhysicalPlan plan = job.plan();
     int ops = plan.operators().size();
@@ -260,7 +266,8 @@ public final class OperatorEntity extends EventSourcedBehavior<OperatorCommand, 
 
   @Override
   public InstanceState emptyState() {
-    return new InstanceState(logic);
+    currentState = new InstanceState(logic);
+    return currentState;
   }
 
   @Override
@@ -282,6 +289,7 @@ public final class OperatorEntity extends EventSourcedBehavior<OperatorCommand, 
       public InstanceState fromJournal(Object from) {
         InstanceState s = new InstanceState(logic);
         s.restore(((InstanceSnapshot) from).bytes());
+        currentState = s;
         return s;
       }
     };
@@ -386,6 +394,17 @@ public final class OperatorEntity extends EventSourcedBehavior<OperatorCommand, 
           d.fromIndex());
       return Effect().none();
     }
+    if (d.senderAcked() > s.lastSeqIn[c]) {
+      // Everything up to senderAcked was consumed by an earlier incarnation whose marks were not all
+      // persisted (an at-least-once sink): move forward rather than wait for batches that the sender
+      // dropped when they were acknowledged.
+      if (!lightSink) {
+        log.warn("{}: channel {} was acknowledged up to {} but the persisted mark is {}", id, c, d.senderAcked(),
+            s.lastSeqIn[c]);
+      }
+      s.lastSeqIn[c] = d.senderAcked();
+      pending[c].headMap(d.senderAcked() + 1).clear();
+    }
     if (d.seq() <= s.lastSeqIn[c]) {
       sendAck(c, s.lastSeqIn[c], false); // a duplicate: acknowledge again
       return Effect().none();
@@ -484,11 +503,44 @@ public final class OperatorEntity extends EventSourcedBehavior<OperatorCommand, 
     if (firstInputMillis == 0) {
       firstInputMillis = now;
     }
+    if (lightSink && !marksDue(inputs)) {
+      // at-least-once sink: the writer returned, acknowledge at once; persist the marks only now and then
+      unpersistedBatches += chs.length;
+      boolean[] consumed = new boolean[pending.length];
+      for (int i = 0; i < chs.length; i++) {
+        s.lastSeqIn[chs[i]] = Math.max(s.lastSeqIn[chs[i]], seqs[i]);
+        consumed[chs[i]] = true;
+      }
+      s.recordsIn += r.recordsIn();
+      for (int c = 0; c < consumed.length; c++) {
+        if (consumed[c]) {
+          sendAck(c, s.lastSeqIn[c], false);
+        }
+      }
+      if (inputsReady(s)) {
+        scheduleProcess();
+      }
+      return Effect().none();
+    }
+    unpersistedBatches = 0;
     OperatorEvent.Stepped ev = stepped(s, chs, seqs, r, createdAt == Long.MAX_VALUE ? now : createdAt);
     if (!PauseFence.permitsWrites()) {
       return fenced();
     }
     return Effect().persist(ev).thenRun(st -> afterStep(st, ev));
+  }
+
+  /** At-least-once sinks persist their marks every 64 batches and whenever an input ends. */
+  private boolean marksDue(List<InputBatch> inputs) {
+    if (unpersistedBatches + inputs.size() >= 64 || logic.finished()) {
+      return true;
+    }
+    for (InputBatch b : inputs) {
+      if (b.endOfStream()) {
+        return true;
+      }
+    }
+    return false;
   }
 
   private Effect<OperatorEvent, InstanceState> onPoll(InstanceState s) {
@@ -637,7 +689,7 @@ public final class OperatorEntity extends EventSourcedBehavior<OperatorCommand, 
     }
     e.sentAt = System.nanoTime();
     peers.send(outTargets[channel], new OperatorCommand.Deliver(id.jobId(), op.index(), id.index(), e.seq,
-        e.watermark, e.flags, e.createdAt, p));
+        e.watermark, e.flags, e.createdAt, p, currentState.acked[channel]));
   }
 
   /** A source batch after a recovery: re-read its position range and take this channel's batch. */

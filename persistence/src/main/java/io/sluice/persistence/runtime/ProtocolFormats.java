@@ -18,8 +18,9 @@ import java.util.function.Function;
  * <pre>
  *   Start    S1 := spec
  *   spec        := jobId:str pipeline:str nParams:varint {name:str value:str} fingerprint:str
- *   Deliver  D1 := jobId:str fromOperator:varint fromIndex:varint seq:varlong watermark:zigzag flags:u8
- *                  createdAt:varlong batch:bytes
+ *   Deliver  D2 := jobId:str fromOperator:varint fromIndex:varint seq:varlong watermark:zigzag flags:u8
+ *                  createdAt:varlong batch:bytes senderAcked:varlong
+ *            D1 := D2 without senderAcked (read only)
  *   Ack      A1 := jobId:str fromOperator:varint fromIndex:varint upTo:varlong resend:bool
  *   Stop     X1 := jobId:str reason:str
  *   Stepped  E2 := nConsumed:varint {channel:varint seq:varlong} hasChanges:u8 [changes:bytes]
@@ -62,12 +63,20 @@ public final class ProtocolFormats {
   public static void writeDeliver(ByteWriter w, OperatorCommand.Deliver d, byte[] batch) {
     w.writeString(d.jobId()).writeVarInt(d.fromOperator()).writeVarInt(d.fromIndex()).writeVarLong(d.seq())
         .writeVarLongSigned(d.watermark()).writeByte(d.flags()).writeVarLong(Math.max(0, d.createdAtMillis()))
-        .writeByteArray(batch);
+        .writeByteArray(batch).writeVarLong(d.senderAcked());
   }
 
-  public static OperatorCommand.Deliver readDeliver(ByteReader r) {
-    return new OperatorCommand.Deliver(r.readString(), r.readVarInt(), r.readVarInt(), r.readVarLong(),
-        r.readVarLongSigned(), r.readUnsignedByte(), r.readVarLong(), BatchPayload.ofBytes(r.readByteArray()));
+  /** Reads format D2 ({@code withAcked}) or D1. */
+  public static OperatorCommand.Deliver readDeliver(ByteReader r, boolean withAcked) {
+    String job = r.readString();
+    int op = r.readVarInt();
+    int index = r.readVarInt();
+    long seq = r.readVarLong();
+    long wm = r.readVarLongSigned();
+    int flags = r.readUnsignedByte();
+    long created = r.readVarLong();
+    BatchPayload batch = BatchPayload.ofBytes(r.readByteArray());
+    return new OperatorCommand.Deliver(job, op, index, seq, wm, flags, created, batch, withAcked ? r.readVarLong() : 0);
   }
 
   public static void writeAck(ByteWriter w, OperatorCommand.Ack a) {

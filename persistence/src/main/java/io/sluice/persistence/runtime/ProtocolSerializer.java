@@ -15,7 +15,8 @@ import org.apache.pekko.serialization.SerializerWithStringManifest;
  */
 public final class ProtocolSerializer extends SerializerWithStringManifest {
   static final String START = "S1";
-  static final String DELIVER = "D1";
+  static final String DELIVER = "D2";
+  static final String DELIVER_V1 = "D1";
   static final String ACK = "A1";
   static final String STOP = "X1";
   static final String STEPPED = "E2";
@@ -134,7 +135,10 @@ public final class ProtocolSerializer extends SerializerWithStringManifest {
     try {
       switch (manifest) {
         case DELIVER:
-          o = ProtocolFormats.readDeliver(r);
+          o = ProtocolFormats.readDeliver(r, true);
+          break;
+        case DELIVER_V1:
+          o = ProtocolFormats.readDeliver(r, false);
           break;
         case STEPPED:
           o = ProtocolFormats.readStepped(r, true);

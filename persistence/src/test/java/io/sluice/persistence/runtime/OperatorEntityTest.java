@@ -57,7 +57,7 @@ class OperatorEntityTest {
 
   private OperatorCommand.Deliver batch(long seq, String... words) {
     return new OperatorCommand.Deliver(rt.job.jobId(), 0, 0, seq, Long.MIN_VALUE, 0, System.currentTimeMillis(),
-        BatchPayload.of(RecordBatch.of(List.of((Object[]) words))));
+        BatchPayload.of(RecordBatch.of(List.of((Object[]) words))), 0);
   }
 
   private List<OperatorCommand.Ack> acksToSource() {

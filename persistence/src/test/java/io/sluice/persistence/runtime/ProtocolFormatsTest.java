@@ -45,10 +45,15 @@ class ProtocolFormatsTest {
   @Test
   void deliver() throws Exception {
     OperatorCommand.Deliver d = new OperatorCommand.Deliver("j", 1, 2, 3, -5, OperatorCommand.END_OF_STREAM, 1000,
-        BatchPayload.ofBytes(new byte[] {1, 0, 1, 6, 1, 'a'}));
-    // job "j", from operator 1 instance 2, seq 3, watermark -5 (zigzag 9), end of stream, created 1000 ms, 6-byte batch
-    roundTrip(d, "D1", "016a0102030902e80706010001060161");
-    OperatorCommand.Deliver back = (OperatorCommand.Deliver) serializer.fromBinary(serializer.toBinary(d), "D1");
+        BatchPayload.ofBytes(new byte[] {1, 0, 1, 6, 1, 'a'}), 2);
+    // job "j", from operator 1 instance 2, seq 3, watermark -5 (zigzag 9), end of stream, created 1000 ms, 6-byte
+    // batch, sender's acknowledged mark 2
+    roundTrip(d, "D2", "016a0102030902e8070601000106016102");
+    OperatorCommand.Deliver back = (OperatorCommand.Deliver) serializer.fromBinary(serializer.toBinary(d), "D2");
+    assertEquals(2, back.senderAcked());
+    OperatorCommand.Deliver v1 = (OperatorCommand.Deliver) serializer.fromBinary(HEX.parseHex(
+        "016a0102030902e80706010001060161"), "D1");
+    assertEquals(0, v1.senderAcked(), "D1 has no acknowledged mark");
     assertEquals(3, back.seq());
     assertEquals(-5, back.watermark());
     assertEquals(true, back.endOfStream());

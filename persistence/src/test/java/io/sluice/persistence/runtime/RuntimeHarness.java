@@ -15,11 +15,25 @@ import java.util.concurrent.locks.LockSupport;
 public final class RuntimeHarness {
   private RuntimeHarness() {}
 
+  private static volatile String lastJobId;
+
+  /** The job id of the last run. */
+  public static String lastJobId() {
+    return lastJobId;
+  }
+
   /** Returns how many kills happened before the job finished. */
   public static int runWithKills(Pipeline pipeline, int kills, Duration timeout) {
+    return runWithKills(pipeline, kills, timeout, id -> true);
+  }
+
+  /** As {@link #runWithKills(Pipeline, int, Duration)}, killing only instances that {@code victims} accepts. */
+  public static int runWithKills(Pipeline pipeline, int kills, Duration timeout,
+      java.util.function.Predicate<InstanceId> victims) {
     PhysicalPlan plan = PipelineImpl.physical(pipeline);
     try (InMemoryRuntime rt = new InMemoryRuntime(pipeline, id -> true)) {
-      List<InstanceId> all = rt.job.instances();
+      lastJobId = rt.job.jobId();
+      List<InstanceId> all = rt.job.instances().stream().filter(victims).toList();
       List<InstanceId> sinks = rt.job.sinkInstances();
       Random random = new Random(7);
       int done = 0;
