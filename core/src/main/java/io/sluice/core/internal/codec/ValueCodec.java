@@ -323,13 +323,23 @@ public final class ValueCodec {
     t.write(this, out, v, scope);
   }
 
+  /** The last class looked up and its type: batches are usually of one record type. */
+  private record LastType(Class<?> type, UserType userType) {}
+
+  private volatile LastType last;
+
   private UserType typeOf(Class<?> c) {
+    LastType l = last;
+    if (l != null && l.type() == c) {
+      return l.userType();
+    }
     UserType t = byClass.get(c);
     if (t == null) {
       t = resolve(c);
       byClass.put(c, t);
       byName.putIfAbsent(t.name, t);
     }
+    last = new LastType(c, t);
     return t;
   }
 
