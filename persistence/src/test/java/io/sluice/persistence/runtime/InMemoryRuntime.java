@@ -6,6 +6,7 @@ import io.sluice.core.dsl.Parameters;
 import io.sluice.core.dsl.Pipeline;
 import java.time.Duration;
 import java.util.UUID;
+import java.util.concurrent.atomic.AtomicInteger;
 import java.util.function.Predicate;
 import org.apache.pekko.actor.testkit.typed.javadsl.ActorTestKit;
 import org.apache.pekko.actor.typed.ActorRef;
@@ -19,6 +20,8 @@ import org.apache.pekko.actor.typed.ActorRef;
 final class InMemoryRuntime implements AutoCloseable {
   static final RuntimeSettings FAST = new RuntimeSettings(Duration.ofMillis(300), Duration.ofMillis(20),
       Duration.ofMillis(50), 16, Duration.ofMillis(20));
+
+  private static final AtomicInteger JOBS = new AtomicInteger();
 
   final ActorTestKit kit;
   final TestPeers peers;
@@ -39,7 +42,10 @@ final class InMemoryRuntime implements AutoCloseable {
     peers = new TestPeers(routed);
     JobCatalog catalog = JobCatalog.get(kit.system());
     catalog.setResolver((name, params) -> pipeline);
-    JobSpec spec = new JobSpec("job1", pipeline.name(), Parameters.empty(), JobRuntime.fingerprint(pipeline));
+    // A job id of its own: collecting sinks keep results per sink name and job id for the whole
+    // JVM, so a shared id would let one test read another's results.
+    String jobId = "job-" + JOBS.incrementAndGet();
+    JobSpec spec = new JobSpec(jobId, pipeline.name(), Parameters.empty(), JobRuntime.fingerprint(pipeline));
     peers.jobs.put(spec.jobId(), spec);
     job = catalog.register(spec);
     shard = kit.spawn(LocalShard.create(id -> OperatorEntity.create(id, peers, FAST)), "shard");
