@@ -395,13 +395,15 @@ public final class OperatorEntity extends EventSourcedBehavior<OperatorCommand, 
       return Effect().none();
     }
     if (d.senderAcked() > s.lastSeqIn[c]) {
-      // Everything up to senderAcked was consumed by an earlier incarnation whose marks were not all
-      // persisted (an at-least-once sink): move forward rather than wait for batches that the sender
-      // dropped when they were acknowledged.
       if (!lightSink) {
-        log.warn("{}: channel {} was acknowledged up to {} but the persisted mark is {}", id, c, d.senderAcked(),
-            s.lastSeqIn[c]);
+        // This instance acknowledged batches, which it does only after their step was persisted, and
+        // its journal no longer has that step: their effect on the state is gone.
+        return journalLost(s, inSources[c] + " was told that batch " + d.senderAcked() + " was consumed, but the"
+            + " recovered state of " + id + " has consumed only up to " + s.lastSeqIn[c]);
       }
+      // An at-least-once sink acknowledges before it persists its marks: everything up to
+      // senderAcked was consumed by an earlier incarnation. Move forward rather than wait for
+      // batches that the sender dropped when they were acknowledged.
       s.lastSeqIn[c] = d.senderAcked();
       pending[c].headMap(d.senderAcked() + 1).clear();
     }
@@ -724,6 +726,11 @@ public final class OperatorEntity extends EventSourcedBehavior<OperatorCommand, 
     if (c < 0) {
       return Effect().none();
     }
+    if (a.upTo() >= s.nextSeqOut[c]) {
+      // Batches are sent only after the step that produced them was persisted.
+      return journalLost(s, outTargets[c] + " acknowledged batch " + a.upTo() + ", but the recovered state of " + id
+          + " has produced only up to batch " + (s.nextSeqOut[c] - 1));
+    }
     if (s.ack(c, a.upTo())) {
       ackDirty[c] = true;
     }
@@ -776,6 +783,21 @@ public final class OperatorEntity extends EventSourcedBehavior<OperatorCommand, 
       return fenced();
     }
     return Effect().persist(ev).thenRun(st -> afterStep(st, ev));
+  }
+
+  /**
+   * The journal lost events it had acknowledged (a database that acknowledges writes before they
+   * are durable, and crashed). Going on would lose or duplicate records silently, so the job fails
+   * and says why.
+   */
+  private Effect<OperatorEvent, InstanceState> journalLost(InstanceState s, String evidence) {
+    if (unrecoverable == null) {
+      unrecoverable = "the journal lost acknowledged writes: " + evidence + ". Exactly-once cannot be kept; the"
+          + " journal must not acknowledge a write before it is durable (Cassandra: commitlog_sync batch or group)";
+      log.error("{}", unrecoverable);
+      report(s);
+    }
+    return Effect().none();
   }
 
   /** The process was paused too long: this incarnation may have been replaced; it must not write. */

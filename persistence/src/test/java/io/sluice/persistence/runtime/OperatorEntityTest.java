@@ -1,6 +1,7 @@
 package io.sluice.persistence.runtime;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.sluice.core.connector.Sinks;
 import io.sluice.core.connector.Sources;
@@ -159,5 +160,45 @@ class OperatorEntityTest {
     rt.tell(count, new OperatorCommand.Ack(rt.job.jobId(), 2, 0, 1, false)); // the sink consumed batch 1
     await(() -> assertEquals(3, acksToSource().get(acksToSource().size() - 1).upTo()));
     assertEquals(List.of(KV.of("a", 1L), KV.of("a", 2L), KV.of("a", 3L)), emitted());
+  }
+
+  /*
+   * A journal that loses writes it acknowledged (Cassandra with periodic commit-log sync, killed)
+   * leaves an instance recovered to a state older than what its neighbours saw. The neighbours'
+   * messages prove it; the instance must fail the job with the reason instead of going on.
+   */
+
+  private void awaitJournalLossReported(String... evidence) {
+    await(() -> {
+      String error = lastReport().orElseThrow().failedError();
+      assertTrue(error != null && error.startsWith("the journal lost acknowledged writes"), "reported: " + error);
+      for (String e : evidence) {
+        assertTrue(error.contains(e), "'" + e + "' in: " + error);
+      }
+    });
+  }
+
+  @Test
+  void whenTheDownstreamAcknowledgesABatchThisInstanceNeverProduced_thenTheJobFailsWithTheReason() {
+    rt.tell(count, batch(1, "a"));
+    await(() -> assertEquals(1, outputs().size()));
+    // as if the journal lost the step of batch 1 and more: the sink has consumed up to batch 3
+    rt.tell(count, new OperatorCommand.Ack(rt.job.jobId(), 2, 0, 3, false));
+    awaitJournalLossReported("acknowledged batch 3", "up to batch 1");
+    int acked = acksToSource().size();
+    rt.tell(count, batch(2, "b"));
+    await(() -> assertEquals(1, lastReport().orElseThrow().backlog()));
+    assertEquals(acked, acksToSource().size(), "nothing is consumed after the loss was detected");
+    assertEquals(1, outputs().size());
+  }
+
+  @Test
+  void whenTheUpstreamWasToldABatchWasConsumedThatTheStateDoesNotHave_thenTheJobFailsWithTheReason() {
+    // batch 3 says: this instance acknowledged up to batch 2, which its (empty) journal does not know
+    rt.tell(count, new OperatorCommand.Deliver(rt.job.jobId(), 0, 0, 3, Long.MIN_VALUE, 0,
+        System.currentTimeMillis(), BatchPayload.of(RecordBatch.of(List.of("c"))), 2));
+    awaitJournalLossReported("batch 2 was consumed", "only up to 0");
+    assertEquals(List.of(), acksToSource());
+    assertEquals(List.of(), outputs());
   }
 }
