@@ -12,6 +12,7 @@ import java.util.Locale;
 import java.util.Map;
 import java.util.concurrent.ThreadLocalRandom;
 import org.junit.jupiter.api.extension.AfterAllCallback;
+import org.junit.jupiter.api.extension.AfterEachCallback;
 import org.junit.jupiter.api.extension.BeforeAllCallback;
 import org.junit.jupiter.api.extension.ExtensionContext;
 
@@ -25,14 +26,16 @@ import org.junit.jupiter.api.extension.ExtensionContext;
  * <p>Before the first test class of the run it reuses the running dev Cassandra (anything that
  * answers CQL on the dev port) or starts one ({@link DevCassandra}) and stops it when the run ends.
  * Every test class gets its own keyspace ({@link #keyspace()}), dropped after the class, so tests
- * never see each other's data.
+ * never see each other's data; when a test of the class failed, the keyspace stays (its journal is
+ * the evidence) and its name is printed.
  */
-public final class CassandraExtension implements BeforeAllCallback, AfterAllCallback {
+public final class CassandraExtension implements BeforeAllCallback, AfterEachCallback, AfterAllCallback {
   private static final Object LOCK = new Object();
   private static final ExtensionContext.Namespace NS = ExtensionContext.Namespace.create(CassandraExtension.class);
 
   private String keyspace;
   private DevCassandra dev;
+  private volatile boolean failed;
 
   /** Holds the Cassandra of the whole run; closed by JUnit when the run ends. */
   private static final class RunCassandra implements ExtensionContext.Store.CloseableResource {
@@ -81,7 +84,18 @@ public final class CassandraExtension implements BeforeAllCallback, AfterAllCall
   }
 
   @Override
+  public void afterEach(ExtensionContext context) {
+    if (context.getExecutionException().isPresent()) {
+      failed = true;
+    }
+  }
+
+  @Override
   public void afterAll(ExtensionContext context) {
+    if (failed) {
+      System.out.println("[cassandra-extension] a test failed: keeping keyspace " + keyspace + " for inspection");
+      return;
+    }
     if (!dev.servesCql()) {
       return; // a test may have killed it; the keyspace goes with the next clean start
     }
