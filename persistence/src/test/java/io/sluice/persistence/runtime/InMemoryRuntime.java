@@ -5,11 +5,17 @@ import com.typesafe.config.ConfigFactory;
 import io.sluice.core.dsl.Parameters;
 import io.sluice.core.dsl.Pipeline;
 import java.time.Duration;
+import java.util.Map;
 import java.util.UUID;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.atomic.LongAdder;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.function.Predicate;
 import org.apache.pekko.actor.testkit.typed.javadsl.ActorTestKit;
 import org.apache.pekko.actor.typed.ActorRef;
+import org.apache.pekko.actor.typed.eventstream.EventStream;
+import org.apache.pekko.actor.typed.javadsl.Behaviors;
+import org.apache.pekko.persistence.journal.inmem.InmemJournal;
 
 /**
  * A pipeline's operator instances in one actor system on the in-memory journal (and a local
@@ -27,6 +33,8 @@ final class InMemoryRuntime implements AutoCloseable {
   final TestPeers peers;
   final ActorRef<Object> shard;
   final JobRuntime job;
+  /** Events written to the journal, by operator name. */
+  final Map<String, LongAdder> journalWrites = new ConcurrentHashMap<>();
 
   InMemoryRuntime(Pipeline pipeline, Predicate<InstanceId> routed) {
     Config config = ConfigFactory.parseString(""
@@ -48,6 +56,13 @@ final class InMemoryRuntime implements AutoCloseable {
     JobSpec spec = new JobSpec(jobId, pipeline.name(), Parameters.empty(), JobRuntime.fingerprint(pipeline));
     peers.jobs.put(spec.jobId(), spec);
     job = catalog.register(spec);
+    ActorRef<InmemJournal.Write> writes = kit.spawn(Behaviors.receive(InmemJournal.Write.class)
+        .onMessage(InmemJournal.Write.class, w -> {
+          String[] parts = w.persistenceId().split("/"); // sluice-op|job/operator/index
+          journalWrites.computeIfAbsent(parts[parts.length - 2], k -> new LongAdder()).increment();
+          return Behaviors.same();
+        }).build(), "journal-writes");
+    kit.system().eventStream().tell(new EventStream.Subscribe<>(InmemJournal.Write.class, writes));
     shard = kit.spawn(LocalShard.create(id -> OperatorEntity.create(id, peers, FAST)), "shard");
     peers.setShard(shard);
   }

@@ -5,7 +5,9 @@ import io.sluice.core.internal.dsl.PipelineImpl;
 import io.sluice.core.internal.plan.PhysicalPlan;
 import java.time.Duration;
 import java.util.List;
+import java.util.Map;
 import java.util.Random;
+import java.util.TreeMap;
 import java.util.concurrent.locks.LockSupport;
 
 /**
@@ -16,10 +18,16 @@ public final class RuntimeHarness {
   private RuntimeHarness() {}
 
   private static volatile String lastJobId;
+  private static volatile Map<String, Long> lastJournalWrites = Map.of();
 
   /** The job id of the last run. */
   public static String lastJobId() {
     return lastJobId;
+  }
+
+  /** Events the last run wrote to the journal, by operator name. */
+  public static Map<String, Long> lastJournalWrites() {
+    return lastJournalWrites;
   }
 
   /** Returns how many kills happened before the job finished. */
@@ -49,6 +57,9 @@ public final class RuntimeHarness {
         }
         LockSupport.parkNanos(Duration.ofMillis(60).toNanos());
       }
+      Map<String, Long> writes = new TreeMap<>();
+      rt.journalWrites.forEach((op, n) -> writes.put(op, n.sum()));
+      lastJournalWrites = writes;
       return done;
     }
   }
