@@ -49,7 +49,7 @@ final class SampleSinks {
 
   /**
    * The job settings: {@code parallelism} (default 2), {@code batch-size} and {@code batch-linger}
-   * (default 1000 records, 5ms), {@code snapshot-every} (default 1000 events); the rest as
+   * (default 2000 records, 5ms), {@code snapshot-every} (default 1000 events); the rest as
    * {@link JobConfig#defaults()}.
    */
   static JobConfig config(Parameters params) {

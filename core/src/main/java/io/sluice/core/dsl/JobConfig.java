@@ -57,11 +57,16 @@ public final class JobConfig {
   /**
    * Parallelism 2, max parallelism 128, exactly-once, a snapshot every 1,000 events keeping 2 and
    * deleting the events behind them, fixed-delay restarts (3 attempts, 1 s), batches of up to
-   * 1,000 records or 5 ms, 8 unacknowledged batches per channel, watermarks every 200 ms.
+   * 2,000 records or 5 ms, 8 unacknowledged batches per channel, watermarks every 200 ms.
+   *
+   * <p>The batch size trades latency under load for throughput: every batch costs a durable
+   * journal write. Measured with {@code bin/sluice bench keyed-sum} on 2 cores: 1,000 records
+   * 0.44 M records/s (p50 15 ms), 2,000 records 0.57-0.63 M/s (p50 25 ms), 4,000 records 0.7 M/s
+   * (p50 45 ms).
    */
   public static JobConfig defaults() {
     return new JobConfig(2, 128, DeliveryGuarantee.EXACTLY_ONCE, 1_000, 2, true,
-        RestartStrategy.fixedDelay(3, Duration.ofSeconds(1)), null, 1_000, Duration.ofMillis(5), 8,
+        RestartStrategy.fixedDelay(3, Duration.ofSeconds(1)), null, 2_000, Duration.ofMillis(5), 8,
         Duration.ofMillis(200), CodecRegistry.defaults());
   }
 

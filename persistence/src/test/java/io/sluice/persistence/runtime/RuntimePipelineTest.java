@@ -33,8 +33,8 @@ class RuntimePipelineTest {
   private static Pipeline pipeline(CollectingSink<GeneratedRecord> out) {
     Pipeline.Builder p = Pipeline.builder("totals").config(JobConfig.defaults().withParallelism(2)
         .withBatching(97, Duration.ofMillis(2)).withCreditWindow(4).withSnapshotEvery(7));
-    // 40,000 records at 16,000 per second: the job runs long enough to be hit by every kill
-    p.readFrom(Sources.generator("events", Generator.keyed(KEYS, PER_KEY).withRate(16_000)))
+    // 40,000 records at 10,000 per second: the job lasts 4 s, the 12 kills take about 1.5 s
+    p.readFrom(Sources.generator("events", Generator.keyed(KEYS, PER_KEY).withRate(10_000)))
         .keyBy(GeneratedRecord::key)
         .reduce("totals", (acc, r) -> new GeneratedRecord(r.key(), r.seq(), acc.value() + r.value(), r.timestamp()))
         .writeTo(out);
