@@ -17,17 +17,18 @@ class ChaosIT {
 
   /*
    * Design of this test: the chaos tool's own engine on three node JVMs from conf/, with keyed
-   * running totals of 2,000,000 records (20,000 keys, rate-limited to run ~80 s). Two nodes are
+   * running totals of 3,000,000 records (30,000 keys, rate-limited to run ~100 s). Two nodes are
    * killed with SIGKILL — different ones, at 25 % and 60 % of the records — and restarted 5 s
-   * later; Cassandra is killed 35 s into the run and restarted 8 s later. The job must finish with
+   * later; Cassandra is killed 50 s into the run (between the two node kills, so that their
+   * recoveries are measured apart) and restarted 8 s later. The job must finish with
    * exact output; the verdict and the recovery time of every fault are printed.
    */
   @Test
   void whenTwoNodesAndCassandraAreKilledWhileAJobRuns_thenTheOutputIsExact() {
-    ChaosRun.Settings base = ChaosScenarios.keyedTotals("chaos", 20_000, 100, 25_000);
-    ChaosRun.Settings s = new ChaosRun.Settings(base.pipeline(), base.parameters(), Duration.ofSeconds(45),
-        Duration.ZERO, Duration.ofSeconds(5), 42, Duration.ofSeconds(35), Duration.ofSeconds(8), null,
-        Duration.ZERO, Duration.ofMinutes(5), List.of(500_000L, 1_200_000L));
+    ChaosRun.Settings base = ChaosScenarios.keyedTotals("chaos", 30_000, 100, 30_000);
+    ChaosRun.Settings s = new ChaosRun.Settings(base.pipeline(), base.parameters(), Duration.ofSeconds(60),
+        Duration.ZERO, Duration.ofSeconds(5), 42, Duration.ofSeconds(50), Duration.ofSeconds(8), null,
+        Duration.ZERO, Duration.ofMinutes(5), List.of(750_000L, 1_800_000L));
     ChaosRun.Result r = ChaosScenarios.run(cassandra, "chaos", s);
     ChaosScenarios.assertExact(r);
     List<ChaosRun.Fault> kills = r.faults().stream().filter(f -> f.kind().equals("kill")).toList();
