@@ -169,8 +169,21 @@ public final class LocalCluster implements AutoCloseable {
 
   /** Waits until node {@code via} sees exactly the given node indexes as Up members, and nothing else. */
   public boolean awaitMembersUp(int via, List<Integer> expected, Duration timeout) {
+    return await(timeout, () -> membersUp(via, expected));
+  }
+
+  /** True if node {@code via} sees every node of this cluster as an Up, reachable member, and nothing else. */
+  public boolean allMembersUp(int via) {
+    List<Integer> all = new ArrayList<>();
+    for (int i = 0; i < nodes.size(); i++) {
+      all.add(i);
+    }
+    return membersUp(via, all);
+  }
+
+  private boolean membersUp(int via, List<Integer> expected) {
     List<String> want = expected.stream().map(k -> nodes.get(k).address()).sorted().toList();
-    return await(timeout, () -> get(via, "/cluster").map(j -> {
+    return get(via, "/cluster").map(j -> {
       List<String> up = new ArrayList<>();
       for (JsonNode m : j.path("members")) {
         if (!"Up".equals(m.path("status").asText()) || !m.path("reachable").asBoolean()) {
@@ -179,7 +192,7 @@ public final class LocalCluster implements AutoCloseable {
         up.add(m.path("address").asText());
       }
       return up.stream().sorted().toList().equals(want);
-    }).orElse(false));
+    }).orElse(false);
   }
 
   /** Polls {@code condition} every 100 ms until it holds or the timeout passes. */

@@ -43,7 +43,8 @@ public final class ChaosCommand implements Callable<Integer> {
   @Option(names = "--keys", description = "keyed-totals keys (default ${DEFAULT-VALUE})")
   long keys = 1_000;
 
-  @Option(names = "--kill-interval", description = "kill a random node this often; 0 for never (default ${DEFAULT-VALUE})")
+  @Option(names = "--kill-interval", description = "kill a random node this often, each time once every node is an Up member again;"
+      + " 0 for never (default ${DEFAULT-VALUE})")
   Duration killInterval = Duration.ofSeconds(20);
 
   @Option(names = "--restart-delay", description = "restart a killed node after this long (default ${DEFAULT-VALUE})")

@@ -213,15 +213,20 @@ public final class ChaosRun {
       boolean killByCount = killsByCount < settings.killAtRecords().size()
           && count >= settings.killAtRecords().get(killsByCount);
       boolean killByTime = faultWindow && ms >= nextKill && settings.killInterval().toMillis() > 0;
-      if (killByTime) {
-        nextKill += settings.killInterval().toMillis();
-      }
-      if (killByTime || killByCount) {
+      // Keep a majority: a node is killed or frozen only when the cluster is whole again, every
+      // node running and an Up member. Killing a second node while the first one is still
+      // rejoining leaves two members, and keep-majority then downs everyone on the side without
+      // the lowest address. A fault that is due waits for that, it is not dropped.
+      boolean freezeDue = faultWindow && !freezeDone && ms >= settings.freezeAt().toMillis();
+      if ((killByTime || killByCount || freezeDue) && whole(restartAt, resumeAt)) {
         List<Integer> candidates = candidates(restartAt, resumeAt);
-        if (killByCount && candidates.size() == n) {
-          killsByCount++;
-        }
-        if (candidates.size() == n) { // keep a majority: one node down at a time
+        if (killByTime || killByCount) {
+          if (killByCount) {
+            killsByCount++;
+          }
+          if (killByTime) {
+            nextKill = ms + settings.killInterval().toMillis();
+          }
           List<Integer> others = new ArrayList<>(candidates);
           others.remove(Integer.valueOf(lastVictim)); // a different node than last time
           int victim = others.get(random.nextInt(others.size()));
@@ -231,12 +236,8 @@ public final class ChaosRun {
           restartAt.put(victim, ms + settings.restartDelay().toMillis());
           out.printf("%n[%6.1f s] killed %s (SIGKILL); %d instance(s) lived there%n", f.atSeconds, f.target,
               f.victims.size());
-        }
-      }
-      if (faultWindow && !freezeDone && ms >= settings.freezeAt().toMillis()) {
-        freezeDone = true;
-        List<Integer> candidates = candidates(restartAt, resumeAt);
-        if (candidates.size() == n) {
+        } else {
+          freezeDone = true;
           int victim = candidates.get(random.nextInt(candidates.size()));
           MutableFault f = begin("freeze", cluster.node(victim).name(), count);
           cluster.freeze(victim);
@@ -297,6 +298,12 @@ public final class ChaosRun {
     Verdict verdict = verify();
     List<Fault> done = faults.stream().map(MutableFault::freeze).toList();
     return new Result(jobId, status, verdict, done, List.copyOf(timeline), lastCount, seconds);
+  }
+
+  /** Every node runs, none is due for a restart or resume, and all are Up, reachable members. */
+  private boolean whole(Map<Integer, Long> restartAt, Map<Integer, Long> resumeAt) {
+    List<Integer> c = candidates(restartAt, resumeAt);
+    return c.size() == cluster.nodes().size() && cluster.allMembersUp(c.get(0));
   }
 
   private List<Integer> candidates(Map<Integer, Long> restartAt, Map<Integer, Long> resumeAt) {

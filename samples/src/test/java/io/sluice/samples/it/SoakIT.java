@@ -1,5 +1,6 @@
 package io.sluice.samples.it;
 
+import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNotNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -34,7 +35,11 @@ class SoakIT {
         Duration.ofSeconds(10), Duration.ofMinutes(10), List.of());
     ChaosRun.Result r = ChaosScenarios.run(cassandra, "soak", s);
     ChaosScenarios.assertExact(r);
-    assertTrue(r.faults().size() >= duration.toSeconds() / 20, "faults injected: " + r.faults().size());
+    // a kill every 20 s, each once the cluster is whole again (a restart and rejoin take 10-20 s here)
+    long kills = r.faults().stream().filter(f -> f.kind().equals("kill")).count();
+    assertTrue(kills >= duration.toSeconds() / 30, "node kills: " + kills + " in " + duration);
+    assertEquals(1, r.faults().stream().filter(f -> f.kind().equals("cassandra")).count(), "one Cassandra kill");
+    assertEquals(1, r.faults().stream().filter(f -> f.kind().equals("freeze")).count(), "one freeze");
     for (ChaosRun.Fault f : r.faults()) {
       assertNotNull(f.recoverySeconds(), "recovery of " + f + " not measured");
     }
