@@ -38,7 +38,7 @@ public final class CassandraExtension implements BeforeAllCallback, AfterEachCal
   private volatile boolean failed;
 
   /** Holds the Cassandra of the whole run; closed by JUnit when the run ends. */
-  private static final class RunCassandra implements ExtensionContext.Store.CloseableResource {
+  private static final class RunCassandra implements AutoCloseable {
     final DevCassandra dev;
     final boolean startedHere;
 
