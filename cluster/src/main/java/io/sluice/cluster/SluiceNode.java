@@ -7,6 +7,7 @@ import io.sluice.cluster.internal.NodeProbe;
 import io.sluice.cluster.runtime.JobCoordinator;
 import io.sluice.cluster.runtime.JobsApi;
 import io.sluice.cluster.runtime.OperatorSharding;
+import io.sluice.cluster.runtime.RouteRefresh;
 import io.sluice.cluster.runtime.ServicePipelineResolver;
 import io.sluice.cluster.runtime.ShardedPeers;
 import io.sluice.persistence.runtime.JobCatalog;
@@ -111,8 +112,10 @@ public final class SluiceNode implements AutoCloseable {
     sharding.init(Entity.of(Canary.TYPE_KEY, ctx -> Canary.create(ctx.getEntityId(), config.nodeName())));
     ServicePipelineResolver pipelines = new ServicePipelineResolver(SluiceNode.class.getClassLoader());
     JobCatalog.get(system).setResolver(pipelines);
-    ShardedPeers peers = new ShardedPeers(system, config.nodeName());
-    OperatorSharding.init(system, peers, RuntimeSettings.from(config.config()));
+    RouteRefresh routes = new RouteRefresh();
+    routes.start(system);
+    ShardedPeers peers = new ShardedPeers(system, config.nodeName(), routes);
+    OperatorSharding.init(system, peers, RuntimeSettings.from(config.config()), routes);
     ActorRef<JobCoordinator.Command> coordinator = ClusterSingleton.get(system).init(SingletonActor.of(
         JobCoordinator.create(peers, config.config().getDuration("sluice.coordinator.keep-alive")),
         JobCoordinator.NAME));

@@ -6,6 +6,7 @@ import com.fasterxml.jackson.databind.ObjectWriter;
 import com.fasterxml.jackson.dataformat.cbor.CBORFactory;
 import io.sluice.cluster.runtime.JobCoordinator;
 import io.sluice.cluster.runtime.JobView;
+import io.sluice.cluster.runtime.RouteRefresh;
 import java.io.IOException;
 import java.io.NotSerializableException;
 import java.util.LinkedHashMap;
@@ -44,6 +45,7 @@ public final class CborSerializer extends SerializerWithStringManifest {
     ROOTS.put("node-probe-command-1", NodeProbe.Command.class);
     ROOTS.put("node-probe-event-1", NodeProbe.Event.class);
     ROOTS.put("node-probe-state-1", NodeProbe.State.class);
+    ROOTS.put("route-refresh-request-1", RouteRefresh.Request.class);
   }
 
   private final ObjectMapper mapper;

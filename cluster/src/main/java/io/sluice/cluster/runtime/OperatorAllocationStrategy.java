@@ -3,11 +3,15 @@ package io.sluice.cluster.runtime;
 import io.sluice.persistence.runtime.InstanceId;
 import java.util.Collections;
 import java.util.Comparator;
+import java.util.HashSet;
 import java.util.Map;
 import java.util.Set;
+import java.util.function.BooleanSupplier;
 import org.apache.pekko.actor.ActorRef;
 import org.apache.pekko.cluster.sharding.ShardCoordinator;
 import org.apache.pekko.dispatch.Futures;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 import scala.collection.immutable.IndexedSeq;
 import scala.concurrent.Future;
 
@@ -17,11 +21,26 @@ import scala.concurrent.Future;
  * the same job, then the fewest shards overall, so that one operator's instances spread over the
  * nodes and a node's death takes as few of them as possible.
  *
- * <p>It never rebalances: moving a live instance means stopping it and replaying it elsewhere,
- * a pause for nothing. A node that (re)joins gets instances of the jobs submitted after it joined
- * and of the nodes that die later.
+ * <p>It does not rebalance for balance: moving a live instance means stopping it and replaying it
+ * elsewhere, a pause for nothing. A node that (re)joins gets instances of the jobs submitted after
+ * it joined and of the nodes that die later. It rebalances only the shards whose routes an
+ * instance reported stale ({@link RouteRefresh}), and only while every member is reachable (a
+ * hand-off to an unreachable region would wait for its timeout).
  */
 public final class OperatorAllocationStrategy extends ShardCoordinator.AbstractShardAllocationStrategy {
+  private static final Logger log = LoggerFactory.getLogger(OperatorAllocationStrategy.class);
+  private final RouteRefresh refresh;
+  private final BooleanSupplier allReachable;
+
+  /**
+   * @param refresh this node's table of route refresh requests
+   * @param allReachable whether every cluster member is reachable now
+   */
+  public OperatorAllocationStrategy(RouteRefresh refresh, BooleanSupplier allReachable) {
+    this.refresh = refresh;
+    this.allReachable = allReachable;
+  }
+
   @Override
   public Future<ActorRef> allocateShard(ActorRef requester, String shardId,
       Map<ActorRef, IndexedSeq<String>> current) {
@@ -63,6 +82,20 @@ public final class OperatorAllocationStrategy extends ShardCoordinator.AbstractS
 
   @Override
   public Future<Set<String>> rebalance(Map<ActorRef, IndexedSeq<String>> current, Set<String> inProgress) {
-    return Futures.successful(Collections.emptySet());
+    if (refresh.isEmpty() || !allReachable.getAsBoolean()) {
+      return Futures.successful(Collections.emptySet());
+    }
+    Set<String> allocated = new HashSet<>();
+    for (IndexedSeq<String> shards : current.values()) {
+      scala.collection.Iterator<String> it = shards.iterator();
+      while (it.hasNext()) {
+        allocated.add(it.next());
+      }
+    }
+    Set<String> shards = refresh.take(allocated, inProgress);
+    if (!shards.isEmpty()) {
+      log.warn("refreshing the routes to {}: handing the shards off, every region forgets where they ran", shards);
+    }
+    return Futures.successful(shards);
   }
 }

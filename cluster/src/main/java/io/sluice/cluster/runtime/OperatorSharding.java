@@ -11,10 +11,12 @@ import org.apache.pekko.cluster.sharding.typed.ShardingMessageExtractor;
 import org.apache.pekko.cluster.sharding.typed.javadsl.ClusterSharding;
 import org.apache.pekko.cluster.sharding.typed.javadsl.Entity;
 import org.apache.pekko.cluster.sharding.typed.javadsl.EntityTypeKey;
+import org.apache.pekko.cluster.typed.Cluster;
 
 /**
  * INTERNAL API: operator instances as sharded entities: one shard per instance (shard id = entity
- * id {@code job/operator/index}), placed by {@link OperatorAllocationStrategy}, running on the
+ * id {@code job/operator/index}), placed by {@link OperatorAllocationStrategy} (which also acts on
+ * the {@link RouteRefresh} requests of this node), running on the
  * {@code sluice.operator-dispatcher} so that a slow sink never starves the cluster's own actors.
  */
 public final class OperatorSharding {
@@ -23,7 +25,9 @@ public final class OperatorSharding {
 
   private OperatorSharding() {}
 
-  public static void init(ActorSystem<?> system, ShardedPeers peers, RuntimeSettings settings) {
+  public static void init(ActorSystem<?> system, ShardedPeers peers, RuntimeSettings settings,
+      RouteRefresh refresh) {
+    Cluster cluster = Cluster.get(system);
     ClusterSharding.get(system).init(Entity.of(TYPE_KEY,
             ctx -> OperatorEntity.create(InstanceId.parse(ctx.getEntityId()), peers, settings))
         .withMessageExtractor(new ShardingMessageExtractor<ShardingEnvelope<OperatorCommand>, OperatorCommand>() {
@@ -42,7 +46,8 @@ public final class OperatorSharding {
             return envelope.message();
           }
         })
-        .withAllocationStrategy(new OperatorAllocationStrategy())
+        .withAllocationStrategy(new OperatorAllocationStrategy(refresh,
+            () -> cluster.state().getUnreachable().isEmpty()))
         .withEntityProps(DispatcherSelector.fromConfig("sluice.operator-dispatcher")));
   }
 }

@@ -9,6 +9,7 @@ import io.sluice.persistence.runtime.OperatorCommand;
 import io.sluice.persistence.runtime.Peers;
 import io.sluice.persistence.runtime.ProtocolFormats;
 import java.time.Duration;
+import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.concurrent.CompletionStage;
@@ -25,12 +26,14 @@ public final class ShardedPeers implements Peers {
   private final ClusterSharding sharding;
   private final String node;
   private final Map<String, EntityRef<OperatorCommand>> refs = new ConcurrentHashMap<>();
+  private final RouteRefresh refresh;
   private volatile ActorRef<JobCoordinator.Command> coordinator;
 
-  public ShardedPeers(ActorSystem<?> system, String node) {
+  public ShardedPeers(ActorSystem<?> system, String node, RouteRefresh refresh) {
     this.system = system;
     this.sharding = ClusterSharding.get(system);
     this.node = node;
+    this.refresh = refresh;
   }
 
   public void setCoordinator(ActorRef<JobCoordinator.Command> coordinator) {
@@ -40,6 +43,12 @@ public final class ShardedPeers implements Peers {
   @Override
   public void send(InstanceId target, OperatorCommand command) {
     refs.computeIfAbsent(target.entityId(), id -> sharding.entityRefFor(OperatorSharding.TYPE_KEY, id)).tell(command);
+  }
+
+  /** One shard per instance: refreshing the routes between two instances refreshes both shards. */
+  @Override
+  public void suspectRoutes(InstanceId from, InstanceId to) {
+    refresh.request(List.of(from.entityId(), to.entityId()), node);
   }
 
   @Override

@@ -5,8 +5,10 @@ import static org.junit.jupiter.api.Assertions.assertThrows;
 
 import com.typesafe.config.ConfigFactory;
 import io.sluice.cluster.runtime.JobCoordinator;
+import io.sluice.cluster.runtime.RouteRefresh;
 import java.io.NotSerializableException;
 import java.util.HexFormat;
+import java.util.List;
 import java.util.Map;
 import org.apache.pekko.actor.testkit.typed.javadsl.ActorTestKit;
 import org.apache.pekko.actor.testkit.typed.javadsl.TestProbe;
@@ -46,6 +48,16 @@ class CborSerializerTest {
     byte[] bytes = cbor.toBinary(o);
     assertEquals(hex, HexFormat.of().formatHex(bytes), "the " + manifest + " format changed");
     assertEquals(o, cbor.fromBinary(bytes, manifest));
+  }
+
+  @Test
+  void routeRefreshRequestCrossesNodes() throws Exception {
+    RouteRefresh.Request r = new RouteRefresh.Request(List.of("j/src/0", "j/sum/1"), "node-2");
+    Serializer s = serialization.findSerializerFor(r);
+    assertEquals(CborSerializer.class, s.getClass());
+    CborSerializer cbor = (CborSerializer) s;
+    assertEquals("route-refresh-request-1", cbor.manifest(r));
+    assertEquals(r, cbor.fromBinary(cbor.toBinary(r), "route-refresh-request-1"));
   }
 
   @Test

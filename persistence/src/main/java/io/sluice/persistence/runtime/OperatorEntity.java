@@ -87,6 +87,10 @@ public final class OperatorEntity extends EventSourcedBehavior<OperatorCommand, 
   private final InstanceId[] outTargets;
   private final TreeMap<Long, OperatorCommand.Deliver>[] pending;
   private final boolean[] ackDirty;
+  /** Per output channel: when its receiver last answered anything (an acknowledgement). */
+  private final long[] lastHeardNanos;
+  /** Per output channel: when this incarnation last reported the route to its receiver as suspect. */
+  private final long[] lastSuspectNanos;
   private final long incarnation = ThreadLocalRandom.current().nextLong(1, Long.MAX_VALUE);
   private final long startedNanos = System.nanoTime();
   private final LatencyHistogram latency = new LatencyHistogram();
@@ -155,6 +159,10 @@ public final class OperatorEntity extends EventSourcedBehavior<OperatorCommand, 
     List<PhysicalPlan.ChannelRef> outs = plan.outputChannels(op, id.index());
     this.outTargets = new InstanceId[outs.size()];
     this.ackDirty = new boolean[outs.size()];
+    this.lastHeardNanos = new long[outs.size()];
+    this.lastSuspectNanos = new long[outs.size()];
+    java.util.Arrays.fill(lastHeardNanos, startedNanos);
+    java.util.Arrays.fill(lastSuspectNanos, startedNanos);
     for (int c = 0; c < outs.size(); c++) {
       PhysicalPlan.ChannelRef r = outs.get(c);
       outChannelOf[r.peerOperator()][r.peerInstance()] = c;
@@ -411,7 +419,11 @@ public final class OperatorEntity extends EventSourcedBehavior<OperatorCommand, 
       sendAck(c, s.lastSeqIn[c], false); // a duplicate: acknowledge again
       return Effect().none();
     }
-    pending[c].putIfAbsent(d.seq(), d);
+    if (pending[c].putIfAbsent(d.seq(), d) != null) {
+      // A resend of a batch that waits here: answer with the current mark, so the sender knows
+      // its messages arrive and only this instance is slow.
+      sendAck(c, s.lastSeqIn[c], false);
+    }
     scheduleProcess();
     return Effect().none();
   }
@@ -726,6 +738,7 @@ public final class OperatorEntity extends EventSourcedBehavior<OperatorCommand, 
     if (c < 0) {
       return Effect().none();
     }
+    lastHeardNanos[c] = System.nanoTime();
     if (a.upTo() >= s.nextSeqOut[c]) {
       // Batches are sent only after the step that produced them was persisted.
       return journalLost(s, outTargets[c] + " acknowledged batch " + a.upTo() + ", but the recovered state of " + id
@@ -745,6 +758,23 @@ public final class OperatorEntity extends EventSourcedBehavior<OperatorCommand, 
     return Effect().none();
   }
 
+  /**
+   * A receiver that is alive answers every resend, even when it is too busy to consume. One that
+   * stays silent for route-stale-after is down, cannot reach its journal, or is reached through a
+   * routing table that still points at a dead incarnation of its node (Cluster Sharding can keep
+   * such an entry when a node restarts on the same address), or its answers take such a route
+   * back. The first two heal by themselves; the last does not, so ask for fresh routes.
+   */
+  private void suspectSilentRoute(int c, long nowNanos) {
+    long limit = settings.routeStaleAfter().toNanos();
+    if (nowNanos - lastHeardNanos[c] > limit && nowNanos - lastSuspectNanos[c] > limit) {
+      lastSuspectNanos[c] = nowNanos;
+      log.warn("{}: {} has answered none of the resends of the last {} s: asking for fresh routes between them",
+          id, outTargets[c], (nowNanos - lastHeardNanos[c]) / 1_000_000_000L);
+      peers.suspectRoutes(id, outTargets[c]);
+    }
+  }
+
   private Effect<OperatorEvent, InstanceState> onTick(InstanceState s) {
     long nowNanos = System.nanoTime();
     long resendNanos = settings.resendAfter().toNanos();
@@ -752,6 +782,11 @@ public final class OperatorEntity extends EventSourcedBehavior<OperatorCommand, 
       InstanceState.OutEntry head = s.outbox[c].peekFirst();
       if (head != null && (head.sentAt == 0 || nowNanos - head.sentAt > resendNanos)) {
         resend(s, c);
+      }
+      if (head != null) {
+        suspectSilentRoute(c, nowNanos);
+      } else {
+        lastHeardNanos[c] = nowNanos; // silence counts only while something waits for an answer
       }
     }
     regenerated.clear();

@@ -19,6 +19,13 @@ public interface Peers {
   /** Asks the job coordinator for a job's spec; empty if the job is unknown or no longer runs. */
   CompletionStage<Optional<JobSpec>> lookup(String jobId);
 
+  /**
+   * Messages between these instances seem to vanish: {@code from} has resent to {@code to} for a
+   * while and heard nothing back. Asks whatever routes them to look their homes up afresh. A no-op
+   * where routes cannot go stale.
+   */
+  default void suspectRoutes(InstanceId from, InstanceId to) {}
+
   /** The name of this node, for reports. */
   String nodeName();
 }

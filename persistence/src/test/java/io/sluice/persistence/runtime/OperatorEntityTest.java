@@ -162,6 +162,47 @@ class OperatorEntityTest {
     assertEquals(List.of(KV.of("a", 1L), KV.of("a", 2L), KV.of("a", 3L)), emitted());
   }
 
+  @Test
+  void whenABatchWaitingForItsTurnIsResent_thenTheInstanceAnswersWithItsCurrentMark() {
+    rt.tell(count, batch(1, "a"));
+    await(() -> assertEquals(1, acksToSource().size()));
+    rt.tell(count, batch(3, "a")); // waits for batch 2
+    rt.tell(count, batch(3, "a")); // the sender resends it: it must hear that this instance is alive
+    await(() -> assertEquals(2, acksToSource().size()));
+    assertEquals(1, acksToSource().get(1).upTo(), "the answer carries the mark, not the waiting batch");
+    assertEquals(List.of(KV.of("a", 1L)), emitted(), "batch 3 still waits for batch 2");
+  }
+
+  @Test
+  void whenADownstreamAnswersNoResendForRouteStaleAfter_thenTheInstanceReportsTheRouteEveryRouteStaleAfter() {
+    rt.tell(count, batch(1, "a")); // its output to the sink is never acknowledged: the sink is silent
+    await(() -> assertEquals(1, outputs().size()));
+    String route = count + " -> " + sink;
+    await(() -> assertEquals(List.of(route), rt.peers.suspects)); // FAST: route-stale-after = 2 s
+    await(() -> assertEquals(List.of(route, route), rt.peers.suspects)); // still silent: reported again
+    long apartMs = (rt.peers.suspectedAt.get(1) - rt.peers.suspectedAt.get(0)) / 1_000_000;
+    assertTrue(apartMs >= 1_900, "reported again only after another route-stale-after: " + apartMs + " ms");
+  }
+
+  @Test
+  void whenADownstreamAnswersItsResends_thenNoRouteIsReported() {
+    rt.tell(count, batch(1, "a"));
+    await(() -> assertEquals(1, outputs().size()));
+    long deadline = System.nanoTime() + Duration.ofSeconds(3).toNanos(); // longer than route-stale-after
+    int answered = 0;
+    while (System.nanoTime() < deadline) {
+      int resends = outputs().size();
+      if (resends > answered) {
+        // the sink is busy: it answers each resend with its mark (0), consuming nothing
+        rt.tell(count, new OperatorCommand.Ack(rt.job.jobId(), 2, 0, 0, false));
+        answered = resends;
+      }
+      rt.kit.createTestProbe().expectNoMessage(Duration.ofMillis(50));
+    }
+    assertTrue(answered >= 3, "the batch was resent while unacknowledged: " + answered);
+    assertEquals(List.of(), rt.peers.suspects);
+  }
+
   /*
    * A journal that loses writes it acknowledged (Cassandra with periodic commit-log sync, killed)
    * leaves an instance recovered to a state older than what its neighbours saw. The neighbours'

@@ -18,6 +18,10 @@ import org.apache.pekko.actor.typed.ActorRef;
 final class TestPeers implements Peers {
   final List<Sent> sent = new ArrayList<>();
   final List<InstanceReport> reports = new ArrayList<>();
+  /** Routes reported stale, as "from -> to". */
+  final List<String> suspects = new java.util.concurrent.CopyOnWriteArrayList<>();
+  /** When each of {@link #suspects} was reported (System.nanoTime). */
+  final List<Long> suspectedAt = new java.util.concurrent.CopyOnWriteArrayList<>();
   final Map<String, JobSpec> jobs = new ConcurrentHashMap<>();
   private final Predicate<InstanceId> routed;
   private volatile ActorRef<Object> shard;
@@ -52,6 +56,12 @@ final class TestPeers implements Peers {
   @Override
   public CompletionStage<Optional<JobSpec>> lookup(String jobId) {
     return CompletableFuture.completedFuture(Optional.ofNullable(jobs.get(jobId)));
+  }
+
+  @Override
+  public void suspectRoutes(InstanceId from, InstanceId to) {
+    suspectedAt.add(System.nanoTime());
+    suspects.add(from + " -> " + to);
   }
 
   @Override

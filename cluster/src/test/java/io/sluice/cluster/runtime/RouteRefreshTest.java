@@ -1,0 +1,99 @@
+package io.sluice.cluster.runtime;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import com.typesafe.config.ConfigFactory;
+import java.time.Duration;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicLong;
+import org.apache.pekko.actor.ActorRef;
+import org.apache.pekko.actor.testkit.typed.javadsl.ActorTestKit;
+import org.apache.pekko.actor.typed.javadsl.Adapter;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import scala.collection.immutable.IndexedSeq;
+import scala.concurrent.Await;
+import scala.jdk.javaapi.CollectionConverters;
+
+/**
+ * Route refresh requests: kept per node, turned into rebalances of exactly the shards named, and
+ * only while every member is reachable.
+ */
+class RouteRefreshTest {
+  private static ActorTestKit kit;
+
+  @BeforeAll
+  static void start() {
+    kit = ActorTestKit.create("routes", ConfigFactory.parseString("""
+        pekko.actor.provider = local
+        pekko.actor.serialize-messages = on
+        """).withFallback(ConfigFactory.defaultReferenceUnresolved()).resolve());
+  }
+
+  @AfterAll
+  static void stop() {
+    kit.shutdownTestKit();
+  }
+
+  private static IndexedSeq<String> seq(String... shards) {
+    return CollectionConverters.asScala(List.of(shards)).toIndexedSeq();
+  }
+
+  private static Set<String> rebalance(OperatorAllocationStrategy strategy, Map<ActorRef, IndexedSeq<String>> current,
+      Set<String> inProgress) throws Exception {
+    return Await.result(strategy.rebalance(current, inProgress), scala.concurrent.duration.Duration.create(5,
+        TimeUnit.SECONDS));
+  }
+
+  @Test
+  void whenARouteIsReportedStale_thenExactlyItsAllocatedShardsAreRebalancedOnce() throws Exception {
+    AtomicLong clock = new AtomicLong();
+    RouteRefresh refresh = new RouteRefresh(clock::get);
+    AtomicBoolean reachable = new AtomicBoolean(true);
+    OperatorAllocationStrategy strategy = new OperatorAllocationStrategy(refresh, reachable::get);
+    Map<ActorRef, IndexedSeq<String>> current = new HashMap<>();
+    current.put(Adapter.toClassic(kit.createTestProbe().ref()), seq("j/src/0", "j/sum/0"));
+    current.put(Adapter.toClassic(kit.createTestProbe().ref()), seq("j/src/1", "j/sum/1"));
+
+    assertEquals(Set.of(), rebalance(strategy, current, Set.of()), "nothing was reported: nothing moves");
+
+    refresh.add(new RouteRefresh.Request(List.of("j/src/1", "j/sum/0", "gone/x/0"), "node-2"));
+    reachable.set(false);
+    assertEquals(Set.of(), rebalance(strategy, current, Set.of()), "a member is unreachable: wait");
+    reachable.set(true);
+    assertEquals(Set.of("j/src/1"), rebalance(strategy, current, Set.of("j/sum/0")),
+        "a shard already moving waits; one nothing runs is dropped");
+    assertEquals(Set.of("j/sum/0"), rebalance(strategy, current, Set.of()));
+    assertEquals(Set.of(), rebalance(strategy, current, Set.of()), "each request is acted on once");
+    assertTrue(refresh.isEmpty());
+  }
+
+  @Test
+  void whenARequestIsNotActedOnForAMinute_thenItExpires() throws Exception {
+    AtomicLong clock = new AtomicLong();
+    RouteRefresh refresh = new RouteRefresh(clock::get);
+    refresh.add(new RouteRefresh.Request(List.of("j/sum/0"), "node-1"));
+    clock.addAndGet(RouteRefresh.EXPIRES_AFTER_NANOS + 1);
+    assertEquals(Set.of(), refresh.take(Set.of("j/sum/0"), Set.of()));
+    assertTrue(refresh.isEmpty());
+  }
+
+  @Test
+  void whenANodeRequestsARefresh_thenItReachesTheTableThroughTheNodesActor() {
+    RouteRefresh refresh = new RouteRefresh();
+    refresh.start(kit.system());
+    kit.createTestProbe().awaitAssert(Duration.ofSeconds(10), Duration.ofMillis(50), () -> {
+      // the actor registers itself first; a request sent before the listing arrives still reaches it
+      refresh.request(List.of("j/sum/1"), "node-3");
+      assertEquals(Set.of("j/sum/1"), refresh.take(Set.of("j/sum/1"), Set.of()));
+      return null;
+    });
+  }
+}
