@@ -38,6 +38,12 @@ public final class RouteRefresh {
   static final ServiceKey<Command> KEY = ServiceKey.create(Command.class, "sluice-route-refresh");
   /** A request older than this is dropped rather than acted on (by a coordinator that moved late). */
   static final long EXPIRES_AFTER_NANOS = 60_000_000_000L;
+  /**
+   * Requests for a shard that arrive this soon after it was moved are dropped: they describe a
+   * silence from before the move (a sender needs route-stale-after, 30 s by default, of silence to
+   * report). So a shard moves at most once in this time, however many senders report it.
+   */
+  static final long QUIET_AFTER_MOVE_NANOS = 30_000_000_000L;
 
   /** Messages of the actor. */
   public interface Command {}
@@ -50,6 +56,8 @@ public final class RouteRefresh {
   private record Listed(Receptionist.Listing listing) implements Command, NoSerializationVerificationNeeded {}
 
   private final Map<String, Long> requested = new ConcurrentHashMap<>();
+  /** When this node's strategy last moved each shard (only on the coordinator's node). */
+  private final Map<String, Long> movedAt = new ConcurrentHashMap<>();
   private final LongSupplier clock;
   private volatile ActorRef<Command> actor;
 
@@ -79,25 +87,31 @@ public final class RouteRefresh {
 
   void add(Request r) {
     long now = clock.getAsLong();
+    requested.values().removeIf(t -> now - t > EXPIRES_AFTER_NANOS);
+    movedAt.values().removeIf(t -> now - t > QUIET_AFTER_MOVE_NANOS);
     for (String shard : r.shardIds()) {
-      requested.put(shard, now);
+      Long moved = movedAt.get(shard);
+      if (moved == null || now - moved > QUIET_AFTER_MOVE_NANOS) {
+        requested.put(shard, now);
+      }
     }
   }
 
   /**
    * Takes the requested shards to rebalance now: those that are allocated and not already moving.
-   * Requests for shards that are not allocated (nothing runs them: the next message places them
-   * afresh) and expired ones are dropped; those already moving wait for the next round.
+   * A shard that is not allocated cannot be rebalanced (the coordinator ignores it); its request
+   * waits until a message places the shard, or expires. Those already moving wait too.
    */
   Set<String> take(Set<String> allocated, Set<String> inProgress) {
     long now = clock.getAsLong();
     Set<String> out = new HashSet<>();
     for (Map.Entry<String, Long> e : requested.entrySet()) {
       String shard = e.getKey();
-      if (now - e.getValue() > EXPIRES_AFTER_NANOS || !allocated.contains(shard)) {
+      if (now - e.getValue() > EXPIRES_AFTER_NANOS) {
         requested.remove(shard, e.getValue());
-      } else if (!inProgress.contains(shard)) {
-        requested.remove(shard, e.getValue());
+      } else if (allocated.contains(shard) && !inProgress.contains(shard)
+          && requested.remove(shard, e.getValue())) {
+        movedAt.put(shard, now);
         out.add(shard);
       }
     }

@@ -69,10 +69,27 @@ class RouteRefreshTest {
     assertEquals(Set.of(), rebalance(strategy, current, Set.of()), "a member is unreachable: wait");
     reachable.set(true);
     assertEquals(Set.of("j/src/1"), rebalance(strategy, current, Set.of("j/sum/0")),
-        "a shard already moving waits; one nothing runs is dropped");
+        "a shard already moving waits, and so does one that is not placed");
     assertEquals(Set.of("j/sum/0"), rebalance(strategy, current, Set.of()));
     assertEquals(Set.of(), rebalance(strategy, current, Set.of()), "each request is acted on once");
+
+    current.put(Adapter.toClassic(kit.createTestProbe().ref()), seq("gone/x/0"));
+    assertEquals(Set.of("gone/x/0"), rebalance(strategy, current, Set.of()), "once placed, it moves");
     assertTrue(refresh.isEmpty());
+  }
+
+  @Test
+  void whenAShardWasJustMoved_thenReportsOfItsSilenceFromBeforeTheMoveAreDropped() {
+    AtomicLong clock = new AtomicLong();
+    RouteRefresh refresh = new RouteRefresh(clock::get);
+    refresh.add(new RouteRefresh.Request(List.of("j/sum/0", "j/src/0"), "node-1"));
+    assertEquals(Set.of("j/sum/0", "j/src/0"), refresh.take(Set.of("j/sum/0", "j/src/0"), Set.of()));
+    clock.addAndGet(RouteRefresh.QUIET_AFTER_MOVE_NANOS - 1);
+    refresh.add(new RouteRefresh.Request(List.of("j/sum/0", "j/src/1"), "node-2")); // another sender, silent since before
+    assertEquals(Set.of("j/src/1"), refresh.take(Set.of("j/sum/0", "j/src/1"), Set.of()), "j/sum/0 just moved");
+    clock.addAndGet(2);
+    refresh.add(new RouteRefresh.Request(List.of("j/sum/0"), "node-2")); // still silent, a full limit later
+    assertEquals(Set.of("j/sum/0"), refresh.take(Set.of("j/sum/0"), Set.of()));
   }
 
   @Test

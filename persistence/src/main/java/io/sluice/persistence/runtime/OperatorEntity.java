@@ -161,8 +161,6 @@ public final class OperatorEntity extends EventSourcedBehavior<OperatorCommand, 
     this.ackDirty = new boolean[outs.size()];
     this.lastHeardNanos = new long[outs.size()];
     this.lastSuspectNanos = new long[outs.size()];
-    java.util.Arrays.fill(lastHeardNanos, startedNanos);
-    java.util.Arrays.fill(lastSuspectNanos, startedNanos);
     for (int c = 0; c < outs.size(); c++) {
       PhysicalPlan.ChannelRef r = outs.get(c);
       outChannelOf[r.peerOperator()][r.peerInstance()] = c;
@@ -765,8 +763,11 @@ public final class OperatorEntity extends EventSourcedBehavior<OperatorCommand, 
    * such an entry when a node restarts on the same address), or its answers take such a route
    * back. The first two heal by themselves; the last does not, so ask for fresh routes.
    */
-  private void suspectSilentRoute(int c, long nowNanos) {
+  private void suspectSilentRoute(InstanceState s, int c, long nowNanos) {
     long limit = settings.routeStaleAfter().toNanos();
+    if (s.failed || unrecoverable != null) {
+      return; // this instance does not run: the silence is its own
+    }
     if (nowNanos - lastHeardNanos[c] > limit && nowNanos - lastSuspectNanos[c] > limit) {
       lastSuspectNanos[c] = nowNanos;
       log.warn("{}: {} has answered none of the resends of the last {} s: asking for fresh routes between them",
@@ -784,7 +785,7 @@ public final class OperatorEntity extends EventSourcedBehavior<OperatorCommand, 
         resend(s, c);
       }
       if (head != null) {
-        suspectSilentRoute(c, nowNanos);
+        suspectSilentRoute(s, c, nowNanos);
       } else {
         lastHeardNanos[c] = nowNanos; // silence counts only while something waits for an answer
       }
@@ -925,6 +926,9 @@ public final class OperatorEntity extends EventSourcedBehavior<OperatorCommand, 
       report(s);
       return;
     }
+    // silence is counted from now: a slow recovery is not the receivers' silence
+    java.util.Arrays.fill(lastHeardNanos, System.nanoTime());
+    java.util.Arrays.fill(lastSuspectNanos, System.nanoTime());
     timers.startTimerWithFixedDelay("tick", OperatorCommand.Tick.INSTANCE, settings.tick());
     if (isSource) {
       schedulePoll(0);
