@@ -174,11 +174,38 @@ public final class LocalCluster implements AutoCloseable {
 
   /** True if node {@code via} sees every node of this cluster as an Up, reachable member, and nothing else. */
   public boolean allMembersUp(int via) {
+    return membersUp(via, indexes());
+  }
+
+  /** The indexes of all nodes, 0 to n-1. */
+  public List<Integer> indexes() {
     List<Integer> all = new ArrayList<>();
     for (int i = 0; i < nodes.size(); i++) {
       all.add(i);
     }
-    return membersUp(via, all);
+    return all;
+  }
+
+  /**
+   * Starts every node and waits until each is ready (180 s) and the first sees all of them as Up
+   * members (60 s); returns the seconds until all were ready. Throws {@link IllegalStateException}
+   * saying what did not happen in time.
+   */
+  public double startAll() {
+    long t0 = System.nanoTime();
+    for (int i = 0; i < nodes.size(); i++) {
+      start(i);
+    }
+    for (int i = 0; i < nodes.size(); i++) {
+      if (!awaitReady(i, Duration.ofSeconds(180))) {
+        throw new IllegalStateException(nodes.get(i).name() + " did not become ready:\n" + tail(i, 40));
+      }
+    }
+    double ready = (System.nanoTime() - t0) / 1e9;
+    if (!awaitMembersUp(0, indexes(), Duration.ofSeconds(60))) {
+      throw new IllegalStateException("the cluster did not form");
+    }
+    return ready;
   }
 
   private boolean membersUp(int via, List<Integer> expected) {

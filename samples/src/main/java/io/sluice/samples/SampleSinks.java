@@ -27,8 +27,7 @@ final class SampleSinks {
       }
       return Sinks.discarding("out");
     }
-    Path dir = Path.of(params.string("output", "out/" + sample));
-    return Sinks.<T>files("out", dir).withFormatter(formatter).withFsync(bool(params, "fsync", true));
+    return Sinks.<T>files("out", outputDir(params, sample)).withFormatter(formatter).withFsync(bool(params, "fsync", true));
   }
 
   /**
@@ -39,7 +38,11 @@ final class SampleSinks {
     if (bool(params, "discard", false)) {
       return Optional.empty();
     }
-    return Optional.of(Path.of(params.string("output", "out/" + sample)).toAbsolutePath().resolve(jobId));
+    return Optional.of(outputDir(params, sample).toAbsolutePath().resolve(jobId));
+  }
+
+  private static Path outputDir(Parameters params, String sample) {
+    return Path.of(params.string("output", "out/" + sample));
   }
 
   /** The lines a file sink wrote into {@code jobDirectory}; none if it does not exist (yet). */

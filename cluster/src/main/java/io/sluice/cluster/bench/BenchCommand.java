@@ -71,12 +71,6 @@ public final class BenchCommand implements Callable<Integer> {
     }
     Path home = DevCassandra.home();
     DevCassandra cassandra = CassandraCommandSupport.devCassandra(null);
-    boolean started = false;
-    if (!cassandra.servesCql()) {
-      System.out.println("starting the dev Cassandra ...");
-      cassandra.start();
-      started = true;
-    }
     String keyspace = "sluice_bench_" + Long.toString(System.currentTimeMillis(), 36);
     Path dir = home.resolve("data/bench");
     Files.createDirectories(dir);
@@ -86,6 +80,8 @@ public final class BenchCommand implements Callable<Integer> {
     if (profile) {
       flags.add("-XX:StartFlightRecording=filename=" + jfr + ",settings=profile,dumponexit=true");
     }
+    // the keyspace is dropped before the lease may stop the Cassandra it started
+    CassandraCommandSupport.Lease lease = CassandraCommandSupport.serving(cassandra);
     try (LocalCluster cluster = new LocalCluster(home, List.of(Path.of("conf/node-1.conf")), flags, dir)) {
       cluster.start(0);
       if (!cluster.awaitReady(0, Duration.ofSeconds(180))) {
@@ -128,9 +124,7 @@ public final class BenchCommand implements Callable<Integer> {
       }
     } finally {
       dropKeyspace(cassandra, keyspace);
-      if (started) {
-        cassandra.stop();
-      }
+      lease.close();
     }
     return 0;
   }

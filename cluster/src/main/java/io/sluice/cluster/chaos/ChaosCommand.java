@@ -84,24 +84,17 @@ public final class ChaosCommand implements Callable<Integer> {
     ChaosRun.Settings settings = new ChaosRun.Settings(pipeline, p, duration, killInterval, restartDelay, seed,
         cassandraKillAt, cassandraDown, freezeAt, freezeFor, drainTimeout, List.of());
     DevCassandra cassandra = CassandraCommandSupport.devCassandra(null);
-    boolean started = false;
-    if (!cassandra.servesCql()) {
-      System.out.println("starting the dev Cassandra ...");
-      cassandra.start();
-      started = true;
-    } else if (cassandraKillAt != null && cassandra.status().state() != DevCassandra.Status.State.RUNNING) {
+    if (cassandraKillAt != null && cassandra.servesCql()
+        && cassandra.status().state() != DevCassandra.Status.State.RUNNING) {
       System.err.println("sluice: --kill-cassandra-at needs the dev Cassandra started by sluice (pid file); a foreign"
           + " one serves CQL");
       return 2;
     }
     ChaosRun.Result r;
-    try (LocalCluster cluster = new LocalCluster(home, nodes, List.of("-Dsluice.cassandra.keyspace=sluice_chaos_"
-        + run.replace("-", "_")), dir.resolve("logs"))) {
+    try (CassandraCommandSupport.Lease lease = CassandraCommandSupport.serving(cassandra);
+        LocalCluster cluster = new LocalCluster(home, nodes, List.of("-Dsluice.cassandra.keyspace=sluice_chaos_"
+            + run.replace("-", "_")), dir.resolve("logs"))) {
       r = new ChaosRun(cluster, cassandra, settings, System.out).run();
-    } finally {
-      if (started) {
-        cassandra.stop();
-      }
     }
     Path html = ChaosReport.write(report != null ? report : dir.resolve("report.html"), r, settings,
         nodes.toString());

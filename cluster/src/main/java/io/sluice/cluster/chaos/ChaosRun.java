@@ -117,19 +117,7 @@ public final class ChaosRun {
   public Result run() {
     int n = cluster.nodes().size();
     out.printf("starting %d nodes ...%n", n);
-    for (int i = 0; i < n; i++) {
-      cluster.start(i);
-    }
-    List<Integer> all = new ArrayList<>();
-    for (int i = 0; i < n; i++) {
-      if (!cluster.awaitReady(i, Duration.ofSeconds(180))) {
-        throw new IllegalStateException(cluster.node(i).name() + " did not become ready:\n" + cluster.tail(i, 40));
-      }
-      all.add(i);
-    }
-    if (!cluster.awaitMembersUp(0, all, Duration.ofSeconds(60))) {
-      throw new IllegalStateException("the cluster did not form");
-    }
+    cluster.startAll();
     JsonNode sub = cluster.post(0, "/jobs", Map.of("pipeline", settings.pipeline(), "parameters",
         settings.parameters())).orElseThrow(() -> new IllegalStateException("node 1 does not answer"));
     if (sub.path("httpStatus").asInt() != 201) {
@@ -218,8 +206,8 @@ public final class ChaosRun {
       // rejoining leaves two members, and keep-majority then downs everyone on the side without
       // the lowest address. A fault that is due waits for that, it is not dropped.
       boolean freezeDue = faultWindow && !freezeDone && ms >= settings.freezeAt().toMillis();
-      if ((killByTime || killByCount || freezeDue) && whole(restartAt, resumeAt)) {
-        List<Integer> candidates = candidates(restartAt, resumeAt);
+      List<Integer> candidates = killByTime || killByCount || freezeDue ? candidates(restartAt, resumeAt) : List.of();
+      if (!candidates.isEmpty() && whole(candidates)) {
         if (killByTime || killByCount) {
           if (killByCount) {
             killsByCount++;
@@ -249,7 +237,6 @@ public final class ChaosRun {
       if (faultWindow && !cassandraDone && ms >= settings.cassandraKillAt().toMillis()) {
         cassandraDone = true;
         MutableFault f = begin("cassandra", "cassandra", count);
-        f.victims = Map.of();
         cassandra.kill();
         out.printf("%n[%6.1f s] killed Cassandra (SIGKILL) for %d s%n", f.atSeconds, settings.cassandraDown().toSeconds());
         long restartMs = settings.cassandraDown().toMillis();
@@ -280,7 +267,6 @@ public final class ChaosRun {
         out.printf("%n[%6.1f s] fault window over; draining the job ...%n", elapsed());
       }
       if (!"RUNNING".equals(status) && restartAt.isEmpty() && resumeAt.isEmpty()
-          && (killsByCount >= settings.killAtRecords().size() || !"RUNNING".equals(status))
           && (cassandraRestart == null || cassandraRestart.isDone())) {
         break;
       }
@@ -300,10 +286,12 @@ public final class ChaosRun {
     return new Result(jobId, status, verdict, done, List.copyOf(timeline), lastCount, seconds);
   }
 
-  /** Every node runs, none is due for a restart or resume, and all are Up, reachable members. */
-  private boolean whole(Map<Integer, Long> restartAt, Map<Integer, Long> resumeAt) {
-    List<Integer> c = candidates(restartAt, resumeAt);
-    return c.size() == cluster.nodes().size() && cluster.allMembersUp(c.get(0));
+  /**
+   * Given the nodes that run and are not due for a restart or resume ({@link #candidates}): all of
+   * them do, and they are all Up, reachable members.
+   */
+  private boolean whole(List<Integer> candidates) {
+    return candidates.size() == cluster.nodes().size() && cluster.allMembersUp(candidates.get(0));
   }
 
   private List<Integer> candidates(Map<Integer, Long> restartAt, Map<Integer, Long> resumeAt) {

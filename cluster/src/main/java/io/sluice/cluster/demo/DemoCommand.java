@@ -50,15 +50,6 @@ public final class DemoCommand implements Callable<Integer> {
       generate(input, words, seed);
     }
     DevCassandra cassandra = CassandraCommandSupport.devCassandra(null);
-    boolean started = false;
-    if (!cassandra.servesCql()) {
-      System.out.println("starting the dev Cassandra on " + cassandra.contactPoint() + " ...");
-      Duration took = cassandra.start();
-      started = true;
-      System.out.printf("Cassandra serves CQL after %.1f s%n", took.toMillis() / 1000.0);
-    } else {
-      System.out.println("using the Cassandra already serving CQL on " + cassandra.contactPoint());
-    }
     String run = Long.toString(System.currentTimeMillis(), 36);
     Map<String, String> params = new LinkedHashMap<>();
     params.put("input", input.toString());
@@ -69,16 +60,12 @@ public final class DemoCommand implements Callable<Integer> {
         List.of(words * 4 / 10));
     ChaosRun.Result r;
     Path logs = dir.resolve("logs-" + run);
-    try (LocalCluster cluster = new LocalCluster(home, nodes, List.of("-Dsluice.cassandra.keyspace=sluice_demo_" + run),
-        logs)) {
+    try (CassandraCommandSupport.Lease lease = CassandraCommandSupport.serving(cassandra);
+        LocalCluster cluster = new LocalCluster(home, nodes, List.of("-Dsluice.cassandra.keyspace=sluice_demo_" + run),
+            logs)) {
       System.out.println("word count of " + home.relativize(input) + " on " + nodes + "; a node will be killed with"
           + " SIGKILL when 40 % of the words are counted, and restarted 5 s later");
       r = new ChaosRun(cluster, cassandra, settings, System.out).run();
-    } finally {
-      if (started) {
-        System.out.println("stopping the Cassandra this demo started ...");
-        cassandra.stop();
-      }
     }
     Path report = ChaosReport.write(dir.resolve("report-" + run + ".html"), r, settings, nodes.toString());
     Verdict v = r.verdict();

@@ -4,7 +4,6 @@ import com.fasterxml.jackson.databind.JsonNode;
 import io.sluice.cluster.LocalCluster;
 import java.io.PrintStream;
 import java.time.Duration;
-import java.util.ArrayList;
 import java.util.List;
 import java.util.Optional;
 
@@ -30,21 +29,9 @@ public final class FailoverScenario {
   public Result run() {
     int n = cluster.nodes().size();
     int victim = n - 1;
-    long t0 = System.nanoTime();
     out.println("starting " + n + " nodes: " + cluster.nodes().stream().map(LocalCluster.Node::name).toList());
-    for (int i = 0; i < n; i++) {
-      cluster.start(i);
-    }
-    for (int i = 0; i < n; i++) {
-      check(cluster.awaitReady(i, Duration.ofSeconds(180)), cluster.node(i).name() + " did not become ready:\n"
-          + cluster.tail(i, 40));
-    }
-    double ready = (System.nanoTime() - t0) / 1e9;
-    List<Integer> all = new ArrayList<>();
-    for (int i = 0; i < n; i++) {
-      all.add(i);
-    }
-    check(cluster.awaitMembersUp(0, all, Duration.ofSeconds(60)), "the cluster did not form");
+    double ready = cluster.startAll();
+    List<Integer> all = cluster.indexes();
     out.printf("cluster formed: %d members Up, all nodes ready %.1f s after start%n", n, ready);
     printMembers();
 

@@ -90,8 +90,7 @@ public final class RouteRefresh {
     requested.values().removeIf(t -> now - t > EXPIRES_AFTER_NANOS);
     movedAt.values().removeIf(t -> now - t > QUIET_AFTER_MOVE_NANOS);
     for (String shard : r.shardIds()) {
-      Long moved = movedAt.get(shard);
-      if (moved == null || now - moved > QUIET_AFTER_MOVE_NANOS) {
+      if (!movedAt.containsKey(shard)) { // entries older than the quiet time were just removed
         requested.put(shard, now);
       }
     }

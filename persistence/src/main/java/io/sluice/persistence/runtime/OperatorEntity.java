@@ -100,8 +100,6 @@ public final class OperatorEntity extends EventSourcedBehavior<OperatorCommand, 
 
   private record ChannelSeq(int channel, long seq) {}
   private boolean recovering = true;
-  /** The state object (one per incarnation): send() reads the acknowledged marks from it. */
-  private InstanceState currentState;
   /** Sinks in at-least-once mode: batches consumed since their marks were last persisted. */
   private int unpersistedBatches;
   private final boolean lightSink;
@@ -272,8 +270,7 @@ public final class OperatorEntity extends EventSourcedBehavior<OperatorCommand, 
 
   @Override
   public InstanceState emptyState() {
-    currentState = new InstanceState(logic);
-    return currentState;
+    return new InstanceState(logic);
   }
 
   @Override
@@ -295,7 +292,6 @@ public final class OperatorEntity extends EventSourcedBehavior<OperatorCommand, 
       public InstanceState fromJournal(Object from) {
         InstanceState s = new InstanceState(logic);
         s.restore(((InstanceSnapshot) from).bytes());
-        currentState = s;
         return s;
       }
     };
@@ -536,10 +532,7 @@ public final class OperatorEntity extends EventSourcedBehavior<OperatorCommand, 
     }
     unpersistedBatches = 0;
     OperatorEvent.Stepped ev = stepped(s, chs, seqs, r, createdAt == Long.MAX_VALUE ? now : createdAt);
-    if (!PauseFence.permitsWrites()) {
-      return fenced();
-    }
-    return Effect().persist(ev).thenRun(st -> afterStep(st, ev));
+    return persistFenced(ev, st -> afterStep(st, ev), false);
   }
 
   /** At-least-once sinks persist their marks every 64 batches and whenever an input ends. */
@@ -591,13 +584,10 @@ public final class OperatorEntity extends EventSourcedBehavior<OperatorCommand, 
     }
     OperatorEvent.Stepped ev = stepped(s, new int[0], new long[0], r, now);
     boolean full = r.recordsIn() >= config.batchSize();
-    if (!PauseFence.permitsWrites()) {
-      return fenced();
-    }
-    return Effect().persist(ev).thenRun(st -> {
+    return persistFenced(ev, st -> {
       afterStep(st, ev);
       schedulePoll(full || logic.finished() ? 0 : config.batchLinger().toMillis());
-    });
+    }, false);
   }
 
   /** Builds the event of a step: sequence numbers for its outputs, the acknowledgements received since the last event. */
@@ -647,7 +637,7 @@ public final class OperatorEntity extends EventSourcedBehavior<OperatorCommand, 
           e.payload = BatchPayload.of(b);
         }
       }
-      send(o.channel(), e);
+      send(s, o.channel(), e);
     }
     liveSourceBatches.clear();
     int last = -1;
@@ -683,7 +673,7 @@ public final class OperatorEntity extends EventSourcedBehavior<OperatorCommand, 
     return null;
   }
 
-  private void send(int channel, InstanceState.OutEntry e) {
+  private void send(InstanceState s, int channel, InstanceState.OutEntry e) {
     if (unrecoverable != null) {
       return;
     }
@@ -701,7 +691,7 @@ public final class OperatorEntity extends EventSourcedBehavior<OperatorCommand, 
     }
     e.sentAt = System.nanoTime();
     peers.send(outTargets[channel], new OperatorCommand.Deliver(id.jobId(), op.index(), id.index(), e.seq,
-        e.watermark, e.flags, e.createdAt, p, currentState.acked[channel]));
+        e.watermark, e.flags, e.createdAt, p, s.acked[channel]));
   }
 
   /** A source batch after a recovery: re-read its position range and take this channel's batch. */
@@ -719,7 +709,7 @@ public final class OperatorEntity extends EventSourcedBehavior<OperatorCommand, 
 
   private void resend(InstanceState s, int channel) {
     for (InstanceState.OutEntry e : s.outbox[channel]) {
-      send(channel, e);
+      send(s, channel, e);
     }
   }
 
@@ -815,10 +805,7 @@ public final class OperatorEntity extends EventSourcedBehavior<OperatorCommand, 
       return Effect().none();
     }
     OperatorEvent.Stepped ev = stepped(s, new int[0], new long[0], r, now);
-    if (!PauseFence.permitsWrites()) {
-      return fenced();
-    }
-    return Effect().persist(ev).thenRun(st -> afterStep(st, ev));
+    return persistFenced(ev, st -> afterStep(st, ev), false);
   }
 
   /**
@@ -837,9 +824,18 @@ public final class OperatorEntity extends EventSourcedBehavior<OperatorCommand, 
   }
 
   /** The process was paused too long: this incarnation may have been replaced; it must not write. */
-  private Effect<OperatorEvent, InstanceState> fenced() {
-    log.error("{}: not persisting: this process was paused past the pause fence and may have been replaced", id);
-    return Effect().stop();
+  /**
+   * Every write goes through here: persists {@code ev}, then runs {@code then} (and stops if
+   * {@code thenStop}), unless the pause fence forbids writes: then the incarnation stops unwritten.
+   */
+  private Effect<OperatorEvent, InstanceState> persistFenced(OperatorEvent ev,
+      org.apache.pekko.japi.function.Procedure<InstanceState> then, boolean thenStop) {
+    if (!PauseFence.permitsWrites()) {
+      log.error("{}: not persisting: this process was paused past the pause fence and may have been replaced", id);
+      return Effect().stop();
+    }
+    var written = Effect().persist(ev).thenRun(then);
+    return thenStop ? written.thenStop() : written;
   }
 
   private Effect<OperatorEvent, InstanceState> onStart(InstanceState s) {
@@ -882,14 +878,11 @@ public final class OperatorEntity extends EventSourcedBehavior<OperatorCommand, 
     OperatorEvent.StepFailed f = new OperatorEvent.StepFailed(consecutive, e.stage(), e.record(), error, now, decision,
         decision == OperatorEvent.Decision.RETRY ? now + delay : 0);
     // the logic is in an undefined state now: persist the failure, stop, and recover from the journal
-    if (!PauseFence.permitsWrites()) {
-      return fenced();
-    }
-    return Effect().persist(f).thenRun(st -> {
+    return persistFenced(f, st -> {
       if (decision == OperatorEvent.Decision.FAIL) {
         report(st);
       }
-    }).thenStop();
+    }, true);
   }
 
   private void onRecovered(InstanceState s) {

@@ -86,7 +86,7 @@ abstract class ConsumingInstance extends OperatorInstance {
     if (!consumed && batches.isEmpty() && !bodyChanged() && !channels.hasChanges()) {
       return StepResult.EMPTY;
     }
-    ByteWriter w = changeWriter.reset().writeByte(FORMAT_VERSION).writeByte(kind().ordinal());
+    ByteWriter w = header(changeWriter.reset(), kind());
     w.writeByte(finished ? 1 : 0);
     channels.writeChanges(w, false);
     writeBody(w, false);

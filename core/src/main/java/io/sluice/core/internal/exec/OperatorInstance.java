@@ -188,7 +188,12 @@ public abstract class OperatorInstance {
   }
 
   protected static ByteWriter header(Kind kind, int sizeHint) {
-    return new ByteWriter(sizeHint).writeByte(FORMAT_VERSION).writeByte(kind.ordinal());
+    return header(new ByteWriter(sizeHint), kind);
+  }
+
+  /** Writes the header of a state or change of an instance of {@code kind} into {@code w}. */
+  protected static ByteWriter header(ByteWriter w, Kind kind) {
+    return w.writeByte(FORMAT_VERSION).writeByte(kind.ordinal());
   }
 
   protected ByteReader open(byte[] bytes, Kind kind) {
