@@ -47,8 +47,8 @@ class InstanceSnapshotFormatTest {
     s.recordFailure(new OperatorEvent.StepFailed(1, "count", "a", "E: x", 900, OperatorEvent.Decision.RETRY, 1900));
     byte[] bytes = s.snapshot(b -> b.bytes(codec));
     assertEquals("02"                                       // version
-        + "1c0101000100ffffffffffffffffff0100010601610101"   // the logic's snapshot (28 bytes, the core's
-        + "010402000000"                                    //   format, pinned by the core's golden tests)
+        + "1b0201000100ffffffffffffffffff0100015501060161"   // the logic's snapshot (27 bytes, the core's
+        + "0101010402"                                      //   format, pinned by the core's golden tests)
         + "0101"                                            // one input channel: last seq 1
         + "010200"                                          // one output channel: next seq 2, acked 0
         + "01"                                              // one outbox entry:

@@ -5,7 +5,11 @@ import io.sluice.core.codec.ByteWriter;
 import io.sluice.core.codec.CorruptDataException;
 import io.sluice.core.dsl.StateSpec;
 import io.sluice.core.internal.codec.ValueCodec;
+import java.math.BigDecimal;
+import java.math.BigInteger;
 import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.Collections;
 import java.util.HashMap;
 import java.util.Iterator;
 import java.util.LinkedHashMap;
@@ -16,23 +20,74 @@ import java.util.TreeMap;
 import java.util.TreeSet;
 
 /**
- * INTERNAL API: the keyed state of one operator instance, in memory, with a change log.
+ * INTERNAL API: the keyed state of one operator instance, in memory, organised by key group, with
+ * two change logs: the changes of the current step (persisted with the step's event) and the key
+ * groups changed since the last capture (written to snapshot chunks).
  *
  * <p>Every key has an {@link Entry}: one slot per registered state, each slot's expiry (for TTL),
- * and the key's timers. A step marks every entry it touches dirty; {@link #writeChanges} then
- * writes the dirty entries in full (absolute values, so applying a change twice is harmless) and
- * {@link #readChanges} applies them on replay. A snapshot is the same format with every entry.
+ * and the key's timers. A step's change holds <b>one entry per key it touched</b>, and in it only
+ * the slots it touched; a value slot is written in full, while lists, maps and windows (slots whose
+ * {@link SlotCodec} tracks changes) write only what changed since the last step: appended
+ * elements, put and removed map keys, changed and removed windows. So a step's change grows with
+ * the keys it touched, not with the records it consumed or the size of the state.
  *
- * <p>In isolation mode (dead letters), {@link #beginRecord()} starts an undo scope: the first
- * touch of an entry saves its encoded form, and {@link #rollbackRecord()} restores it.
+ * <pre>
+ *   body    := groups:varint { keyGroup:varint n:varint { key:value state } }
+ *   state   := 0                                       the key has no state (any more)
+ *            | 1 slots:varint {slotOp} [timers]        every slot: a key in full
+ *            | 2 n:varint {slot:varint slotOp} [timerFlag:u8 [timers]]   the slots a step touched
+ *            | 3 slotOp                                only slot 0, timers unchanged
+ *   slotOp  := 0 (cleared) | 1 value [expiry:varlong] | 2 delta [expiry:varlong]
+ *              (the expiry only for slots with a time-to-live)
+ *   timers  := event:timerSet processing:timerSet
+ *   timerSet := count:varint [first:zigzag delta:varlong{count-1}]
+ * </pre>
+ *
+ * Timers are left out entirely when the operator derives them from its state (windows: a timer
+ * per window end) or has none (reduce, aggregate): {@link #setTimerDeriver}. A snapshot of one key group (a capture) is
+ * {@code n:varint {key state(0|1)}}.
+ *
+ * <p>Applying changes is idempotent per entry (full values and deltas against the previous step's
+ * state), and replaying every step's change in order reproduces the live state exactly.
+ *
+ * <p>In isolation mode (dead letters), {@link #beginRecord()} starts an undo scope: the first touch
+ * of an entry saves its encoded form, and {@link #rollbackRecord()} restores it.
  */
 public final class KeyedBackend {
-  /** Encodes the value of one slot; internal operators (windows) bring their own. */
+  /**
+   * Encodes the value of one slot in full and, for values that track their changes, as a delta
+   * since the value was last committed.
+   */
   public interface SlotCodec {
     void write(ByteWriter out, Object value, ValueCodec.Scope scope);
 
     Object read(ByteReader in, ValueCodec.Scope scope);
+
+    /** True if {@code value} changed only in ways a delta can say, and the delta is smaller than the value. */
+    default boolean hasDelta(Object value) {
+      return false;
+    }
+
+    default void writeDelta(ByteWriter out, Object value, ValueCodec.Scope scope) {
+      throw new IllegalStateException("no delta format");
+    }
+
+    /** Applies a delta to {@code current} (null when absent); returns the new value (null: cleared). */
+    default Object applyDelta(ByteReader in, Object current, ValueCodec.Scope scope) {
+      throw new CorruptDataException("a delta for a state that has no delta format");
+    }
+
+    /** Forgets the changes {@code value} tracked: it was written, or read back. */
+    default void committed(Object value) {}
   }
+
+  /** Derives the event-time timers of a key from its slots (operators whose timers are implied by their state). */
+  public interface TimerDeriver {
+    void timers(Object[] slots, TreeSet<Long> into);
+  }
+
+  /** The deriver of operators that use no timers. */
+  public static final TimerDeriver NO_TIMERS = (slots, into) -> {};
 
   /** A registered slot. */
   public record Slot(String name, StateSpec.Kind kind, long ttlMillis, SlotCodec codec) {}
@@ -40,19 +95,35 @@ public final class KeyedBackend {
   /** The state of one key. */
   public static final class Entry {
     final Object key;
-    Object[] slots;
+    final int keyGroup;
+    final Object[] slots;
     long[] expiry;
     TreeSet<Long> eventTimers;
     TreeSet<Long> procTimers;
-    boolean dirty;
+    /** In the current step's change list. */
+    boolean inStep;
+    /** Slots touched in the current step: bit i for slot i, bit 63 for every slot from 63 on. */
+    long dirtySlots;
+    boolean timersDirty;
+    /** In its group's list of entries changed since the last capture. */
+    boolean inCapture;
+    /** Still the live entry of its key (false once removed from the backend). */
+    boolean live;
+    Entry prev;
+    Entry next;
 
-    Entry(Object key, int slotCount) {
+    Entry(Object key, int keyGroup, int slotCount) {
       this.key = key;
+      this.keyGroup = keyGroup;
       this.slots = new Object[slotCount];
     }
 
     public Object key() {
       return key;
+    }
+
+    public int keyGroup() {
+      return keyGroup;
     }
 
     boolean isEmpty() {
@@ -63,24 +134,68 @@ public final class KeyedBackend {
       }
       return (eventTimers == null || eventTimers.isEmpty()) && (procTimers == null || procTimers.isEmpty());
     }
+
+    void markSlot(int slot) {
+      dirtySlots |= 1L << Math.min(slot, 63);
+    }
+
+    boolean slotDirty(int slot) {
+      return (dirtySlots & (1L << Math.min(slot, 63))) != 0;
+    }
+  }
+
+  /** The entries of one key group, as an intrusive list, and those changed since the last capture. */
+  private static final class Group {
+    Entry head;
+    int size;
+    ArrayList<Entry> captured = new ArrayList<>();
+    /** Bytes of entries' changes since the last capture (an estimate: the step changes' sizes). */
+    long changedSinceCapture;
   }
 
   private final ValueCodec codec;
+  private final KeyGroups keyGroups;
+  private final int maxParallelism;
+  private final int firstKeyGroup;
+  private final int endKeyGroup;
   private final List<Slot> slots = new ArrayList<>();
   private final Map<Object, Entry> entries = new HashMap<>();
-  private final List<Entry> dirty = new ArrayList<>();
+  private final Group[] groups;
+  private final ArrayList<Entry> stepDirty = new ArrayList<>();
   private final TreeMap<Long, LinkedHashSet<Object>> eventTimers = new TreeMap<>();
   private final TreeMap<Long, LinkedHashSet<Object>> procTimers = new TreeMap<>();
   private final TreeMap<Long, LinkedHashSet<Object>> expiries = new TreeMap<>();
   private final Map<Object, byte[]> undo = new LinkedHashMap<>();
   private final ValueCodec.Scope undoScope = new ValueCodec.Scope();
+  private final TreeSet<Long> derivedScratch = new TreeSet<>();
+  private TimerDeriver timerDeriver;
   private boolean undoActive;
   private long now;
   private Object currentKey;
   private Entry current;
 
-  public KeyedBackend(ValueCodec codec) {
+  /**
+   * A backend for the key groups {@code [firstKeyGroup, endKeyGroup)} of {@code maxParallelism}.
+   * An entry whose key falls outside the range is a routing error and fails the step.
+   */
+  public KeyedBackend(ValueCodec codec, int maxParallelism, int firstKeyGroup, int endKeyGroup) {
+    if (firstKeyGroup < 0 || endKeyGroup > maxParallelism || firstKeyGroup >= endKeyGroup) {
+      throw new IllegalArgumentException("invalid key-group range [" + firstKeyGroup + ", " + endKeyGroup + ") of "
+          + maxParallelism);
+    }
     this.codec = codec;
+    this.keyGroups = new KeyGroups(codec, maxParallelism);
+    this.maxParallelism = maxParallelism;
+    this.firstKeyGroup = firstKeyGroup;
+    this.endKeyGroup = endKeyGroup;
+    this.groups = new Group[endKeyGroup - firstKeyGroup];
+  }
+
+  /** The key groups of instance {@code index} of {@code parallelism}: {@code [first, end)}. */
+  public static int[] keyGroupRange(int index, int parallelism, int maxParallelism) {
+    int first = (int) ((index * (long) maxParallelism + parallelism - 1) / parallelism);
+    int end = (int) (((index + 1) * (long) maxParallelism + parallelism - 1) / parallelism);
+    return new int[] {first, end};
   }
 
   /** Registers a slot; slots must be registered in the same order in every incarnation. */
@@ -90,8 +205,27 @@ public final class KeyedBackend {
         throw new IllegalArgumentException("state '" + slot.name() + "' is registered twice");
       }
     }
-    slots.add(slot);
+    if (!entries.isEmpty()) {
+      throw new IllegalStateException("state '" + slot.name() + "' registered after keys were stored");
+    }
+    slots.add(slot.codec() != null ? slot : new Slot(slot.name(), slot.kind(), slot.ttlMillis(), defaultCodec(slot)));
     return slots.size() - 1;
+  }
+
+  private SlotCodec defaultCodec(Slot slot) {
+    switch (slot.kind()) {
+      case LIST:
+        return new TrackedList.Codec(codec);
+      case MAP:
+        return new TrackedMap.Codec(codec);
+      default:
+        return new ValueSlotCodec(codec);
+    }
+  }
+
+  /** Timers are implied by the slots: not persisted, re-derived whenever an entry is restored. */
+  public void setTimerDeriver(TimerDeriver deriver) {
+    this.timerDeriver = deriver;
   }
 
   public int slotCount() {
@@ -100,6 +234,14 @@ public final class KeyedBackend {
 
   public int size() {
     return entries.size();
+  }
+
+  public int firstKeyGroup() {
+    return firstKeyGroup;
+  }
+
+  public int endKeyGroup() {
+    return endKeyGroup;
   }
 
   /** The processing time of the current step (TTL and processing-time timers). */
@@ -120,57 +262,142 @@ public final class KeyedBackend {
     return currentKey;
   }
 
-  /** The current key's entry for reading and writing, created if absent, marked dirty. */
-  public Entry touch() {
+  // ---- access ------------------------------------------------------------------------------
+
+  private Entry touch() {
     Entry e = current;
     if (e == null) {
       saveUndo(currentKey, null);
-      e = new Entry(currentKey, slots.size());
-      entries.put(currentKey, e);
+      int kg = keyGroups.keyGroup(currentKey);
+      if (kg < firstKeyGroup || kg >= endKeyGroup) {
+        throw new IllegalStateException("key " + currentKey + " is in key group " + kg + ", which this instance (key"
+            + " groups [" + firstKeyGroup + ", " + endKeyGroup + ")) does not own: records were routed wrongly");
+      }
+      e = new Entry(currentKey, kg, slots.size());
+      link(e);
       current = e;
     } else {
       saveUndo(currentKey, e);
     }
-    if (!e.dirty) {
-      e.dirty = true;
-      dirty.add(e);
+    if (!e.inStep) {
+      e.inStep = true;
+      stepDirty.add(e);
+    }
+    if (!e.inCapture) {
+      e.inCapture = true;
+      group(e.keyGroup).captured.add(e);
     }
     return e;
   }
 
-  /** The current key's slot value, null when absent or expired. Marks the entry dirty when present. */
+  private Entry touchSlot(int slot) {
+    Entry e = touch();
+    e.markSlot(slot);
+    return e;
+  }
+
+  private boolean expired(Entry e, int slot) {
+    return e.expiry != null && e.expiry[slot] != 0 && e.expiry[slot] <= now;
+  }
+
+  /**
+   * The current key's value of {@code slot}, null when absent or expired. A value that might be
+   * mutable is marked as written: a function may change it in place.
+   */
   public Object get(int slot) {
     if (current == null) {
       return null;
     }
-    Entry e = touch();
-    if (e.expiry != null && e.expiry[slot] != 0 && e.expiry[slot] <= now) {
-      e.slots[slot] = null;
-      e.expiry[slot] = 0;
+    if (expired(current, slot)) {
+      clearExpired(slot);
+      return null;
     }
-    return e.slots[slot];
+    Object v = current.slots[slot];
+    if (v != null && !immutable(v)) {
+      touchSlot(slot);
+    }
+    return v;
   }
 
-  /** Sets the current key's slot value (null clears it), refreshing its TTL. */
+  /** The current key's value of {@code slot} for reading only: not marked as written. */
+  public Object peek(int slot) {
+    if (current == null) {
+      return null;
+    }
+    if (expired(current, slot)) {
+      clearExpired(slot);
+      return null;
+    }
+    return current.slots[slot];
+  }
+
+  private void clearExpired(int slot) {
+    Entry e = touchSlot(slot);
+    e.slots[slot] = null;
+    e.expiry[slot] = 0;
+  }
+
+  /** Sets the current key's value of {@code slot} (null clears it), refreshing its time-to-live. */
   public void set(int slot, Object value) {
-    if (value == null && current == null) {
+    if (value == null && (current == null || current.slots[slot] == null)) {
       return;
     }
-    Entry e = touch();
+    Entry e = touchSlot(slot);
     e.slots[slot] = value;
-    long ttl = slots.get(slot).ttlMillis();
-    if (ttl > 0) {
-      if (e.expiry == null) {
-        e.expiry = new long[slots.size()];
+    if (value != null) {
+      // a value set in full is written in full, whatever it tracked before
+      SlotCodec sc = slots.get(slot).codec();
+      sc.committed(value);
+      if (value instanceof Tracked t) {
+        t.replaced();
       }
-      if (value == null) {
-        e.expiry[slot] = 0;
-      } else {
-        long at = now + ttl;
+    }
+    refreshTtl(e, slot, value != null);
+  }
+
+  /**
+   * The current key's value of {@code slot} for changing in place (a list, map or window set that
+   * tracks its changes), created with {@code create} when absent or expired; refreshes its
+   * time-to-live.
+   */
+  public Object update(int slot, java.util.function.Supplier<Object> create) {
+    if (current != null && expired(current, slot)) {
+      clearExpired(slot);
+    }
+    Entry e = touchSlot(slot);
+    Object v = e.slots[slot];
+    if (v == null) {
+      v = create.get();
+      e.slots[slot] = v;
+    }
+    refreshTtl(e, slot, true);
+    return v;
+  }
+
+  private void refreshTtl(Entry e, int slot, boolean present) {
+    long ttl = slots.get(slot).ttlMillis();
+    if (ttl <= 0) {
+      return;
+    }
+    if (e.expiry == null) {
+      e.expiry = new long[slots.size()];
+    }
+    if (!present) {
+      e.expiry[slot] = 0;
+    } else {
+      long at = now + ttl;
+      if (e.expiry[slot] != at) {
         e.expiry[slot] = at;
         expiries.computeIfAbsent(at, k -> new LinkedHashSet<>()).add(e.key);
       }
     }
+  }
+
+  static boolean immutable(Object v) {
+    return v instanceof String || v instanceof Long || v instanceof Integer || v instanceof Double
+        || v instanceof Boolean || v instanceof Enum<?> || v instanceof Record || v instanceof Float
+        || v instanceof Short || v instanceof Byte || v instanceof Character || v instanceof BigDecimal
+        || v instanceof BigInteger;
   }
 
   // ---- timers ---------------------------------------------------------------------------
@@ -181,6 +408,7 @@ public final class KeyedBackend {
       e.eventTimers = new TreeSet<>();
     }
     if (e.eventTimers.add(ts)) {
+      e.timersDirty = true;
       eventTimers.computeIfAbsent(ts, k -> new LinkedHashSet<>()).add(e.key);
     }
   }
@@ -191,6 +419,7 @@ public final class KeyedBackend {
     }
     Entry e = touch();
     e.eventTimers.remove(ts);
+    e.timersDirty = true;
     unindex(eventTimers, ts, e.key);
   }
 
@@ -200,6 +429,7 @@ public final class KeyedBackend {
       e.procTimers = new TreeSet<>();
     }
     if (e.procTimers.add(ts)) {
+      e.timersDirty = true;
       procTimers.computeIfAbsent(ts, k -> new LinkedHashSet<>()).add(e.key);
     }
   }
@@ -210,7 +440,38 @@ public final class KeyedBackend {
     }
     Entry e = touch();
     e.procTimers.remove(ts);
+    e.timersDirty = true;
     unindex(procTimers, ts, e.key);
+  }
+
+  /**
+   * Makes the current key's event-time timers exactly those its slots imply (operators with a
+   * {@link TimerDeriver}); call after changing the slots they derive from.
+   */
+  public void syncDerivedTimers() {
+    if (current == null) {
+      return;
+    }
+    derivedScratch.clear();
+    timerDeriver.timers(current.slots, derivedScratch);
+    TreeSet<Long> have = current.eventTimers;
+    if (have == null ? derivedScratch.isEmpty() : have.equals(derivedScratch)) {
+      return;
+    }
+    Entry e = touch();
+    if (e.eventTimers != null) {
+      for (long t : e.eventTimers) {
+        if (!derivedScratch.contains(t)) {
+          unindex(eventTimers, t, e.key);
+        }
+      }
+    }
+    for (long t : derivedScratch) {
+      if (e.eventTimers == null || !e.eventTimers.contains(t)) {
+        eventTimers.computeIfAbsent(t, k -> new LinkedHashSet<>()).add(e.key);
+      }
+    }
+    e.eventTimers = derivedScratch.isEmpty() ? null : new TreeSet<>(derivedScratch);
   }
 
   private static void unindex(TreeMap<Long, LinkedHashSet<Object>> index, long ts, Object key) {
@@ -253,6 +514,7 @@ public final class KeyedBackend {
     setCurrentKey(key);
     Entry e = touch();
     (event ? e.eventTimers : e.procTimers).remove(ts);
+    e.timersDirty = true;
     return new Due(key, ts);
   }
 
@@ -264,7 +526,7 @@ public final class KeyedBackend {
     return expiries.isEmpty() ? Long.MAX_VALUE : expiries.firstKey();
   }
 
-  /** Clears slots whose TTL passed; returns how many were cleared. */
+  /** Clears slots whose time-to-live passed; returns how many were cleared. */
   public int expire(long upTo) {
     int cleared = 0;
     while (!expiries.isEmpty() && expiries.firstKey() <= upTo) {
@@ -277,7 +539,7 @@ public final class KeyedBackend {
         for (int s = 0; s < e.expiry.length; s++) {
           if (e.expiry[s] != 0 && e.expiry[s] <= upTo) {
             setCurrentKey(key);
-            Entry t = touch();
+            Entry t = touchSlot(s);
             t.slots[s] = null;
             t.expiry[s] = 0;
             cleared++;
@@ -300,32 +562,45 @@ public final class KeyedBackend {
     undoActive = false;
   }
 
-  /** Restores every entry touched since {@link #beginRecord()}. */
+  /**
+   * Restores every entry touched since {@link #beginRecord()}, in place; restored entries are
+   * written in full, and an entry the record created is emptied (and written as absent).
+   */
   public void rollbackRecord() {
     undoActive = false;
     for (Map.Entry<Object, byte[]> u : undo.entrySet()) {
-      Entry old = entries.remove(u.getKey());
-      if (old != null) {
-        unindexAll(old);
+      Entry e = entries.get(u.getKey());
+      if (e == null) {
+        continue; // removed by the record? entries are removed only when a step's change is written
       }
+      unindex(e);
+      Arrays.fill(e.slots, null);
+      e.expiry = null;
+      e.eventTimers = null;
+      e.procTimers = null;
       if (u.getValue() != null) {
         ByteReader r = new ByteReader(u.getValue());
         undoScope.clear();
-        Entry restored = readEntryBody(r, u.getKey(), undoScope);
-        entries.put(u.getKey(), restored);
-        indexAll(restored);
-        restored.dirty = true;
-        dirty.add(restored);
-      } else if (old != null) {
-        // did not exist before the record: leave a tombstone in the change log
-        Entry gone = new Entry(u.getKey(), slots.size());
-        gone.dirty = true;
-        dirty.add(gone);
+        readFull(r, e, undoScope, true);
+        index(e);
       }
+      markAll(e);
     }
-    dirty.removeIf(e -> entries.get(e.key) != e && !e.isEmpty());
     undo.clear();
     current = entries.get(currentKey);
+  }
+
+  private void markAll(Entry e) {
+    e.dirtySlots = -1L;
+    e.timersDirty = true;
+    if (!e.inStep) {
+      e.inStep = true;
+      stepDirty.add(e);
+    }
+    if (!e.inCapture) {
+      e.inCapture = true;
+      group(e.keyGroup).captured.add(e);
+    }
   }
 
   private void saveUndo(Object key, Entry e) {
@@ -337,126 +612,204 @@ public final class KeyedBackend {
     } else {
       ByteWriter w = new ByteWriter(64);
       undoScope.clear();
-      writeEntryBody(w, e, undoScope);
+      writeFull(w, e, undoScope, true);
       undo.put(key, w.toByteArray());
     }
   }
 
-  // ---- change log and snapshots ----------------------------------------------------------
+  // ---- membership --------------------------------------------------------------------------
+
+  private Group group(int kg) {
+    Group g = groups[kg - firstKeyGroup];
+    if (g == null) {
+      g = new Group();
+      groups[kg - firstKeyGroup] = g;
+    }
+    return g;
+  }
+
+  private void link(Entry e) {
+    entries.put(e.key, e);
+    Group g = group(e.keyGroup);
+    e.next = g.head;
+    if (g.head != null) {
+      g.head.prev = e;
+    }
+    g.head = e;
+    g.size++;
+    e.live = true;
+  }
+
+  /** Takes {@code e} out of the backend and its timer indexes. */
+  private void remove(Entry e) {
+    if (!e.live) {
+      return;
+    }
+    entries.remove(e.key);
+    Group g = group(e.keyGroup);
+    if (e.prev != null) {
+      e.prev.next = e.next;
+    } else {
+      g.head = e.next;
+    }
+    if (e.next != null) {
+      e.next.prev = e.prev;
+    }
+    e.prev = null;
+    e.next = null;
+    g.size--;
+    e.live = false;
+    unindex(e);
+    if (current == e) {
+      current = null;
+    }
+  }
+
+  // ---- the change of a step ------------------------------------------------------------------
 
   public boolean hasChanges() {
-    return !dirty.isEmpty();
+    return !stepDirty.isEmpty();
   }
 
-  /** Writes the dirty entries and clears the dirty set. Empty entries are written as deletions and dropped. */
+  /**
+   * Writes the entries the step touched, grouped by key group, and forgets the step's changes.
+   * Entries left empty are written as absent and dropped.
+   */
   public void writeChanges(ByteWriter out, ValueCodec.Scope scope) {
-    out.writeVarInt(dirty.size());
-    for (Entry e : dirty) {
-      codec.write(out, e.key, scope);
-      e.dirty = false;
-      if (e.isEmpty()) {
-        out.writeByte(0);
-        if (entries.get(e.key) == e) {
-          entries.remove(e.key);
-        }
-      } else {
-        out.writeByte(1);
-        writeEntryBody(out, e, scope);
+    int n = stepDirty.size();
+    Entry[] sorted = stepDirty.toArray(new Entry[n]);
+    if (n > 1) {
+      // a counting sort by key group: groups are few and small integers
+      int[] counts = new int[groups.length + 1];
+      for (Entry e : sorted) {
+        counts[e.keyGroup - firstKeyGroup + 1]++;
       }
-    }
-    dirty.clear();
-  }
-
-  /** Writes every entry (a snapshot); does not change the dirty set. */
-  public void writeAll(ByteWriter out, ValueCodec.Scope scope) {
-    int n = 0;
-    for (Entry e : entries.values()) {
-      if (!e.isEmpty()) {
-        n++;
+      for (int i = 1; i < counts.length; i++) {
+        counts[i] += counts[i - 1];
       }
-    }
-    out.writeVarInt(n);
-    for (Entry e : entries.values()) {
-      if (!e.isEmpty()) {
-        codec.write(out, e.key, scope);
-        out.writeByte(1);
-        writeEntryBody(out, e, scope);
+      Entry[] out2 = new Entry[n];
+      for (Entry e : stepDirty) {
+        out2[counts[e.keyGroup - firstKeyGroup]++] = e;
       }
+      sorted = out2;
     }
-  }
-
-  /** {@link #writeAll} with entries sorted by their encoded key: equal states give equal bytes. */
-  public void writeAllSorted(ByteWriter out, ValueCodec.Scope scope) {
-    List<Object[]> sorted = new ArrayList<>();
-    for (Entry e : entries.values()) {
-      if (!e.isEmpty()) {
-        sorted.add(new Object[] {codec.toBytes(e.key), e});
-      }
-    }
-    sorted.sort((a, b) -> java.util.Arrays.compareUnsigned((byte[]) a[0], (byte[]) b[0]));
-    out.writeVarInt(sorted.size());
-    for (Object[] x : sorted) {
-      Entry e = (Entry) x[1];
-      codec.write(out, e.key, scope);
-      out.writeByte(1);
-      writeEntryBody(out, e, scope);
-    }
-  }
-
-  /** Applies changes (or a snapshot) written by {@link #writeChanges} or {@link #writeAll}. */
-  public void readChanges(ByteReader in, ValueCodec.Scope scope) {
-    int n = in.readCount();
+    int nGroups = 0;
     for (int i = 0; i < n; i++) {
-      Object key = codec.read(in, scope);
-      int present = in.readUnsignedByte();
-      Entry old = entries.remove(key);
-      if (old != null) {
-        unindexAll(old);
-      }
-      if (present == 1) {
-        Entry e = readEntryBody(in, key, scope);
-        entries.put(key, e);
-        indexAll(e);
-      } else if (present != 0) {
-        throw new CorruptDataException("keyed state change: invalid presence flag " + present);
+      if (i == 0 || sorted[i].keyGroup != sorted[i - 1].keyGroup) {
+        nGroups++;
       }
     }
-    current = entries.get(currentKey);
+    out.writeVarInt(nGroups);
+    for (int i = 0; i < n; ) {
+      int kg = sorted[i].keyGroup;
+      int j = i;
+      while (j < n && sorted[j].keyGroup == kg) {
+        j++;
+      }
+      out.writeVarInt(kg).writeVarInt(j - i);
+      int start = out.size();
+      for (int k = i; k < j; k++) {
+        writeStepEntry(out, sorted[k], scope);
+      }
+      group(kg).changedSinceCapture += out.size() - start;
+      i = j;
+    }
+    stepDirty.clear();
   }
 
-  public void clear() {
-    entries.clear();
-    dirty.clear();
-    eventTimers.clear();
-    procTimers.clear();
-    expiries.clear();
-    current = null;
+  private void writeStepEntry(ByteWriter out, Entry e, ValueCodec.Scope scope) {
+    codec.write(out, e.key, scope);
+    e.inStep = false;
+    if (e.isEmpty()) {
+      out.writeByte(0);
+      remove(e);
+    } else if (e.dirtySlots == -1L) {
+      out.writeByte(1);
+      writeFull(out, e, scope, false);
+      for (int s = 0; s < e.slots.length; s++) {
+        if (e.slots[s] != null) {
+          slots.get(s).codec().committed(e.slots[s]);
+        }
+      }
+    } else if (e.dirtySlots == 1L && (timerDeriver != null || !e.timersDirty)) {
+      out.writeByte(3);
+      writeSlotOp(out, e, 0, scope, true);
+    } else {
+      out.writeByte(2);
+      int dirty = 0;
+      for (int s = 0; s < e.slots.length; s++) {
+        if (e.slotDirty(s)) {
+          dirty++;
+        }
+      }
+      out.writeVarInt(dirty);
+      for (int s = 0; s < e.slots.length; s++) {
+        if (e.slotDirty(s)) {
+          out.writeVarInt(s);
+          writeSlotOp(out, e, s, scope, true);
+        }
+      }
+      if (timerDeriver == null) {
+        if (e.timersDirty) {
+          out.writeByte(1);
+          writeTimers(out, e);
+        } else {
+          out.writeByte(0);
+        }
+      }
+    }
+    e.dirtySlots = 0;
+    e.timersDirty = false;
   }
 
-  // entry := slotCount:varint {present:u8 [value expiry:varlong]}  timers(event) timers(proc)
-  // timers := count:varint first:zigzag delta{count-1}:varlong
-  private void writeEntryBody(ByteWriter out, Entry e, ValueCodec.Scope scope) {
+  private void writeSlotOp(ByteWriter out, Entry e, int s, ValueCodec.Scope scope, boolean delta) {
+    Object v = e.slots[s];
+    Slot slot = slots.get(s);
+    if (v == null) {
+      out.writeByte(0);
+      return;
+    }
+    SlotCodec sc = slot.codec();
+    if (delta && sc.hasDelta(v)) {
+      out.writeByte(2);
+      sc.writeDelta(out, v, scope);
+    } else {
+      out.writeByte(1);
+      sc.write(out, v, scope);
+    }
+    sc.committed(v);
+    if (slot.ttlMillis() > 0) {
+      out.writeVarLong(e.expiry == null ? 0 : e.expiry[s]);
+    }
+  }
+
+  /** state 1's body: every slot in full, then the timers (unless derived). Does not commit tracked values. */
+  private void writeFull(ByteWriter out, Entry e, ValueCodec.Scope scope, boolean withTimers) {
     out.writeVarInt(e.slots.length);
     for (int s = 0; s < e.slots.length; s++) {
       Object v = e.slots[s];
+      Slot slot = slots.get(s);
       if (v == null) {
         out.writeByte(0);
-      } else {
-        out.writeByte(1);
-        SlotCodec sc = slots.get(s).codec();
-        if (sc == null) {
-          codec.write(out, v, scope);
-        } else {
-          sc.write(out, v, scope);
-        }
+        continue;
+      }
+      out.writeByte(1);
+      slot.codec().write(out, v, scope);
+      if (slot.ttlMillis() > 0) {
         out.writeVarLong(e.expiry == null ? 0 : e.expiry[s]);
       }
     }
-    writeTimers(out, e.eventTimers);
-    writeTimers(out, e.procTimers);
+    if (timerDeriver == null || withTimers) {
+      writeTimers(out, e);
+    }
   }
 
-  private static void writeTimers(ByteWriter out, TreeSet<Long> timers) {
+  private static void writeTimers(ByteWriter out, Entry e) {
+    writeTimerSet(out, e.eventTimers);
+    writeTimerSet(out, e.procTimers);
+  }
+
+  private static void writeTimerSet(ByteWriter out, TreeSet<Long> timers) {
     if (timers == null || timers.isEmpty()) {
       out.writeVarInt(0);
       return;
@@ -475,35 +828,7 @@ public final class KeyedBackend {
     }
   }
 
-  private Entry readEntryBody(ByteReader in, Object key, ValueCodec.Scope scope) {
-    int n = in.readCount();
-    if (n > slots.size()) {
-      throw new CorruptDataException("keyed state of key " + key + " has " + n + " slots, but the operator registers "
-          + slots.size() + ": the pipeline's state declarations changed");
-    }
-    Entry e = new Entry(key, slots.size());
-    for (int s = 0; s < n; s++) {
-      int present = in.readUnsignedByte();
-      if (present == 1) {
-        SlotCodec sc = slots.get(s).codec();
-        e.slots[s] = sc == null ? codec.read(in, scope) : sc.read(in, scope);
-        long exp = in.readVarLong();
-        if (exp != 0) {
-          if (e.expiry == null) {
-            e.expiry = new long[slots.size()];
-          }
-          e.expiry[s] = exp;
-        }
-      } else if (present != 0) {
-        throw new CorruptDataException("keyed state slot: invalid presence flag " + present);
-      }
-    }
-    e.eventTimers = readTimers(in);
-    e.procTimers = readTimers(in);
-    return e;
-  }
-
-  private static TreeSet<Long> readTimers(ByteReader in) {
+  private static TreeSet<Long> readTimerSet(ByteReader in) {
     int n = in.readCount();
     if (n == 0) {
       return null;
@@ -518,7 +843,365 @@ public final class KeyedBackend {
     return t;
   }
 
-  private void indexAll(Entry e) {
+  /** Applies a step's change (or a snapshot body) written by {@link #writeChanges} or {@link #writeAll}. */
+  public void readChanges(ByteReader in, ValueCodec.Scope scope) {
+    int nGroups = in.readCount();
+    for (int g = 0; g < nGroups; g++) {
+      int kg = in.readVarInt();
+      checkGroup(kg);
+      readEntries(in, kg, in.readCount(), scope);
+    }
+    current = entries.get(currentKey);
+  }
+
+  private void checkGroup(int kg) {
+    if (kg < firstKeyGroup || kg >= endKeyGroup) {
+      throw new CorruptDataException("keyed state of key group " + kg + ", which this instance (key groups ["
+          + firstKeyGroup + ", " + endKeyGroup + ") of " + maxParallelism + ") does not own");
+    }
+  }
+
+  private void readEntries(ByteReader in, int kg, int n, ValueCodec.Scope scope) {
+    for (int i = 0; i < n; i++) {
+      Object key = codec.read(in, scope);
+      int state = in.readUnsignedByte();
+      Entry old = entries.get(key);
+      if (state == 0) {
+        if (old != null) {
+          remove(old);
+        }
+      } else if (state == 1) {
+        if (old != null) {
+          remove(old);
+        }
+        Entry e = new Entry(key, kg, slots.size());
+        readFull(in, e, scope, false);
+        link(e);
+        index(e);
+      } else if (state == 2 || state == 3) {
+        Entry e = old;
+        if (e == null) {
+          e = new Entry(key, kg, slots.size());
+          link(e);
+        } else {
+          unindex(e);
+        }
+        if (state == 2) {
+          readPatch(in, e, scope);
+        } else {
+          readSlotOp(in, e, 0, scope);
+          if (timerDeriver != null) {
+            derive(e);
+          }
+        }
+        index(e);
+      } else {
+        throw new CorruptDataException("keyed state change: invalid presence flag " + state);
+      }
+    }
+  }
+
+  private int checkSlots(int n, Object key) {
+    if (n > slots.size()) {
+      throw new CorruptDataException("keyed state of key " + key + " has " + n + " slots, but the operator registers "
+          + slots.size() + ": the pipeline's state declarations changed");
+    }
+    return n;
+  }
+
+  private void readFull(ByteReader in, Entry e, ValueCodec.Scope scope, boolean withTimers) {
+    int n = checkSlots(in.readCount(), e.key);
+    for (int s = 0; s < n; s++) {
+      int op = in.readUnsignedByte();
+      if (op == 1) {
+        readSlotValue(in, e, s, scope, false);
+      } else if (op != 0) {
+        throw new CorruptDataException("keyed state slot: invalid presence flag " + op);
+      }
+    }
+    if (timerDeriver == null || withTimers) {
+      e.eventTimers = readTimerSet(in);
+      e.procTimers = readTimerSet(in);
+    }
+    if (timerDeriver != null) {
+      derive(e);
+    }
+  }
+
+  private void readPatch(ByteReader in, Entry e, ValueCodec.Scope scope) {
+    int n = in.readCount();
+    for (int i = 0; i < n; i++) {
+      int s = in.readVarInt();
+      if (s < 0 || s >= slots.size()) {
+        throw new CorruptDataException("keyed state of key " + e.key + " changes slot " + s + ", but the operator"
+            + " registers " + slots.size() + ": the pipeline's state declarations changed");
+      }
+      readSlotOp(in, e, s, scope);
+    }
+    if (timerDeriver == null) {
+      int flag = in.readUnsignedByte();
+      if (flag == 1) {
+        e.eventTimers = readTimerSet(in);
+        e.procTimers = readTimerSet(in);
+      } else if (flag != 0) {
+        throw new CorruptDataException("keyed state timers: invalid flag " + flag);
+      }
+    } else {
+      derive(e);
+    }
+  }
+
+  private void readSlotOp(ByteReader in, Entry e, int s, ValueCodec.Scope scope) {
+    int op = in.readUnsignedByte();
+    if (op == 0) {
+      e.slots[s] = null;
+      if (e.expiry != null) {
+        e.expiry[s] = 0;
+      }
+    } else if (op == 1 || op == 2) {
+      readSlotValue(in, e, s, scope, op == 2);
+    } else {
+      throw new CorruptDataException("keyed state slot: invalid operation " + op);
+    }
+  }
+
+  private void readSlotValue(ByteReader in, Entry e, int s, ValueCodec.Scope scope, boolean delta) {
+    Slot slot = slots.get(s);
+    SlotCodec sc = slot.codec();
+    Object v = delta ? sc.applyDelta(in, e.slots[s], scope) : sc.read(in, scope);
+    if (v != null) {
+      sc.committed(v);
+    }
+    e.slots[s] = v;
+    if (slot.ttlMillis() > 0) {
+      long exp = in.readVarLong();
+      if (exp != 0 || e.expiry != null) {
+        if (e.expiry == null) {
+          e.expiry = new long[slots.size()];
+        }
+        e.expiry[s] = exp;
+      }
+    }
+  }
+
+  private void derive(Entry e) {
+    derivedScratch.clear();
+    timerDeriver.timers(e.slots, derivedScratch);
+    e.eventTimers = derivedScratch.isEmpty() ? null : new TreeSet<>(derivedScratch);
+  }
+
+  /**
+   * Applies the keyed body of a format-1 change or snapshot: {@code count {key present:u8 [entry]}}
+   * with {@code entry := slots:varint {present:u8 [value expiry:varlong]} timers}, every entry in
+   * full. Slot values were encoded as format 2's full values are.
+   */
+  public void readLegacyChanges(ByteReader in, ValueCodec.Scope scope) {
+    int n = in.readCount();
+    for (int i = 0; i < n; i++) {
+      Object key = codec.read(in, scope);
+      int present = in.readUnsignedByte();
+      Entry old = entries.get(key);
+      if (old != null) {
+        remove(old);
+      }
+      if (present == 1) {
+        int kg = keyGroups.keyGroup(key);
+        checkGroup(kg);
+        Entry e = new Entry(key, kg, slots.size());
+        int slotCount = checkSlots(in.readCount(), key);
+        for (int s = 0; s < slotCount; s++) {
+          int p = in.readUnsignedByte();
+          if (p == 1) {
+            SlotCodec sc = slots.get(s).codec();
+            e.slots[s] = sc.read(in, scope);
+            sc.committed(e.slots[s]);
+            long exp = in.readVarLong();
+            if (exp != 0) {
+              if (e.expiry == null) {
+                e.expiry = new long[slots.size()];
+              }
+              e.expiry[s] = exp;
+            }
+          } else if (p != 0) {
+            throw new CorruptDataException("keyed state slot: invalid presence flag " + p);
+          }
+        }
+        e.eventTimers = readTimerSet(in);
+        e.procTimers = readTimerSet(in);
+        if (timerDeriver != null) {
+          derive(e);
+        }
+        link(e);
+        index(e);
+      } else if (present != 0) {
+        throw new CorruptDataException("keyed state change: invalid presence flag " + present);
+      }
+    }
+    current = entries.get(currentKey);
+  }
+
+  // ---- snapshots ---------------------------------------------------------------------------
+
+  /** Writes every entry in full, grouped by key group (a snapshot); changes no change log. */
+  public void writeAll(ByteWriter out, ValueCodec.Scope scope) {
+    writeAll(out, scope, false);
+  }
+
+  /** {@link #writeAll} with entries sorted by their encoded key: equal states give equal bytes. */
+  public void writeAllSorted(ByteWriter out, ValueCodec.Scope scope) {
+    writeAll(out, scope, true);
+  }
+
+  private void writeAll(ByteWriter out, ValueCodec.Scope scope, boolean sorted) {
+    int nGroups = 0;
+    for (Group g : groups) {
+      if (g != null && nonEmpty(g) > 0) {
+        nGroups++;
+      }
+    }
+    out.writeVarInt(nGroups);
+    for (int i = 0; i < groups.length; i++) {
+      Group g = groups[i];
+      if (g == null || nonEmpty(g) == 0) {
+        continue;
+      }
+      out.writeVarInt(firstKeyGroup + i);
+      writeGroupEntries(out, g, scope, sorted);
+    }
+  }
+
+  private static int nonEmpty(Group g) {
+    int n = 0;
+    for (Entry e = g.head; e != null; e = e.next) {
+      if (!e.isEmpty()) {
+        n++;
+      }
+    }
+    return n;
+  }
+
+  private void writeGroupEntries(ByteWriter out, Group g, ValueCodec.Scope scope, boolean sorted) {
+    List<Entry> list = new ArrayList<>(g.size);
+    for (Entry e = g.head; e != null; e = e.next) {
+      if (!e.isEmpty()) {
+        list.add(e);
+      }
+    }
+    if (sorted) {
+      byte[][] keys = new byte[list.size()][];
+      Integer[] order = new Integer[list.size()];
+      for (int i = 0; i < keys.length; i++) {
+        keys[i] = codec.toBytes(list.get(i).key);
+        order[i] = i;
+      }
+      Arrays.sort(order, (a, b) -> Arrays.compareUnsigned(keys[a], keys[b]));
+      List<Entry> s = new ArrayList<>(list.size());
+      for (Integer i : order) {
+        s.add(list.get(i));
+      }
+      list = s;
+    } else {
+      Collections.reverse(list); // the list is newest first: write in creation order
+    }
+    out.writeVarInt(list.size());
+    for (Entry e : list) {
+      codec.write(out, e.key, scope);
+      out.writeByte(1);
+      writeFull(out, e, scope, false);
+    }
+  }
+
+  // ---- captures: incremental snapshots by key group ------------------------------------------
+
+  /** Key groups with changes since their last capture, ascending. */
+  public int[] changedGroups() {
+    int n = 0;
+    for (Group g : groups) {
+      if (g != null && !g.captured.isEmpty()) {
+        n++;
+      }
+    }
+    int[] out = new int[n];
+    for (int i = 0, k = 0; i < groups.length; i++) {
+      if (groups[i] != null && !groups[i].captured.isEmpty()) {
+        out[k++] = firstKeyGroup + i;
+      }
+    }
+    return out;
+  }
+
+  /** Key groups that hold entries, ascending. */
+  public int[] occupiedGroups() {
+    int n = 0;
+    for (Group g : groups) {
+      if (g != null && g.size > 0) {
+        n++;
+      }
+    }
+    int[] out = new int[n];
+    for (int i = 0, k = 0; i < groups.length; i++) {
+      if (groups[i] != null && groups[i].size > 0) {
+        out[k++] = firstKeyGroup + i;
+      }
+    }
+    return out;
+  }
+
+  /** An estimate of the bytes changed in {@code keyGroup} since its last capture. */
+  public long changedBytes(int keyGroup) {
+    Group g = groups[keyGroup - firstKeyGroup];
+    return g == null ? 0 : g.changedSinceCapture;
+  }
+
+  /**
+   * Writes the entries of {@code keyGroup} changed since its last capture ({@code delta}) or all of
+   * them, each in full or as absent: {@code n:varint {key state(0|1)}}. Forgets the group's
+   * changes since the last capture unless {@code keep} (a write that only looks).
+   */
+  public void writeGroup(int keyGroup, boolean delta, boolean keep, ByteWriter out, ValueCodec.Scope scope) {
+    checkGroup(keyGroup);
+    Group g = group(keyGroup);
+    if (!delta) {
+      writeGroupEntries(out, g, scope, false);
+    } else {
+      out.writeVarInt(g.captured.size());
+      for (Entry e : g.captured) {
+        codec.write(out, e.key, scope);
+        if (!e.live || e.isEmpty()) {
+          out.writeByte(0);
+        } else {
+          out.writeByte(1);
+          writeFull(out, e, scope, false);
+        }
+      }
+    }
+    if (!keep) {
+      for (Entry e : g.captured) {
+        e.inCapture = false;
+      }
+      g.captured = new ArrayList<>();
+      g.changedSinceCapture = 0;
+    }
+  }
+
+  /** Applies a capture of {@code keyGroup} written by {@link #writeGroup}. */
+  public void readGroup(int keyGroup, ByteReader in, ValueCodec.Scope scope) {
+    checkGroup(keyGroup);
+    readEntries(in, keyGroup, in.readCount(), scope);
+    current = entries.get(currentKey);
+  }
+
+  public void clear() {
+    entries.clear();
+    Arrays.fill(groups, null);
+    stepDirty.clear();
+    eventTimers.clear();
+    procTimers.clear();
+    expiries.clear();
+    current = null;
+  }
+
+  private void index(Entry e) {
     if (e.eventTimers != null) {
       for (long t : e.eventTimers) {
         eventTimers.computeIfAbsent(t, k -> new LinkedHashSet<>()).add(e.key);
@@ -538,7 +1221,7 @@ public final class KeyedBackend {
     }
   }
 
-  private void unindexAll(Entry e) {
+  private void unindex(Entry e) {
     if (e.eventTimers != null) {
       for (long t : e.eventTimers) {
         unindex(eventTimers, t, e.key);
@@ -551,8 +1234,227 @@ public final class KeyedBackend {
     }
   }
 
-  /** Visits every key (for tests and debugging). */
+  /** Every key's entry (for tests and debugging). */
   public Map<Object, Entry> entries() {
-    return java.util.Collections.unmodifiableMap(entries);
+    return Collections.unmodifiableMap(entries);
+  }
+
+  // ---- slot values --------------------------------------------------------------------------
+
+  /** A value that tracks its changes since it was last committed. */
+  interface Tracked {
+    /** It was replaced as a whole: the next write is in full. */
+    void replaced();
+  }
+
+  /** A plain value: always written in full. */
+  static final class ValueSlotCodec implements SlotCodec {
+    private final ValueCodec codec;
+
+    ValueSlotCodec(ValueCodec codec) {
+      this.codec = codec;
+    }
+
+    @Override
+    public void write(ByteWriter out, Object value, ValueCodec.Scope scope) {
+      codec.write(out, value, scope);
+    }
+
+    @Override
+    public Object read(ByteReader in, ValueCodec.Scope scope) {
+      return codec.read(in, scope);
+    }
+  }
+
+  /** List state: appends since the last commit are a delta. */
+  public static final class TrackedList implements Tracked {
+    final ArrayList<Object> items;
+    /** Items already written (a prefix), or -1 after a replacement. */
+    int committed = -1;
+
+    TrackedList(ArrayList<Object> items) {
+      this.items = items;
+    }
+
+    public List<Object> items() {
+      return items;
+    }
+
+    void add(Object v) {
+      items.add(v);
+    }
+
+    @Override
+    public void replaced() {
+      committed = -1;
+    }
+
+    static final class Codec implements SlotCodec {
+      private final ValueCodec codec;
+
+      Codec(ValueCodec codec) {
+        this.codec = codec;
+      }
+
+      @Override
+      public void write(ByteWriter out, Object value, ValueCodec.Scope scope) {
+        codec.write(out, ((TrackedList) value).items, scope);
+      }
+
+      @Override
+      @SuppressWarnings("unchecked")
+      public Object read(ByteReader in, ValueCodec.Scope scope) {
+        Object v = codec.read(in, scope);
+        if (!(v instanceof List<?>)) {
+          throw new CorruptDataException("list state holds a " + (v == null ? "null" : "non-list value"));
+        }
+        return new TrackedList(new ArrayList<>((List<Object>) v));
+      }
+
+      @Override
+      public boolean hasDelta(Object value) {
+        TrackedList l = (TrackedList) value;
+        return l.committed > 0 && l.committed <= l.items.size();
+      }
+
+      // delta := appended:varint {value}
+      @Override
+      public void writeDelta(ByteWriter out, Object value, ValueCodec.Scope scope) {
+        TrackedList l = (TrackedList) value;
+        out.writeVarInt(l.items.size() - l.committed);
+        for (int i = l.committed; i < l.items.size(); i++) {
+          codec.write(out, l.items.get(i), scope);
+        }
+      }
+
+      @Override
+      public Object applyDelta(ByteReader in, Object current, ValueCodec.Scope scope) {
+        if (current == null) {
+          throw new CorruptDataException("an append to list state that does not exist");
+        }
+        TrackedList l = (TrackedList) current;
+        int n = in.readCount();
+        for (int i = 0; i < n; i++) {
+          l.items.add(codec.read(in, scope));
+        }
+        return l;
+      }
+
+      @Override
+      public void committed(Object value) {
+        TrackedList l = (TrackedList) value;
+        l.committed = l.items.size();
+      }
+    }
+  }
+
+  /** Map state: the keys put or removed since the last commit are a delta. */
+  public static final class TrackedMap implements Tracked {
+    final LinkedHashMap<Object, Object> items;
+    /** Keys put or removed since the last commit, or null after a replacement. */
+    LinkedHashSet<Object> changed;
+
+    TrackedMap(LinkedHashMap<Object, Object> items) {
+      this.items = items;
+    }
+
+    public Map<Object, Object> items() {
+      return items;
+    }
+
+    void put(Object k, Object v) {
+      items.put(k, v);
+      if (changed != null) {
+        changed.add(k);
+      }
+    }
+
+    void remove(Object k) {
+      items.remove(k);
+      if (changed != null) {
+        changed.add(k);
+      }
+    }
+
+    @Override
+    public void replaced() {
+      changed = null;
+    }
+
+    static final class Codec implements SlotCodec {
+      private final ValueCodec codec;
+
+      Codec(ValueCodec codec) {
+        this.codec = codec;
+      }
+
+      @Override
+      public void write(ByteWriter out, Object value, ValueCodec.Scope scope) {
+        codec.write(out, ((TrackedMap) value).items, scope);
+      }
+
+      @Override
+      @SuppressWarnings("unchecked")
+      public Object read(ByteReader in, ValueCodec.Scope scope) {
+        Object v = codec.read(in, scope);
+        if (!(v instanceof Map<?, ?>)) {
+          throw new CorruptDataException("map state holds a " + (v == null ? "null" : "non-map value"));
+        }
+        return new TrackedMap(new LinkedHashMap<>((Map<Object, Object>) v));
+      }
+
+      @Override
+      public boolean hasDelta(Object value) {
+        TrackedMap m = (TrackedMap) value;
+        return m.changed != null && m.changed.size() < m.items.size();
+      }
+
+      // delta := n:varint {key present:u8 [value]}
+      @Override
+      public void writeDelta(ByteWriter out, Object value, ValueCodec.Scope scope) {
+        TrackedMap m = (TrackedMap) value;
+        out.writeVarInt(m.changed.size());
+        for (Object k : m.changed) {
+          codec.write(out, k, scope);
+          if (m.items.containsKey(k)) {
+            out.writeByte(1);
+            codec.write(out, m.items.get(k), scope);
+          } else {
+            out.writeByte(0);
+          }
+        }
+      }
+
+      @Override
+      public Object applyDelta(ByteReader in, Object current, ValueCodec.Scope scope) {
+        if (current == null) {
+          throw new CorruptDataException("a change to map state that does not exist");
+        }
+        TrackedMap m = (TrackedMap) current;
+        int n = in.readCount();
+        for (int i = 0; i < n; i++) {
+          Object k = codec.read(in, scope);
+          int present = in.readUnsignedByte();
+          if (present == 1) {
+            m.items.put(k, codec.read(in, scope));
+          } else if (present == 0) {
+            m.items.remove(k);
+          } else {
+            throw new CorruptDataException("map state change: invalid presence flag " + present);
+          }
+        }
+        return m.items.isEmpty() ? null : m;
+      }
+
+      @Override
+      public void committed(Object value) {
+        TrackedMap m = (TrackedMap) value;
+        if (m.changed == null) {
+          m.changed = new LinkedHashSet<>();
+        } else {
+          m.changed.clear();
+        }
+      }
+    }
   }
 }

@@ -28,7 +28,8 @@ final class KeyedInstance extends ConsumingInstance {
     LogicalOperator head = ctx.plan().logical().get(op.head());
     this.stage = head.name();
     this.keySelector = ((Partitioning.Keyed) head.input().partitioning()).key();
-    this.backend = new KeyedBackend(ctx.codec());
+    int[] range = KeyedBackend.keyGroupRange(index, op.parallelism(), ctx.plan().config().maxParallelism());
+    this.backend = new KeyedBackend(ctx.codec(), ctx.plan().config().maxParallelism(), range[0], range[1]);
     Emitter main = chain.emitterFor(head.id(), Port.MAIN);
     Emitter late = chain.emitterFor(head.id(), Port.LATE);
     OpSpec spec = head.spec();
@@ -180,7 +181,11 @@ final class KeyedInstance extends ConsumingInstance {
   protected void readBody(ByteReader in) {
     ensureOpen();
     scope.clear();
-    backend.readChanges(in, scope);
+    if (readVersion == 1) {
+      backend.readLegacyChanges(in, scope);
+    } else {
+      backend.readChanges(in, scope);
+    }
   }
 
   @Override

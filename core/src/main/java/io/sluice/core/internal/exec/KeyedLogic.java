@@ -56,12 +56,12 @@ abstract class KeyedLogic {
     @Override
     void open() {
       backend.register(new KeyedBackend.Slot("reduce", StateSpec.Kind.VALUE, 0, null));
+      backend.setTimerDeriver(KeyedBackend.NO_TIMERS);
     }
 
     @Override
     void processElement(Object key, Object record, long timestamp) {
-      KeyedBackend.Entry e = backend.touch();
-      Object acc = e.slots[0];
+      Object acc = backend.peek(0);
       Object next;
       if (acc == null) {
         next = record;
@@ -75,7 +75,7 @@ abstract class KeyedLogic {
           throw new UserCodeException(stage, record, new NullPointerException("reduce returned null"));
         }
       }
-      e.slots[0] = next;
+      backend.set(0, next);
       out.emit(next, timestamp);
     }
   }
@@ -94,19 +94,19 @@ abstract class KeyedLogic {
     @Override
     void open() {
       backend.register(new KeyedBackend.Slot("aggregate", StateSpec.Kind.VALUE, 0, null));
+      backend.setTimerDeriver(KeyedBackend.NO_TIMERS);
     }
 
     @Override
     void processElement(Object key, Object record, long timestamp) {
-      KeyedBackend.Entry e = backend.touch();
       Object result;
       try {
-        Object acc = e.slots[0];
+        Object acc = backend.peek(0);
         if (acc == null) {
           acc = fn.createAccumulator();
         }
         acc = fn.add(acc, record);
-        e.slots[0] = acc;
+        backend.set(0, acc);
         result = fn.result(acc);
       } catch (Exception ex) {
         throw new UserCodeException(stage, record, ex);
@@ -291,33 +291,23 @@ abstract class KeyedLogic {
       this.slot = slot;
     }
 
-    @SuppressWarnings("unchecked")
-    private List<Object> mutable() {
-      Object v = backend.get(slot);
-      if (v instanceof ArrayList<?> l) {
-        return (List<Object>) l;
-      }
-      return v == null ? new ArrayList<>() : new ArrayList<>((List<Object>) v);
-    }
-
     @Override
-    @SuppressWarnings("unchecked")
     public List<Object> get() {
-      Object v = backend.get(slot);
+      Object v = backend.peek(slot);
       // a snapshot, as documented: add() appends to the stored list in place
-      return v == null ? List.of() : Collections.unmodifiableList(new ArrayList<>((List<Object>) v));
+      return v == null ? List.of()
+          : Collections.unmodifiableList(new ArrayList<>(((KeyedBackend.TrackedList) v).items()));
     }
 
     @Override
     public void add(Object value) {
-      List<Object> l = mutable();
-      l.add(value);
-      backend.set(slot, l);
+      ((KeyedBackend.TrackedList) backend.update(slot, () -> new KeyedBackend.TrackedList(new ArrayList<>())))
+          .add(value);
     }
 
     @Override
     public void update(List<Object> values) {
-      backend.set(slot, values == null || values.isEmpty() ? null : new ArrayList<>(values));
+      backend.set(slot, values == null || values.isEmpty() ? null : new KeyedBackend.TrackedList(new ArrayList<>(values)));
     }
 
     @Override
@@ -335,19 +325,13 @@ abstract class KeyedLogic {
       this.slot = slot;
     }
 
-    @SuppressWarnings("unchecked")
     private Map<Object, Object> view() {
-      Object v = backend.get(slot);
-      return v == null ? Map.of() : (Map<Object, Object>) v;
+      Object v = backend.peek(slot);
+      return v == null ? Map.of() : ((KeyedBackend.TrackedMap) v).items();
     }
 
-    @SuppressWarnings("unchecked")
-    private Map<Object, Object> mutable() {
-      Object v = backend.get(slot);
-      if (v instanceof LinkedHashMap<?, ?> m) {
-        return (Map<Object, Object>) m;
-      }
-      return v == null ? new LinkedHashMap<>() : new LinkedHashMap<>((Map<Object, Object>) v);
+    private KeyedBackend.TrackedMap mutable() {
+      return (KeyedBackend.TrackedMap) backend.update(slot, () -> new KeyedBackend.TrackedMap(new LinkedHashMap<>()));
     }
 
     @Override
@@ -357,9 +341,7 @@ abstract class KeyedLogic {
 
     @Override
     public void put(Object key, Object value) {
-      Map<Object, Object> m = mutable();
-      m.put(key, value);
-      backend.set(slot, m);
+      mutable().put(key, value);
     }
 
     @Override
@@ -367,9 +349,11 @@ abstract class KeyedLogic {
       if (!view().containsKey(key)) {
         return;
       }
-      Map<Object, Object> m = mutable();
+      KeyedBackend.TrackedMap m = mutable();
       m.remove(key);
-      backend.set(slot, m.isEmpty() ? null : m);
+      if (m.items().isEmpty()) {
+        backend.set(slot, null);
+      }
     }
 
     @Override

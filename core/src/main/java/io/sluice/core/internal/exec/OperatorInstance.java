@@ -27,7 +27,12 @@ import java.util.List;
  * <p>Not thread-safe; one step at a time.
  */
 public abstract class OperatorInstance {
-  static final int FORMAT_VERSION = 1;
+  /**
+   * The format of changes and snapshots. 2: keyed state grouped by key group, one entry per key a
+   * step touched with only the slots it touched, deltas for lists, maps and windows, window timers
+   * derived. 1 (read only): every touched key in full.
+   */
+  static final int FORMAT_VERSION = 2;
 
   /** What kind of instance; also the second byte of every change and snapshot. */
   public enum Kind { SOURCE, KEYED, STATELESS, SINK }
@@ -193,16 +198,21 @@ public abstract class OperatorInstance {
 
   /** Writes the header of a state or change of an instance of {@code kind} into {@code w}. */
   protected static ByteWriter header(ByteWriter w, Kind kind) {
-    return w.writeByte(FORMAT_VERSION).writeByte(kind.ordinal());
+    // only keyed state changed in format 2: the others keep writing format 1
+    return w.writeByte(kind == Kind.KEYED ? FORMAT_VERSION : 1).writeByte(kind.ordinal());
   }
+
+  /** The format version of what {@link #open} opened last. */
+  protected int readVersion = FORMAT_VERSION;
 
   protected ByteReader open(byte[] bytes, Kind kind) {
     ByteReader r = new ByteReader(bytes);
     int v = r.readUnsignedByte();
-    if (v != FORMAT_VERSION) {
+    if (v != FORMAT_VERSION && v != 1) {
       throw new CorruptDataException(op.name() + "[" + index + "]: state format version " + v
-          + " is not supported (expected " + FORMAT_VERSION + ")");
+          + " is not supported (expected 1 to " + FORMAT_VERSION + ")");
     }
+    readVersion = v;
     int k = r.readUnsignedByte();
     if (k != kind.ordinal()) {
       throw new CorruptDataException(op.name() + "[" + index + "]: state of kind " + k + " where " + kind

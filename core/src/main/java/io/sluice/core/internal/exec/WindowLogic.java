@@ -31,8 +31,10 @@ import java.util.List;
  *       late: it goes to the late side output, or is dropped and counted.
  * </ul>
  *
- * The windows of a key live in slot 0 as a list sorted by start, encoded as
- * {@code count {start:zigzag end:zigzag fired:u8 accumulator:value}}.
+ * The windows of a key live in slot 0, sorted by start; a step's change holds only the windows it
+ * changed or removed (see {@link WinsCodec}). The key's event-time timers are derived from its
+ * windows — one at each unfired window's end, one at each window's end plus the allowed lateness —
+ * and are never persisted.
  */
 final class WindowLogic extends KeyedLogic {
   private final WindowDefinition def;
@@ -49,6 +51,10 @@ final class WindowLogic extends KeyedLogic {
     long end;
     boolean fired;
     Object acc;
+    /** Changed since the last commit. */
+    boolean dirty = true;
+    /** List accumulators: elements written so far, or -1 (write the accumulator in full). */
+    int committed = -1;
 
     Win(long start, long end, Object acc) {
       this.start = start;
@@ -61,9 +67,23 @@ final class WindowLogic extends KeyedLogic {
     }
   }
 
-  /** The windows of a key, sorted by start. */
-  static final class Wins {
+  /** The windows of a key, sorted by start, with the starts removed since the last commit. */
+  static final class Wins implements KeyedBackend.Tracked {
     final ArrayList<Win> list = new ArrayList<>(2);
+    /** Starts of windows removed since the last commit; null after a replacement (write in full). */
+    ArrayList<Long> removed;
+
+    @Override
+    public void replaced() {
+      removed = null;
+    }
+
+    void remove(int i) {
+      Win w = list.remove(i);
+      if (removed != null) {
+        removed.add(w.start);
+      }
+    }
   }
 
   WindowLogic(String stage, OpSpec.WindowSpec spec, Emitter main, Emitter late, ValueCodec codec) {
@@ -78,35 +98,187 @@ final class WindowLogic extends KeyedLogic {
 
   @Override
   void open() {
-    backend.register(new KeyedBackend.Slot("windows", StateSpec.Kind.VALUE, 0, new KeyedBackend.SlotCodec() {
-      @Override
-      public void write(ByteWriter out, Object value, ValueCodec.Scope scope) {
-        Wins w = (Wins) value;
-        out.writeVarInt(w.list.size());
-        for (Win x : w.list) {
-          out.writeVarLongSigned(x.start).writeVarLongSigned(x.end).writeByte(x.fired ? 1 : 0);
+    backend.register(new KeyedBackend.Slot("windows", StateSpec.Kind.VALUE, 0, new WinsCodec()));
+    backend.setTimerDeriver((slots, into) -> {
+      Wins wins = (Wins) slots[0];
+      if (wins == null) {
+        return;
+      }
+      for (Win w : wins.list) {
+        if (!w.fired) {
+          into.add(w.maxTimestamp());
+        }
+        if (lateness > 0) {
+          into.add(w.maxTimestamp() + lateness);
+        }
+      }
+    });
+  }
+
+  /**
+   * <pre>
+   *   full  := count:varint {start:zigzag end:zigzag fired:u8 accumulator:value}      (as format 1)
+   *   delta := puts:varint {start:unit-delta [length:varlong] fired:u8 accKind:u8 acc}
+   *            removes:varint {start:unit-delta}
+   *   accKind := 0 accumulator:value | 1 appended:varint {element:value}  (list accumulators)
+   * </pre>
+   * Starts in a delta are zig-zag differences to the previous start of the same list (the first to
+   * 0), in units of the slide for tumbling and sliding windows (their starts are multiples of it,
+   * and their length is the size, not written) and of 1 ms for sessions.
+   */
+  final class WinsCodec implements KeyedBackend.SlotCodec {
+    private final boolean fixed = def.kind() != WindowDefinition.Kind.SESSION;
+    private final long unit = fixed ? def.slideMillis() : 1;
+
+    @Override
+    public void write(ByteWriter out, Object value, ValueCodec.Scope scope) {
+      Wins w = (Wins) value;
+      out.writeVarInt(w.list.size());
+      for (Win x : w.list) {
+        out.writeVarLongSigned(x.start).writeVarLongSigned(x.end).writeByte(x.fired ? 1 : 0);
+        codec.write(out, x.acc, scope);
+      }
+    }
+
+    @Override
+    public Object read(ByteReader in, ValueCodec.Scope scope) {
+      int n = in.readCount();
+      Wins w = new Wins();
+      for (int i = 0; i < n; i++) {
+        long s = in.readVarLongSigned();
+        long e = in.readVarLongSigned();
+        boolean fired = fired(in.readUnsignedByte());
+        Win x = new Win(s, e, acc.decoded(codec.read(in, scope)));
+        x.fired = fired;
+        w.list.add(x);
+      }
+      return w;
+    }
+
+    private boolean fired(int flag) {
+      if (flag > 1) {
+        throw new CorruptDataException("window state: invalid fired flag " + flag);
+      }
+      return flag == 1;
+    }
+
+    @Override
+    public boolean hasDelta(Object value) {
+      return ((Wins) value).removed != null;
+    }
+
+    @Override
+    public void writeDelta(ByteWriter out, Object value, ValueCodec.Scope scope) {
+      Wins w = (Wins) value;
+      int puts = 0;
+      for (Win x : w.list) {
+        if (x.dirty) {
+          puts++;
+        }
+      }
+      out.writeVarInt(puts);
+      long prev = 0;
+      for (Win x : w.list) {
+        if (!x.dirty) {
+          continue;
+        }
+        long units = x.start / unit;
+        out.writeVarLongSigned(units - prev);
+        prev = units;
+        if (!fixed) {
+          out.writeVarLong(x.end - x.start);
+        }
+        out.writeByte(x.fired ? 1 : 0);
+        if (x.committed >= 0 && x.acc instanceof List<?> l && x.committed <= l.size()) {
+          out.writeByte(1).writeVarInt(l.size() - x.committed);
+          for (int i = x.committed; i < l.size(); i++) {
+            codec.write(out, l.get(i), scope);
+          }
+        } else {
+          out.writeByte(0);
           codec.write(out, x.acc, scope);
         }
       }
-
-      @Override
-      public Object read(ByteReader in, ValueCodec.Scope scope) {
-        int n = in.readCount();
-        Wins w = new Wins();
-        for (int i = 0; i < n; i++) {
-          long s = in.readVarLongSigned();
-          long e = in.readVarLongSigned();
-          int fired = in.readUnsignedByte();
-          if (fired > 1) {
-            throw new CorruptDataException("window state: invalid fired flag " + fired);
-          }
-          Win x = new Win(s, e, acc.decoded(codec.read(in, scope)));
-          x.fired = fired == 1;
-          w.list.add(x);
-        }
-        return w;
+      out.writeVarInt(w.removed.size());
+      prev = 0;
+      for (long start : w.removed) {
+        long units = start / unit;
+        out.writeVarLongSigned(units - prev);
+        prev = units;
       }
-    }));
+    }
+
+    @Override
+    @SuppressWarnings("unchecked")
+    public Object applyDelta(ByteReader in, Object current, ValueCodec.Scope scope) {
+      Wins w = current == null ? new Wins() : (Wins) current;
+      int puts = in.readCount();
+      List<Win> put = new ArrayList<>(puts);
+      long prev = 0;
+      for (int i = 0; i < puts; i++) {
+        prev += in.readVarLongSigned();
+        long start = prev * unit;
+        long end = fixed ? start + def.sizeMillis() : start + in.readVarLong();
+        boolean fired = fired(in.readUnsignedByte());
+        int kind = in.readUnsignedByte();
+        Object a;
+        if (kind == 0) {
+          a = acc.decoded(codec.read(in, scope));
+        } else if (kind == 1) {
+          Win old = find(w, start);
+          if (old == null || !(old.acc instanceof List<?>)) {
+            throw new CorruptDataException("window state: elements appended to window [" + start + ", " + end
+                + ") that holds no list");
+          }
+          a = old.acc;
+          int n = in.readCount();
+          for (int k = 0; k < n; k++) {
+            ((List<Object>) a).add(codec.read(in, scope));
+          }
+        } else {
+          throw new CorruptDataException("window state: invalid accumulator kind " + kind);
+        }
+        Win x = new Win(start, end, a);
+        x.fired = fired;
+        put.add(x);
+      }
+      int removes = in.readCount();
+      prev = 0;
+      for (int i = 0; i < removes; i++) {
+        prev += in.readVarLongSigned();
+        long start = prev * unit;
+        for (int k = 0; k < w.list.size(); k++) {
+          if (w.list.get(k).start == start) {
+            w.list.remove(k);
+            break;
+          }
+        }
+      }
+      for (Win x : put) {
+        for (int k = 0; k < w.list.size(); k++) {
+          if (w.list.get(k).start == x.start) {
+            w.list.remove(k);
+            break;
+          }
+        }
+        insert(w, x);
+      }
+      return w.list.isEmpty() ? null : w;
+    }
+
+    @Override
+    public void committed(Object value) {
+      Wins w = (Wins) value;
+      for (Win x : w.list) {
+        x.dirty = false;
+        x.committed = x.acc instanceof List<?> l ? l.size() : -1;
+      }
+      if (w.removed == null) {
+        w.removed = new ArrayList<>();
+      } else {
+        w.removed.clear();
+      }
+    }
   }
 
   long droppedLate() {
@@ -114,8 +286,7 @@ final class WindowLogic extends KeyedLogic {
   }
 
   private Wins wins() {
-    Object v = backend.get(0);
-    return v == null ? new Wins() : (Wins) v;
+    return (Wins) backend.update(0, Wins::new);
   }
 
   private boolean isLate(long maxTimestamp) {
@@ -132,11 +303,19 @@ final class WindowLogic extends KeyedLogic {
     boolean accepted = def.kind() == WindowDefinition.Kind.SESSION
         ? addToSession(key, wins, record, ts)
         : addToFixed(key, wins, record, ts);
-    backend.set(0, wins.list.isEmpty() ? null : wins);
+    done(wins);
     if (!accepted) {
       droppedLate++;
       late.emit(record, ts);
     }
+  }
+
+  /** After a change of the key's windows: an empty set is cleared, timers follow the windows. */
+  private void done(Wins wins) {
+    if (wins.list.isEmpty()) {
+      backend.set(0, null);
+    }
+    backend.syncDerivedTimers();
   }
 
   private boolean addToFixed(Object key, Wins wins, Object record, long ts) {
@@ -154,9 +333,9 @@ final class WindowLogic extends KeyedLogic {
       if (w == null) {
         w = new Win(start, end, acc.create());
         insert(wins, w);
-        registerTimers(w);
       }
       w.acc = acc.add(w.acc, record);
+      w.dirty = true;
       if (w.maxTimestamp() <= watermark.getAsLong()) {
         emit(key, w, true);
       }
@@ -183,24 +362,16 @@ final class WindowLogic extends KeyedLogic {
         merged.start = Math.min(merged.start, w.start);
         merged.end = Math.max(merged.end, w.end);
         merged.acc = acc.merge(w.acc, merged.acc);
-        wins.list.remove(i);
+        wins.remove(i);
       } else {
         i++;
       }
     }
     insert(wins, merged);
-    registerTimers(merged);
     if (merged.maxTimestamp() <= watermark.getAsLong()) {
       emit(key, merged, true);
     }
     return true;
-  }
-
-  private void registerTimers(Win w) {
-    backend.registerEventTimer(w.maxTimestamp());
-    if (lateness > 0) {
-      backend.registerEventTimer(w.maxTimestamp() + lateness);
-    }
   }
 
   private static Win find(Wins wins, long start) {
@@ -229,16 +400,19 @@ final class WindowLogic extends KeyedLogic {
         emit(key, w, false);
       }
       if (w.maxTimestamp() + lateness <= t) {
-        wins.list.remove(i);
+        wins.remove(i);
       } else {
         i++;
       }
     }
-    backend.set(0, wins.list.isEmpty() ? null : wins);
+    done(wins);
   }
 
   private void emit(Object key, Win w, boolean lateFiring) {
-    w.fired = true;
+    if (!w.fired) {
+      w.fired = true;
+      w.dirty = true;
+    }
     acc.emit(key, w, lateFiring, main);
   }
 

@@ -10,7 +10,14 @@ import io.sluice.core.codec.CorruptDataException;
 import io.sluice.core.connector.Sinks;
 import io.sluice.core.connector.Sources;
 import io.sluice.core.dsl.DeadLetter;
+import io.sluice.core.dsl.Aggregations;
+import io.sluice.core.dsl.Collector;
 import io.sluice.core.dsl.JobConfig;
+import io.sluice.core.dsl.KeyedProcessFunction;
+import io.sluice.core.dsl.ListState;
+import io.sluice.core.dsl.MapState;
+import io.sluice.core.dsl.StateSpec;
+import io.sluice.core.dsl.WindowDefinition;
 import io.sluice.core.dsl.Pipeline;
 import io.sluice.core.internal.codec.Hex;
 import io.sluice.core.internal.dsl.PipelineImpl;
@@ -21,9 +28,10 @@ import java.util.List;
 import org.junit.jupiter.api.Test;
 
 /**
- * Golden bytes of the change and snapshot formats that instances persist (format version 1). A
- * source persists position ranges, never records; a keyed instance persists the entries a step
- * touched, in full. Applying the changes to a fresh instance must reproduce the live state.
+ * Golden bytes of the change and snapshot formats that instances persist. A source persists
+ * position ranges, never records (format 1); a keyed instance persists one entry per key a step
+ * touched, with only the slots it touched, lists, maps and windows as deltas (format 2; format 1
+ * stays readable). Applying the changes to a fresh instance must reproduce the live state.
  */
 class StateFormatTest {
   private static final String W_MIN = "ff ff ff ff ff ff ff ff ff 01"; // zig-zag Long.MIN_VALUE
@@ -157,12 +165,17 @@ class StateFormatTest {
     return context(p);
   }
 
-  private static final String ONE_TO_THREE_CHANGE = "01 01 00 00 02 "
+  // key 0L is in key group 6 (0x06) and key 1L in key group 89 (0x59) of 128
+  private static final String ONE_TO_THREE_CHANGE = "02 01 00 00 02 "
+      + "06 01 04 00 03 01 04 04 "  // group 6, one key: 0L, only slot 0 (03), a value (01): 2L
+      + "59 01 04 02 03 01 04 08";  // group 89, one key: 1L, value 4L
+
+  private static final String ONE_TO_THREE_CHANGE_V1 = "01 01 00 00 02 "
       + "04 02 01 01 01 04 08 00 00 00 "  // key 1L: one slot, present, value 4L, no expiry; no timers
       + "04 00 01 01 01 04 04 00 00 00";  // key 0L: value 2L
 
   @Test
-  void keyedChangesHoldTheTouchedEntriesInFull() throws Exception {
+  void keyedChangesHoldOneEntryPerTouchedKeyGroupedByKeyGroup() throws Exception {
     ExecContext ctx = reducePipeline();
     OperatorInstance sum = open(ctx, "sum", 0);
     StepResult r = sum.process(List.of(new InputBatch(0, 1, RecordBatch.of(List.of(1L, 2L, 3L)), Long.MIN_VALUE,
@@ -171,15 +184,29 @@ class StateFormatTest {
     assertEquals(List.of(1L, 2L, 4L), records(r.outputs().get(0)));
     assertEquals(3, r.recordsIn());
     assertEquals(3, r.recordsOut());
-    String snapshot = "01 01 00 01 00 " + W_MIN + " 00 02 "
-        + "04 00 01 01 01 04 04 00 00 00 "
-        + "04 02 01 01 01 04 08 00 00 00";
+    String snapshot = "02 01 00 01 00 " + W_MIN + " 00 02 "
+        + "06 01 04 00 01 01 01 04 04 "  // key 0L in full (01): one slot, present, 2L; reduce has no timers
+        + "59 01 04 02 01 01 01 04 08";
     assertEquals(snapshot, Hex.of(sum.canonicalSnapshot()));
 
     StepResult end = sum.process(List.of(new InputBatch(0, 2, RecordBatch.EMPTY, Long.MAX_VALUE, false, true)), 0);
-    assertEquals("01 01 01 01 00 " + W_MAX + " 02 00", Hex.of(end.changes()), "finished, channel 0 ended at MAX");
+    assertEquals("02 01 01 01 00 " + W_MAX + " 02 00", Hex.of(end.changes()), "finished, channel 0 ended at MAX");
     assertTrue(end.outputs().get(0).endOfStream());
     assertTrue(sum.finished());
+  }
+
+  @Test
+  void formatOneKeyedChangesAndSnapshotsStayReadable() throws Exception {
+    ExecContext ctx = reducePipeline();
+    OperatorInstance live = open(ctx, "sum", 0);
+    live.process(List.of(new InputBatch(0, 1, RecordBatch.of(List.of(1L, 2L, 3L)), Long.MIN_VALUE, false, false)), 0);
+    OperatorInstance replayed = open(ctx, "sum", 0);
+    replayed.apply(Hex.bytes(ONE_TO_THREE_CHANGE_V1));
+    assertArrayEquals(live.canonicalSnapshot(), replayed.canonicalSnapshot());
+    OperatorInstance restored = open(ctx, "sum", 0);
+    restored.restore(Hex.bytes("01 01 00 01 00 " + W_MIN + " 00 02 04 00 01 01 01 04 04 00 00 00 "
+        + "04 02 01 01 01 04 08 00 00 00"));
+    assertArrayEquals(live.canonicalSnapshot(), restored.canonicalSnapshot());
   }
 
   @Test
@@ -208,22 +235,122 @@ class StateFormatTest {
   void corruptKeyedChangesAreReported() throws Exception {
     OperatorInstance sum = open(reducePipeline(), "sum", 0);
     byte[] good = Hex.bytes(ONE_TO_THREE_CHANGE);
-    assertEquals("sum[0]: state format version 2 is not supported (expected 1)",
-        assertThrows(CorruptDataException.class, () -> sum.apply(Hex.bytes("02 01 00 00 00"))).getMessage());
+    assertEquals("sum[0]: state format version 3 is not supported (expected 1 to 2)",
+        assertThrows(CorruptDataException.class, () -> sum.apply(Hex.bytes("03 01 00 00 00"))).getMessage());
     assertEquals("sum[0]: state of kind 0 where KEYED was expected: the pipeline's structure changed",
-        assertThrows(CorruptDataException.class, () -> sum.apply(Hex.bytes("01 00 00 00 00"))).getMessage());
+        assertThrows(CorruptDataException.class, () -> sum.apply(Hex.bytes("02 00 00 00 00"))).getMessage());
     assertEquals("sum[0]: unknown flags 4",
-        assertThrows(CorruptDataException.class, () -> sum.apply(Hex.bytes("01 01 04 00 00"))).getMessage());
+        assertThrows(CorruptDataException.class, () -> sum.apply(Hex.bytes("02 01 04 00 00"))).getMessage());
     assertEquals("sum[0] change: 1 unexpected trailing bytes at offset " + good.length,
         assertThrows(CorruptDataException.class, () -> sum.apply(Arrays.copyOf(good, good.length + 1))).getMessage());
     assertEquals("truncated data: need 1 bytes at offset " + (good.length - 1) + ", have 0",
         assertThrows(CorruptDataException.class, () -> sum.apply(Arrays.copyOf(good, good.length - 1))).getMessage());
     assertEquals("input channel 3 out of range (instance has 1)",
-        assertThrows(CorruptDataException.class, () -> sum.apply(Hex.bytes("01 01 00 01 03 00 00 00"))).getMessage());
-    assertEquals("keyed state of key 1 has 2 slots, but the operator registers 1: the pipeline's state declarations"
+        assertThrows(CorruptDataException.class, () -> sum.apply(Hex.bytes("02 01 00 01 03 00 00 00"))).getMessage());
+    assertEquals("keyed state of key 0 has 2 slots, but the operator registers 1: the pipeline's state declarations"
         + " changed", assertThrows(CorruptDataException.class,
-            () -> sum.apply(Hex.bytes("01 01 00 00 01 04 02 01 02 00 00 00 00"))).getMessage());
+            () -> sum.apply(Hex.bytes("02 01 00 00 01 06 01 04 00 01 02 00 00"))).getMessage());
     assertEquals("keyed state change: invalid presence flag 7",
-        assertThrows(CorruptDataException.class, () -> sum.apply(Hex.bytes("01 01 00 00 01 04 02 07"))).getMessage());
+        assertThrows(CorruptDataException.class, () -> sum.apply(Hex.bytes("02 01 00 00 01 06 01 04 00 07"))).getMessage());
+    assertEquals("keyed state of key group 200, which this instance (key groups [0, 128) of 128) does not own",
+        assertThrows(CorruptDataException.class, () -> sum.apply(Hex.bytes("02 01 00 00 01 c8 01 01 04 00 00")))
+            .getMessage());
+  }
+
+  // ---- keyed (process: list and map state) ------------------------------------------------------
+
+  /** Appends each value to a list and counts values per parity in a map. */
+  static final class ListAndMap extends KeyedProcessFunction<Long, Long, Long> {
+    private ListState<Long> values;
+    private MapState<String, Long> parity;
+
+    @Override
+    public void open(OpenContext ctx) {
+      values = ctx.state(StateSpec.list("values"));
+      parity = ctx.state(StateSpec.map("parity"));
+    }
+
+    @Override
+    public void processElement(Long v, Context<Long> ctx, Collector<Long> out) {
+      values.add(v);
+      String p = v % 2 == 0 ? "even" : "odd";
+      Long n = parity.get(p);
+      parity.put(p, n == null ? 1 : n + 1);
+    }
+  }
+
+  private static ExecContext processPipeline() {
+    Pipeline.Builder p = Pipeline.builder("fmt");
+    p.config(JobConfig.defaults().withParallelism(1));
+    p.readFrom(Sources.collection("nums", List.of(1L))).keyBy(v -> 0L).process("fn", ListAndMap::new)
+        .writeTo(Sinks.collecting("out"));
+    return context(p);
+  }
+
+  private static StepResult step(OperatorInstance i, long seq, Long... values) {
+    return i.process(List.of(new InputBatch(0, seq, RecordBatch.of(List.of(values)), Long.MIN_VALUE, false, false)), 0);
+  }
+
+  @Test
+  void listAndMapStateChangesHoldOnlyWhatChanged() throws Exception {
+    ExecContext ctx = processPipeline();
+    OperatorInstance fn = open(ctx, "fn", 0);
+    // first: both slots in full (01): list [1, 3], map {odd=2}; timers unchanged (00)
+    assertEquals("02 01 00 00 01 06 01 04 00 02 02 00 01 09 02 04 02 04 06 01 01 0a 01 06 03 6f 64 64 04 04 00",
+        Hex.of(step(fn, 1, 1L, 3L).changes()));
+    // then deltas (02): the list appends [4], the map puts even=1 (present 01)
+    assertEquals("02 01 00 00 01 06 01 04 00 02 02 00 02 01 04 08 01 02 01 06 04 65 76 65 6e 01 04 02 00",
+        Hex.of(step(fn, 2, 4L).changes()));
+    OperatorInstance replayed = open(ctx, "fn", 0);
+    OperatorInstance live = open(ctx, "fn", 0);
+    for (StepResult r : List.of(step(live, 1, 1L, 3L), step(live, 2, 4L), step(live, 3, 5L, 6L))) {
+      replayed.apply(r.changes());
+    }
+    assertArrayEquals(live.canonicalSnapshot(), replayed.canonicalSnapshot());
+  }
+
+  // ---- keyed (windows) ------------------------------------------------------------------------
+
+  private static ExecContext windowPipeline() {
+    Pipeline.Builder p = Pipeline.builder("fmt");
+    p.config(JobConfig.defaults().withParallelism(1));
+    p.readFrom(Sources.collection("nums", List.of(1L))).withTimestamps(v -> v, Duration.ZERO).keyBy(v -> 0L)
+        .window(WindowDefinition.sliding(Duration.ofMillis(20), Duration.ofMillis(10))).aggregate("w",
+            Aggregations.counting())
+        .writeTo(Sinks.collecting("out"));
+    return context(p);
+  }
+
+  private static StepResult timed(OperatorInstance i, long seq, long watermark, long... times) {
+    RecordBatch rs = new RecordBatch(times.length, true);
+    for (long t : times) {
+      rs.add(t, t);
+    }
+    return i.process(List.of(new InputBatch(0, seq, rs, watermark, false, false)), 0);
+  }
+
+  @Test
+  void windowChangesHoldOnlyTheWindowsAStepChangedAndNoTimers() throws Exception {
+    ExecContext ctx = windowPipeline();
+    OperatorInstance w = open(ctx, "w", 0);
+    // a new key, only slot 0 (03), its windows in full (01): two, [-10, 10) and [0, 20) as zig-zag
+    // start and end, unfired, count 1L (04 02); no timers: they follow from the windows
+    assertEquals("02 01 00 00 01 06 01 04 00 03 01 02 13 14 00 04 02 00 28 00 04 02",
+        Hex.of(timed(w, 1, Long.MIN_VALUE, 5).changes()));
+    // time 15 changes [0, 20) and creates [10, 30): a delta (02) with two puts, in slide units
+    // (0 then +1), no length (fixed windows), not fired, accumulator in full; no removals
+    assertEquals("02 01 00 00 01 06 01 04 00 03 02 02 00 00 00 04 04 02 00 00 04 02 00",
+        Hex.of(timed(w, 2, Long.MIN_VALUE, 15).changes()));
+    // the watermark passes 19: [-10, 10) and [0, 20) fire and are removed (no lateness)
+    // (a channel change first: watermark 20); puts 0, removes 2: -1 and +1 slides
+    assertEquals("02 01 00 01 00 28 00 01 06 01 04 00 03 02 00 02 01 02", Hex.of(timed(w, 3, 20).changes()));
+    OperatorInstance replayed = open(ctx, "w", 0);
+    OperatorInstance live = open(ctx, "w", 0);
+    for (StepResult r : List.of(timed(live, 1, Long.MIN_VALUE, 5), timed(live, 2, Long.MIN_VALUE, 15),
+        timed(live, 3, 20), timed(live, 4, 21, 22, 25))) {
+      replayed.apply(r.changes());
+    }
+    assertArrayEquals(live.canonicalSnapshot(), replayed.canonicalSnapshot());
+    assertEquals(live.nextDeadline(), replayed.nextDeadline());
   }
 }
