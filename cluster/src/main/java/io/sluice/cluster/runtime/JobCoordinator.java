@@ -321,7 +321,7 @@ public final class JobCoordinator extends EventSourcedBehavior<JobCoordinator.Co
   }
 
   private Effect<Event, State> onReported(State s, Reported c) {
-    InstanceReport r = ProtocolFormats.readReport(new io.sluice.core.codec.ByteReader(c.report()));
+    InstanceReport r = ProtocolFormats.readReport(new io.sluice.core.codec.ByteReader(c.report()), true);
     Job j = s.jobs().get(r.instance().jobId());
     if (j == null) {
       return Effect().none();

@@ -1,8 +1,8 @@
 package io.sluice.cluster.runtime;
 
+import io.sluice.core.internal.engine.LatencyHistogram;
 import io.sluice.persistence.runtime.InstanceId;
 import io.sluice.persistence.runtime.InstanceReport;
-import io.sluice.persistence.runtime.LatencyHistogram;
 import java.util.HashMap;
 import java.util.HashSet;
 import java.util.List;

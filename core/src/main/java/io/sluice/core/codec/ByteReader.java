@@ -138,6 +138,14 @@ public final class ByteReader {
     return s;
   }
 
+  /** The next {@code n} bytes, as they are. */
+  public byte[] readRaw(int n) {
+    need(n);
+    byte[] out = Arrays.copyOfRange(buf, pos, pos + n);
+    pos += n;
+    return out;
+  }
+
   public void skip(int n) {
     need(n);
     pos += n;

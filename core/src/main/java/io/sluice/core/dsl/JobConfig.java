@@ -21,43 +21,54 @@ import java.util.Optional;
 public final class JobConfig {
   public static final int MAX_MAX_PARALLELISM = 32_768;
 
-  private final int parallelism;
-  private final int maxParallelism;
-  private final DeliveryGuarantee delivery;
-  private final int snapshotEvery;
-  private final int keepSnapshots;
-  private final boolean deleteEventsOnSnapshot;
-  private final RestartStrategy restartStrategy;
-  private final Sink<DeadLetter> deadLetterSink;
-  private final int batchSize;
-  private final Duration batchLinger;
-  private final int creditWindow;
-  private final Duration watermarkInterval;
-  private final CodecRegistry codecs;
+  private int parallelism;
+  private int maxParallelism;
+  private DeliveryGuarantee delivery;
+  private int snapshotEvery;
+  private long snapshotBytes;
+  private Duration snapshotInterval;
+  private int keepSnapshots;
+  private boolean deleteEventsOnSnapshot;
+  private RestartStrategy restartStrategy;
+  private Sink<DeadLetter> deadLetterSink;
+  private int batchSize;
+  private Duration batchLinger;
+  private Duration commitInterval;
+  private int creditWindow;
+  private Duration watermarkInterval;
+  private CodecRegistry codecs;
 
-  private JobConfig(int parallelism, int maxParallelism, DeliveryGuarantee delivery, int snapshotEvery,
-      int keepSnapshots, boolean deleteEventsOnSnapshot, RestartStrategy restartStrategy,
-      Sink<DeadLetter> deadLetterSink, int batchSize, Duration batchLinger, int creditWindow,
-      Duration watermarkInterval, CodecRegistry codecs) {
-    this.parallelism = parallelism;
-    this.maxParallelism = maxParallelism;
-    this.delivery = delivery;
-    this.snapshotEvery = snapshotEvery;
-    this.keepSnapshots = keepSnapshots;
-    this.deleteEventsOnSnapshot = deleteEventsOnSnapshot;
-    this.restartStrategy = restartStrategy;
-    this.deadLetterSink = deadLetterSink;
-    this.batchSize = batchSize;
-    this.batchLinger = batchLinger;
-    this.creditWindow = creditWindow;
-    this.watermarkInterval = watermarkInterval;
-    this.codecs = codecs;
+  private JobConfig() {}
+
+  /** A copy, changed by {@code change}: every {@code withX} is one. */
+  private JobConfig with(java.util.function.Consumer<JobConfig> change) {
+    JobConfig c = new JobConfig();
+    c.parallelism = parallelism;
+    c.maxParallelism = maxParallelism;
+    c.delivery = delivery;
+    c.snapshotEvery = snapshotEvery;
+    c.snapshotBytes = snapshotBytes;
+    c.snapshotInterval = snapshotInterval;
+    c.keepSnapshots = keepSnapshots;
+    c.deleteEventsOnSnapshot = deleteEventsOnSnapshot;
+    c.restartStrategy = restartStrategy;
+    c.deadLetterSink = deadLetterSink;
+    c.batchSize = batchSize;
+    c.batchLinger = batchLinger;
+    c.commitInterval = commitInterval;
+    c.creditWindow = creditWindow;
+    c.watermarkInterval = watermarkInterval;
+    c.codecs = codecs;
+    change.accept(c);
+    return c;
   }
 
   /**
-   * Parallelism 2, max parallelism 128, exactly-once, a snapshot every 1,000 events keeping 2 and
-   * deleting the events behind them, fixed-delay restarts (3 attempts, 1 s), batches of up to
-   * 2,000 records or 5 ms, 8 unacknowledged batches per channel, watermarks every 200 ms.
+   * Parallelism 2, max parallelism 128, exactly-once, a snapshot of an instance after 1,000
+   * events, 16 MiB of events or 10 s with events since the last, whichever comes first, keeping 2
+   * and deleting the events behind them, fixed-delay restarts (3 attempts, 1 s), batches of up to
+   * 2,000 records or 5 ms, no commit interval, 8 unacknowledged batches per channel, watermarks
+   * every 200 ms.
    *
    * <p>The batch size trades latency under load for throughput: every batch costs a durable
    * journal write. Measured with {@code bin/sluice bench keyed-sum} on 2 cores: 1,000 records
@@ -65,18 +76,23 @@ public final class JobConfig {
    * (p50 45 ms).
    */
   public static JobConfig defaults() {
-    return new JobConfig(2, 128, DeliveryGuarantee.EXACTLY_ONCE, 1_000, 2, true,
-        RestartStrategy.fixedDelay(3, Duration.ofSeconds(1)), null, 2_000, Duration.ofMillis(5), 8,
-        Duration.ofMillis(200), CodecRegistry.defaults());
-  }
-
-  private JobConfig copy(int parallelism, int maxParallelism, DeliveryGuarantee delivery, int snapshotEvery,
-      int keepSnapshots, boolean deleteEventsOnSnapshot, RestartStrategy restartStrategy,
-      Sink<DeadLetter> deadLetterSink, int batchSize, Duration batchLinger, int creditWindow,
-      Duration watermarkInterval, CodecRegistry codecs) {
-    return new JobConfig(parallelism, maxParallelism, delivery, snapshotEvery, keepSnapshots,
-        deleteEventsOnSnapshot, restartStrategy, deadLetterSink, batchSize, batchLinger, creditWindow,
-        watermarkInterval, codecs);
+    JobConfig c = new JobConfig();
+    c.parallelism = 2;
+    c.maxParallelism = 128;
+    c.delivery = DeliveryGuarantee.EXACTLY_ONCE;
+    c.snapshotEvery = 1_000;
+    c.snapshotBytes = 16L << 20;
+    c.snapshotInterval = Duration.ofSeconds(10);
+    c.keepSnapshots = 2;
+    c.deleteEventsOnSnapshot = true;
+    c.restartStrategy = RestartStrategy.fixedDelay(3, Duration.ofSeconds(1));
+    c.batchSize = 2_000;
+    c.batchLinger = Duration.ofMillis(5);
+    c.commitInterval = Duration.ZERO;
+    c.creditWindow = 8;
+    c.watermarkInterval = Duration.ofMillis(200);
+    c.codecs = CodecRegistry.defaults();
+    return c;
   }
 
   /** Default parallelism of stages that set none; 1 to {@link #maxParallelism()}. */
@@ -84,8 +100,7 @@ public final class JobConfig {
     if (parallelism < 1) {
       throw new IllegalArgumentException("parallelism must be at least 1, was " + parallelism);
     }
-    return copy(parallelism, maxParallelism, delivery, snapshotEvery, keepSnapshots, deleteEventsOnSnapshot,
-        restartStrategy, deadLetterSink, batchSize, batchLinger, creditWindow, watermarkInterval, codecs);
+    return with(c -> c.parallelism = parallelism);
   }
 
   /**
@@ -97,8 +112,7 @@ public final class JobConfig {
       throw new IllegalArgumentException("maxParallelism must be in [1, " + MAX_MAX_PARALLELISM + "], was "
           + maxParallelism);
     }
-    return copy(parallelism, maxParallelism, delivery, snapshotEvery, keepSnapshots, deleteEventsOnSnapshot,
-        restartStrategy, deadLetterSink, batchSize, batchLinger, creditWindow, watermarkInterval, codecs);
+    return with(c -> c.maxParallelism = maxParallelism);
   }
 
   /**
@@ -118,18 +132,42 @@ public final class JobConfig {
    * </ul>
    */
   public JobConfig withDelivery(DeliveryGuarantee delivery) {
-    return copy(parallelism, maxParallelism, Objects.requireNonNull(delivery, "delivery"), snapshotEvery,
-        keepSnapshots, deleteEventsOnSnapshot, restartStrategy, deadLetterSink, batchSize, batchLinger,
-        creditWindow, watermarkInterval, codecs);
+    Objects.requireNonNull(delivery, "delivery");
+    return with(c -> c.delivery = delivery);
   }
 
-  /** A snapshot of each operator instance every {@code events} persisted events. */
+  /**
+   * A snapshot of an instance at the latest after {@code events} persisted events (see also
+   * {@link #withSnapshotEveryBytes} and {@link #withSnapshotInterval}: the first trigger wins).
+   */
   public JobConfig withSnapshotEvery(int events) {
     if (events < 1) {
       throw new IllegalArgumentException("snapshotEvery must be at least 1 event, was " + events);
     }
-    return copy(parallelism, maxParallelism, delivery, events, keepSnapshots, deleteEventsOnSnapshot,
-        restartStrategy, deadLetterSink, batchSize, batchLinger, creditWindow, watermarkInterval, codecs);
+    return with(c -> c.snapshotEvery = events);
+  }
+
+  /**
+   * A snapshot of an instance at the latest after it persisted {@code bytes} of events: this
+   * bounds what a recovery replays (16 MiB by default, a fraction of a second to read back).
+   */
+  public JobConfig withSnapshotEveryBytes(long bytes) {
+    if (bytes < 1024) {
+      throw new IllegalArgumentException("snapshotEveryBytes must be at least 1024, was " + bytes);
+    }
+    return with(c -> c.snapshotBytes = bytes);
+  }
+
+  /**
+   * A snapshot of an instance at the latest {@code interval} after the last one, if it persisted
+   * events since: bounds how far back a recovery starts when traffic is thin.
+   */
+  public JobConfig withSnapshotInterval(Duration interval) {
+    Objects.requireNonNull(interval, "snapshot interval");
+    if (interval.isNegative() || interval.isZero()) {
+      throw new IllegalArgumentException("snapshot interval must be positive, was " + interval);
+    }
+    return with(c -> c.snapshotInterval = interval);
   }
 
   /**
@@ -140,14 +178,15 @@ public final class JobConfig {
     if (keepSnapshots < 1) {
       throw new IllegalArgumentException("keepSnapshots must be at least 1, was " + keepSnapshots);
     }
-    return copy(parallelism, maxParallelism, delivery, snapshotEvery, keepSnapshots, deleteEventsOnSnapshot,
-        restartStrategy, deadLetterSink, batchSize, batchLinger, creditWindow, watermarkInterval, codecs);
+    return with(c -> {
+      c.keepSnapshots = keepSnapshots;
+      c.deleteEventsOnSnapshot = deleteEventsOnSnapshot;
+    });
   }
 
   public JobConfig withRestartStrategy(RestartStrategy strategy) {
-    return copy(parallelism, maxParallelism, delivery, snapshotEvery, keepSnapshots, deleteEventsOnSnapshot,
-        Objects.requireNonNull(strategy, "restart strategy"), deadLetterSink, batchSize, batchLinger,
-        creditWindow, watermarkInterval, codecs);
+    Objects.requireNonNull(strategy, "restart strategy");
+    return with(c -> c.restartStrategy = strategy);
   }
 
   /**
@@ -155,9 +194,8 @@ public final class JobConfig {
    * with the reason, and processing goes on. Without one, the job fails instead.
    */
   public JobConfig withDeadLetterSink(Sink<DeadLetter> sink) {
-    return copy(parallelism, maxParallelism, delivery, snapshotEvery, keepSnapshots, deleteEventsOnSnapshot,
-        restartStrategy, Objects.requireNonNull(sink, "dead-letter sink"), batchSize, batchLinger, creditWindow,
-        watermarkInterval, codecs);
+    Objects.requireNonNull(sink, "dead-letter sink");
+    return with(c -> c.deadLetterSink = sink);
   }
 
   /**
@@ -173,8 +211,25 @@ public final class JobConfig {
     if (linger.isNegative()) {
       throw new IllegalArgumentException("batch linger must not be negative, was " + linger);
     }
-    return copy(parallelism, maxParallelism, delivery, snapshotEvery, keepSnapshots, deleteEventsOnSnapshot,
-        restartStrategy, deadLetterSink, maxRecords, linger, creditWindow, watermarkInterval, codecs);
+    return with(c -> {
+      c.batchSize = maxRecords;
+      c.batchLinger = linger;
+    });
+  }
+
+  /**
+   * How long an operator that consumes input waits for more before it persists a step, when
+   * fewer batches are ready than one step may take: one journal event then covers more input, and
+   * its state changes are coalesced per key over all of it (fewer writes, fewer bytes per record),
+   * at the cost of up to this much latency per persisted hop. Zero (the default) persists as soon
+   * as input is ready; under load, steps grow anyway while the previous write is in flight.
+   */
+  public JobConfig withCommitInterval(Duration interval) {
+    Objects.requireNonNull(interval, "commit interval");
+    if (interval.isNegative() || interval.compareTo(Duration.ofSeconds(10)) > 0) {
+      throw new IllegalArgumentException("commit interval must be in [0, 10 s], was " + interval);
+    }
+    return with(c -> c.commitInterval = interval);
   }
 
   /**
@@ -185,8 +240,7 @@ public final class JobConfig {
     if (batches < 1 || batches > 1024) {
       throw new IllegalArgumentException("credit window must be in [1, 1024] batches, was " + batches);
     }
-    return copy(parallelism, maxParallelism, delivery, snapshotEvery, keepSnapshots, deleteEventsOnSnapshot,
-        restartStrategy, deadLetterSink, batchSize, batchLinger, batches, watermarkInterval, codecs);
+    return with(c -> c.creditWindow = batches);
   }
 
   /** How often sources emit watermark progress when they emit no records. */
@@ -195,14 +249,12 @@ public final class JobConfig {
     if (interval.isNegative() || interval.isZero()) {
       throw new IllegalArgumentException("watermark interval must be positive, was " + interval);
     }
-    return copy(parallelism, maxParallelism, delivery, snapshotEvery, keepSnapshots, deleteEventsOnSnapshot,
-        restartStrategy, deadLetterSink, batchSize, batchLinger, creditWindow, interval, codecs);
+    return with(c -> c.watermarkInterval = interval);
   }
 
   public JobConfig withCodecs(CodecRegistry codecs) {
-    return copy(parallelism, maxParallelism, delivery, snapshotEvery, keepSnapshots, deleteEventsOnSnapshot,
-        restartStrategy, deadLetterSink, batchSize, batchLinger, creditWindow, watermarkInterval,
-        Objects.requireNonNull(codecs, "codecs"));
+    Objects.requireNonNull(codecs, "codecs");
+    return with(c -> c.codecs = codecs);
   }
 
   public int parallelism() {
@@ -219,6 +271,14 @@ public final class JobConfig {
 
   public int snapshotEvery() {
     return snapshotEvery;
+  }
+
+  public long snapshotEveryBytes() {
+    return snapshotBytes;
+  }
+
+  public Duration snapshotInterval() {
+    return snapshotInterval;
   }
 
   public int keepSnapshots() {
@@ -245,6 +305,10 @@ public final class JobConfig {
     return batchLinger;
   }
 
+  public Duration commitInterval() {
+    return commitInterval;
+  }
+
   public int creditWindow() {
     return creditWindow;
   }
@@ -260,9 +324,10 @@ public final class JobConfig {
   @Override
   public String toString() {
     return "parallelism=" + parallelism + ", maxParallelism=" + maxParallelism + ", delivery=" + delivery
-        + ", snapshotEvery=" + snapshotEvery + ", keepSnapshots=" + keepSnapshots + ", deleteEvents="
-        + deleteEventsOnSnapshot + ", restart=" + restartStrategy + ", deadLetters="
-        + (deadLetterSink == null ? "none" : deadLetterSink.name()) + ", batch=" + batchSize + "/"
-        + batchLinger.toMillis() + "ms, credit=" + creditWindow;
+        + ", snapshots=" + snapshotEvery + " events/" + (snapshotBytes >> 10) + " KiB/" + snapshotInterval.toMillis()
+        + "ms, keepSnapshots=" + keepSnapshots + ", deleteEvents=" + deleteEventsOnSnapshot + ", restart="
+        + restartStrategy + ", deadLetters=" + (deadLetterSink == null ? "none" : deadLetterSink.name()) + ", batch="
+        + batchSize + "/" + batchLinger.toMillis() + "ms, commit=" + commitInterval.toMillis() + "ms, credit="
+        + creditWindow;
   }
 }

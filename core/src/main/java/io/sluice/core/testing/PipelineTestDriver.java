@@ -2,14 +2,18 @@ package io.sluice.core.testing;
 
 import io.sluice.core.connector.CollectingSink;
 import io.sluice.core.dsl.Pipeline;
+import io.sluice.core.internal.engine.BatchPayload;
+import io.sluice.core.internal.engine.EngineSettings;
+import io.sluice.core.internal.engine.EventFormats;
+import io.sluice.core.internal.engine.InMemoryStateStore;
+import io.sluice.core.internal.engine.InstanceEngine;
+import io.sluice.core.internal.engine.OperatorEvent;
 import io.sluice.core.internal.dsl.PipelineImpl;
 import io.sluice.core.internal.exec.ExecContext;
-import io.sluice.core.internal.exec.InputBatch;
 import io.sluice.core.internal.exec.OperatorInstance;
 import io.sluice.core.internal.exec.OutputBatch;
 import io.sluice.core.internal.exec.RecordBatch;
 import io.sluice.core.internal.exec.RestartTracker;
-import io.sluice.core.internal.exec.StepResult;
 import io.sluice.core.internal.exec.UserCodeException;
 import io.sluice.core.internal.plan.PhysicalPlan;
 import java.time.Duration;
@@ -25,11 +29,13 @@ import java.util.concurrent.atomic.AtomicInteger;
  * Runs a whole pipeline in the calling thread, deterministically, without a cluster: for unit
  * tests of pipelines (like Kafka Streams' {@code TopologyTestDriver}).
  *
- * <p>It runs the same operator logic the cluster runs, with the same channel protocol in miniature:
- * every batch carries a per-channel sequence number, every step's state changes are "persisted" in
- * memory with snapshots every {@code snapshotEvery} steps, and {@link #crash} rebuilds an instance
- * from them exactly as a recovery would. Processing time is a manual clock; event time and
- * watermarks come from the records' timestamps.
+ * <p>It runs what the cluster runs: every instance is the same protocol engine the nodes run
+ * (per-channel sequence numbers, deduplication, acknowledgements, credit, outboxes, restart
+ * strategies), its events are persisted — serialized in the journal's format — to an in-memory
+ * journal with snapshots every {@code snapshotEvery} events, and {@link #crash} rebuilds an
+ * instance from them exactly as a recovery on a node would. Messages between instances are
+ * delivered in order and never lost. Processing time is a manual clock; event time and watermarks
+ * come from the records' timestamps.
  *
  * <pre>{@code
  * try (PipelineTestDriver driver = PipelineTestDriver.of(pipeline)) {
@@ -42,51 +48,49 @@ import java.util.concurrent.atomic.AtomicInteger;
  */
 public final class PipelineTestDriver implements AutoCloseable {
   private static final AtomicInteger JOBS = new AtomicInteger();
-  private static final int MAX_BATCHES_PER_STEP = 8;
 
   private final PhysicalPlan plan;
   private final ExecContext ctx;
+  private final EngineSettings settings = EngineSettings.defaults().withChunkBytes(4096);
+  private final InMemoryStateStore store = new InMemoryStateStore();
   private final List<Slot> slots = new ArrayList<>();
   private final Slot[][] byOperator;
   private final boolean verifyRecovery;
   private long now;
   private long steps;
   private long recoveries;
+  private long journalBytes;
+  private long journalEvents;
+  private long incarnations;
   private JobFailedException failure;
 
-  /** One instance with its "journal" and inbox. */
+  /** A message on its way to an instance. */
+  private record Message(boolean ack, int fromOperator, int fromIndex, long seq, long watermark, int flags,
+      long createdAt, BatchPayload payload, long senderAcked, boolean resend) {}
+
+  /** One instance with its journal and inbox. */
   private final class Slot {
     final int op;
     final int index;
-    final Route[] routes;
-    final long[] nextSeq;
-    final long[] lastSeqIn;
-    final ArrayDeque<InputBatch> inbox = new ArrayDeque<>();
+    final ArrayDeque<Message> inbox = new ArrayDeque<>();
     final RestartTracker restarts;
-    OperatorInstance live;
+    InstanceEngine engine;
     OperatorInstance shadow;
     byte[] snapshot;
-    final List<byte[]> changes = new ArrayList<>();
-    List<OutputBatch> lastOutputs = List.of();
-    long[] lastSeqs = new long[0];
-    byte[] lastChange;
-    long stepsSinceSnapshot;
-    boolean isolating;
+    final List<byte[]> journal = new ArrayList<>();
+    /** Events persisted so far: the journal's sequence number. */
+    long seqNr;
 
     Slot(int op, int index) {
       this.op = op;
       this.index = index;
-      PhysicalPlan.PhysicalOperator o = plan.operator(op);
-      List<PhysicalPlan.ChannelRef> outs = plan.outputChannels(o, index);
-      this.routes = new Route[outs.size()];
-      this.nextSeq = new long[outs.size()];
-      Arrays.fill(nextSeq, 1);
-      this.lastSeqIn = new long[plan.inputChannels(o, index).size()];
       this.restarts = new RestartTracker(plan.config().restartStrategy());
     }
-  }
 
-  private record Route(int op, int index, int channel) {}
+    Slot target(PhysicalPlan.ChannelRef ref) {
+      return byOperator[ref.peerOperator()][ref.peerInstance()];
+    }
+  }
 
   private PipelineTestDriver(Pipeline pipeline, String jobId, long startMillis, boolean verifyRecovery) {
     this.plan = PipelineImpl.physical(pipeline);
@@ -103,22 +107,7 @@ public final class PipelineTestDriver implements AutoCloseable {
       }
     }
     for (Slot s : slots) {
-      PhysicalPlan.PhysicalOperator o = plan.operator(s.op);
-      List<PhysicalPlan.ChannelRef> outs = plan.outputChannels(o, s.index);
-      for (int c = 0; c < outs.size(); c++) {
-        PhysicalPlan.ChannelRef ref = outs.get(c);
-        PhysicalPlan.PhysicalOperator target = plan.operator(ref.peerOperator());
-        List<PhysicalPlan.ChannelRef> ins = plan.inputChannels(target, ref.peerInstance());
-        int inCh = -1;
-        for (int k = 0; k < ins.size(); k++) {
-          if (ins.get(k).peerOperator() == s.op && ins.get(k).peerInstance() == s.index) {
-            inCh = k;
-            break;
-          }
-        }
-        s.routes[c] = new Route(ref.peerOperator(), ref.peerInstance(), inCh);
-      }
-      s.live = build(s);
+      s.engine = build(s);
       if (verifyRecovery) {
         s.shadow = OperatorInstance.create(ctx, s.op, s.index);
       }
@@ -142,21 +131,38 @@ public final class PipelineTestDriver implements AutoCloseable {
   }
 
   /**
-   * A new incarnation of {@code s} from its "persisted" state. If it cannot even be opened (a
-   * missing input file, a sink that cannot create its writer), the job fails.
+   * A new incarnation of {@code s} from its journal: the last snapshot and the events after it,
+   * then the hello of a recovered instance (resend requests upstream, its outbox downstream). If
+   * it cannot even be opened (a missing input file, a sink that cannot create its writer), or its
+   * state cannot be recovered, the job fails.
    */
-  private OperatorInstance build(Slot s) {
+  private InstanceEngine build(Slot s) {
     OperatorInstance inst = OperatorInstance.create(ctx, s.op, s.index);
     UserCodeException error;
     try {
       inst.open();
+      InstanceEngine e = new InstanceEngine(ctx, inst, settings, outbound(s), ++incarnations);
       if (s.snapshot != null) {
-        inst.restore(s.snapshot);
+        e.restore(s.snapshot);
       }
-      for (byte[] c : s.changes) {
-        inst.apply(c);
+      for (byte[] bytes : s.journal) {
+        e.apply(EventFormats.read(bytes));
       }
-      return inst;
+      if (e.awaitsChunks()) {
+        e.load(p -> join(store.read(e.stateOwner(), p.keyGroup(), p.stored().version(), p.stored().chunks())));
+      }
+      for (InstanceEngine.Orphans o : e.orphans()) {
+        store.deleteAbove(e.stateOwner(), o.keyGroup(), o.aboveVersion());
+      }
+      if (e.problem() == null) {
+        e.recovered(now, now * 1_000_000);
+      }
+      if (e.problem() != null) {
+        error = new UserCodeException(inst.operatorName() + " (recovery)", null, new IllegalStateException(e.problem()));
+      } else {
+        e.resume(); // restart strategies' delays are not waited for
+        return e;
+      }
     } catch (UserCodeException e) {
       error = e;
     } catch (Exception e) {
@@ -165,6 +171,40 @@ public final class PipelineTestDriver implements AutoCloseable {
     failure = new JobFailedException(error.stage(), error.record(), Math.max(1, s.restarts.consecutiveFailures()),
         error.getCause());
     throw failure;
+  }
+
+  private static byte[] join(java.util.concurrent.CompletionStage<List<byte[]>> read) {
+    List<byte[]> chunks = read.toCompletableFuture().join();
+    int n = 0;
+    for (byte[] c : chunks) {
+      n += c.length;
+    }
+    byte[] all = new byte[n];
+    int off = 0;
+    for (byte[] c : chunks) {
+      System.arraycopy(c, 0, all, off, c.length);
+      off += c.length;
+    }
+    return all;
+  }
+
+  private InstanceEngine.Outbound outbound(Slot s) {
+    PhysicalPlan.PhysicalOperator op = plan.operator(s.op);
+    List<PhysicalPlan.ChannelRef> outs = plan.outputChannels(op, s.index);
+    List<PhysicalPlan.ChannelRef> ins = plan.inputChannels(op, s.index);
+    return new InstanceEngine.Outbound() {
+      @Override
+      public void deliver(int channel, long seq, long watermark, int flags, long createdAt, BatchPayload payload,
+          long senderAcked) {
+        s.target(outs.get(channel)).inbox.add(new Message(false, s.op, s.index, seq, watermark, flags, createdAt,
+            payload, senderAcked, false));
+      }
+
+      @Override
+      public void ack(int channel, long upTo, boolean resend) {
+        s.target(ins.get(channel)).inbox.add(new Message(true, s.op, s.index, upTo, 0, 0, 0, null, 0, resend));
+      }
+    };
   }
 
   public String jobId() {
@@ -199,19 +239,8 @@ public final class PipelineTestDriver implements AutoCloseable {
         if (done >= maxSteps) {
           return true;
         }
-        boolean did = false;
-        if (s.live.kind() == OperatorInstance.Kind.SOURCE) {
-          did = step(s, List.of(), true);
-        } else if (!s.inbox.isEmpty()) {
-          List<InputBatch> in = new ArrayList<>();
-          for (InputBatch b : s.inbox) {
-            in.add(b);
-            if (in.size() == MAX_BATCHES_PER_STEP) {
-              break;
-            }
-          }
-          did = step(s, in, false);
-        }
+        progress |= drain(s);
+        boolean did = step(s, false);
         checkNotFailed();
         if (did) {
           done++;
@@ -224,6 +253,25 @@ public final class PipelineTestDriver implements AutoCloseable {
     }
   }
 
+  /** Hands {@code s} the messages waiting for it. */
+  private boolean drain(Slot s) {
+    boolean any = !s.inbox.isEmpty();
+    Message m;
+    while ((m = s.inbox.poll()) != null) {
+      if (m.ack()) {
+        s.engine.acked(m.fromOperator(), m.fromIndex(), m.seq(), m.resend(), now * 1_000_000);
+      } else {
+        s.engine.deliver(m.fromOperator(), m.fromIndex(), m.seq(), m.watermark(), m.flags(), m.createdAt(),
+            m.payload(), m.senderAcked());
+      }
+    }
+    if (s.engine.problem() != null) {
+      failure = new JobFailedException(s.engine.logic().operatorName() + " (recovery)", null, 1,
+          new IllegalStateException(s.engine.problem()));
+    }
+    return any;
+  }
+
   /** Moves processing time forward, fires processing-time work (timers, TTL, idleness), then {@link #run()}s. */
   public PipelineTestDriver advanceProcessingTime(Duration by) {
     Objects.requireNonNull(by, "by");
@@ -233,122 +281,117 @@ public final class PipelineTestDriver implements AutoCloseable {
     now += by.toMillis();
     checkNotFailed();
     for (Slot s : slots) {
-      if (s.live.kind() != OperatorInstance.Kind.SOURCE) {
-        step(s, null, false);
+      if (!s.engine.isSource()) {
+        drain(s);
+        step(s, true);
+        checkNotFailed();
       }
     }
     return run();
   }
 
-  /** Runs one step of {@code s}; inputs null means an onTime step. Returns true if it did anything. */
-  private boolean step(Slot s, List<InputBatch> inputs, boolean source) {
-    StepResult r;
-    try {
-      if (source) {
-        r = s.live.emit(now);
-      } else if (inputs == null) {
-        r = s.live.onTime(now);
-      } else {
-        r = s.live.process(inputs, now);
-      }
-    } catch (UserCodeException e) {
-      return failed(s, inputs, source, e);
-    }
-    s.restarts.onSuccess();
-    if (inputs != null) {
-      for (int i = 0; i < inputs.size(); i++) {
-        s.inbox.removeFirst();
-      }
-    }
-    if (r.isEmpty() && (inputs == null || inputs.isEmpty())) {
+  /** Runs one step of {@code s} (an onTime step if {@code timers}). Returns true if it persisted an event. */
+  private boolean step(Slot s, boolean timers) {
+    InstanceEngine e = s.engine;
+    OperatorEvent ev = timers ? e.onTime(now) : e.isSource() ? e.poll(now) : e.process(now);
+    if (ev == null) {
       return false;
     }
-    commit(s, r);
+    persist(s, ev);
+    e.apply(ev);
+    if (ev instanceof OperatorEvent.StepFailed f) {
+      return failed(s, f, e.lastCause());
+    }
+    s.restarts.onSuccess();
+    OperatorEvent.Stepped stepped = (OperatorEvent.Stepped) ev;
+    steps++;
+    if (verifyRecovery) {
+      verify(s, stepped);
+    }
+    e.afterPersist(stepped, now * 1_000_000);
+    snapshotIfDue(s);
     return true;
   }
 
-  private boolean failed(Slot s, List<InputBatch> inputs, boolean source, UserCodeException e) {
-    long delay = s.restarts.onFailure(now);
+  /**
+   * What the runtime does after every event: a snapshot once a capture was written, and a new
+   * capture (its chunks written to the in-memory state store) when a snapshot trigger fired.
+   */
+  private void snapshotIfDue(Slot s) {
+    InstanceEngine e = s.engine;
+    if (e.shouldSnapshot()) {
+      s.snapshot = e.snapshot();
+      s.journal.clear();
+      for (InstanceEngine.Reclaim r : e.snapshotSaved(plan.config().keepSnapshots())) {
+        store.deleteBelow(e.stateOwner(), r.keyGroup(), r.belowVersion());
+      }
+    }
+    if (e.captureDue(now)) {
+      InstanceEngine.Capture c = e.startCapture(s.seqNr, now);
+      for (int i = 0; i < c.groups().size(); i++) {
+        store.write(e.stateOwner(), c.groups().get(i).keyGroup(), c.version(), c.chunks().get(i));
+      }
+      e.captureWritten(c);
+    }
+  }
+
+  /** The state store of the driver's instances (for tests of stored state). */
+  public InMemoryStateStore stateStore() {
+    return store;
+  }
+
+  private void persist(Slot s, OperatorEvent ev) {
+    byte[] bytes = EventFormats.write(ev);
+    s.journal.add(bytes);
+    s.seqNr++;
+    journalBytes += bytes.length;
+    journalEvents++;
+  }
+
+  /** A step failed and its failure is persisted: recover, and fail the job if the strategy gave up. */
+  private boolean failed(Slot s, OperatorEvent.StepFailed f, Throwable cause) {
+    s.restarts.onFailure(now);
     recoveries++;
-    s.live = build(s); // discard the failed incarnation, recover from "persisted" state
-    if (delay != RestartTracker.GIVE_UP) {
-      return true; // retried in the next round: the inputs are still in the inbox
+    closeQuietly(s.engine);
+    s.engine = build(s); // discard the failed incarnation, recover from the journal
+    if (f.decision() == OperatorEvent.Decision.FAIL) {
+      failure = new JobFailedException(f.stage(), f.record(), f.attempt(),
+          cause != null ? cause : new IllegalStateException(f.error()));
     }
-    // a failure that escapes isolation mode is not about one record: dead letters cannot absorb it
-    if (!s.live.hasDeadLetters() || s.isolating) {
-      failure = new JobFailedException(e.stage(), e.record(), s.restarts.consecutiveFailures(), e.getCause());
-      return false;
-    }
-    s.isolating = true;
-    s.live.setIsolation(true, s.restarts.consecutiveFailures());
+    return true;
+  }
+
+  private static void closeQuietly(InstanceEngine e) {
     try {
-      return step(s, inputs, source);
-    } finally {
-      s.isolating = false;
-      s.live.setIsolation(false, 0);
+      e.logic().close();
+    } catch (Exception ignored) {
+      // a failed or crashed instance gets no chance to close cleanly either
     }
   }
 
-  private void commit(Slot s, StepResult r) {
-    steps++;
-    if (r.changes() != null) {
-      s.changes.add(r.changes());
-      s.lastChange = r.changes();
+  private void verify(Slot s, OperatorEvent.Stepped ev) {
+    OperatorInstance live = s.engine.logic();
+    if (ev.changes() != null) {
+      s.shadow.apply(ev.changes());
     }
-    if (verifyRecovery) {
-      verify(s, r);
-    }
-    s.stepsSinceSnapshot++;
-    if (s.stepsSinceSnapshot >= plan.config().snapshotEvery()) {
-      s.snapshot = s.live.snapshot();
-      s.changes.clear();
-      s.stepsSinceSnapshot = 0;
-    }
-    s.lastOutputs = r.outputs();
-    s.lastSeqs = new long[r.outputs().size()];
-    for (int i = 0; i < s.lastSeqs.length; i++) {
-      OutputBatch b = r.outputs().get(i);
-      s.lastSeqs[i] = s.nextSeq[b.channel()]++;
-      deliver(s, b, s.lastSeqs[i]);
-    }
-  }
-
-  /** Delivers with the receiver's deduplication: a sequence number it has seen is dropped. */
-  private void deliver(Slot s, OutputBatch b, long seq) {
-    Route route = s.routes[b.channel()];
-    Slot target = byOperator[route.op()][route.index()];
-    if (seq <= target.lastSeqIn[route.channel()]) {
-      return;
-    }
-    if (seq != target.lastSeqIn[route.channel()] + 1) {
-      throw new AssertionError("gap on channel " + s.live + " -> " + target.live + ": " + seq + " after "
-          + target.lastSeqIn[route.channel()]);
-    }
-    target.lastSeqIn[route.channel()] = seq;
-    target.inbox.addLast(b.asInput(route.channel(), seq));
-  }
-
-  private void verify(Slot s, StepResult r) {
-    if (r.changes() != null) {
-      s.shadow.apply(r.changes());
-    }
-    if (s.live.kind() == OperatorInstance.Kind.SOURCE && r.changes() != null) {
-      List<OutputBatch> again = s.shadow.regenerate(r.changes());
-      for (int i = 0; i < r.outputs().size(); i++) {
-        OutputBatch orig = r.outputs().get(i);
-        OutputBatch re = nthOfChannel(again, orig.channel(), partOf(r.outputs(), i));
-        boolean lastPart = partOf(r.outputs(), i) == countOfChannel(r.outputs(), orig.channel()) - 1;
+    if (live.kind() == OperatorInstance.Kind.SOURCE && ev.changes() != null) {
+      List<OutputBatch> again = s.shadow.regenerate(ev.changes());
+      List<OutputBatch> original = s.engine.lastStepOutputs();
+      for (int i = 0; i < original.size(); i++) {
+        OutputBatch orig = original.get(i);
+        OutputBatch re = nthOfChannel(again, orig.channel(), partOf(original, i));
+        boolean lastPart = partOf(original, i) == countOfChannel(original, orig.channel()) - 1;
         // the watermark of a batch before the last of its channel is whatever was sent before the
         // step; the runtime persists it with the batch, so only records and flags must reproduce
         if (re == null || !sameRecords(orig.records(), re.records()) || re.endOfStream() != orig.endOfStream()
             || lastPart && re.watermark() != orig.watermark()) {
-          throw new AssertionError(s.live + ": regenerating batch " + i + " (channel " + orig.channel()
+          throw new AssertionError(live + ": regenerating batch " + i + " (channel " + orig.channel()
               + ") from its persisted range gave a different batch");
         }
       }
     }
-    if (!Arrays.equals(s.live.canonicalSnapshot(), s.shadow.canonicalSnapshot())) {
-      throw new AssertionError(s.live + ": replaying the persisted changes does not reproduce the live state");
+    if (!Arrays.equals(live.canonicalSnapshot(), s.shadow.canonicalSnapshot())) {
+      throw new AssertionError(live + ": replaying the persisted changes does not reproduce the live state");
     }
   }
 
@@ -396,8 +439,9 @@ public final class PipelineTestDriver implements AutoCloseable {
 
   /**
    * Kills instance {@code index} of operator {@code operator} and recovers it from its persisted
-   * snapshot and changes, as a node failure would; batches it had not consumed are delivered again,
-   * and what it sent in its last step is resent (and dropped downstream as duplicates).
+   * snapshot and events, as a node failure would: what it had received but not consumed is lost,
+   * and the recovered instance asks its upstreams to resend it and resends its own unacknowledged
+   * batches (which receivers drop as duplicates when they had them).
    */
   public PipelineTestDriver crash(String operator, int index) {
     PhysicalPlan.PhysicalOperator op = plan.operator(operator).orElseThrow(
@@ -407,22 +451,10 @@ public final class PipelineTestDriver implements AutoCloseable {
       throw new IllegalArgumentException(operator + " has no instance " + index);
     }
     Slot s = byOperator[op.index()][index];
-    try {
-      s.live.close();
-    } catch (Exception ignored) {
-      // a crashed instance gets no chance to close cleanly either
-    }
-    s.live = build(s);
+    closeQuietly(s.engine);
+    s.inbox.clear();
+    s.engine = build(s);
     recoveries++;
-    // what it sent last is resent after recovery; receivers must drop it as duplicates
-    List<OutputBatch> resend = s.live.kind() == OperatorInstance.Kind.SOURCE && s.lastChange != null
-        ? s.live.regenerate(s.lastChange) : s.lastOutputs;
-    for (int i = 0; i < s.lastOutputs.size(); i++) {
-      OutputBatch b = nthOfChannel(resend, s.lastOutputs.get(i).channel(), partOf(s.lastOutputs, i));
-      if (b != null) {
-        deliver(s, b, s.lastSeqs[i]);
-      }
-    }
     return this;
   }
 
@@ -430,7 +462,7 @@ public final class PipelineTestDriver implements AutoCloseable {
   public boolean isFinished() {
     for (PhysicalPlan.PhysicalOperator sink : plan.sinks()) {
       for (Slot s : byOperator[sink.index()]) {
-        if (!s.live.finished()) {
+        if (!s.engine.finished()) {
           return false;
         }
       }
@@ -457,9 +489,19 @@ public final class PipelineTestDriver implements AutoCloseable {
   public long deadLetters() {
     long n = 0;
     for (Slot s : slots) {
-      n += s.live.deadLetterCount();
+      n += s.engine.deadLetters();
     }
     return n;
+  }
+
+  /** Bytes of the events persisted so far, in the journal's format (over all instances). */
+  public long journalBytes() {
+    return journalBytes;
+  }
+
+  /** Events persisted so far (over all instances). */
+  public long journalEvents() {
+    return journalEvents;
   }
 
   /** The failure that stopped the job, if any. */
@@ -481,11 +523,7 @@ public final class PipelineTestDriver implements AutoCloseable {
   @Override
   public void close() {
     for (Slot s : slots) {
-      try {
-        s.live.close();
-      } catch (Exception ignored) {
-        // best effort
-      }
+      closeQuietly(s.engine);
     }
   }
 }

@@ -28,9 +28,9 @@ class DescribeTest {
     w.lateRecords().writeTo(Sinks.collecting("late")).setParallelism(1);
     assertEquals(""
         + "pipeline 'describe-me': 6 operators, 11 instances; delivery EXACTLY_ONCE, output EXACTLY_ONCE\n"
-        + "  settings: parallelism=2, maxParallelism=128, delivery=EXACTLY_ONCE, snapshotEvery=1000, keepSnapshots=2,"
-        + " deleteEvents=true, restart=fixed-delay(attempts=3, delay=PT1S), deadLetters=dead, batch=2000/5ms,"
-        + " credit=8\n"
+        + "  settings: parallelism=2, maxParallelism=128, delivery=EXACTLY_ONCE, snapshots=1000 events/16384 KiB/10000ms,"
+        + " keepSnapshots=2, deleteEvents=true, restart=fixed-delay(attempts=3, delay=PT1S), deadLetters=dead,"
+        + " batch=2000/5ms, commit=0ms, credit=8\n"
         + "  [events] x2: source 'events' collection(4 items), event time (max out-of-orderness 100 ms)"
         + " -> map 'map-1' -> filter 'filter-1'\n"
         + "      --rebalance--> [spread]\n"

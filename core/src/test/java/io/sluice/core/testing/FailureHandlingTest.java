@@ -314,7 +314,7 @@ class FailureHandlingTest {
     b.readFrom(new BrokenSource()).map(s -> s).writeTo(Sinks.collecting("out"));
     try (PipelineTestDriver d = PipelineTestDriver.of(b.build())) {
       JobFailedException e = assertThrows(JobFailedException.class, d::run);
-      assertEquals("job failed: stage 'broken (reading split 0)' after 3 attempt(s): java.io.IOException: disk on fire",
+      assertEquals("job failed: stage 'broken (reading split 0)' after 2 attempt(s): java.io.IOException: disk on fire",
           e.getMessage());
       assertEquals(null, e.record());
     }

@@ -1,5 +1,7 @@
 package io.sluice.persistence.runtime;
 
+import io.sluice.core.internal.engine.BatchPayload;
+
 /**
  * INTERNAL API: what an operator instance handles. The records below are sent between instances
  * (and by the job coordinator); the nested local commands are timers and self-messages that never
@@ -87,4 +89,11 @@ public sealed interface OperatorCommand permits OperatorCommand.Start, OperatorC
 
   /** The job coordinator's answer to a spec lookup (spec null: the job is unknown or ended). */
   record SpecFound(JobSpec spec, String error) implements Local {}
+
+  /** A capture's chunks were written to the state store (error null) or not. */
+  record CaptureDone(io.sluice.core.internal.engine.InstanceEngine.Capture capture, Throwable error) implements Local {}
+
+  /** After a recovery: the stored versions of the instance's key groups, read (error null) or not. */
+  record StoredStateRead(java.util.Map<io.sluice.core.internal.exec.ChunkedState.Part, byte[]> parts, Throwable error)
+      implements Local {}
 }

@@ -1,23 +1,17 @@
 package io.sluice.persistence.runtime;
 
-import io.sluice.core.dsl.JobConfig;
-import io.sluice.core.dsl.RestartStrategy;
-import io.sluice.core.internal.codec.BatchCodec;
-import io.sluice.core.internal.exec.InputBatch;
+import io.sluice.core.internal.engine.BatchPayload;
+import io.sluice.core.internal.engine.InstanceEngine;
+import io.sluice.core.internal.engine.LatencyHistogram;
+import io.sluice.core.internal.engine.OperatorEvent;
+import io.sluice.core.internal.engine.StateStore;
 import io.sluice.core.internal.exec.OperatorInstance;
-import io.sluice.core.internal.exec.OutputBatch;
-import io.sluice.core.internal.exec.RecordBatch;
-import io.sluice.core.internal.exec.RestartTracker;
-import io.sluice.core.internal.exec.StepResult;
 import io.sluice.core.internal.exec.UserCodeException;
 import io.sluice.core.internal.plan.PhysicalPlan;
+import io.sluice.core.dsl.JobConfig;
+import io.sluice.persistence.state.StateStores;
 import java.time.Duration;
-import java.util.ArrayList;
-import java.util.IdentityHashMap;
-import java.util.List;
-import java.util.Map;
 import java.util.Optional;
-import java.util.TreeMap;
 import java.util.concurrent.ThreadLocalRandom;
 import org.apache.pekko.actor.typed.Behavior;
 import org.apache.pekko.actor.typed.PostStop;
@@ -29,6 +23,7 @@ import org.apache.pekko.persistence.typed.PersistenceId;
 import org.apache.pekko.persistence.typed.RecoveryCompleted;
 import org.apache.pekko.persistence.typed.RecoveryFailed;
 import org.apache.pekko.persistence.typed.SnapshotAdapter;
+import org.apache.pekko.persistence.typed.SnapshotCompleted;
 import org.apache.pekko.persistence.typed.SnapshotFailed;
 import org.apache.pekko.persistence.typed.javadsl.CommandHandler;
 import org.apache.pekko.persistence.typed.javadsl.Effect;
@@ -39,35 +34,18 @@ import org.apache.pekko.persistence.typed.javadsl.SignalHandler;
 import org.slf4j.Logger;
 
 /**
- * INTERNAL API: one operator instance as an event-sourced behavior: the channel protocol of
- * DESIGN.md around the core's operator logic.
+ * INTERNAL API: one operator instance as an event-sourced behavior: a thin adapter that runs the
+ * core's {@link InstanceEngine} (the channel protocol of DESIGN.md around the operator logic) on
+ * Pekko Persistence. The engine decides; this class persists the events it returns, delivers
+ * its messages through {@link Peers}, keeps its timers, and reports to the job coordinator.
  *
- * <ul>
- *   <li><b>Inputs.</b> A {@code Deliver} with a sequence number at or below the channel's mark is
- *       a duplicate: dropped and acknowledged again. Others wait in a per-channel buffer until they
- *       are next in sequence (a gap waits for the resend).
- *   <li><b>Steps.</b> When inputs are ready and every output channel has credit (fewer than
- *       {@code creditWindow} unacknowledged batches), one step consumes up to
- *       {@code max-batches-per-step} batches and persists one {@link OperatorEvent.Stepped}: what
- *       it consumed, the logic's state changes and the batches it produced (with their channel
- *       sequence numbers). Only after the write succeeds are outputs sent and inputs acknowledged.
- *   <li><b>Outbox.</b> Produced batches stay in the state until acknowledged; a recovered instance
- *       resends them, and asks its upstreams to resend what it has not consumed.
- *   <li><b>Sources</b> persist the position range of each batch, not its records, and regenerate
- *       unacknowledged batches from it after a recovery.
- *   <li><b>Failures.</b> A user function that throws is handled by the job's restart strategy: the
- *       failure is persisted, the instance stops and restarts from its persisted state, and either
- *       retries after the strategy's delay, retries sending failing records to the dead-letter sink,
- *       or fails the job. A failed write to the journal stops the incarnation; the next message
- *       (the coordinator's keep-alive, every second) starts a fresh one from the journal, so
- *       retries are spaced while Cassandra is down and nothing is skipped.
- * </ul>
- *
- * The live logic is mutated by the command handler (a step) before the event is persisted; the
- * event handler re-applies changes only during recovery. A write that fails stops the incarnation
- * (Pekko's contract), so a mutation that was not persisted never survives.
+ * <p>The live logic is changed by a step before its event is persisted; the event handler
+ * re-applies changes only during recovery. A failed write (or recovery) stops the incarnation,
+ * never restarts it in place: the live logic already holds the step that was not persisted.
+ * Sharding starts a fresh incarnation on the next message: the job coordinator's keep-alive,
+ * every 500 ms, spaces the retries while Cassandra is down. Nothing is skipped.
  */
-public final class OperatorEntity extends EventSourcedBehavior<OperatorCommand, OperatorEvent, InstanceState> {
+public final class OperatorEntity extends EventSourcedBehavior<OperatorCommand, OperatorEvent, InstanceEngine> {
   private final ActorContext<OperatorCommand> ctx;
   private final TimerScheduler<OperatorCommand> timers;
   private final Logger log;
@@ -75,53 +53,29 @@ public final class OperatorEntity extends EventSourcedBehavior<OperatorCommand, 
   private final JobRuntime job;
   private final Peers peers;
   private final RuntimeSettings settings;
-  private final PhysicalPlan.PhysicalOperator op;
-  private final OperatorInstance logic;
-  private final boolean isSource;
-  private final boolean isSink;
   private final JobConfig config;
-  private final BatchCodec codec;
-  private final int[][] inChannelOf;
-  private final int[][] outChannelOf;
+  private final InstanceEngine engine;
   private final InstanceId[] inSources;
   private final InstanceId[] outTargets;
-  private final TreeMap<Long, OperatorCommand.Deliver>[] pending;
-  private final boolean[] ackDirty;
-  /** Per output channel: when its receiver last answered anything (an acknowledgement). */
-  private final long[] lastHeardNanos;
-  /** Per output channel: when this incarnation last reported the route to its receiver as suspect. */
-  private final long[] lastSuspectNanos;
   private final long incarnation = ThreadLocalRandom.current().nextLong(1, Long.MAX_VALUE);
   private final long startedNanos = System.nanoTime();
-  private final LatencyHistogram latency = new LatencyHistogram();
-  private final Map<byte[], List<OutputBatch>> regenerated = new IdentityHashMap<>();
-  /** A source step's batches by (channel, sequence number), until they are attached to their outbox entries. */
-  private final Map<ChannelSeq, RecordBatch> liveSourceBatches = new java.util.HashMap<>();
-
-  private record ChannelSeq(int channel, long seq) {}
-  private boolean recovering = true;
-  /** Sinks in at-least-once mode: batches consumed since their marks were last persisted. */
-  private int unpersistedBatches;
-  private final boolean lightSink;
   private boolean processScheduled;
   private boolean pollScheduled;
-  private long pausedUntil;
   private long idlePollMillis = 1;
   private long lastReportNanos;
-  private long lastInputMillis;
-  private long firstInputMillis;
   private boolean finishedReported;
-  private int roundRobin;
-  /** Why this incarnation cannot run (its persisted state cannot be recovered), or null. */
-  private String unrecoverable;
+  private boolean problemReported;
+  private final StateStore store;
+  private final StateStores.Retention retention;
+  /** After recovery, until the stored key groups are read: commands wait. */
+  private boolean loading;
+  private InstanceEngine.Capture capture;
+  /** Why this instance cannot make progress right now (journal or state store unreachable), or null. */
+  private String trouble;
+  private long troubleSince;
 
-  @SuppressWarnings("unchecked")
   private OperatorEntity(ActorContext<OperatorCommand> ctx, TimerScheduler<OperatorCommand> timers, InstanceId id,
       JobRuntime job, OperatorInstance logic, Peers peers, RuntimeSettings settings) {
-    // A failed write (or recovery) stops the incarnation, never restarts it in place: the live logic
-    // already holds the step that was not persisted. Sharding starts a fresh incarnation on the next
-    // message: the job coordinator's keep-alive, every second, spaces the retries while Cassandra is
-    // down.
     super(PersistenceId.of("sluice-op", id.entityId()));
     this.ctx = ctx;
     this.timers = timers;
@@ -130,38 +84,32 @@ public final class OperatorEntity extends EventSourcedBehavior<OperatorCommand, 
     this.job = job;
     this.peers = peers;
     this.settings = settings;
-    this.logic = logic;
-    this.op = logic.operator();
     this.config = job.plan().config();
-    this.isSource = logic.kind() == OperatorInstance.Kind.SOURCE;
-    this.isSink = logic.kind() == OperatorInstance.Kind.SINK;
-    this.lightSink = isSink && job.plan().config().delivery() == io.sluice.core.connector.DeliveryGuarantee.AT_LEAST_ONCE;
-    this.codec = job.newBatchCodec();
-    PhysicalPlan plan = job.plan();
-    int ops = plan.operators().size();
-    this.inChannelOf = new int[ops][];
-    this.outChannelOf = new int[ops][];
-    for (PhysicalPlan.PhysicalOperator o : plan.operators()) {
-      inChannelOf[o.index()] = filled(o.parallelism());
-      outChannelOf[o.index()] = filled(o.parallelism());
-    }
-    List<PhysicalPlan.ChannelRef> ins = plan.inputChannels(op, id.index());
-    this.inSources = new InstanceId[ins.size()];
-    this.pending = new TreeMap[ins.size()];
-    for (int c = 0; c < ins.size(); c++) {
-      PhysicalPlan.ChannelRef r = ins.get(c);
-      inChannelOf[r.peerOperator()][r.peerInstance()] = c;
+    StateStores stores = StateStores.get(ctx.getSystem());
+    this.store = stores.store();
+    this.retention = stores.retention();
+    this.engine = new InstanceEngine(job.exec(), logic, settings.engine(), new InstanceEngine.Outbound() {
+      @Override
+      public void deliver(int channel, long seq, long watermark, int flags, long createdAtMillis, BatchPayload payload,
+          long senderAcked) {
+        peers.send(outTargets[channel], new OperatorCommand.Deliver(id.jobId(), logic.operator().index(), id.index(),
+            seq, watermark, flags, createdAtMillis, payload, senderAcked));
+      }
+
+      @Override
+      public void ack(int channel, long upTo, boolean resend) {
+        peers.send(inSources[channel], new OperatorCommand.Ack(id.jobId(), logic.operator().index(), id.index(), upTo,
+            resend));
+      }
+    }, incarnation);
+    this.inSources = new InstanceId[engine.inputCount()];
+    for (int c = 0; c < inSources.length; c++) {
+      PhysicalPlan.ChannelRef r = engine.input(c);
       inSources[c] = job.instance(r.peerOperator(), r.peerInstance());
-      pending[c] = new TreeMap<>();
     }
-    List<PhysicalPlan.ChannelRef> outs = plan.outputChannels(op, id.index());
-    this.outTargets = new InstanceId[outs.size()];
-    this.ackDirty = new boolean[outs.size()];
-    this.lastHeardNanos = new long[outs.size()];
-    this.lastSuspectNanos = new long[outs.size()];
-    for (int c = 0; c < outs.size(); c++) {
-      PhysicalPlan.ChannelRef r = outs.get(c);
-      outChannelOf[r.peerOperator()][r.peerInstance()] = c;
+    this.outTargets = new InstanceId[engine.outputCount()];
+    for (int c = 0; c < outTargets.length; c++) {
+      PhysicalPlan.ChannelRef r = engine.output(c);
       outTargets[c] = job.instance(r.peerOperator(), r.peerInstance());
     }
   }
@@ -171,12 +119,6 @@ public final class OperatorEntity extends EventSourcedBehavior<OperatorCommand, 
     CrashRequested(InstanceId id) {
       super("crash of " + id + " requested");
     }
-  }
-
-  private static int[] filled(int n) {
-    int[] a = new int[n];
-    java.util.Arrays.fill(a, -1);
-    return a;
   }
 
   /**
@@ -269,106 +211,209 @@ public final class OperatorEntity extends EventSourcedBehavior<OperatorCommand, 
   // ---- persistence settings -----------------------------------------------------------------
 
   @Override
-  public InstanceState emptyState() {
-    return new InstanceState(logic);
+  public InstanceEngine emptyState() {
+    return engine;
   }
 
+  /**
+   * Snapshots are taken when the engine says so ({@link #shouldSnapshot}): after a capture of the
+   * stored state was written. Retention is ours too ({@link #onSnapshotSaved}).
+   */
   @Override
   public RetentionCriteria retentionCriteria() {
-    RetentionCriteria r = RetentionCriteria.snapshotEvery(config.snapshotEvery(), config.keepSnapshots());
-    return config.deleteEventsOnSnapshot() ? ((org.apache.pekko.persistence.typed.javadsl.SnapshotCountRetentionCriteria) r)
-        .withDeleteEventsOnSnapshot() : r;
+    return RetentionCriteria.disabled();
   }
 
   @Override
-  public SnapshotAdapter<InstanceState> snapshotAdapter() {
+  public boolean shouldSnapshot(InstanceEngine state, OperatorEvent event, long sequenceNr) {
+    return state.shouldSnapshot();
+  }
+
+  @Override
+  public SnapshotAdapter<InstanceEngine> snapshotAdapter() {
     return new SnapshotAdapter<>() {
       @Override
-      public Object toJournal(InstanceState state) {
-        return new InstanceSnapshot(state.snapshot(p -> p.bytes(codec)));
+      public Object toJournal(InstanceEngine state) {
+        return new InstanceSnapshot(state.snapshot());
       }
 
       @Override
-      public InstanceState fromJournal(Object from) {
-        InstanceState s = new InstanceState(logic);
-        s.restore(((InstanceSnapshot) from).bytes());
-        return s;
+      public InstanceEngine fromJournal(Object from) {
+        engine.restore(((InstanceSnapshot) from).bytes());
+        return engine;
       }
     };
   }
 
   @Override
-  public SignalHandler<InstanceState> signalHandler() {
+  public SignalHandler<InstanceEngine> signalHandler() {
     return newSignalHandlerBuilder()
         .onSignal(RecoveryCompleted.instance(), this::onRecovered)
-        .onSignal(RecoveryFailed.class, (s, f) -> log.warn("{}: recovery failed: {}", id, f.getFailure().toString()))
+        .onSignal(RecoveryFailed.class, (s, f) -> {
+          log.warn("{}: recovery failed: {}", id, f.getFailure().toString());
+          troubled("cannot recover from the journal: " + f.getFailure());
+        })
         .onSignal(SnapshotFailed.class, (s, f) -> log.warn("{}: snapshot failed: {}", id, f.getFailure().toString()))
+        .onSignal(SnapshotCompleted.class, (s, c) -> onSnapshotSaved(c.metadata().sequenceNr()))
         .onSignal(PostStop.instance(), s -> closeLogic())
         .build();
   }
 
   private void closeLogic() {
     try {
-      logic.close();
+      engine.logic().close();
     } catch (Exception e) {
       log.warn("{}: closing failed: {}", id, e.toString());
     }
   }
 
-  // ---- events ----------------------------------------------------------------------------------
-
   @Override
-  public EventHandler<InstanceState, OperatorEvent> eventHandler() {
+  public EventHandler<InstanceEngine, OperatorEvent> eventHandler() {
     return newEventHandlerBuilder().forAnyState()
-        .onEvent(OperatorEvent.Stepped.class, this::applyStepped)
-        .onEvent(OperatorEvent.StepFailed.class, (s, f) -> {
-          s.recordFailure(f);
+        .onAnyEvent((s, e) -> {
+          s.apply(e);
           return s;
-        })
-        .build();
+        });
   }
 
-  private InstanceState applyStepped(InstanceState s, OperatorEvent.Stepped e) {
-    if (recovering && e.changes() != null && unrecoverable == null) {
-      try {
-        logic.apply(e.changes()); // live: the step already changed the logic
-      } catch (RuntimeException ex) {
-        // corrupt or incompatible state: retrying recovery cannot help; the job fails with the reason
-        unrecoverable = "cannot recover the state of " + id + ": " + ex.getMessage();
+  // ---- stored state: captures, snapshots, recovery ---------------------------------------------
+
+  /** Starts a capture if a snapshot trigger fired: its chunks are written while the instance goes on. */
+  private void maybeCapture() {
+    long now = System.currentTimeMillis();
+    if (loading || !engine.captureDue(now)) {
+      return;
+    }
+    InstanceEngine.Capture c = engine.startCapture(lastSequenceNumber(ctx), now);
+    capture = c;
+    if (c.groups().isEmpty()) {
+      engine.captureWritten(c);
+      capture = null;
+      return;
+    }
+    java.util.List<java.util.concurrent.CompletableFuture<Void>> writes = new java.util.ArrayList<>();
+    for (int i = 0; i < c.groups().size(); i++) {
+      writes.add(store.write(engine.stateOwner(), c.groups().get(i).keyGroup(), c.version(), c.chunks().get(i))
+          .toCompletableFuture());
+    }
+    ctx.pipeToSelf(java.util.concurrent.CompletableFuture.allOf(writes.toArray(new java.util.concurrent.CompletableFuture<?>[0])),
+        (v, err) -> new OperatorCommand.CaptureDone(c, err));
+  }
+
+  private Effect<OperatorEvent, InstanceEngine> onCaptureDone(OperatorCommand.CaptureDone d) {
+    if (d.capture() != capture) {
+      return Effect().none();
+    }
+    capture = null;
+    if (d.error() != null) {
+      log.warn("{}: writing {} stored key groups ({} bytes) failed; they are stored anew later: {}", id,
+          d.capture().groups().size(), d.capture().bytes(), d.error().toString());
+      engine.captureFailed(d.capture());
+      troubled("cannot write its stored key groups (no snapshot until it can): " + d.error());
+    } else {
+      engine.captureWritten(d.capture());
+      if (trouble != null) {
+        trouble = null;
+        report();
       }
     }
-    for (int i = 0; i < e.consumedChannels().length; i++) {
-      int c = e.consumedChannels()[i];
-      s.lastSeqIn[c] = Math.max(s.lastSeqIn[c], e.consumedSeqs()[i]);
+    return Effect().none();
+  }
+
+  /** A snapshot is saved: reclaim stored versions and old snapshots and events nobody needs any more. */
+  private void onSnapshotSaved(long sequenceNr) {
+    for (InstanceEngine.Reclaim r : engine.snapshotSaved(config.keepSnapshots())) {
+      store.deleteBelow(engine.stateOwner(), r.keyGroup(), r.belowVersion()).whenComplete((v, err) -> {
+        if (err != null) {
+          log.debug("{}: reclaiming versions of key group {} below {} failed (a later snapshot retries): {}", id,
+              r.keyGroup(), r.belowVersion(), err.toString());
+        }
+      });
     }
-    int[] part = isSource ? new int[s.outbox.length] : null;
-    for (OperatorEvent.Output o : e.outputs()) {
-      s.nextSeqOut[o.channel()] = o.seq() + 1;
-      s.outbox[o.channel()].addLast(new InstanceState.OutEntry(o.seq(), o.watermark(), o.flags(), e.createdAtMillis(),
-          o.payload(), isSource ? e.changes() : null, isSource ? part[o.channel()]++ : 0));
+    retention.keepNewest(persistenceId().id(), config.keepSnapshots(), config.deleteEventsOnSnapshot())
+        .whenComplete((v, err) -> {
+          if (err != null) {
+            log.debug("{}: deleting snapshots (and events) before snapshot {} failed (the next one retries): {}", id,
+                sequenceNr, err.toString());
+          }
+        });
+  }
+
+  /** After replay: read the stored key groups the snapshot refers to, and remove what a dead capture left. */
+  private void loadStoredState() {
+    loading = true;
+    java.util.List<io.sluice.core.internal.exec.ChunkedState.Part> parts = engine.toLoad();
+    java.util.Map<io.sluice.core.internal.exec.ChunkedState.Part, java.util.concurrent.CompletableFuture<byte[]>> reads =
+        new java.util.LinkedHashMap<>();
+    for (io.sluice.core.internal.exec.ChunkedState.Part p : parts) {
+      reads.put(p, store.read(engine.stateOwner(), p.keyGroup(), p.stored().version(), p.stored().chunks())
+          .thenApply(OperatorEntity::concat).toCompletableFuture());
     }
-    for (int i = 0; i < e.ackChannels().length; i++) {
-      s.ack(e.ackChannels()[i], e.ackMarks()[i]);
+    java.util.List<java.util.concurrent.CompletableFuture<?>> all = new java.util.ArrayList<>(reads.values());
+    for (InstanceEngine.Orphans o : engine.orphans()) {
+      all.add(store.deleteAbove(engine.stateOwner(), o.keyGroup(), o.aboveVersion()).toCompletableFuture());
     }
-    s.recordsIn += e.recordsIn();
-    s.recordsOut += e.recordsOut();
-    s.consecutiveFailures = 0;
-    s.isolateNext = false;
-    return s;
+    ctx.pipeToSelf(java.util.concurrent.CompletableFuture.allOf(all.toArray(new java.util.concurrent.CompletableFuture<?>[0])),
+        (v, err) -> {
+          if (err != null) {
+            return new OperatorCommand.StoredStateRead(null, err);
+          }
+          java.util.Map<io.sluice.core.internal.exec.ChunkedState.Part, byte[]> bytes = new java.util.HashMap<>();
+          reads.forEach((p, f) -> bytes.put(p, f.join()));
+          return new OperatorCommand.StoredStateRead(bytes, null);
+        });
+  }
+
+  private static byte[] concat(java.util.List<byte[]> chunks) {
+    int n = 0;
+    for (byte[] c : chunks) {
+      n += c.length;
+    }
+    byte[] all = new byte[n];
+    int off = 0;
+    for (byte[] c : chunks) {
+      System.arraycopy(c, 0, all, off, c.length);
+      off += c.length;
+    }
+    return all;
+  }
+
+  private Effect<OperatorEvent, InstanceEngine> onStoredStateRead(OperatorCommand.StoredStateRead r) {
+    if (r.error() != null) {
+      // the store is unavailable: this incarnation stops; the keep-alive starts the next one
+      log.warn("{}: cannot read its stored key groups yet: {}; stopping to retry", id, r.error().toString());
+      troubled("cannot read its stored key groups: " + r.error());
+      return Effect().stop();
+    }
+    long t0 = System.nanoTime();
+    long bytes = 0;
+    for (byte[] b : r.parts().values()) {
+      bytes += b.length;
+    }
+    engine.load(r.parts()::get);
+    loading = false;
+    log.info("{}: read {} stored key-group versions ({} bytes) in {} ms after replay, applied in {} ms", id,
+        r.parts().size(), bytes, (t0 - startedNanos) / 1_000_000, (System.nanoTime() - t0) / 1_000_000);
+    goLive(engine);
+    return Effect().unstashAll();
   }
 
   // ---- commands ----------------------------------------------------------------------------------
 
   @Override
-  public CommandHandler<OperatorCommand, OperatorEvent, InstanceState> commandHandler() {
+  public CommandHandler<OperatorCommand, OperatorEvent, InstanceEngine> commandHandler() {
     return newCommandHandlerBuilder().forAnyState()
+        .onCommand(c -> loading && !(c instanceof OperatorCommand.StoredStateRead || c instanceof OperatorCommand.Stop
+            || c instanceof OperatorCommand.Crash), (s, c) -> Effect().stash())
+        .onCommand(OperatorCommand.StoredStateRead.class, (s, c) -> onStoredStateRead(c))
+        .onCommand(OperatorCommand.CaptureDone.class, (s, c) -> onCaptureDone(c))
         .onCommand(OperatorCommand.Deliver.class, this::onDeliver)
         .onCommand(OperatorCommand.Ack.class, this::onAck)
-        .onCommand(OperatorCommand.Process.class, (s, c) -> onProcess(s))
-        .onCommand(OperatorCommand.Poll.class, (s, c) -> onPoll(s))
-        .onCommand(OperatorCommand.Tick.class, (s, c) -> onTick(s))
-        .onCommand(OperatorCommand.Start.class, (s, c) -> onStart(s))
-        .onCommand(OperatorCommand.Resume.class, (s, c) -> onResume(s))
+        .onCommand(OperatorCommand.Process.class, (s, c) -> onProcess())
+        .onCommand(OperatorCommand.Poll.class, (s, c) -> onPoll())
+        .onCommand(OperatorCommand.Tick.class, (s, c) -> onTick())
+        .onCommand(OperatorCommand.Start.class, (s, c) -> onStart())
+        .onCommand(OperatorCommand.Resume.class, (s, c) -> onResume())
         .onCommand(OperatorCommand.Stop.class, (s, c) -> {
           log.info("{}: stopping: {}", id, c.reason());
           return Effect().stop();
@@ -381,56 +426,42 @@ public final class OperatorEntity extends EventSourcedBehavior<OperatorCommand, 
         .build();
   }
 
-  private boolean blocked(InstanceState s) {
-    return s.failed || unrecoverable != null || System.currentTimeMillis() < pausedUntil;
-  }
-
-  private Effect<OperatorEvent, InstanceState> onDeliver(InstanceState s, OperatorCommand.Deliver d) {
+  private Effect<OperatorEvent, InstanceEngine> onDeliver(InstanceEngine s, OperatorCommand.Deliver d) {
     if (!d.jobId().equals(id.jobId())) {
       return Effect().none();
     }
-    int c = d.fromOperator() < inChannelOf.length && d.fromIndex() < inChannelOf[d.fromOperator()].length
-        ? inChannelOf[d.fromOperator()][d.fromIndex()] : -1;
-    if (c < 0) {
-      log.warn("{}: a batch from operator {} instance {}, which is not an input: dropped", id, d.fromOperator(),
-          d.fromIndex());
+    if (s.deliver(d.fromOperator(), d.fromIndex(), d.seq(), d.watermark(), d.flags(), d.createdAtMillis(), d.payload(),
+        d.senderAcked())) {
+      scheduleProcess();
+    }
+    reportProblem();
+    return Effect().none();
+  }
+
+  private Effect<OperatorEvent, InstanceEngine> onAck(InstanceEngine s, OperatorCommand.Ack a) {
+    if (!a.jobId().equals(id.jobId())) {
       return Effect().none();
     }
-    if (d.senderAcked() > s.lastSeqIn[c]) {
-      if (!lightSink) {
-        // This instance acknowledged batches, which it does only after their step was persisted, and
-        // its journal no longer has that step: their effect on the state is gone.
-        return journalLost(s, inSources[c] + " was told that batch " + d.senderAcked() + " was consumed, but the"
-            + " recovered state of " + id + " has consumed only up to " + s.lastSeqIn[c]);
+    if (s.acked(a.fromOperator(), a.fromIndex(), a.upTo(), a.resend(), System.nanoTime())) {
+      if (s.isSource()) {
+        schedulePoll(0);
+      } else {
+        scheduleProcess();
       }
-      // An at-least-once sink acknowledges before it persists its marks: everything up to
-      // senderAcked was consumed by an earlier incarnation. Move forward rather than wait for
-      // batches that the sender dropped when they were acknowledged.
-      s.lastSeqIn[c] = d.senderAcked();
-      pending[c].headMap(d.senderAcked() + 1).clear();
     }
-    if (d.seq() <= s.lastSeqIn[c]) {
-      sendAck(c, s.lastSeqIn[c], false); // a duplicate: acknowledge again
-      return Effect().none();
-    }
-    if (pending[c].putIfAbsent(d.seq(), d) != null) {
-      // A resend of a batch that waits here: answer with the current mark, so the sender knows
-      // its messages arrive and only this instance is slow.
-      sendAck(c, s.lastSeqIn[c], false);
-    }
-    scheduleProcess();
+    reportProblem();
     return Effect().none();
   }
 
   private void scheduleProcess() {
-    if (!processScheduled && !isSource) {
+    if (!processScheduled && !engine.isSource()) {
       processScheduled = true;
       ctx.getSelf().tell(OperatorCommand.Process.INSTANCE);
     }
   }
 
   private void schedulePoll(long delayMillis) {
-    if (!pollScheduled && isSource) {
+    if (!pollScheduled && engine.isSource()) {
       pollScheduled = true;
       if (delayMillis <= 0) {
         ctx.getSelf().tell(OperatorCommand.Poll.INSTANCE);
@@ -440,416 +471,106 @@ public final class OperatorEntity extends EventSourcedBehavior<OperatorCommand, 
     }
   }
 
-  private boolean inputsReady(InstanceState s) {
-    for (int c = 0; c < pending.length; c++) {
-      if (!pending[c].isEmpty() && pending[c].firstKey() == s.lastSeqIn[c] + 1) {
-        return true;
-      }
-    }
-    return false;
-  }
-
-  private Effect<OperatorEvent, InstanceState> onProcess(InstanceState s) {
+  private Effect<OperatorEvent, InstanceEngine> onProcess() {
     processScheduled = false;
-    if (isSource || blocked(s) || !s.hasCredit(config.creditWindow())) {
+    OperatorEvent e = engine.process(System.currentTimeMillis());
+    if (e == null) {
+      if (engine.inputsReady() && engine.hasCredit() && !engine.blocked(System.currentTimeMillis())) {
+        scheduleProcess(); // an at-least-once sink consumed without an event
+      }
       return Effect().none();
     }
-    List<InputBatch> inputs = new ArrayList<>();
-    List<OperatorCommand.Deliver> used = new ArrayList<>();
-    int n = pending.length;
-    long[] next = new long[n];
-    for (int k = 0; k < n; k++) {
-      next[k] = s.lastSeqIn[k] + 1;
-    }
-    boolean progress = true;
-    while (progress && inputs.size() < settings.maxBatchesPerStep()) {
-      progress = false;
-      for (int k = 0; k < n && inputs.size() < settings.maxBatchesPerStep(); k++) {
-        int c = (roundRobin + k) % n;
-        OperatorCommand.Deliver d = pending[c].get(next[c]);
-        if (d != null) {
-          used.add(d);
-          inputs.add(new InputBatch(c, d.seq(), d.payload().decoded(codec), d.watermark(), d.idle(), d.endOfStream()));
-          next[c]++;
-          progress = true;
-        }
-      }
-    }
-    roundRobin = n == 0 ? 0 : (roundRobin + 1) % n;
-    if (inputs.isEmpty()) {
-      return Effect().none();
-    }
-    long now = System.currentTimeMillis();
-    StepResult r;
-    try {
-      if (s.isolateNext) {
-        logic.setIsolation(true, s.consecutiveFailures);
-      }
-      r = logic.process(inputs, now);
-    } catch (UserCodeException e) {
-      return failure(s, e);
-    } finally {
-      if (s.isolateNext) {
-        logic.setIsolation(false, 0);
-      }
-    }
-    long createdAt = Long.MAX_VALUE;
-    int[] chs = new int[used.size()];
-    long[] seqs = new long[used.size()];
-    for (int i = 0; i < used.size(); i++) {
-      OperatorCommand.Deliver d = used.get(i);
-      int c = inputs.get(i).channel();
-      pending[c].remove(d.seq());
-      chs[i] = c;
-      seqs[i] = d.seq();
-      createdAt = Math.min(createdAt, d.createdAtMillis());
-      if (isSink && inputs.get(i).records().size() > 0 && d.createdAtMillis() > 0) {
-        latency.record(now - d.createdAtMillis());
-      }
-    }
-    lastInputMillis = now;
-    if (firstInputMillis == 0) {
-      firstInputMillis = now;
-    }
-    if (lightSink && !marksDue(inputs)) {
-      // at-least-once sink: the writer returned, acknowledge at once; persist the marks only now and then
-      unpersistedBatches += chs.length;
-      boolean[] consumed = new boolean[pending.length];
-      for (int i = 0; i < chs.length; i++) {
-        s.lastSeqIn[chs[i]] = Math.max(s.lastSeqIn[chs[i]], seqs[i]);
-        consumed[chs[i]] = true;
-      }
-      s.recordsIn += r.recordsIn();
-      for (int c = 0; c < consumed.length; c++) {
-        if (consumed[c]) {
-          sendAck(c, s.lastSeqIn[c], false);
-        }
-      }
-      if (inputsReady(s)) {
+    return persistStep(e, () -> {
+      if (engine.inputsReady()) {
         scheduleProcess();
       }
-      return Effect().none();
-    }
-    unpersistedBatches = 0;
-    OperatorEvent.Stepped ev = stepped(s, chs, seqs, r, createdAt == Long.MAX_VALUE ? now : createdAt);
-    return persistFenced(ev, st -> afterStep(st, ev), false);
+    });
   }
 
-  /** At-least-once sinks persist their marks every 64 batches and whenever an input ends. */
-  private boolean marksDue(List<InputBatch> inputs) {
-    if (unpersistedBatches + inputs.size() >= 64 || logic.finished()) {
-      return true;
-    }
-    for (InputBatch b : inputs) {
-      if (b.endOfStream()) {
-        return true;
-      }
-    }
-    return false;
-  }
-
-  private Effect<OperatorEvent, InstanceState> onPoll(InstanceState s) {
+  private Effect<OperatorEvent, InstanceEngine> onPoll() {
     pollScheduled = false;
-    if (!isSource || blocked(s) || logic.finished()) {
-      return Effect().none();
-    }
-    if (!s.hasCredit(config.creditWindow())) {
-      return Effect().none(); // an acknowledgement polls again
-    }
-    long now = System.currentTimeMillis();
-    StepResult r;
-    try {
-      if (s.isolateNext) {
-        logic.setIsolation(true, s.consecutiveFailures);
+    OperatorEvent e = engine.poll(System.currentTimeMillis());
+    if (e == null) {
+      if (!engine.blocked(System.currentTimeMillis()) && !engine.finished() && engine.hasCredit()) {
+        idlePollMillis = Math.min(settings.idlePollMax().toMillis(), Math.max(1, idlePollMillis * 2));
+        schedulePoll(idlePollMillis);
       }
-      r = logic.emit(now);
-    } catch (UserCodeException e) {
-      return failure(s, e);
-    } finally {
-      if (s.isolateNext) {
-        logic.setIsolation(false, 0);
-      }
-    }
-    if (r.isEmpty()) {
-      idlePollMillis = Math.min(settings.idlePollMax().toMillis(), Math.max(1, idlePollMillis * 2));
-      schedulePoll(idlePollMillis);
-      return Effect().none();
+      return Effect().none(); // otherwise an acknowledgement or the resume polls again
     }
     idlePollMillis = 1;
-    if (r.recordsIn() > 0) {
-      lastInputMillis = now;
-      if (firstInputMillis == 0) {
-        firstInputMillis = now;
-      }
-    }
-    OperatorEvent.Stepped ev = stepped(s, new int[0], new long[0], r, now);
-    boolean full = r.recordsIn() >= config.batchSize();
-    return persistFenced(ev, st -> {
-      afterStep(st, ev);
-      schedulePoll(full || logic.finished() ? 0 : config.batchLinger().toMillis());
-    }, false);
-  }
-
-  /** Builds the event of a step: sequence numbers for its outputs, the acknowledgements received since the last event. */
-  private OperatorEvent.Stepped stepped(InstanceState s, int[] chs, long[] seqs, StepResult r, long createdAt) {
-    List<OperatorEvent.Output> outs = new ArrayList<>(r.outputs().size());
-    liveSourceBatches.clear();
-    long[] next = s.nextSeqOut.clone(); // a step may give a channel several batches
-    for (OutputBatch b : r.outputs()) {
-      int flags = (b.idle() ? OperatorCommand.IDLE : 0) | (b.endOfStream() ? OperatorCommand.END_OF_STREAM : 0);
-      long seq = next[b.channel()]++;
-      BatchPayload payload = null;
-      if (isSource) {
-        liveSourceBatches.put(new ChannelSeq(b.channel(), seq), b.records());
-      } else {
-        payload = BatchPayload.of(b.records(), codec.toBytes(b.records()));
-      }
-      outs.add(new OperatorEvent.Output(b.channel(), seq, b.watermark(), flags, payload));
-    }
-    int na = 0;
-    for (boolean d : ackDirty) {
-      if (d) {
-        na++;
-      }
-    }
-    int[] ac = new int[na];
-    long[] am = new long[na];
-    for (int c = 0, k = 0; c < ackDirty.length; c++) {
-      if (ackDirty[c]) {
-        ac[k] = c;
-        am[k++] = s.acked[c];
-        ackDirty[c] = false;
-      }
-    }
-    return new OperatorEvent.Stepped(chs, seqs, r.changes(), outs, ac, am, r.recordsIn(), r.recordsOut(), createdAt,
-        incarnation);
-  }
-
-  private void afterStep(InstanceState s, OperatorEvent.Stepped ev) {
-    for (OperatorEvent.Output o : ev.outputs()) {
-      InstanceState.OutEntry e = entry(s, o.channel(), o.seq());
-      if (e == null) {
-        continue; // acknowledged already (cannot happen before it was sent, but be safe)
-      }
-      if (e.payload == null) {
-        RecordBatch b = liveSourceBatches.get(new ChannelSeq(o.channel(), o.seq()));
-        if (b != null) {
-          e.payload = BatchPayload.of(b);
-        }
-      }
-      send(s, o.channel(), e);
-    }
-    liveSourceBatches.clear();
-    int last = -1;
-    for (int i = 0; i < ev.consumedChannels().length; i++) {
-      int c = ev.consumedChannels()[i];
-      if (c != last) {
-        sendAck(c, s.lastSeqIn[c], false);
-        last = c;
-      }
-    }
-    if (logic.finished() && !finishedReported) {
-      finishedReported = true;
-      log.info("{}: finished (all inputs ended)", id);
-      report(s);
-    }
-    if (inputsReady(s)) {
-      scheduleProcess();
-    }
-  }
-
-  /** The outbox entry of {@code seq} on {@code channel}, searching from the newest. */
-  private static InstanceState.OutEntry entry(InstanceState s, int channel, long seq) {
-    java.util.Iterator<InstanceState.OutEntry> it = s.outbox[channel].descendingIterator();
-    while (it.hasNext()) {
-      InstanceState.OutEntry e = it.next();
-      if (e.seq == seq) {
-        return e;
-      }
-      if (e.seq < seq) {
-        return null;
-      }
-    }
-    return null;
-  }
-
-  private void send(InstanceState s, int channel, InstanceState.OutEntry e) {
-    if (unrecoverable != null) {
-      return;
-    }
-    BatchPayload p = e.payload;
-    if (p == null) {
-      try {
-        p = regenerate(channel, e);
-      } catch (RuntimeException ex) {
-        unrecoverable = "cannot regenerate batch " + e.seq + " of " + id + " from its persisted position range: "
-            + ex.getMessage();
-        log.error("{}", unrecoverable);
-        return;
-      }
-      e.payload = p;
-    }
-    e.sentAt = System.nanoTime();
-    peers.send(outTargets[channel], new OperatorCommand.Deliver(id.jobId(), op.index(), id.index(), e.seq,
-        e.watermark, e.flags, e.createdAt, p, s.acked[channel]));
-  }
-
-  /** A source batch after a recovery: re-read its position range and take this channel's batch. */
-  private BatchPayload regenerate(int channel, InstanceState.OutEntry e) {
-    List<OutputBatch> all = regenerated.computeIfAbsent(e.sourceChange, logic::regenerate);
-    int part = e.part;
-    for (OutputBatch b : all) {
-      if (b.channel() == channel && part-- == 0) {
-        return BatchPayload.of(b.records());
-      }
-    }
-    throw new IllegalStateException(id + ": regenerating batch " + e.seq + " of channel " + channel
-        + " gave no batch for that channel");
-  }
-
-  private void resend(InstanceState s, int channel) {
-    for (InstanceState.OutEntry e : s.outbox[channel]) {
-      send(s, channel, e);
-    }
-  }
-
-  private void sendAck(int channel, long upTo, boolean resend) {
-    peers.send(inSources[channel], new OperatorCommand.Ack(id.jobId(), op.index(), id.index(), upTo, resend));
-  }
-
-  private Effect<OperatorEvent, InstanceState> onAck(InstanceState s, OperatorCommand.Ack a) {
-    if (!a.jobId().equals(id.jobId()) || a.fromOperator() >= outChannelOf.length
-        || a.fromIndex() >= outChannelOf[a.fromOperator()].length) {
-      return Effect().none();
-    }
-    int c = outChannelOf[a.fromOperator()][a.fromIndex()];
-    if (c < 0) {
-      return Effect().none();
-    }
-    lastHeardNanos[c] = System.nanoTime();
-    if (a.upTo() >= s.nextSeqOut[c]) {
-      // Batches are sent only after the step that produced them was persisted.
-      return journalLost(s, outTargets[c] + " acknowledged batch " + a.upTo() + ", but the recovered state of " + id
-          + " has produced only up to batch " + (s.nextSeqOut[c] - 1));
-    }
-    if (s.ack(c, a.upTo())) {
-      ackDirty[c] = true;
-    }
-    if (a.resend()) {
-      resend(s, c);
-    }
-    if (isSource) {
-      schedulePoll(0);
-    } else {
-      scheduleProcess();
-    }
-    return Effect().none();
+    boolean full = engine.lastPollFull();
+    return persistStep(e, () -> schedulePoll(full || engine.finished() ? 0 : config.batchLinger().toMillis()));
   }
 
   /**
-   * A receiver that is alive answers every resend, even when it is too busy to consume. One that
-   * stays silent for route-stale-after is down, cannot reach its journal, or is reached through a
-   * routing table that still points at a dead incarnation of its node (Cluster Sharding can keep
-   * such an entry when a node restarts on the same address), or its answers take such a route
-   * back. The first two heal by themselves; the last does not, so ask for fresh routes.
+   * Every write goes through here: persists the event of a step and then sends what it produced,
+   * or persists a failure and stops; unless the pause fence forbids writes: then the incarnation
+   * stops unwritten.
    */
-  private void suspectSilentRoute(InstanceState s, int c, long nowNanos) {
-    long limit = settings.routeStaleAfter().toNanos();
-    if (s.failed || unrecoverable != null) {
-      return; // this instance does not run: the silence is its own
-    }
-    if (nowNanos - lastHeardNanos[c] > limit && nowNanos - lastSuspectNanos[c] > limit) {
-      lastSuspectNanos[c] = nowNanos;
-      log.warn("{}: {} has answered none of the resends of the last {} s: asking for fresh routes between them",
-          id, outTargets[c], (nowNanos - lastHeardNanos[c]) / 1_000_000_000L);
-      peers.suspectRoutes(id, outTargets[c]);
-    }
-  }
-
-  private Effect<OperatorEvent, InstanceState> onTick(InstanceState s) {
-    long nowNanos = System.nanoTime();
-    long resendNanos = settings.resendAfter().toNanos();
-    for (int c = 0; c < s.outbox.length; c++) {
-      InstanceState.OutEntry head = s.outbox[c].peekFirst();
-      if (head != null && (head.sentAt == 0 || nowNanos - head.sentAt > resendNanos)) {
-        resend(s, c);
-      }
-      if (head != null) {
-        suspectSilentRoute(s, c, nowNanos);
-      } else {
-        lastHeardNanos[c] = nowNanos; // silence counts only while something waits for an answer
-      }
-    }
-    regenerated.clear();
-    if (nowNanos - lastReportNanos > settings.reportEvery().toNanos()) {
-      report(s);
-    }
-    if (isSource) {
-      schedulePoll(0);
-      return Effect().none();
-    }
-    if (blocked(s) || logic.finished() || !s.hasCredit(config.creditWindow())) {
-      return Effect().none();
-    }
-    if (inputsReady(s)) {
-      scheduleProcess();
-    }
-    long now = System.currentTimeMillis();
-    StepResult r;
-    try {
-      r = logic.onTime(now);
-    } catch (UserCodeException e) {
-      return failure(s, e);
-    }
-    if (r.isEmpty()) {
-      return Effect().none();
-    }
-    OperatorEvent.Stepped ev = stepped(s, new int[0], new long[0], r, now);
-    return persistFenced(ev, st -> afterStep(st, ev), false);
-  }
-
-  /**
-   * The journal lost events it had acknowledged (a database that acknowledges writes before they
-   * are durable, and crashed). Going on would lose or duplicate records silently, so the job fails
-   * and says why.
-   */
-  private Effect<OperatorEvent, InstanceState> journalLost(InstanceState s, String evidence) {
-    if (unrecoverable == null) {
-      unrecoverable = "the journal lost acknowledged writes: " + evidence + ". Exactly-once cannot be kept; the"
-          + " journal must not acknowledge a write before it is durable (Cassandra: commitlog_sync batch or group)";
-      log.error("{}", unrecoverable);
-      report(s);
-    }
-    return Effect().none();
-  }
-
-  /** The process was paused too long: this incarnation may have been replaced; it must not write. */
-  /**
-   * Every write goes through here: persists {@code ev}, then runs {@code then} (and stops if
-   * {@code thenStop}), unless the pause fence forbids writes: then the incarnation stops unwritten.
-   */
-  private Effect<OperatorEvent, InstanceState> persistFenced(OperatorEvent ev,
-      org.apache.pekko.japi.function.Procedure<InstanceState> then, boolean thenStop) {
+  private Effect<OperatorEvent, InstanceEngine> persistStep(OperatorEvent e, Runnable then) {
     if (!PauseFence.permitsWrites()) {
       log.error("{}: not persisting: this process was paused past the pause fence and may have been replaced", id);
       return Effect().stop();
     }
-    var written = Effect().persist(ev).thenRun(then);
-    return thenStop ? written.thenStop() : written;
+    if (e instanceof OperatorEvent.StepFailed f) {
+      log.warn("{}: stage '{}' failed (attempt {}){}: {}; restart strategy {}: {}", id, f.stage(), f.attempt(),
+          f.record() == null ? "" : " on record " + f.record(), f.error(), config.restartStrategy(), f.decision());
+      // the logic is in an undefined state now: persist the failure, stop, and recover from the journal
+      return Effect().persist(e).thenRun(st -> {
+        if (f.decision() == OperatorEvent.Decision.FAIL) {
+          report();
+        }
+      }).thenStop();
+    }
+    OperatorEvent.Stepped step = (OperatorEvent.Stepped) e;
+    return Effect().persist(e).thenRun(st -> {
+      engine.afterPersist(step, System.nanoTime());
+      maybeCapture();
+      if (engine.finished() && !finishedReported) {
+        finishedReported = true;
+        log.info("{}: finished (all inputs ended)", id);
+        report();
+      }
+      reportProblem();
+      then.run();
+    });
   }
 
-  private Effect<OperatorEvent, InstanceState> onStart(InstanceState s) {
+  private Effect<OperatorEvent, InstanceEngine> onTick() {
+    long nowNanos = System.nanoTime();
+    for (int c : engine.tick(nowNanos)) {
+      log.warn("{}: {} has answered none of the resends of the last {} s: asking for fresh routes between them",
+          id, outTargets[c], engine.silentSeconds(c, nowNanos));
+      peers.suspectRoutes(id, outTargets[c]);
+    }
+    reportProblem();
+    if (nowNanos - lastReportNanos > settings.reportEvery().toNanos()) {
+      report();
+    }
+    maybeCapture();
+    if (engine.isSource()) {
+      schedulePoll(0);
+      return Effect().none();
+    }
+    if (engine.inputsReady()) {
+      scheduleProcess();
+    }
+    OperatorEvent e = engine.onTime(System.currentTimeMillis());
+    return e == null ? Effect().none() : persistStep(e, () -> { });
+  }
+
+  private Effect<OperatorEvent, InstanceEngine> onStart() {
     // the coordinator's keep-alive: nothing to do but make sure a source polls
-    if (isSource && !blocked(s)) {
+    if (engine.isSource() && !engine.blocked(System.currentTimeMillis())) {
       schedulePoll(0);
     }
     return Effect().none();
   }
 
-  private Effect<OperatorEvent, InstanceState> onResume(InstanceState s) {
-    pausedUntil = 0;
+  private Effect<OperatorEvent, InstanceEngine> onResume() {
+    engine.resume();
     log.info("{}: retrying after the restart strategy's delay", id);
-    if (isSource) {
+    if (engine.isSource()) {
       schedulePoll(0);
     } else {
       scheduleProcess();
@@ -857,91 +578,71 @@ public final class OperatorEntity extends EventSourcedBehavior<OperatorCommand, 
     return Effect().none();
   }
 
-  private Effect<OperatorEvent, InstanceState> failure(InstanceState s, UserCodeException e) {
-    long now = System.currentTimeMillis();
-    RestartStrategy strategy = config.restartStrategy();
-    int consecutive = s.consecutiveFailures + 1;
-    int inInterval = s.failuresSince(now - strategy.interval().toMillis()) + 1;
-    long delay = RestartTracker.decide(strategy, consecutive, inInterval);
-    OperatorEvent.Decision decision;
-    if (delay != RestartTracker.GIVE_UP) {
-      decision = OperatorEvent.Decision.RETRY;
-    } else if (logic.hasDeadLetters() && e.record() != null && !s.isolateNext) {
-      decision = OperatorEvent.Decision.DEAD_LETTER;
+  private void onRecovered(InstanceEngine s) {
+    if (s.awaitsChunks()) {
+      loadStoredState(); // goes live when they are read
     } else {
-      decision = OperatorEvent.Decision.FAIL;
+      goLive(s);
     }
-    Throwable cause = e.getCause() != null ? e.getCause() : e;
-    String error = cause.getClass().getName() + ": " + cause.getMessage();
-    log.warn("{}: stage '{}' failed (attempt {}){}: {}; restart strategy {}: {}", id, e.stage(), consecutive,
-        e.record() == null ? "" : " on record " + e.record(), error, strategy, decision);
-    OperatorEvent.StepFailed f = new OperatorEvent.StepFailed(consecutive, e.stage(), e.record(), error, now, decision,
-        decision == OperatorEvent.Decision.RETRY ? now + delay : 0);
-    // the logic is in an undefined state now: persist the failure, stop, and recover from the journal
-    return persistFenced(f, st -> {
-      if (decision == OperatorEvent.Decision.FAIL) {
-        report(st);
-      }
-    }, true);
   }
 
-  private void onRecovered(InstanceState s) {
-    recovering = false;
-    if (unrecoverable != null) {
-      log.error("{}", unrecoverable);
-      report(s);
+  private void goLive(InstanceEngine s) {
+    long tookMs = (System.nanoTime() - startedNanos) / 1_000_000;
+    boolean runs = s.problem() == null && s.recovered(System.currentTimeMillis(), System.nanoTime());
+    if (s.problem() != null) {
+      reportProblem();
       return;
     }
-    long tookMs = (System.nanoTime() - startedNanos) / 1_000_000;
-    if (s.recordsIn > 0 || s.recordsOut > 0 || s.unacked() > 0) {
+    if (s.recordsIn() > 0 || s.recordsOut() > 0 || s.unacked() > 0) {
       log.info("{}: recovered in {} ms on {}: {} records in, {} out, {} unacknowledged batches", id, tookMs,
-          peers.nodeName(), s.recordsIn, s.recordsOut, s.unacked());
+          peers.nodeName(), s.recordsIn(), s.recordsOut(), s.unacked());
     }
-    if (s.failed) {
-      log.warn("{}: the job failed here: stage '{}': {}", id, s.lastFailure.stage(), s.lastFailure.error());
-      report(s);
+    if (s.failed()) {
+      log.warn("{}: the job failed here: stage '{}': {}", id, s.lastFailure().stage(), s.lastFailure().error());
+      report();
+      return;
+    }
+    if (!runs) {
       return;
     }
     long now = System.currentTimeMillis();
-    if (s.lastFailure != null && s.consecutiveFailures > 0 && s.lastFailure.decision() == OperatorEvent.Decision.RETRY
-        && s.lastFailure.retryAtMillis() > now) {
-      pausedUntil = s.lastFailure.retryAtMillis();
-      timers.startSingleTimer("resume", OperatorCommand.Resume.INSTANCE, Duration.ofMillis(pausedUntil - now));
+    if (s.pausedUntil() > now) {
+      timers.startSingleTimer("resume", OperatorCommand.Resume.INSTANCE, Duration.ofMillis(s.pausedUntil() - now));
     }
-    for (int c = 0; c < inSources.length; c++) {
-      sendAck(c, s.lastSeqIn[c], true); // hello: resend what I have not consumed
-    }
-    for (int c = 0; c < s.outbox.length; c++) {
-      resend(s, c);
-    }
-    regenerated.clear();
-    if (unrecoverable != null) {
-      report(s);
-      return;
-    }
-    // silence is counted from now: a slow recovery is not the receivers' silence
-    java.util.Arrays.fill(lastHeardNanos, System.nanoTime());
-    java.util.Arrays.fill(lastSuspectNanos, System.nanoTime());
     timers.startTimerWithFixedDelay("tick", OperatorCommand.Tick.INSTANCE, settings.tick());
-    if (isSource) {
+    if (s.isSource()) {
       schedulePoll(0);
     }
-    report(s);
+    report();
   }
 
-  private void report(InstanceState s) {
-    lastReportNanos = System.nanoTime();
-    int backlog = 0;
-    for (TreeMap<Long, OperatorCommand.Deliver> p : pending) {
-      backlog += p.size();
+  /** Tells the job coordinator why this instance cannot make progress now (it will retry). */
+  private void troubled(String why) {
+    if (trouble == null) {
+      troubleSince = System.currentTimeMillis();
     }
-    OperatorEvent.StepFailed f = s.failed ? s.lastFailure : null;
-    String stage = f != null ? f.stage() : unrecoverable != null ? id.operator() + " (recovery)" : null;
-    String error = f != null ? f.error() : unrecoverable;
-    long[] lat = latency.counts();
-    latency.clear();
-    peers.report(new InstanceReport(id, peers.nodeName(), incarnation, s.recordsIn, s.recordsOut, backlog,
-        s.unacked(), logic.finished(), stage, f == null ? null : f.record(), error, logic.deadLetterCount(), lat,
-        firstInputMillis, lastInputMillis));
+    trouble = why;
+    report();
+  }
+
+  /** Once: logs why this instance cannot run, and tells the job coordinator. */
+  private void reportProblem() {
+    if (engine.problem() != null && !problemReported) {
+      problemReported = true;
+      log.error("{}", engine.problem());
+      report();
+    }
+  }
+
+  private void report() {
+    lastReportNanos = System.nanoTime();
+    OperatorEvent.StepFailed f = engine.failed() ? engine.lastFailure() : null;
+    String problem = engine.problem();
+    String stage = f != null ? f.stage() : problem != null ? id.operator() + " (recovery)" : null;
+    String error = f != null ? f.error() : problem;
+    peers.report(new InstanceReport(id, peers.nodeName(), incarnation, engine.recordsIn(), engine.recordsOut(),
+        engine.backlog(), engine.unacked(), engine.finished(), stage, f == null ? null : f.record(), error,
+        engine.deadLetters(), engine.drainLatency(), engine.firstInputMillis(), engine.lastInputMillis(), trouble,
+        trouble == null ? 0 : troubleSince));
   }
 }

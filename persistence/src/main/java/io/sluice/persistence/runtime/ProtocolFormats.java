@@ -4,6 +4,9 @@ import io.sluice.core.codec.ByteReader;
 import io.sluice.core.codec.ByteWriter;
 import io.sluice.core.codec.CorruptDataException;
 import io.sluice.core.dsl.Parameters;
+import io.sluice.core.internal.engine.BatchPayload;
+import io.sluice.core.internal.engine.InstanceState;
+import io.sluice.core.internal.engine.LatencyHistogram;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -23,13 +26,8 @@ import java.util.function.Function;
  *            D1 := D2 without senderAcked (read only)
  *   Ack      A1 := jobId:str fromOperator:varint fromIndex:varint upTo:varlong resend:bool
  *   Stop     X1 := jobId:str reason:str
- *   Stepped  E2 := nConsumed:varint {channel:varint seq:varlong} hasChanges:u8 [changes:bytes]
- *                  nOutputs:varint {channel:varint seq:varlong watermark:zigzag flags:u8 hasBatch:u8 [batch:bytes]}
- *                  nAcks:varint {channel:varint mark:varlong} recordsIn:varlong recordsOut:varlong createdAt:varlong
- *                  writer:varlong
- *            E1 := E2 without writer (read only)
- *   StepFailed F1 := attempt:varint stage:str hasRecord:u8 [record:str] error:str at:varlong decision:u8 retryAt:varlong
- *   Snapshot N1 := the bytes of {@link InstanceState#snapshot}
+ *   Stepped, StepFailed (E2, E1, F1): the engine's events, see {@link EventFormats}
+ *   Snapshot N1 := the bytes of {@link io.sluice.core.internal.engine.InstanceEngine#snapshot}
  *   Report   R1 := see {@link #writeReport}
  * </pre>
  *
@@ -88,103 +86,12 @@ public final class ProtocolFormats {
     return new OperatorCommand.Ack(r.readString(), r.readVarInt(), r.readVarInt(), r.readVarLong(), r.readBoolean());
   }
 
-  public static void writeStepped(ByteWriter w, OperatorEvent.Stepped e, Function<BatchPayload, byte[]> batchBytes) {
-    w.writeVarInt(e.consumedChannels().length);
-    for (int i = 0; i < e.consumedChannels().length; i++) {
-      w.writeVarInt(e.consumedChannels()[i]).writeVarLong(e.consumedSeqs()[i]);
-    }
-    if (e.changes() == null) {
-      w.writeByte(0);
-    } else {
-      w.writeByte(1).writeByteArray(e.changes());
-    }
-    w.writeVarInt(e.outputs().size());
-    for (OperatorEvent.Output o : e.outputs()) {
-      w.writeVarInt(o.channel()).writeVarLong(o.seq()).writeVarLongSigned(o.watermark()).writeByte(o.flags());
-      if (o.payload() == null) {
-        w.writeByte(0);
-      } else {
-        w.writeByte(1).writeByteArray(batchBytes.apply(o.payload()));
-      }
-    }
-    w.writeVarInt(e.ackChannels().length);
-    for (int i = 0; i < e.ackChannels().length; i++) {
-      w.writeVarInt(e.ackChannels()[i]).writeVarLong(e.ackMarks()[i]);
-    }
-    w.writeVarLong(e.recordsIn()).writeVarLong(e.recordsOut()).writeVarLong(Math.max(0, e.createdAtMillis()))
-        .writeVarLong(e.writer());
-  }
-
-  /** Reads format E2 ({@code withWriter}) or E1. */
-  public static OperatorEvent.Stepped readStepped(ByteReader r, boolean withWriter) {
-    int nc = r.readCount();
-    int[] ch = new int[nc];
-    long[] seq = new long[nc];
-    for (int i = 0; i < nc; i++) {
-      ch[i] = r.readVarInt();
-      seq[i] = r.readVarLong();
-    }
-    byte[] changes = flag(r, "changes") ? r.readByteArray() : null;
-    int no = r.readCount();
-    List<OperatorEvent.Output> outs = new ArrayList<>(no);
-    for (int i = 0; i < no; i++) {
-      int c = r.readVarInt();
-      long s = r.readVarLong();
-      long wm = r.readVarLongSigned();
-      int flags = r.readUnsignedByte();
-      BatchPayload p = flag(r, "batch") ? BatchPayload.ofBytes(r.readByteArray()) : null;
-      outs.add(new OperatorEvent.Output(c, s, wm, flags, p));
-    }
-    int na = r.readCount();
-    int[] ac = new int[na];
-    long[] am = new long[na];
-    for (int i = 0; i < na; i++) {
-      ac[i] = r.readVarInt();
-      am[i] = r.readVarLong();
-    }
-    long in = r.readVarLong();
-    long out = r.readVarLong();
-    long created = r.readVarLong();
-    return new OperatorEvent.Stepped(ch, seq, changes, outs, ac, am, in, out, created, withWriter ? r.readVarLong() : 0);
-  }
-
-  private static boolean flag(ByteReader r, String what) {
-    int b = r.readUnsignedByte();
-    if (b > 1) {
-      throw new CorruptDataException("invalid presence flag " + b + " for " + what);
-    }
-    return b == 1;
-  }
-
-  public static void writeFailure(ByteWriter w, OperatorEvent.StepFailed f) {
-    w.writeVarInt(f.attempt()).writeString(f.stage());
-    if (f.record() == null) {
-      w.writeByte(0);
-    } else {
-      w.writeByte(1).writeString(f.record());
-    }
-    w.writeString(f.error()).writeVarLong(f.atMillis()).writeByte(f.decision().ordinal()).writeVarLong(f.retryAtMillis());
-  }
-
-  public static OperatorEvent.StepFailed readFailure(ByteReader r) {
-    int attempt = r.readVarInt();
-    String stage = r.readString();
-    String record = flag(r, "record") ? r.readString() : null;
-    String error = r.readString();
-    long at = r.readVarLong();
-    int d = r.readUnsignedByte();
-    if (d >= OperatorEvent.Decision.values().length) {
-      throw new CorruptDataException("unknown failure decision " + d);
-    }
-    return new OperatorEvent.StepFailed(attempt, stage, record, error, at, OperatorEvent.Decision.values()[d],
-        r.readVarLong());
-  }
-
   /*
    * report := instanceEntityId:str node:str incarnation:varlong recordsIn:varlong recordsOut:varlong
    *           backlog:varint unacked:varint flags:u8(bit0 finished, bit1 failed)
    *           [failedStage:str hasRecord:u8 [failedRecord:str] failedError:str]
    *           deadLetters:varlong nLatency:varint {bucket:varint count:varlong} firstInput:varlong lastInput:varlong
+   *           hasTrouble:u8 [trouble:str troubleSince:varlong]         (R2; R1 ends before)
    */
   public static void writeReport(ByteWriter w, InstanceReport r) {
     w.writeString(r.instance().entityId()).writeString(r.node()).writeVarLong(r.incarnation())
@@ -215,9 +122,15 @@ public final class ProtocolFormats {
       }
     }
     w.writeVarLong(Math.max(0, r.firstInputMillis())).writeVarLong(Math.max(0, r.lastInputMillis()));
+    if (r.trouble() == null) {
+      w.writeByte(0);
+    } else {
+      w.writeByte(1).writeString(r.trouble()).writeVarLong(Math.max(0, r.troubleSinceMillis()));
+    }
   }
 
-  public static InstanceReport readReport(ByteReader r) {
+  /** Reads format R2 ({@code withTrouble}) or R1. */
+  public static InstanceReport readReport(ByteReader r, boolean withTrouble) {
     InstanceId id = InstanceId.parse(r.readString());
     String node = r.readString();
     long inc = r.readVarLong();
@@ -245,7 +158,22 @@ public final class ProtocolFormats {
       lat[b] = r.readVarLong();
     }
     long first = r.readVarLong();
+    long last = r.readVarLong();
+    String trouble = null;
+    long since = 0;
+    if (withTrouble && flag(r, "trouble")) {
+      trouble = r.readString();
+      since = r.readVarLong();
+    }
     return new InstanceReport(id, node, inc, in, out, backlog, unacked, (flags & 1) != 0, stage, record, error, dl,
-        lat, first, r.readVarLong());
+        lat, first, last, trouble, since);
+  }
+
+  private static boolean flag(ByteReader r, String what) {
+    int b = r.readUnsignedByte();
+    if (b > 1) {
+      throw new CorruptDataException("invalid presence flag " + b + " for " + what);
+    }
+    return b == 1;
   }
 }

@@ -3,6 +3,9 @@ package io.sluice.persistence.runtime;
 import io.sluice.core.codec.ByteReader;
 import io.sluice.core.codec.ByteWriter;
 import io.sluice.core.codec.CorruptDataException;
+import io.sluice.core.internal.engine.BatchPayload;
+import io.sluice.core.internal.engine.EventFormats;
+import io.sluice.core.internal.engine.OperatorEvent;
 import java.io.NotSerializableException;
 import org.apache.pekko.actor.ExtendedActorSystem;
 import org.apache.pekko.actor.typed.javadsl.Adapter;
@@ -23,7 +26,8 @@ public final class ProtocolSerializer extends SerializerWithStringManifest {
   static final String STEPPED_V1 = "E1";
   static final String FAILED = "F1";
   static final String SNAPSHOT = "N1";
-  static final String REPORT = "R1";
+  static final String REPORT = "R2";
+  static final String REPORT_V1 = "R1";
   static final String SPEC = "J1";
   static final String CRASH = "K1";
 
@@ -96,7 +100,7 @@ public final class ProtocolSerializer extends SerializerWithStringManifest {
     if (o instanceof OperatorCommand.Deliver d) {
       ProtocolFormats.writeDeliver(w, d, batchBytes(d.jobId(), d.payload()));
     } else if (o instanceof OperatorEvent.Stepped e) {
-      ProtocolFormats.writeStepped(w, e, p -> {
+      EventFormats.writeStepped(w, e, p -> {
         if (!p.hasBytes()) {
           throw new IllegalStateException("a persisted output batch must be encoded by its instance");
         }
@@ -113,7 +117,7 @@ public final class ProtocolSerializer extends SerializerWithStringManifest {
     } else if (o instanceof OperatorCommand.Stop s) {
       w.writeString(s.jobId()).writeString(s.reason());
     } else if (o instanceof OperatorEvent.StepFailed f) {
-      ProtocolFormats.writeFailure(w, f);
+      EventFormats.writeFailure(w, f);
       EVENTS.increment();
     } else if (o instanceof JobSpec s) {
       ProtocolFormats.writeSpec(w, s);
@@ -141,10 +145,10 @@ public final class ProtocolSerializer extends SerializerWithStringManifest {
           o = ProtocolFormats.readDeliver(r, false);
           break;
         case STEPPED:
-          o = ProtocolFormats.readStepped(r, true);
+          o = EventFormats.readStepped(r, true);
           break;
         case STEPPED_V1:
-          o = ProtocolFormats.readStepped(r, false);
+          o = EventFormats.readStepped(r, false);
           break;
         case ACK:
           o = ProtocolFormats.readAck(r);
@@ -153,13 +157,16 @@ public final class ProtocolSerializer extends SerializerWithStringManifest {
           o = new OperatorCommand.Start(ProtocolFormats.readSpec(r));
           break;
         case REPORT:
-          o = ProtocolFormats.readReport(r);
+          o = ProtocolFormats.readReport(r, true);
+          break;
+        case REPORT_V1:
+          o = ProtocolFormats.readReport(r, false);
           break;
         case STOP:
           o = new OperatorCommand.Stop(r.readString(), r.readString());
           break;
         case FAILED:
-          o = ProtocolFormats.readFailure(r);
+          o = EventFormats.readFailure(r);
           break;
         case SPEC:
           o = ProtocolFormats.readSpec(r);

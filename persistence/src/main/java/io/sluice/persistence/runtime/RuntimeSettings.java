@@ -1,6 +1,7 @@
 package io.sluice.persistence.runtime;
 
 import com.typesafe.config.Config;
+import io.sluice.core.internal.engine.EngineSettings;
 import java.time.Duration;
 
 /**
@@ -13,17 +14,23 @@ import java.time.Duration;
  * @param idlePollMax the longest pause between polls of a source that has nothing to read
  * @param routeStaleAfter how long an instance resends to a peer that answers nothing before it
  *     asks the cluster to refresh the routes between them
+ * @param engine what the protocol engine takes of these, and of {@code sluice.state}
  */
 public record RuntimeSettings(Duration resendAfter, Duration tick, Duration reportEvery, int maxBatchesPerStep,
-    Duration idlePollMax, Duration routeStaleAfter) {
+    Duration idlePollMax, Duration routeStaleAfter, EngineSettings engine) {
   public static RuntimeSettings from(Config config) {
     Config c = config.getConfig("sluice.runtime");
+    Config st = config.getConfig("sluice.state");
+    EngineSettings e = new EngineSettings(c.getInt("max-batches-per-step"), c.getDuration("resend-after"),
+        c.getDuration("route-stale-after"), (int) st.getBytes("chunk-bytes").longValue(), st.getBytes("capture-bytes"),
+        st.getInt("max-deltas"), st.getBytes("inline-bytes"));
     return new RuntimeSettings(c.getDuration("resend-after"), c.getDuration("tick"), c.getDuration("report-every"),
-        c.getInt("max-batches-per-step"), c.getDuration("idle-poll-max"), c.getDuration("route-stale-after"));
+        c.getInt("max-batches-per-step"), c.getDuration("idle-poll-max"), c.getDuration("route-stale-after"), e);
   }
 
   public static RuntimeSettings defaults() {
-    return new RuntimeSettings(Duration.ofSeconds(3), Duration.ofMillis(100), Duration.ofSeconds(1), 16,
-        Duration.ofMillis(50), Duration.ofSeconds(30));
+    EngineSettings e = EngineSettings.defaults();
+    return new RuntimeSettings(e.resendAfter(), Duration.ofMillis(100), Duration.ofSeconds(1), e.maxBatchesPerStep(),
+        Duration.ofMillis(50), e.routeStaleAfter(), e);
   }
 }

@@ -2,6 +2,7 @@ package io.sluice.persistence.runtime;
 
 import com.typesafe.config.Config;
 import com.typesafe.config.ConfigFactory;
+import io.sluice.core.internal.engine.EngineSettings;
 import io.sluice.core.dsl.Parameters;
 import io.sluice.core.dsl.Pipeline;
 import java.time.Duration;
@@ -25,7 +26,8 @@ import org.apache.pekko.persistence.journal.inmem.InmemJournal;
  */
 final class InMemoryRuntime implements AutoCloseable {
   static final RuntimeSettings FAST = new RuntimeSettings(Duration.ofMillis(300), Duration.ofMillis(20),
-      Duration.ofMillis(50), 16, Duration.ofMillis(20), Duration.ofSeconds(2));
+      Duration.ofMillis(50), 16, Duration.ofMillis(20), Duration.ofSeconds(2),
+      new EngineSettings(16, Duration.ofMillis(300), Duration.ofSeconds(2), 4096, 1 << 20, 8, 1 << 20));
 
   private static final AtomicInteger JOBS = new AtomicInteger();
 
@@ -43,6 +45,7 @@ final class InMemoryRuntime implements AutoCloseable {
         + "pekko.persistence.snapshot-store.plugin = \"pekko.persistence.snapshot-store.local\"\n"
         + "pekko.persistence.snapshot-store.local.dir = \"target/test-snapshots/" + UUID.randomUUID() + "\"\n"
         + "pekko.actor.serialize-messages = on\n"
+        + "sluice.state.store = memory\n"
         + "pekko.loglevel = INFO\n")
         .withFallback(ConfigFactory.defaultApplication())
         .withFallback(ConfigFactory.defaultReferenceUnresolved()).resolve();

@@ -9,6 +9,7 @@ import io.sluice.core.dsl.Aggregations;
 import io.sluice.core.dsl.JobConfig;
 import io.sluice.core.dsl.KV;
 import io.sluice.core.dsl.Pipeline;
+import io.sluice.core.internal.engine.BatchPayload;
 import io.sluice.core.internal.exec.RecordBatch;
 import java.time.Duration;
 import java.util.ArrayList;

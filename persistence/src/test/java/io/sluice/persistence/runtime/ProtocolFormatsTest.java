@@ -7,6 +7,9 @@ import static org.junit.jupiter.api.Assertions.assertThrows;
 import io.sluice.core.codec.ByteReader;
 import io.sluice.core.codec.ByteWriter;
 import io.sluice.core.dsl.Parameters;
+import io.sluice.core.internal.engine.BatchPayload;
+import io.sluice.core.internal.engine.LatencyHistogram;
+import io.sluice.core.internal.engine.OperatorEvent;
 import java.io.NotSerializableException;
 import java.util.HexFormat;
 import java.util.List;
@@ -109,11 +112,27 @@ class ProtocolFormatsTest {
     lat[3] = 2;
     InstanceReport r = new InstanceReport(new InstanceId("j", "sum", 1), "node-1", 77, 1000, 990, 2, 1, true, null,
         null, null, 0, lat, 4, 5);
-    byte[] bytes = roundTrip(r, "R1", "076a2f73756d2f31066e6f64652d314de807de07020101000103020405");
-    InstanceReport back = ProtocolFormats.readReport(new ByteReader(bytes));
+    byte[] bytes = roundTrip(r, "R2", "076a2f73756d2f31066e6f64652d314de807de0702010100010302040500");
+    InstanceReport back = ProtocolFormats.readReport(new ByteReader(bytes), true);
     assertEquals(r.instance(), back.instance());
     assertEquals(2, back.latencyCounts()[3]);
     assertEquals(true, back.finished());
+    assertEquals(null, back.trouble());
+    // format R1 (no trouble) stays readable
+    InstanceReport v1 = (InstanceReport) serializer.fromBinary(
+        java.util.HexFormat.of().parseHex("076a2f73756d2f31066e6f64652d314de807de07020101000103020405"), "R1");
+    assertEquals(990, v1.recordsOut());
+  }
+
+  @Test
+  void reportWithTrouble() throws Exception {
+    InstanceReport r = new InstanceReport(new InstanceId("j", "sum", 1), "node-1", 77, 1000, 990, 2, 1, false, null,
+        null, null, 0, new long[LatencyHistogram.BUCKETS], 4, 5, "state store: timeout", 1700);
+    byte[] bytes = roundTrip(r, "R2", "076a2f73756d2f31066e6f64652d314de807de070201000000040501"
+        + "1473746174652073746f72653a2074696d656f7574a40d");
+    InstanceReport back = ProtocolFormats.readReport(new ByteReader(bytes), true);
+    assertEquals("state store: timeout", back.trouble());
+    assertEquals(1700, back.troubleSinceMillis());
   }
 
   @Test

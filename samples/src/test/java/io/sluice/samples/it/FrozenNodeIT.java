@@ -1,5 +1,6 @@
 package io.sluice.samples.it;
 
+
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
@@ -9,9 +10,9 @@ import com.datastax.oss.driver.api.core.cql.Row;
 import com.datastax.oss.driver.api.core.cql.SimpleStatement;
 import io.sluice.cluster.chaos.ChaosRun;
 import io.sluice.core.codec.ByteReader;
+import io.sluice.core.internal.engine.EventFormats;
+import io.sluice.core.internal.engine.OperatorEvent;
 import io.sluice.persistence.cassandra.DevCassandra;
-import io.sluice.persistence.runtime.OperatorEvent;
-import io.sluice.persistence.runtime.ProtocolFormats;
 import io.sluice.persistence.testkit.CassandraExtension;
 import java.nio.ByteBuffer;
 import java.nio.file.Files;
@@ -73,7 +74,7 @@ class FrozenNodeIT {
             ByteBuffer b = row.getByteBuffer("event");
             byte[] bytes = new byte[b.remaining()];
             b.get(bytes);
-            OperatorEvent.Stepped e = ProtocolFormats.readStepped(new ByteReader(bytes), true);
+            OperatorEvent.Stepped e = EventFormats.readStepped(new ByteReader(bytes), true);
             out.add(e.writer());
           }
         }

@@ -131,8 +131,13 @@ abstract class ConsumingInstance extends OperatorInstance {
     return snapshot(true);
   }
 
+  /** The format version of a snapshot (of the canonical form if {@code canonical}). */
+  protected int snapshotVersion(boolean canonical) {
+    return kind() == Kind.KEYED ? 2 : 1;
+  }
+
   private byte[] snapshot(boolean canonical) {
-    ByteWriter w = header(kind(), 256);
+    ByteWriter w = header(new ByteWriter(256), kind(), snapshotVersion(canonical));
     w.writeByte(finished ? 1 : 0);
     channels.writeChanges(w, true);
     writeAll(w, canonical);

@@ -849,7 +849,9 @@ public final class KeyedBackend {
     for (int g = 0; g < nGroups; g++) {
       int kg = in.readVarInt();
       checkGroup(kg);
-      readEntries(in, kg, in.readCount(), scope);
+      int start = in.position();
+      readEntries(in, kg, in.readCount(), scope, true);
+      group(kg).changedSinceCapture += in.position() - start;
     }
     current = entries.get(currentKey);
   }
@@ -861,7 +863,11 @@ public final class KeyedBackend {
     }
   }
 
-  private void readEntries(ByteReader in, int kg, int n, ValueCodec.Scope scope) {
+  /**
+   * Applies {@code n} entries of key group {@code kg}. Changes (not stored chunks) are also
+   * {@code captured}: they are not in the stored state yet, so the next capture must hold them.
+   */
+  private void readEntries(ByteReader in, int kg, int n, ValueCodec.Scope scope, boolean captured) {
     for (int i = 0; i < n; i++) {
       Object key = codec.read(in, scope);
       int state = in.readUnsignedByte();
@@ -869,6 +875,11 @@ public final class KeyedBackend {
       if (state == 0) {
         if (old != null) {
           remove(old);
+        }
+        if (captured) {
+          // a tombstone for the next capture: the key may be in the stored state
+          Entry gone = old != null ? old : new Entry(key, kg, 0);
+          markCaptured(gone);
         }
       } else if (state == 1) {
         if (old != null) {
@@ -878,6 +889,9 @@ public final class KeyedBackend {
         readFull(in, e, scope, false);
         link(e);
         index(e);
+        if (captured) {
+          markCaptured(e);
+        }
       } else if (state == 2 || state == 3) {
         Entry e = old;
         if (e == null) {
@@ -885,6 +899,9 @@ public final class KeyedBackend {
           link(e);
         } else {
           unindex(e);
+        }
+        if (captured) {
+          markCaptured(e);
         }
         if (state == 2) {
           readPatch(in, e, scope);
@@ -898,6 +915,13 @@ public final class KeyedBackend {
       } else {
         throw new CorruptDataException("keyed state change: invalid presence flag " + state);
       }
+    }
+  }
+
+  private void markCaptured(Entry e) {
+    if (!e.inCapture) {
+      e.inCapture = true;
+      group(e.keyGroup).captured.add(e);
     }
   }
 
@@ -1003,6 +1027,7 @@ public final class KeyedBackend {
       Entry old = entries.get(key);
       if (old != null) {
         remove(old);
+        markCaptured(old);
       }
       if (present == 1) {
         int kg = keyGroups.keyGroup(key);
@@ -1033,6 +1058,7 @@ public final class KeyedBackend {
         }
         link(e);
         index(e);
+        markCaptured(e);
       } else if (present != 0) {
         throw new CorruptDataException("keyed state change: invalid presence flag " + present);
       }
@@ -1113,21 +1139,25 @@ public final class KeyedBackend {
 
   // ---- captures: incremental snapshots by key group ------------------------------------------
 
-  /** Key groups with changes since their last capture, ascending. */
+  /** Key groups with changes since their last capture (or that need a new base), ascending. */
   public int[] changedGroups() {
     int n = 0;
-    for (Group g : groups) {
-      if (g != null && !g.captured.isEmpty()) {
+    for (int i = 0; i < groups.length; i++) {
+      if (changed(i)) {
         n++;
       }
     }
     int[] out = new int[n];
     for (int i = 0, k = 0; i < groups.length; i++) {
-      if (groups[i] != null && !groups[i].captured.isEmpty()) {
+      if (changed(i)) {
         out[k++] = firstKeyGroup + i;
       }
     }
     return out;
+  }
+
+  private boolean changed(int i) {
+    return groups[i] != null && !groups[i].captured.isEmpty() || needsBase.get(i);
   }
 
   /** Key groups that hold entries, ascending. */
@@ -1160,7 +1190,7 @@ public final class KeyedBackend {
    */
   public void writeGroup(int keyGroup, boolean delta, boolean keep, ByteWriter out, ValueCodec.Scope scope) {
     checkGroup(keyGroup);
-    Group g = group(keyGroup);
+    Group g = group(keyGroup); // created empty if it never held a key
     if (!delta) {
       writeGroupEntries(out, g, scope, false);
     } else {
@@ -1187,13 +1217,202 @@ public final class KeyedBackend {
   /** Applies a capture of {@code keyGroup} written by {@link #writeGroup}. */
   public void readGroup(int keyGroup, ByteReader in, ValueCodec.Scope scope) {
     checkGroup(keyGroup);
-    readEntries(in, keyGroup, in.readCount(), scope);
+    readEntries(in, keyGroup, in.readCount(), scope, false);
     current = entries.get(currentKey);
+  }
+
+  // ---- the stored state: key groups in snapshot chunks ---------------------------------------
+
+  /**
+   * One stored version of a key group: its entries in full ({@code full}, a base) or those changed
+   * since the previous version (a delta), written as {@code chunks} chunks of {@code bytes} bytes in
+   * all, in the format of {@link #writeGroup}.
+   */
+  public record Stored(long version, int chunks, long bytes, boolean full) {}
+
+  /** The stored versions of one key group: a base, then deltas in version order. */
+  private final List<List<Stored>> stored = new ArrayList<>();
+  /** Key groups whose next capture must be a base: a capture of them failed, or they were never stored. */
+  private final java.util.BitSet needsBase = new java.util.BitSet();
+
+  private List<Stored> storedOf(int kg) {
+    while (stored.size() <= kg - firstKeyGroup) {
+      stored.add(List.of());
+    }
+    return stored.get(kg - firstKeyGroup);
+  }
+
+  /** The stored versions of {@code keyGroup}: a base first, then deltas. */
+  public List<Stored> stored(int keyGroup) {
+    checkGroup(keyGroup);
+    return storedOf(keyGroup);
+  }
+
+  /** Key groups with stored versions, ascending. */
+  public int[] storedGroups() {
+    int n = 0;
+    for (List<Stored> l : stored) {
+      if (!l.isEmpty()) {
+        n++;
+      }
+    }
+    int[] out = new int[n];
+    for (int i = 0, k = 0; i < stored.size(); i++) {
+      if (!stored.get(i).isEmpty()) {
+        out[k++] = firstKeyGroup + i;
+      }
+    }
+    return out;
+  }
+
+  /** A key group's capture: its bytes and what its stored versions become once they are durable. */
+  public record GroupCapture(int keyGroup, byte[] bytes, Stored written, List<Stored> storedAfter) {}
+
+  /**
+   * Captures every key group changed since its last capture at {@code version}: its changed entries
+   * as a delta, or all its entries as a new base when its deltas would outgrow its base (or it has
+   * none). The captured changes are forgotten here: call {@link #captureWritten} when the bytes are
+   * durable, or {@link #captureFailed} when they could not be written.
+   *
+   * @param maxDeltas a key group gets a new base once it has this many deltas
+   * @param maxBytes stop adding key groups once the capture holds this many bytes (the others are
+   *     taken by the next capture)
+   */
+  public List<GroupCapture> capture(long version, int maxDeltas, long maxBytes, ValueCodec.Scope scope) {
+    List<GroupCapture> out = new ArrayList<>();
+    ByteWriter w = new ByteWriter(1024);
+    long total = 0;
+    for (int kg : changedGroups()) {
+      if (total >= maxBytes) {
+        break; // the rest in the next capture: a capture's bytes are held in memory until written
+      }
+      List<Stored> have = storedOf(kg);
+      long baseBytes = have.isEmpty() ? 0 : have.get(0).bytes();
+      long deltaBytes = 0;
+      for (int i = 1; i < have.size(); i++) {
+        deltaBytes += have.get(i).bytes();
+      }
+      boolean base = have.isEmpty() || needsBase.get(kg - firstKeyGroup) || have.size() > maxDeltas
+          || deltaBytes + changedBytes(kg) > Math.max(baseBytes, 64 * 1024);
+      w.reset();
+      scope.clear();
+      writeGroup(kg, !base, false, w, scope);
+      byte[] bytes = w.toByteArray();
+      Stored written = new Stored(version, 0, bytes.length, base);
+      List<Stored> after = new ArrayList<>(base ? List.of() : have);
+      after.add(written);
+      out.add(new GroupCapture(kg, bytes, written, after));
+      needsBase.clear(kg - firstKeyGroup);
+      total += bytes.length;
+    }
+    return out;
+  }
+
+  /** The captures are durable, in {@code chunks[i]} chunks each: they become the stored state. */
+  public void captureWritten(List<GroupCapture> captures, int[] chunks) {
+    for (int i = 0; i < captures.size(); i++) {
+      GroupCapture c = captures.get(i);
+      List<Stored> after = new ArrayList<>(c.storedAfter());
+      Stored w = c.written();
+      after.set(after.size() - 1, new Stored(w.version(), chunks[i], w.bytes(), w.full()));
+      stored.set(c.keyGroup() - firstKeyGroup, List.copyOf(after));
+    }
+  }
+
+  /** The captures could not be written: their changes are forgotten, so their groups get a new base next. */
+  public void captureFailed(List<GroupCapture> captures) {
+    for (GroupCapture c : captures) {
+      needsBase.set(c.keyGroup() - firstKeyGroup);
+    }
+  }
+
+  /**
+   * The manifest of the stored state: {@code groups:varint {keyGroup:varint n:varint
+   * {version:varlong chunks:varint bytes:varlong full:u8}}}.
+   */
+  public void writeManifest(ByteWriter out) {
+    int[] gs = storedGroups();
+    out.writeVarInt(gs.length);
+    for (int kg : gs) {
+      List<Stored> l = storedOf(kg);
+      out.writeVarInt(kg).writeVarInt(l.size());
+      for (Stored x : l) {
+        out.writeVarLong(x.version()).writeVarInt(x.chunks()).writeVarLong(x.bytes()).writeByte(x.full() ? 1 : 0);
+      }
+    }
+  }
+
+  public void readManifest(ByteReader in) {
+    stored.clear();
+    int n = in.readCount();
+    for (int i = 0; i < n; i++) {
+      int kg = in.readVarInt();
+      checkGroup(kg);
+      int parts = in.readCount();
+      List<Stored> l = new ArrayList<>(parts);
+      for (int k = 0; k < parts; k++) {
+        long version = in.readVarLong();
+        int chunks = in.readVarInt();
+        long bytes = in.readVarLong();
+        int full = in.readUnsignedByte();
+        if (full > 1 || (k == 0) != (full == 1)) {
+          throw new CorruptDataException("snapshot manifest of key group " + kg + ": part " + k + " is "
+              + (full == 1 ? "a base" : "a delta") + ", but the first part must be the only base");
+        }
+        l.add(new Stored(version, chunks, bytes, full == 1));
+      }
+      storedOf(kg);
+      stored.set(kg - firstKeyGroup, List.copyOf(l));
+    }
+  }
+
+  /** Every group that holds keys is to be stored as a new base at its next capture (state restored from elsewhere). */
+  public void storeEverythingAnew() {
+    for (int i = 0; i < groups.length; i++) {
+      if (groups[i] != null && groups[i].size > 0) {
+        needsBase.set(i);
+      }
+    }
+  }
+
+  /**
+   * True if the stored state plus {@link #writeSinceCapture} is the whole state: no key group
+   * waits for a new base (after a failed or partial capture, or a restore from a full snapshot).
+   */
+  public boolean storedIsComplete() {
+    return needsBase.isEmpty();
+  }
+
+  /** Bytes of the entries changed since their groups' last capture (an estimate). */
+  public long changedSinceCapture() {
+    long n = 0;
+    for (Group g : groups) {
+      if (g != null) {
+        n += g.changedSinceCapture;
+      }
+    }
+    return n;
+  }
+
+  /**
+   * Writes the entries changed since their groups' last capture, grouped by key group (the body
+   * format of {@link #writeChanges}), without forgetting them: what a snapshot holds besides the
+   * stored chunks.
+   */
+  public void writeSinceCapture(ByteWriter out, ValueCodec.Scope scope) {
+    int[] gs = changedGroups();
+    out.writeVarInt(gs.length);
+    for (int kg : gs) {
+      out.writeVarInt(kg);
+      writeGroup(kg, true, true, out, scope);
+    }
   }
 
   public void clear() {
     entries.clear();
     Arrays.fill(groups, null);
+    stored.clear();
+    needsBase.clear();
     stepDirty.clear();
     eventTimers.clear();
     procTimers.clear();

@@ -13,15 +13,30 @@ import io.sluice.core.internal.plan.Port;
 
 /**
  * INTERNAL API: a keyed stateful step (reduce, aggregate, process, window) and its chain. Keyed
- * state lives in a {@link KeyedBackend}; a step's change holds the entries it touched.
+ * state lives in a {@link KeyedBackend}; a step's change holds the entries it touched. The
+ * instance's snapshot does not hold the keyed state: key groups are stored in chunks
+ * ({@link ChunkedState}), and the snapshot holds their manifest and the entries changed since:
+ *
+ * <pre>
+ *   snapshot (format 3) := header flags:u8 channels manifest sinceCapture:bytes
+ * </pre>
+ *
+ * ({@link KeyedBackend#writeManifest}, {@link KeyedBackend#writeSinceCapture}). A format-2 snapshot
+ * holds every entry; restoring one stores every key group anew at the next capture.
  */
-final class KeyedInstance extends ConsumingInstance {
+final class KeyedInstance extends ConsumingInstance implements ChunkedState {
   private final KeyedBackend backend;
   private final KeyedLogic logic;
   private final KeySelector<Object, Object> keySelector;
   private final String stage;
   private final ValueCodec.Scope scope = new ValueCodec.Scope();
   private boolean opened;
+  private boolean restoring;
+  private int restoredVersion;
+  /** After a format-3 restore: the entries changed since the stored state, and the changes replayed since. */
+  private byte[] pendingInline;
+  private final java.util.List<byte[]> pendingChanges = new java.util.ArrayList<>();
+  private boolean awaitsChunks;
 
   KeyedInstance(ExecContext ctx, PhysicalPlan.PhysicalOperator op, int index) {
     super(ctx, op, index);
@@ -168,24 +183,182 @@ final class KeyedInstance extends ConsumingInstance {
   }
 
   @Override
+  protected int snapshotVersion(boolean canonical) {
+    return canonical ? 2 : 3;
+  }
+
+  @Override
   protected void writeAll(ByteWriter out, boolean canonical) {
     scope.clear();
     if (canonical) {
       backend.writeAllSorted(out, scope);
-    } else {
-      backend.writeAll(out, scope);
+      return;
     }
+    if (awaitsChunks) {
+      throw new IllegalStateException(this + ": a snapshot before the stored state was loaded");
+    }
+    backend.writeManifest(out);
+    ByteWriter inline = new ByteWriter(256);
+    backend.writeSinceCapture(inline, scope);
+    out.writeByteArray(inline.toByteArray());
   }
 
   @Override
   protected void readBody(ByteReader in) {
     ensureOpen();
+    if (readVersion == 3) {
+      if (!restoring) {
+        throw new io.sluice.core.codec.CorruptDataException(this + ": a format-3 body outside a snapshot");
+      }
+      backend.readManifest(in);
+      byte[] inline = in.readByteArray();
+      if (backend.storedGroups().length == 0) {
+        applyBody(inline, 2);
+      } else {
+        pendingInline = inline;
+        awaitsChunks = true;
+      }
+      return;
+    }
+    if (awaitsChunks) {
+      pendingChanges.add(in.readRaw(in.remaining()));
+      if (readVersion != 2) {
+        throw new io.sluice.core.codec.CorruptDataException(this + ": a format-" + readVersion
+            + " change after a format-3 snapshot");
+      }
+      return;
+    }
     scope.clear();
     if (readVersion == 1) {
       backend.readLegacyChanges(in, scope);
     } else {
       backend.readChanges(in, scope);
     }
+  }
+
+  private void applyBody(byte[] body, int version) {
+    ByteReader r = new ByteReader(body);
+    scope.clear();
+    if (version == 1) {
+      backend.readLegacyChanges(r, scope);
+    } else {
+      backend.readChanges(r, scope);
+    }
+    r.expectEnd(this + " keyed state");
+  }
+
+  @Override
+  public void restore(byte[] snapshot) {
+    awaitsChunks = false;
+    pendingInline = null;
+    pendingChanges.clear();
+    restoring = true;
+    try {
+      super.restore(snapshot);
+      restoredVersion = readVersion;
+    } finally {
+      restoring = false;
+    }
+    if (restoredVersion < 3) {
+      backend.storeEverythingAnew(); // its state was in the snapshot, not in chunks
+    }
+  }
+
+  // ---- chunked state --------------------------------------------------------------------------
+
+  @Override
+  public ChunkedState chunkedState() {
+    return this;
+  }
+
+  @Override
+  public java.util.List<KeyedBackend.GroupCapture> capture(long version, int maxDeltas, long maxBytes) {
+    if (awaitsChunks) {
+      throw new IllegalStateException(this + ": a capture before the stored state was loaded");
+    }
+    return backend.capture(version, maxDeltas, maxBytes, scope);
+  }
+
+  @Override
+  public boolean storedIsComplete() {
+    return backend.storedIsComplete();
+  }
+
+  @Override
+  public void captureWritten(java.util.List<KeyedBackend.GroupCapture> captures, int[] chunks) {
+    backend.captureWritten(captures, chunks);
+  }
+
+  @Override
+  public void captureFailed(java.util.List<KeyedBackend.GroupCapture> captures) {
+    backend.captureFailed(captures);
+  }
+
+  @Override
+  public long changedSinceCapture() {
+    return backend.changedSinceCapture();
+  }
+
+  @Override
+  public int[] storedGroups() {
+    return backend.storedGroups();
+  }
+
+  @Override
+  public java.util.List<KeyedBackend.Stored> stored(int keyGroup) {
+    return backend.stored(keyGroup);
+  }
+
+  @Override
+  public int firstKeyGroup() {
+    return backend.firstKeyGroup();
+  }
+
+  @Override
+  public int endKeyGroup() {
+    return backend.endKeyGroup();
+  }
+
+  @Override
+  public boolean awaitsChunks() {
+    return awaitsChunks;
+  }
+
+  @Override
+  public java.util.List<Part> toLoad() {
+    java.util.List<Part> out = new java.util.ArrayList<>();
+    for (int kg : backend.storedGroups()) {
+      for (KeyedBackend.Stored st : backend.stored(kg)) {
+        out.add(new Part(kg, st));
+      }
+    }
+    return out;
+  }
+
+  @Override
+  public void load(java.util.function.Function<Part, byte[]> bytesOf) {
+    if (!awaitsChunks) {
+      throw new IllegalStateException(this + ": nothing to load");
+    }
+    for (Part p : toLoad()) {
+      byte[] bytes = bytesOf.apply(p);
+      if (bytes.length != p.stored().bytes()) {
+        throw new io.sluice.core.codec.CorruptDataException(this + ": stored version " + p.stored().version()
+            + " of key group " + p.keyGroup() + " has " + bytes.length + " bytes, its manifest says "
+            + p.stored().bytes());
+      }
+      ByteReader r = new ByteReader(bytes);
+      scope.clear();
+      backend.readGroup(p.keyGroup(), r, scope);
+      r.expectEnd(this + ": stored version " + p.stored().version() + " of key group " + p.keyGroup());
+    }
+    awaitsChunks = false;
+    applyBody(pendingInline, 2);
+    pendingInline = null;
+    for (byte[] c : pendingChanges) {
+      applyBody(c, 2);
+    }
+    pendingChanges.clear();
   }
 
   @Override

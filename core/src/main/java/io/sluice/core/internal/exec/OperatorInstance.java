@@ -28,11 +28,13 @@ import java.util.List;
  */
 public abstract class OperatorInstance {
   /**
-   * The format of changes and snapshots. 2: keyed state grouped by key group, one entry per key a
-   * step touched with only the slots it touched, deltas for lists, maps and windows, window timers
-   * derived. 1 (read only): every touched key in full.
+   * The format of changes and snapshots. 3: a keyed snapshot holds the manifest of its key groups'
+   * stored chunks and the entries changed since, not the state itself. 2: keyed state grouped by
+   * key group, one entry per key a step touched with only the slots it touched, deltas for lists,
+   * maps and windows, window timers derived; a snapshot holds every entry. 1 (read only): every
+   * touched key in full.
    */
-  static final int FORMAT_VERSION = 2;
+  static final int FORMAT_VERSION = 3;
 
   /** What kind of instance; also the second byte of every change and snapshot. */
   public enum Kind { SOURCE, KEYED, STATELESS, SINK }
@@ -199,7 +201,19 @@ public abstract class OperatorInstance {
   /** Writes the header of a state or change of an instance of {@code kind} into {@code w}. */
   protected static ByteWriter header(ByteWriter w, Kind kind) {
     // only keyed state changed in format 2: the others keep writing format 1
-    return w.writeByte(kind == Kind.KEYED ? FORMAT_VERSION : 1).writeByte(kind.ordinal());
+    return header(w, kind, kind == Kind.KEYED ? 2 : 1);
+  }
+
+  protected static ByteWriter header(ByteWriter w, Kind kind, int version) {
+    return w.writeByte(version).writeByte(kind.ordinal());
+  }
+
+  /**
+   * The keyed state of this instance, stored by key group in snapshot chunks rather than in its
+   * snapshot; null for instances without keyed state.
+   */
+  public ChunkedState chunkedState() {
+    return null;
   }
 
   /** The format version of what {@link #open} opened last. */
@@ -208,7 +222,7 @@ public abstract class OperatorInstance {
   protected ByteReader open(byte[] bytes, Kind kind) {
     ByteReader r = new ByteReader(bytes);
     int v = r.readUnsignedByte();
-    if (v != FORMAT_VERSION && v != 1) {
+    if (v < 1 || v > FORMAT_VERSION) {
       throw new CorruptDataException(op.name() + "[" + index + "]: state format version " + v
           + " is not supported (expected 1 to " + FORMAT_VERSION + ")");
     }

@@ -235,7 +235,9 @@ class StateFormatTest {
   void corruptKeyedChangesAreReported() throws Exception {
     OperatorInstance sum = open(reducePipeline(), "sum", 0);
     byte[] good = Hex.bytes(ONE_TO_THREE_CHANGE);
-    assertEquals("sum[0]: state format version 3 is not supported (expected 1 to 2)",
+    assertEquals("sum[0]: state format version 4 is not supported (expected 1 to 3)",
+        assertThrows(CorruptDataException.class, () -> sum.apply(Hex.bytes("04 01 00 00 00"))).getMessage());
+    assertEquals("sum[0]: a format-3 body outside a snapshot",
         assertThrows(CorruptDataException.class, () -> sum.apply(Hex.bytes("03 01 00 00 00"))).getMessage());
     assertEquals("sum[0]: state of kind 0 where KEYED was expected: the pipeline's structure changed",
         assertThrows(CorruptDataException.class, () -> sum.apply(Hex.bytes("02 00 00 00 00"))).getMessage());

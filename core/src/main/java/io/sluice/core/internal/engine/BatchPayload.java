@@ -1,4 +1,4 @@
-package io.sluice.persistence.runtime;
+package io.sluice.core.internal.engine;
 
 import io.sluice.core.internal.codec.BatchCodec;
 import io.sluice.core.internal.exec.RecordBatch;

@@ -1,4 +1,4 @@
-package io.sluice.persistence.runtime;
+package io.sluice.core.internal.engine;
 
 import java.util.Arrays;
 
@@ -8,7 +8,7 @@ import java.util.Arrays;
  * above an hour land in the last bucket.
  */
 public final class LatencyHistogram {
-  static final int BUCKETS = 240; // 1.05^239 ms > 1 hour
+  public static final int BUCKETS = 240; // 1.05^239 ms > 1 hour
   private static final double LOG_BASE = Math.log(1.05);
   private final long[] counts;
 

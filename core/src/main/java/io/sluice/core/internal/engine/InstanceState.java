@@ -1,4 +1,4 @@
-package io.sluice.persistence.runtime;
+package io.sluice.core.internal.engine;
 
 import io.sluice.core.codec.ByteReader;
 import io.sluice.core.codec.ByteWriter;
@@ -177,7 +177,7 @@ public final class InstanceState {
       w.writeByte(0);
     } else {
       w.writeByte(1);
-      ProtocolFormats.writeFailure(w, lastFailure);
+      EventFormats.writeFailure(w, lastFailure);
     }
     return w.toByteArray();
   }
@@ -231,7 +231,7 @@ public final class InstanceState {
     int flags = r.readUnsignedByte();
     isolateNext = (flags & 1) != 0;
     failed = (flags & 2) != 0;
-    lastFailure = r.readUnsignedByte() == 1 ? ProtocolFormats.readFailure(r) : null;
+    lastFailure = r.readUnsignedByte() == 1 ? EventFormats.readFailure(r) : null;
     r.expectEnd("instance snapshot");
   }
 

@@ -1,9 +1,9 @@
-package io.sluice.persistence.runtime;
+package io.sluice.core.internal.engine;
 
 import java.util.List;
 
 /** INTERNAL API: what an operator instance persists. */
-public sealed interface OperatorEvent extends SluiceMessage permits OperatorEvent.Stepped, OperatorEvent.StepFailed {
+public sealed interface OperatorEvent permits OperatorEvent.Stepped, OperatorEvent.StepFailed {
 
   /**
    * One step: the input batches it consumed (channel and sequence number), the state changes of the

@@ -1,4 +1,4 @@
-package io.sluice.persistence.runtime;
+package io.sluice.core.internal.engine;
 
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
@@ -47,8 +47,9 @@ class InstanceSnapshotFormatTest {
     s.recordFailure(new OperatorEvent.StepFailed(1, "count", "a", "E: x", 900, OperatorEvent.Decision.RETRY, 1900));
     byte[] bytes = s.snapshot(b -> b.bytes(codec));
     assertEquals("02"                                       // version
-        + "1b0201000100ffffffffffffffffff0100015501060161"   // the logic's snapshot (27 bytes, the core's
-        + "0101010402"                                      //   format, pinned by the core's golden tests)
+        + "1d0301000100ffffffffffffffffff0100"               // the logic's snapshot (29 bytes, format 3,
+        + "00"                                              //   pinned by the core's golden tests): no
+        + "0b0155010601610101010402"                        //   stored key groups, the state since inline
         + "0101"                                            // one input channel: last seq 1
         + "010200"                                          // one output channel: next seq 2, acked 0
         + "01"                                              // one outbox entry:

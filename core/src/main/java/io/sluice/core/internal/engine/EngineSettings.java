@@ -1,0 +1,44 @@
+package io.sluice.core.internal.engine;
+
+import java.time.Duration;
+
+/**
+ * INTERNAL API: the settings of the channel protocol that are not the job's (those are in its
+ * {@link io.sluice.core.dsl.JobConfig}): a runtime reads them from its config
+ * ({@code sluice.runtime}, see the persistence module's reference.conf).
+ *
+ * @param maxBatchesPerStep input batches one step may consume (one persisted event)
+ * @param resendAfter resend a batch not acknowledged for this long
+ * @param routeStaleAfter how long a receiver may answer none of the resends before the sender asks
+ *     for fresh routes to it
+ * @param chunkBytes the largest chunk of stored keyed state: one write or read of the state store
+ * @param captureBytes a capture stops taking key groups once it holds this many bytes (they are in
+ *     memory until written); the rest go into the next one
+ * @param maxDeltas a key group is stored anew (a base) once it has this many deltas
+ * @param inlineBytes a snapshot holds at most this many bytes of keyed changes since the last
+ *     capture; beyond, a new capture comes first
+ */
+public record EngineSettings(int maxBatchesPerStep, Duration resendAfter, Duration routeStaleAfter, int chunkBytes,
+    long captureBytes, int maxDeltas, long inlineBytes) {
+  public EngineSettings {
+    if (maxBatchesPerStep < 1) {
+      throw new IllegalArgumentException("maxBatchesPerStep must be at least 1, was " + maxBatchesPerStep);
+    }
+    if (chunkBytes < 1024) {
+      throw new IllegalArgumentException("chunkBytes must be at least 1024, was " + chunkBytes);
+    }
+  }
+
+  /** The chunk size of stored state: 1 MiB, well inside Cassandra's limits on a single value. */
+  public static final int DEFAULT_CHUNK_BYTES = 1 << 20;
+
+  public static EngineSettings defaults() {
+    return new EngineSettings(16, Duration.ofSeconds(3), Duration.ofSeconds(30), DEFAULT_CHUNK_BYTES, 32L << 20, 8,
+        4L << 20);
+  }
+
+  public EngineSettings withChunkBytes(int bytes) {
+    return new EngineSettings(maxBatchesPerStep, resendAfter, routeStaleAfter, bytes, captureBytes, maxDeltas,
+        inlineBytes);
+  }
+}

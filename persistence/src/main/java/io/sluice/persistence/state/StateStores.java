@@ -1,0 +1,78 @@
+package io.sluice.persistence.state;
+
+import com.typesafe.config.Config;
+import io.sluice.core.internal.engine.InMemoryStateStore;
+import io.sluice.core.internal.engine.StateStore;
+import java.time.Duration;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionStage;
+import org.apache.pekko.actor.typed.ActorSystem;
+import org.apache.pekko.actor.typed.Extension;
+import org.apache.pekko.actor.typed.ExtensionId;
+import org.apache.pekko.persistence.cassandra.cleanup.Cleanup;
+import org.apache.pekko.stream.connectors.cassandra.javadsl.CassandraSessionRegistry;
+import scala.jdk.javaapi.FutureConverters;
+
+/**
+ * INTERNAL API: a node's {@link StateStore} for stored keyed state, and the retention of its
+ * snapshots and events, from {@code sluice.state} (see reference.conf): in Cassandra next to the
+ * journal (sharing its driver session), or in memory for unit tests on the in-memory journal.
+ */
+public final class StateStores implements Extension {
+  private static final Id ID = new Id();
+
+  private final StateStore store;
+  private final Retention retention;
+
+  /**
+   * Deletes the snapshots of an instance but the newest {@code keep}, and with {@code events} the
+   * events up to the oldest kept.
+   */
+  public interface Retention {
+    CompletionStage<?> keepNewest(String persistenceId, int keep, boolean events);
+  }
+
+  private StateStores(ActorSystem<?> system) {
+    Config c = system.settings().config();
+    String kind = c.getString("sluice.state.store");
+    if (kind.equals("memory")) {
+      store = new InMemoryStateStore();
+      retention = (pid, keep, events) -> CompletableFuture.completedFuture(null);
+    } else if (kind.equals("cassandra")) {
+      String plugin = "pekko.persistence.cassandra";
+      store = new CassandraStateStore(CassandraSessionRegistry.get(system).sessionFor(plugin).underlying(),
+          c.getString("sluice.cassandra.keyspace"), c.getBoolean("sluice.cassandra.schema-autocreate"),
+          c.getInt("sluice.cassandra.replication-factor"), c.getDuration("sluice.state.timeout"),
+          c.getInt("sluice.state.max-in-flight"));
+      Cleanup cleanup = new Cleanup(system);
+      retention = (pid, keep, events) -> events ? FutureConverters.asJava(cleanup.cleanupBeforeSnapshot(pid, keep))
+          : FutureConverters.asJava(cleanup.deleteBeforeSnapshot(pid, keep));
+    } else {
+      throw new IllegalArgumentException("sluice.state.store must be 'cassandra' or 'memory', was '" + kind + "'");
+    }
+  }
+
+  public static StateStores get(ActorSystem<?> system) {
+    return ID.apply(system);
+  }
+
+  private static final class Id extends ExtensionId<StateStores> {
+    @Override
+    public StateStores createExtension(ActorSystem<?> system) {
+      return new StateStores(system);
+    }
+  }
+
+  public StateStore store() {
+    return store;
+  }
+
+  public Retention retention() {
+    return retention;
+  }
+
+  /** The timeout of one chunk operation. */
+  public static Duration timeout(Config c) {
+    return c.getDuration("sluice.state.timeout");
+  }
+}
