@@ -431,7 +431,7 @@ public final class OperatorEntity extends EventSourcedBehavior<OperatorCommand, 
       return Effect().none();
     }
     if (s.deliver(d.fromOperator(), d.fromIndex(), d.seq(), d.watermark(), d.flags(), d.createdAtMillis(), d.payload(),
-        d.senderAcked())) {
+        d.senderAcked(), System.currentTimeMillis())) {
       scheduleProcess();
     }
     reportProblem();
@@ -473,9 +473,13 @@ public final class OperatorEntity extends EventSourcedBehavior<OperatorCommand, 
 
   private Effect<OperatorEvent, InstanceEngine> onProcess() {
     processScheduled = false;
-    OperatorEvent e = engine.process(System.currentTimeMillis());
+    long now = System.currentTimeMillis();
+    OperatorEvent e = engine.process(now);
     if (e == null) {
-      if (engine.inputsReady() && engine.hasCredit() && !engine.blocked(System.currentTimeMillis())) {
+      if (engine.processDueAt() > now) {
+        // the commit interval holds the step back: more input may come until then
+        timers.startSingleTimer("commit", OperatorCommand.Process.INSTANCE, Duration.ofMillis(engine.processDueAt() - now));
+      } else if (engine.inputsReady() && engine.hasCredit() && !engine.blocked(now)) {
         scheduleProcess(); // an at-least-once sink consumed without an event
       }
       return Effect().none();

@@ -69,7 +69,8 @@ public final class InstanceEngine {
   }
 
   /** An input batch waiting to be consumed. */
-  private record Pending(long seq, BatchPayload payload, long watermark, int flags, long createdAtMillis) {}
+  private record Pending(long seq, BatchPayload payload, long watermark, int flags, long createdAtMillis,
+      long arrivedMillis) {}
 
   private record ChannelSeq(int channel, long seq) {}
 
@@ -108,6 +109,9 @@ public final class InstanceEngine {
   private long lastInputMillis;
   private long firstInputMillis;
   private boolean lastPollFull;
+  private boolean commitInterval = true;
+  /** When a step held back by the commit interval is due (wall clock), or 0. */
+  private long processDueAt;
   /** Why this incarnation cannot run (its persisted state cannot be recovered), or null. */
   private String problem;
   /** The exception of the last failed step of this incarnation (not persisted), or null. */
@@ -415,7 +419,7 @@ public final class InstanceEngine {
    * step may now be possible.
    */
   public boolean deliver(int fromOperator, int fromIndex, long seq, long watermark, int flags, long createdAtMillis,
-      BatchPayload payload, long senderAcked) {
+      BatchPayload payload, long senderAcked, long nowMillis) {
     int c = fromOperator >= 0 && fromOperator < inChannelOf.length && fromIndex >= 0
         && fromIndex < inChannelOf[fromOperator].length ? inChannelOf[fromOperator][fromIndex] : -1;
     if (c < 0) {
@@ -439,7 +443,7 @@ public final class InstanceEngine {
       out.ack(c, state.lastSeqIn[c], false); // a duplicate: acknowledge again
       return false;
     }
-    if (pending[c].putIfAbsent(seq, new Pending(seq, payload, watermark, flags, createdAtMillis)) != null) {
+    if (pending[c].putIfAbsent(seq, new Pending(seq, payload, watermark, flags, createdAtMillis, nowMillis)) != null) {
       // A resend of a batch that waits here: answer with the current mark, so the sender knows
       // its messages arrive and only this instance is slow.
       out.ack(c, state.lastSeqIn[c], false);
@@ -499,7 +503,11 @@ public final class InstanceEngine {
    * consumed without an event.
    */
   public OperatorEvent process(long nowMillis) {
+    processDueAt = 0;
     if (isSource || blocked(nowMillis) || !hasCredit()) {
+      return null;
+    }
+    if (commitInterval && holdBack(nowMillis)) {
       return null;
     }
     List<InputBatch> in = new ArrayList<>();
@@ -578,6 +586,53 @@ public final class InstanceEngine {
     }
     unpersistedBatches = 0;
     return stepped(chs, seqs, r, createdAt == Long.MAX_VALUE ? nowMillis : createdAt);
+  }
+
+  /**
+   * The commit interval: fewer batches are ready than a step may take, no sender is out of credit
+   * (it could send no more), nothing ends, and the oldest ready batch arrived less than the
+   * interval ago. Then wait for more, until {@link #processDueAt()}.
+   */
+  private boolean holdBack(long nowMillis) {
+    long interval = config.commitInterval().toMillis();
+    if (interval <= 0) {
+      return false;
+    }
+    int ready = 0;
+    long oldest = Long.MAX_VALUE;
+    for (int c = 0; c < pending.length; c++) {
+      int run = 0;
+      for (long seq = state.lastSeqIn[c] + 1; ; seq++) {
+        Pending p = pending[c].get(seq);
+        if (p == null) {
+          break;
+        }
+        if ((p.flags() & END_OF_STREAM) != 0) {
+          return false;
+        }
+        oldest = Math.min(oldest, p.arrivedMillis());
+        run++;
+      }
+      if (run >= config.creditWindow()) {
+        return false; // its sender is out of credit: nothing more comes until this instance consumes
+      }
+      ready += run;
+    }
+    if (ready == 0 || ready >= settings.maxBatchesPerStep() || nowMillis >= oldest + interval) {
+      return false;
+    }
+    processDueAt = oldest + interval;
+    return true;
+  }
+
+  /** When a step that the commit interval held back is due (wall clock), or 0 if none is. */
+  public long processDueAt() {
+    return processDueAt;
+  }
+
+  /** Steps run as soon as input is ready, whatever the job's commit interval (the test driver's manual clock). */
+  public void ignoreCommitInterval() {
+    commitInterval = false;
   }
 
   /** At-least-once sinks persist their marks every 64 batches and whenever an input ends. */

@@ -1,0 +1,160 @@
+package io.sluice.core.internal.engine;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertInstanceOf;
+import static org.junit.jupiter.api.Assertions.assertNotNull;
+import static org.junit.jupiter.api.Assertions.assertNull;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import io.sluice.core.connector.Sinks;
+import io.sluice.core.connector.Sources;
+import io.sluice.core.dsl.Aggregations;
+import io.sluice.core.dsl.JobConfig;
+import io.sluice.core.dsl.Pipeline;
+import io.sluice.core.internal.dsl.PipelineImpl;
+import io.sluice.core.internal.exec.ExecContext;
+import io.sluice.core.internal.exec.OperatorInstance;
+import io.sluice.core.internal.exec.RecordBatch;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import org.junit.jupiter.api.Test;
+
+/**
+ * The protocol engine of one keyed instance, driven by hand: the test plays its upstream (a
+ * source, operator 0) and its downstream (a sink), with a manual clock. No actors, no journal.
+ */
+class InstanceEngineTest {
+  private final List<String> sent = new ArrayList<>();
+  private final InstanceEngine.Outbound out = new InstanceEngine.Outbound() {
+    @Override
+    public void deliver(int channel, long seq, long watermark, int flags, long createdAtMillis, BatchPayload payload,
+        long senderAcked) {
+      sent.add("deliver " + channel + ":" + seq);
+    }
+
+    @Override
+    public void ack(int channel, long upTo, boolean resend) {
+      sent.add("ack " + channel + ":" + upTo + (resend ? " resend" : ""));
+    }
+  };
+
+  private InstanceEngine engine(JobConfig config) {
+    Pipeline.Builder p = Pipeline.builder("counts").config(config.withParallelism(1));
+    p.readFrom(Sources.collection("src", List.of("unused"))).keyBy(w -> w).aggregate("count", Aggregations.counting())
+        .writeTo(Sinks.collecting("out"));
+    ExecContext ctx = ExecContext.of("j", PipelineImpl.physical(p.build()));
+    OperatorInstance logic = OperatorInstance.create(ctx, ctx.plan().operator("count").orElseThrow().index(), 0);
+    InstanceEngine e = new InstanceEngine(ctx, logic, EngineSettings.defaults(), out, 1);
+    e.recovered(0, 0);
+    sent.clear();
+    return e;
+  }
+
+  private static boolean deliver(InstanceEngine e, long seq, long now, String... words) {
+    return e.deliver(0, 0, seq, Long.MIN_VALUE, 0, now, BatchPayload.of(RecordBatch.of(List.of((Object[]) words))), 0,
+        now);
+  }
+
+  /** Persisting is the runtime's job: here, apply and send at once. */
+  private static OperatorEvent.Stepped persist(InstanceEngine e, OperatorEvent ev) {
+    OperatorEvent.Stepped s = assertInstanceOf(OperatorEvent.Stepped.class, ev);
+    e.apply(s);
+    e.afterPersist(s, 1);
+    return s;
+  }
+
+  @Test
+  void aDuplicateBatchIsDroppedAndAcknowledgedAgain() {
+    InstanceEngine e = engine(JobConfig.defaults());
+    assertTrue(deliver(e, 1, 0, "a", "b"));
+    OperatorEvent.Stepped s = persist(e, e.process(0));
+    assertEquals(2, s.recordsIn());
+    assertEquals(List.of("deliver 0:1", "ack 0:1"), sent);
+    sent.clear();
+    assertFalse(deliver(e, 1, 0, "a", "b"), "a duplicate makes no step possible");
+    assertEquals(List.of("ack 0:1"), sent);
+    assertNull(e.process(0));
+  }
+
+  @Test
+  void withoutCreditNoStepRuns() {
+    InstanceEngine e = engine(JobConfig.defaults().withCreditWindow(1));
+    deliver(e, 1, 0, "a");
+    persist(e, e.process(0));
+    deliver(e, 2, 0, "b");
+    assertNull(e.process(0), "batch 1 to the sink is not acknowledged: no credit");
+    assertTrue(e.acked(2, 0, 1, false, 1));
+    assertNotNull(e.process(0));
+  }
+
+  /**
+   * Design of this test: with a commit interval, a step waits for more input while fewer batches
+   * are ready than a step may take, until the oldest ready batch has waited the interval, or the
+   * sender is out of credit (it would send no more), or an input ends.
+   */
+  @Test
+  void theCommitIntervalHoldsAStepBackUntilItPassesOrTheSenderIsOutOfCredit() {
+    InstanceEngine e = engine(JobConfig.defaults().withCommitInterval(Duration.ofMillis(50)).withCreditWindow(3));
+    deliver(e, 1, 100, "a");
+    assertNull(e.process(120));
+    assertEquals(150, e.processDueAt());
+    deliver(e, 2, 130, "b");
+    assertNull(e.process(140));
+    assertEquals(150, e.processDueAt(), "due when the oldest ready batch has waited the interval");
+    OperatorEvent.Stepped s = persist(e, e.process(150));
+    assertEquals(2, s.consumedSeqs().length, "one step for both batches");
+    assertEquals(0, e.processDueAt());
+
+    deliver(e, 3, 200, "c");
+    deliver(e, 4, 201, "d");
+    assertNull(e.process(202));
+    deliver(e, 5, 203, "e");
+    assertEquals(3, persist(e, e.process(204)).consumedSeqs().length, "the sender has no credit left: step now");
+
+    InstanceEngine ignoring = engine(JobConfig.defaults().withCommitInterval(Duration.ofMillis(50)));
+    ignoring.ignoreCommitInterval();
+    deliver(ignoring, 1, 100, "a");
+    assertNotNull(ignoring.process(100));
+  }
+
+  @Test
+  void anEndOfStreamIsNotHeldBack() {
+    InstanceEngine e = engine(JobConfig.defaults().withCommitInterval(Duration.ofMillis(50)));
+    e.deliver(0, 0, 1, Long.MAX_VALUE, InstanceEngine.END_OF_STREAM, 0, BatchPayload.of(RecordBatch.EMPTY), 0, 100);
+    assertNotNull(e.process(100));
+  }
+
+  /**
+   * Design of this test: a snapshot is taken only after a capture's chunks are durable, once, and
+   * never while a capture is in flight; a failed capture takes no snapshot.
+   */
+  @Test
+  void aSnapshotFollowsAWrittenCaptureOnly() {
+    InstanceEngine e = engine(JobConfig.defaults().withSnapshotEvery(2));
+    deliver(e, 1, 0, "a");
+    persist(e, e.process(0));
+    assertFalse(e.captureDue(0), "one event of two");
+    e.acked(2, 0, 1, false, 1);
+    deliver(e, 2, 0, "b");
+    persist(e, e.process(0));
+    assertTrue(e.captureDue(0));
+    InstanceEngine.Capture c = e.startCapture(2, 0);
+    assertEquals(2, c.groups().size(), "keys a and b, in their key groups");
+    assertFalse(e.shouldSnapshot(), "the capture is in flight");
+    e.captureFailed(c);
+    assertFalse(e.shouldSnapshot(), "a failed capture takes no snapshot");
+    e.acked(2, 0, 2, false, 1);
+    deliver(e, 3, 0, "a");
+    persist(e, e.process(0));
+    e.acked(2, 0, 3, false, 1);
+    deliver(e, 4, 0, "c");
+    persist(e, e.process(0));
+    InstanceEngine.Capture again = e.startCapture(4, 0);
+    assertTrue(again.groups().stream().allMatch(g -> g.written().full()), "after a failure: new bases");
+    e.captureWritten(again);
+    assertTrue(e.shouldSnapshot());
+    assertFalse(e.shouldSnapshot(), "once");
+  }
+}
