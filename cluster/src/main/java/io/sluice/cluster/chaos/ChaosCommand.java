@@ -71,6 +71,9 @@ public final class ChaosCommand implements Callable<Integer> {
   @Option(names = "--report", description = "HTML report file (default data/chaos/<time>/report.html)")
   Path report;
 
+  @Option(names = "--node-heap", description = "heap of every node JVM, e.g. 3g (default: the cluster's, 768m)")
+  String nodeHeap;
+
   @Override
   public Integer call() throws Exception {
     Path home = DevCassandra.home();
@@ -92,8 +95,7 @@ public final class ChaosCommand implements Callable<Integer> {
     }
     ChaosRun.Result r;
     try (CassandraCommandSupport.Lease lease = CassandraCommandSupport.serving(cassandra);
-        LocalCluster cluster = new LocalCluster(home, nodes, List.of("-Dsluice.cassandra.keyspace=sluice_chaos_"
-            + run.replace("-", "_")), dir.resolve("logs"))) {
+        LocalCluster cluster = new LocalCluster(home, nodes, nodeFlags(run), dir.resolve("logs"))) {
       r = new ChaosRun(cluster, cassandra, settings, System.out).run();
     }
     Path html = ChaosReport.write(report != null ? report : dir.resolve("report.html"), r, settings,
@@ -101,6 +103,16 @@ public final class ChaosCommand implements Callable<Integer> {
     print(r);
     System.out.println("report: " + html);
     return r.exact() ? 0 : 1;
+  }
+
+  private List<String> nodeFlags(String run) {
+    List<String> flags = new java.util.ArrayList<>(List.of("-Dsluice.cassandra.keyspace=sluice_chaos_"
+        + run.replace("-", "_")));
+    if (nodeHeap != null) {
+      flags.add("-Xms" + nodeHeap);
+      flags.add("-Xmx" + nodeHeap);
+    }
+    return flags;
   }
 
   static void print(ChaosRun.Result r) {

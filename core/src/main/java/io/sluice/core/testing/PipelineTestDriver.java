@@ -9,6 +9,7 @@ import io.sluice.core.internal.engine.InMemoryStateStore;
 import io.sluice.core.internal.engine.InstanceEngine;
 import io.sluice.core.internal.engine.OperatorEvent;
 import io.sluice.core.internal.dsl.PipelineImpl;
+import io.sluice.core.internal.exec.ChunkedState;
 import io.sluice.core.internal.exec.ExecContext;
 import io.sluice.core.internal.exec.OperatorInstance;
 import io.sluice.core.internal.exec.OutputBatch;
@@ -22,6 +23,7 @@ import java.util.ArrayDeque;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
+import java.util.Map;
 import java.util.Objects;
 import java.util.concurrent.atomic.AtomicInteger;
 
@@ -150,7 +152,14 @@ public final class PipelineTestDriver implements AutoCloseable {
         e.apply(EventFormats.read(bytes));
       }
       if (e.awaitsChunks()) {
-        e.load(p -> join(store.read(e.stateOwner(), p.keyGroup(), p.stored().version(), p.stored().chunks())));
+        for (Map.Entry<Integer, List<ChunkedState.Part>> g : e.toLoadByGroup().entrySet()) {
+          List<byte[]> versions = new ArrayList<>();
+          for (ChunkedState.Part p : g.getValue()) {
+            versions.add(join(store.read(e.stateOwner(), p.keyGroup(), p.stored().version(), p.stored().chunks())));
+          }
+          e.loadGroup(g.getKey(), versions);
+        }
+        e.finishLoad();
       }
       for (InstanceEngine.Orphans o : e.orphans()) {
         store.deleteAbove(e.stateOwner(), o.keyGroup(), o.aboveVersion());

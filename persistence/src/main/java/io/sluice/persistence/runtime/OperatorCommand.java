@@ -93,7 +93,9 @@ public sealed interface OperatorCommand permits OperatorCommand.Start, OperatorC
   /** A capture's chunks were written to the state store (error null) or not. */
   record CaptureDone(io.sluice.core.internal.engine.InstanceEngine.Capture capture, Throwable error) implements Local {}
 
-  /** After a recovery: the stored versions of the instance's key groups, read (error null) or not. */
-  record StoredStateRead(java.util.Map<io.sluice.core.internal.exec.ChunkedState.Part, byte[]> parts, Throwable error)
-      implements Local {}
+  /**
+   * After a recovery: the stored versions of one key group, read (error null) or not; keyGroup -1
+   * for the removal of what a dead capture left.
+   */
+  record StoredGroupRead(int keyGroup, java.util.List<byte[]> versions, Throwable error) implements Local {}
 }

@@ -70,6 +70,12 @@ public final class OperatorEntity extends EventSourcedBehavior<OperatorCommand, 
   /** After recovery, until the stored key groups are read: commands wait. */
   private boolean loading;
   private InstanceEngine.Capture capture;
+  private java.util.ArrayDeque<java.util.Map.Entry<Integer, java.util.List<io.sluice.core.internal.exec.ChunkedState.Part>>>
+      toLoad;
+  private int groupsToLoad;
+  private long loadStartedNanos;
+  private long loadedBytes;
+  private long applyNanos;
   /** Why this instance cannot make progress right now (journal or state store unreachable), or null. */
   private String trouble;
   private long troubleSince;
@@ -339,29 +345,41 @@ public final class OperatorEntity extends EventSourcedBehavior<OperatorCommand, 
         });
   }
 
-  /** After replay: read the stored key groups the snapshot refers to, and remove what a dead capture left. */
+  /**
+   * After replay: reads the stored key groups the snapshot refers to, at most
+   * {@code sluice.state.groups-in-flight} at a time, applying each as it arrives (so a recovery holds
+   * a few key groups' bytes, not the whole state twice), and removes what a dead capture left.
+   */
   private void loadStoredState() {
     loading = true;
-    java.util.List<io.sluice.core.internal.exec.ChunkedState.Part> parts = engine.toLoad();
-    java.util.Map<io.sluice.core.internal.exec.ChunkedState.Part, java.util.concurrent.CompletableFuture<byte[]>> reads =
-        new java.util.LinkedHashMap<>();
-    for (io.sluice.core.internal.exec.ChunkedState.Part p : parts) {
-      reads.put(p, store.read(engine.stateOwner(), p.keyGroup(), p.stored().version(), p.stored().chunks())
+    loadStartedNanos = System.nanoTime();
+    toLoad = new java.util.ArrayDeque<>(engine.toLoadByGroup().entrySet());
+    groupsToLoad = toLoad.size() + 1;
+    java.util.List<java.util.concurrent.CompletableFuture<Void>> orphans = new java.util.ArrayList<>();
+    for (InstanceEngine.Orphans o : engine.orphans()) {
+      orphans.add(store.deleteAbove(engine.stateOwner(), o.keyGroup(), o.aboveVersion()).toCompletableFuture());
+    }
+    ctx.pipeToSelf(java.util.concurrent.CompletableFuture.allOf(orphans.toArray(new java.util.concurrent.CompletableFuture<?>[0])),
+        (v, err) -> new OperatorCommand.StoredGroupRead(-1, null, err));
+    for (int i = 0; i < settings.groupsInFlight(); i++) {
+      readNextGroup();
+    }
+  }
+
+  private void readNextGroup() {
+    java.util.Map.Entry<Integer, java.util.List<io.sluice.core.internal.exec.ChunkedState.Part>> g = toLoad.pollFirst();
+    if (g == null) {
+      return;
+    }
+    java.util.List<java.util.concurrent.CompletableFuture<byte[]>> reads = new java.util.ArrayList<>();
+    for (io.sluice.core.internal.exec.ChunkedState.Part p : g.getValue()) {
+      reads.add(store.read(engine.stateOwner(), p.keyGroup(), p.stored().version(), p.stored().chunks())
           .thenApply(OperatorEntity::concat).toCompletableFuture());
     }
-    java.util.List<java.util.concurrent.CompletableFuture<?>> all = new java.util.ArrayList<>(reads.values());
-    for (InstanceEngine.Orphans o : engine.orphans()) {
-      all.add(store.deleteAbove(engine.stateOwner(), o.keyGroup(), o.aboveVersion()).toCompletableFuture());
-    }
-    ctx.pipeToSelf(java.util.concurrent.CompletableFuture.allOf(all.toArray(new java.util.concurrent.CompletableFuture<?>[0])),
-        (v, err) -> {
-          if (err != null) {
-            return new OperatorCommand.StoredStateRead(null, err);
-          }
-          java.util.Map<io.sluice.core.internal.exec.ChunkedState.Part, byte[]> bytes = new java.util.HashMap<>();
-          reads.forEach((p, f) -> bytes.put(p, f.join()));
-          return new OperatorCommand.StoredStateRead(bytes, null);
-        });
+    ctx.pipeToSelf(java.util.concurrent.CompletableFuture.allOf(reads.toArray(new java.util.concurrent.CompletableFuture<?>[0])),
+        (v, err) -> err != null ? new OperatorCommand.StoredGroupRead(g.getKey(), null, err)
+            : new OperatorCommand.StoredGroupRead(g.getKey(), reads.stream().map(java.util.concurrent.CompletableFuture::join)
+                .toList(), null));
   }
 
   private static byte[] concat(java.util.List<byte[]> chunks) {
@@ -378,22 +396,33 @@ public final class OperatorEntity extends EventSourcedBehavior<OperatorCommand, 
     return all;
   }
 
-  private Effect<OperatorEvent, InstanceEngine> onStoredStateRead(OperatorCommand.StoredStateRead r) {
+  private Effect<OperatorEvent, InstanceEngine> onStoredGroupRead(OperatorCommand.StoredGroupRead r) {
+    if (!loading) {
+      return Effect().none();
+    }
     if (r.error() != null) {
       // the store is unavailable: this incarnation stops; the keep-alive starts the next one
       log.warn("{}: cannot read its stored key groups yet: {}; stopping to retry", id, r.error().toString());
       troubled("cannot read its stored key groups: " + r.error());
       return Effect().stop();
     }
-    long t0 = System.nanoTime();
-    long bytes = 0;
-    for (byte[] b : r.parts().values()) {
-      bytes += b.length;
+    if (r.keyGroup() >= 0) {
+      long t0 = System.nanoTime();
+      engine.loadGroup(r.keyGroup(), r.versions());
+      applyNanos += System.nanoTime() - t0;
+      for (byte[] b : r.versions()) {
+        loadedBytes += b.length;
+      }
+      readNextGroup();
     }
-    engine.load(r.parts()::get);
+    if (--groupsToLoad > 0) {
+      return Effect().none();
+    }
+    engine.finishLoad();
     loading = false;
-    log.info("{}: read {} stored key-group versions ({} bytes) in {} ms after replay, applied in {} ms", id,
-        r.parts().size(), bytes, (t0 - startedNanos) / 1_000_000, (System.nanoTime() - t0) / 1_000_000);
+    log.info("{}: read its stored state ({} bytes) in {} ms ({} ms applying it) after {} ms of replay", id,
+        loadedBytes, (System.nanoTime() - loadStartedNanos) / 1_000_000, applyNanos / 1_000_000,
+        (loadStartedNanos - startedNanos) / 1_000_000);
     goLive(engine);
     return Effect().unstashAll();
   }
@@ -403,9 +432,9 @@ public final class OperatorEntity extends EventSourcedBehavior<OperatorCommand, 
   @Override
   public CommandHandler<OperatorCommand, OperatorEvent, InstanceEngine> commandHandler() {
     return newCommandHandlerBuilder().forAnyState()
-        .onCommand(c -> loading && !(c instanceof OperatorCommand.StoredStateRead || c instanceof OperatorCommand.Stop
+        .onCommand(c -> loading && !(c instanceof OperatorCommand.StoredGroupRead || c instanceof OperatorCommand.Stop
             || c instanceof OperatorCommand.Crash), (s, c) -> Effect().stash())
-        .onCommand(OperatorCommand.StoredStateRead.class, (s, c) -> onStoredStateRead(c))
+        .onCommand(OperatorCommand.StoredGroupRead.class, (s, c) -> onStoredGroupRead(c))
         .onCommand(OperatorCommand.CaptureDone.class, (s, c) -> onCaptureDone(c))
         .onCommand(OperatorCommand.Deliver.class, this::onDeliver)
         .onCommand(OperatorCommand.Ack.class, this::onAck)

@@ -864,13 +864,38 @@ public final class InstanceEngine {
     return chunked == null ? List.of() : chunked.toLoad();
   }
 
-  /** Applies the stored versions and the changes replayed since the snapshot. */
-  public void load(java.util.function.Function<ChunkedState.Part, byte[]> bytesOf) {
-    try {
-      chunked.load(bytesOf);
-    } catch (RuntimeException e) {
-      problem = "cannot recover the state of " + this + " from its stored key groups: " + e.getMessage();
+  /** Applies the stored versions of one key group (the bytes of its {@link #toLoad} parts, in order). */
+  public void loadGroup(int keyGroup, List<byte[]> versions) {
+    if (problem != null) {
+      return;
     }
+    try {
+      chunked.loadGroup(keyGroup, versions);
+    } catch (RuntimeException e) {
+      problem = "cannot recover the state of " + this + " from its stored key group " + keyGroup + ": "
+          + e.getMessage();
+    }
+  }
+
+  /** Every key group is loaded: applies the snapshot's own entries and the changes replayed since. */
+  public void finishLoad() {
+    if (problem != null) {
+      return;
+    }
+    try {
+      chunked.finishLoad();
+    } catch (RuntimeException e) {
+      problem = "cannot recover the state of " + this + ": " + e.getMessage();
+    }
+  }
+
+  /** The key groups to load, each with its parts in order. */
+  public Map<Integer, List<ChunkedState.Part>> toLoadByGroup() {
+    Map<Integer, List<ChunkedState.Part>> out = new java.util.TreeMap<>();
+    for (ChunkedState.Part p : toLoad()) {
+      out.computeIfAbsent(p.keyGroup(), k -> new ArrayList<>()).add(p);
+    }
+    return out;
   }
 
   /** Splits stored bytes into chunks of at most {@code chunkBytes}. */
@@ -953,7 +978,8 @@ public final class InstanceEngine {
       return false;
     }
     snapshotDue = false;
-    if (chunked != null && (!chunked.storedIsComplete() || chunked.changedSinceCapture() > settings.inlineBytes())) {
+    if (chunked != null && (!chunked.storedIsComplete() || chunked.changedSinceCapture() > 4 * settings.inlineBytes()
+        || !chunked.prepareSnapshot(settings.inlineBytes()))) {
       eventsSinceCapture = Math.max(eventsSinceCapture, config.snapshotEvery()); // capture again at once
       return false;
     }

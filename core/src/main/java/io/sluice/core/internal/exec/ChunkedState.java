@@ -1,7 +1,6 @@
 package io.sluice.core.internal.exec;
 
 import java.util.List;
-import java.util.function.Function;
 
 /**
  * INTERNAL API: keyed state that an instance's snapshot does not hold itself: it is stored by key
@@ -13,8 +12,9 @@ import java.util.function.Function;
  *       their bytes (in chunks) and reports {@link #captureWritten} or {@link #captureFailed}. One
  *       capture at a time.
  *   <li>A snapshot taken after a written capture refers to the stored versions.
- *   <li>After a restore, {@link #awaitsChunks} is true until the runtime {@link #load}s the
- *       stored versions ({@link #toLoad}); changes replayed in between wait.
+ *   <li>After a restore, {@link #awaitsChunks} is true until the runtime loads the stored
+ *       versions ({@link #toLoad}) key group by key group and calls {@link #finishLoad}; changes
+ *       replayed in between wait.
  * </ol>
  */
 public interface ChunkedState {
@@ -33,6 +33,13 @@ public interface ChunkedState {
   /** An estimate of the bytes changed since the last capture: what a snapshot would hold inline. */
   long changedSinceCapture();
 
+  /**
+   * Prepares the next snapshot: encodes the entries changed since the last capture, which the
+   * snapshot holds itself. False if they exceed {@code maxBytes} (then another capture should come
+   * first).
+   */
+  boolean prepareSnapshot(long maxBytes);
+
   /** The key groups with stored versions, and those versions (for reclaiming old ones). */
   int[] storedGroups();
 
@@ -48,6 +55,12 @@ public interface ChunkedState {
   /** The stored versions a restored instance must read, in the order to apply them. */
   List<Part> toLoad();
 
-  /** Applies the stored versions ({@code bytesOf} gives each one's bytes), then what waited for them. */
-  void load(Function<Part, byte[]> bytesOf);
+  /**
+   * Applies the stored versions of one key group ({@code versions}: the bytes of each of its parts
+   * in {@link #toLoad}, in that order). Key groups may come in any order; each once.
+   */
+  void loadGroup(int keyGroup, List<byte[]> versions);
+
+  /** Every key group is loaded: applies what waited for them (the snapshot's own entries, replayed changes). */
+  void finishLoad();
 }

@@ -107,6 +107,9 @@ public final class KeyedBackend {
     boolean timersDirty;
     /** In its group's list of entries changed since the last capture. */
     boolean inCapture;
+    /** Slots changed since the last capture (as {@link #dirtySlots}); -1: the entry is new, write it in full. */
+    long captureSlots;
+    boolean captureTimers;
     /** Still the live entry of its key (false once removed from the backend). */
     boolean live;
     Entry prev;
@@ -274,6 +277,7 @@ public final class KeyedBackend {
             + " groups [" + firstKeyGroup + ", " + endKeyGroup + ")) does not own: records were routed wrongly");
       }
       e = new Entry(currentKey, kg, slots.size());
+      e.captureSlots = -1L; // not in the stored state: captured in full
       link(e);
       current = e;
     } else {
@@ -593,6 +597,7 @@ public final class KeyedBackend {
   private void markAll(Entry e) {
     e.dirtySlots = -1L;
     e.timersDirty = true;
+    e.captureSlots = -1L;
     if (!e.inStep) {
       e.inStep = true;
       stepDirty.add(e);
@@ -720,6 +725,8 @@ public final class KeyedBackend {
   private void writeStepEntry(ByteWriter out, Entry e, ValueCodec.Scope scope) {
     codec.write(out, e.key, scope);
     e.inStep = false;
+    e.captureSlots |= e.dirtySlots;
+    e.captureTimers |= e.timersDirty;
     if (e.isEmpty()) {
       out.writeByte(0);
       remove(e);
@@ -891,6 +898,7 @@ public final class KeyedBackend {
         index(e);
         if (captured) {
           markCaptured(e);
+          e.captureSlots = -1L;
         }
       } else if (state == 2 || state == 3) {
         Entry e = old;
@@ -900,18 +908,24 @@ public final class KeyedBackend {
         } else {
           unindex(e);
         }
-        if (captured) {
-          markCaptured(e);
-        }
+        long touched;
+        boolean timers = false;
         if (state == 2) {
-          readPatch(in, e, scope);
+          touched = readPatch(in, e, scope);
+          timers = patchSetTimers;
         } else {
           readSlotOp(in, e, 0, scope);
+          touched = 1L;
           if (timerDeriver != null) {
             derive(e);
           }
         }
         index(e);
+        if (captured) {
+          markCaptured(e);
+          e.captureSlots |= touched;
+          e.captureTimers |= timers;
+        }
       } else {
         throw new CorruptDataException("keyed state change: invalid presence flag " + state);
       }
@@ -952,8 +966,13 @@ public final class KeyedBackend {
     }
   }
 
-  private void readPatch(ByteReader in, Entry e, ValueCodec.Scope scope) {
+  /** Set by {@link #readPatch}: the patch set the timers. */
+  private boolean patchSetTimers;
+
+  /** Applies a patch; returns the slots it set (as {@link Entry#dirtySlots}); see {@link #patchSetTimers}. */
+  private long readPatch(ByteReader in, Entry e, ValueCodec.Scope scope) {
     int n = in.readCount();
+    long touched = 0;
     for (int i = 0; i < n; i++) {
       int s = in.readVarInt();
       if (s < 0 || s >= slots.size()) {
@@ -961,18 +980,22 @@ public final class KeyedBackend {
             + " registers " + slots.size() + ": the pipeline's state declarations changed");
       }
       readSlotOp(in, e, s, scope);
+      touched |= 1L << Math.min(s, 63);
     }
+    patchSetTimers = false;
     if (timerDeriver == null) {
       int flag = in.readUnsignedByte();
       if (flag == 1) {
         e.eventTimers = readTimerSet(in);
         e.procTimers = readTimerSet(in);
+        patchSetTimers = true;
       } else if (flag != 0) {
         throw new CorruptDataException("keyed state timers: invalid flag " + flag);
       }
     } else {
       derive(e);
     }
+    return touched;
   }
 
   private void readSlotOp(ByteReader in, Entry e, int s, ValueCodec.Scope scope) {
@@ -1199,19 +1222,64 @@ public final class KeyedBackend {
         codec.write(out, e.key, scope);
         if (!e.live || e.isEmpty()) {
           out.writeByte(0);
-        } else {
+        } else if (e.captureSlots == -1L) {
           out.writeByte(1);
           writeFull(out, e, scope, false);
+        } else {
+          writeCapturePatch(out, e, scope);
         }
       }
     }
     if (!keep) {
       for (Entry e : g.captured) {
         e.inCapture = false;
+        e.captureSlots = 0;
+        e.captureTimers = false;
       }
       g.captured = new ArrayList<>();
       g.changedSinceCapture = 0;
     }
+  }
+
+  /** state 2 with the slots changed since the last capture, each in full (op 1 or 0), and the timers if they changed. */
+  private void writeCapturePatch(ByteWriter out, Entry e, ValueCodec.Scope scope) {
+    out.writeByte(2);
+    int n = 0;
+    for (int s = 0; s < e.slots.length; s++) {
+      if (captureSlot(e, s)) {
+        n++;
+      }
+    }
+    out.writeVarInt(n);
+    for (int s = 0; s < e.slots.length; s++) {
+      if (!captureSlot(e, s)) {
+        continue;
+      }
+      out.writeVarInt(s);
+      Object v = e.slots[s];
+      Slot slot = slots.get(s);
+      if (v == null) {
+        out.writeByte(0);
+        continue;
+      }
+      out.writeByte(1);
+      slot.codec().write(out, v, scope);
+      if (slot.ttlMillis() > 0) {
+        out.writeVarLong(e.expiry == null ? 0 : e.expiry[s]);
+      }
+    }
+    if (timerDeriver == null) {
+      if (e.captureTimers) {
+        out.writeByte(1);
+        writeTimers(out, e);
+      } else {
+        out.writeByte(0);
+      }
+    }
+  }
+
+  private static boolean captureSlot(Entry e, int s) {
+    return (e.captureSlots & (1L << Math.min(s, 63))) != 0;
   }
 
   /** Applies a capture of {@code keyGroup} written by {@link #writeGroup}. */
@@ -1400,12 +1468,21 @@ public final class KeyedBackend {
    * stored chunks.
    */
   public void writeSinceCapture(ByteWriter out, ValueCodec.Scope scope) {
+    writeSinceCapture(out, scope, Long.MAX_VALUE);
+  }
+
+  /** {@link #writeSinceCapture(ByteWriter, ValueCodec.Scope)}, stopping with false once it exceeds {@code limit} bytes. */
+  public boolean writeSinceCapture(ByteWriter out, ValueCodec.Scope scope, long limit) {
     int[] gs = changedGroups();
     out.writeVarInt(gs.length);
     for (int kg : gs) {
       out.writeVarInt(kg);
       writeGroup(kg, true, true, out, scope);
+      if (out.size() > limit) {
+        return false;
+      }
     }
+    return true;
   }
 
   public void clear() {

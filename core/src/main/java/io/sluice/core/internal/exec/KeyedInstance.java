@@ -37,6 +37,8 @@ final class KeyedInstance extends ConsumingInstance implements ChunkedState {
   private byte[] pendingInline;
   private final java.util.List<byte[]> pendingChanges = new java.util.ArrayList<>();
   private boolean awaitsChunks;
+  /** The entries changed since the last capture, encoded by {@link #prepareSnapshot} for the next snapshot. */
+  private byte[] preparedInline;
 
   KeyedInstance(ExecContext ctx, PhysicalPlan.PhysicalOperator op, int index) {
     super(ctx, op, index);
@@ -198,9 +200,14 @@ final class KeyedInstance extends ConsumingInstance implements ChunkedState {
       throw new IllegalStateException(this + ": a snapshot before the stored state was loaded");
     }
     backend.writeManifest(out);
-    ByteWriter inline = new ByteWriter(256);
-    backend.writeSinceCapture(inline, scope);
-    out.writeByteArray(inline.toByteArray());
+    byte[] inline = preparedInline;
+    preparedInline = null;
+    if (inline == null) {
+      ByteWriter w = new ByteWriter(256);
+      backend.writeSinceCapture(w, scope);
+      inline = w.toByteArray();
+    }
+    out.writeByteArray(inline);
   }
 
   @Override
@@ -300,6 +307,18 @@ final class KeyedInstance extends ConsumingInstance implements ChunkedState {
   }
 
   @Override
+  public boolean prepareSnapshot(long maxBytes) {
+    preparedInline = null;
+    ByteWriter w = new ByteWriter(256);
+    scope.clear();
+    if (!backend.writeSinceCapture(w, scope, maxBytes)) {
+      return false;
+    }
+    preparedInline = w.toByteArray();
+    return true;
+  }
+
+  @Override
   public int[] storedGroups() {
     return backend.storedGroups();
   }
@@ -336,21 +355,33 @@ final class KeyedInstance extends ConsumingInstance implements ChunkedState {
   }
 
   @Override
-  public void load(java.util.function.Function<Part, byte[]> bytesOf) {
+  public void loadGroup(int keyGroup, java.util.List<byte[]> versions) {
     if (!awaitsChunks) {
       throw new IllegalStateException(this + ": nothing to load");
     }
-    for (Part p : toLoad()) {
-      byte[] bytes = bytesOf.apply(p);
-      if (bytes.length != p.stored().bytes()) {
-        throw new io.sluice.core.codec.CorruptDataException(this + ": stored version " + p.stored().version()
-            + " of key group " + p.keyGroup() + " has " + bytes.length + " bytes, its manifest says "
-            + p.stored().bytes());
+    java.util.List<KeyedBackend.Stored> parts = backend.stored(keyGroup);
+    if (parts.size() != versions.size()) {
+      throw new io.sluice.core.codec.CorruptDataException(this + ": key group " + keyGroup + " has " + parts.size()
+          + " stored versions, " + versions.size() + " were read");
+    }
+    for (int i = 0; i < parts.size(); i++) {
+      KeyedBackend.Stored st = parts.get(i);
+      byte[] bytes = versions.get(i);
+      if (bytes.length != st.bytes()) {
+        throw new io.sluice.core.codec.CorruptDataException(this + ": stored version " + st.version()
+            + " of key group " + keyGroup + " has " + bytes.length + " bytes, its manifest says " + st.bytes());
       }
       ByteReader r = new ByteReader(bytes);
       scope.clear();
-      backend.readGroup(p.keyGroup(), r, scope);
-      r.expectEnd(this + ": stored version " + p.stored().version() + " of key group " + p.keyGroup());
+      backend.readGroup(keyGroup, r, scope);
+      r.expectEnd(this + ": stored version " + st.version() + " of key group " + keyGroup);
+    }
+  }
+
+  @Override
+  public void finishLoad() {
+    if (!awaitsChunks) {
+      throw new IllegalStateException(this + ": nothing to load");
     }
     awaitsChunks = false;
     applyBody(pendingInline, 2);
@@ -360,6 +391,7 @@ final class KeyedInstance extends ConsumingInstance implements ChunkedState {
     }
     pendingChanges.clear();
   }
+
 
   @Override
   protected void resetBody() {
