@@ -8,6 +8,7 @@ import io.sluice.core.internal.engine.EventFormats;
 import io.sluice.core.internal.engine.InMemoryStateStore;
 import io.sluice.core.internal.engine.InstanceEngine;
 import io.sluice.core.internal.engine.OperatorEvent;
+import io.sluice.core.internal.engine.StateStore;
 import io.sluice.core.internal.dsl.PipelineImpl;
 import io.sluice.core.internal.exec.ChunkedState;
 import io.sluice.core.internal.exec.ExecContext;
@@ -184,18 +185,7 @@ public final class PipelineTestDriver implements AutoCloseable {
   }
 
   private static byte[] join(java.util.concurrent.CompletionStage<List<byte[]>> read) {
-    List<byte[]> chunks = read.toCompletableFuture().join();
-    int n = 0;
-    for (byte[] c : chunks) {
-      n += c.length;
-    }
-    byte[] all = new byte[n];
-    int off = 0;
-    for (byte[] c : chunks) {
-      System.arraycopy(c, 0, all, off, c.length);
-      off += c.length;
-    }
-    return all;
+    return StateStore.concat(read.toCompletableFuture().join());
   }
 
   private InstanceEngine.Outbound outbound(Slot s) {

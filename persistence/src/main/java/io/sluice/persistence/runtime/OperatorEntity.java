@@ -374,26 +374,12 @@ public final class OperatorEntity extends EventSourcedBehavior<OperatorCommand, 
     java.util.List<java.util.concurrent.CompletableFuture<byte[]>> reads = new java.util.ArrayList<>();
     for (io.sluice.core.internal.exec.ChunkedState.Part p : g.getValue()) {
       reads.add(store.read(engine.stateOwner(), p.keyGroup(), p.stored().version(), p.stored().chunks())
-          .thenApply(OperatorEntity::concat).toCompletableFuture());
+          .thenApply(StateStore::concat).toCompletableFuture());
     }
     ctx.pipeToSelf(java.util.concurrent.CompletableFuture.allOf(reads.toArray(new java.util.concurrent.CompletableFuture<?>[0])),
         (v, err) -> err != null ? new OperatorCommand.StoredGroupRead(g.getKey(), null, err)
             : new OperatorCommand.StoredGroupRead(g.getKey(), reads.stream().map(java.util.concurrent.CompletableFuture::join)
                 .toList(), null));
-  }
-
-  private static byte[] concat(java.util.List<byte[]> chunks) {
-    int n = 0;
-    for (byte[] c : chunks) {
-      n += c.length;
-    }
-    byte[] all = new byte[n];
-    int off = 0;
-    for (byte[] c : chunks) {
-      System.arraycopy(c, 0, all, off, c.length);
-      off += c.length;
-    }
-    return all;
   }
 
   private Effect<OperatorEvent, InstanceEngine> onStoredGroupRead(OperatorCommand.StoredGroupRead r) {

@@ -35,8 +35,15 @@ final class ChaosScenarios {
   }
 
   static ChaosRun.Result run(CassandraExtension cassandra, String name, ChaosRun.Settings settings) {
+    return run(cassandra, name, settings, List.of());
+  }
+
+  /** {@link #run} with extra flags for every node JVM (e.g. a larger heap). */
+  static ChaosRun.Result run(CassandraExtension cassandra, String name, ChaosRun.Settings settings,
+      List<String> nodeFlags) {
     Path home = DevCassandra.home();
     List<String> flags = new java.util.ArrayList<>(cassandra.jvmFlags());
+    flags.addAll(nodeFlags);
     if (System.getProperty("it.node-flag") != null) {
       flags.add(System.getProperty("it.node-flag"));
     }

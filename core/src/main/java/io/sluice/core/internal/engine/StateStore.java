@@ -22,4 +22,19 @@ public interface StateStore {
 
   /** Deletes every version of a key group above {@code version}. */
   CompletionStage<Void> deleteAbove(String owner, int keyGroup, long version);
+
+  /** The chunks of one version as one array. */
+  static byte[] concat(List<byte[]> chunks) {
+    int n = 0;
+    for (byte[] c : chunks) {
+      n += c.length;
+    }
+    byte[] all = new byte[n];
+    int off = 0;
+    for (byte[] c : chunks) {
+      System.arraycopy(c, 0, all, off, c.length);
+      off += c.length;
+    }
+    return all;
+  }
 }

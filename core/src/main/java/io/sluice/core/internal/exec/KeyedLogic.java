@@ -296,18 +296,18 @@ abstract class KeyedLogic {
       Object v = backend.peek(slot);
       // a snapshot, as documented: add() appends to the stored list in place
       return v == null ? List.of()
-          : Collections.unmodifiableList(new ArrayList<>(((KeyedBackend.TrackedList) v).items()));
+          : Collections.unmodifiableList(new ArrayList<>(((TrackedList) v).items()));
     }
 
     @Override
     public void add(Object value) {
-      ((KeyedBackend.TrackedList) backend.update(slot, () -> new KeyedBackend.TrackedList(new ArrayList<>())))
+      ((TrackedList) backend.update(slot, () -> new TrackedList(new ArrayList<>())))
           .add(value);
     }
 
     @Override
     public void update(List<Object> values) {
-      backend.set(slot, values == null || values.isEmpty() ? null : new KeyedBackend.TrackedList(new ArrayList<>(values)));
+      backend.set(slot, values == null || values.isEmpty() ? null : new TrackedList(new ArrayList<>(values)));
     }
 
     @Override
@@ -327,11 +327,11 @@ abstract class KeyedLogic {
 
     private Map<Object, Object> view() {
       Object v = backend.peek(slot);
-      return v == null ? Map.of() : ((KeyedBackend.TrackedMap) v).items();
+      return v == null ? Map.of() : ((TrackedMap) v).items();
     }
 
-    private KeyedBackend.TrackedMap mutable() {
-      return (KeyedBackend.TrackedMap) backend.update(slot, () -> new KeyedBackend.TrackedMap(new LinkedHashMap<>()));
+    private TrackedMap mutable() {
+      return (TrackedMap) backend.update(slot, () -> new TrackedMap(new LinkedHashMap<>()));
     }
 
     @Override
@@ -349,7 +349,7 @@ abstract class KeyedLogic {
       if (!view().containsKey(key)) {
         return;
       }
-      KeyedBackend.TrackedMap m = mutable();
+      TrackedMap m = mutable();
       m.remove(key);
       if (m.items().isEmpty()) {
         backend.set(slot, null);

@@ -68,7 +68,7 @@ final class WindowLogic extends KeyedLogic {
   }
 
   /** The windows of a key, sorted by start, with the starts removed since the last commit. */
-  static final class Wins implements KeyedBackend.Tracked {
+  static final class Wins implements Tracked {
     final ArrayList<Win> list = new ArrayList<>(2);
     /** Starts of windows removed since the last commit; null after a replacement (write in full). */
     ArrayList<Long> removed;
