@@ -4,6 +4,8 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.sluice.core.connector.CollectingSink;
+import io.sluice.core.internal.engine.InMemoryStateStore;
+import io.sluice.persistence.state.StateStores;
 import io.sluice.core.connector.GeneratedRecord;
 import io.sluice.core.connector.Generator;
 import io.sluice.core.connector.Sinks;
@@ -61,6 +63,7 @@ class RuntimePipelineTest {
   private static void run(boolean chaos) {
     CollectingSink<GeneratedRecord> out = Sinks.collecting("out");
     Pipeline pipeline = pipeline(out);
+    long snapshotsBefore = ProtocolSerializer.SNAPSHOTS.sum();
     try (InMemoryRuntime rt = new InMemoryRuntime(pipeline, id -> true)) {
       List<InstanceId> all = rt.job.instances();
       Random random = new Random(42);
@@ -83,6 +86,10 @@ class RuntimePipelineTest {
       }
       verify(out.results(rt.job.jobId()));
       out.clear(rt.job.jobId());
+      // the keyed state went through the stored path: captures in the state store, snapshots after them
+      InMemoryStateStore store = (InMemoryStateStore) StateStores.get(rt.kit.system()).store();
+      assertTrue(store.versionCount() > 0, "no key group was captured");
+      assertTrue(ProtocolSerializer.SNAPSHOTS.sum() > snapshotsBefore, "no snapshot was taken");
     }
   }
 
