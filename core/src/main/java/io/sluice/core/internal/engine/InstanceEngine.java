@@ -105,6 +105,8 @@ public final class InstanceEngine {
   private int roundRobin;
   /** Sinks in at-least-once mode: batches consumed since their marks were last persisted. */
   private int unpersistedBatches;
+  /** ... and their records, which the next persisted event counts. */
+  private long unpersistedRecordsIn;
   private long pausedUntil;
   private long lastInputMillis;
   private long firstInputMillis;
@@ -234,7 +236,7 @@ public final class InstanceEngine {
   }
 
   public long recordsIn() {
-    return state.recordsIn;
+    return state.recordsIn + unpersistedRecordsIn;
   }
 
   public long recordsOut() {
@@ -576,7 +578,7 @@ public final class InstanceEngine {
         state.lastSeqIn[chs[i]] = Math.max(state.lastSeqIn[chs[i]], seqs[i]);
         consumed[chs[i]] = true;
       }
-      state.recordsIn += r.recordsIn();
+      unpersistedRecordsIn += r.recordsIn(); // counted in the next persisted event
       for (int c = 0; c < consumed.length; c++) {
         if (consumed[c]) {
           out.ack(c, state.lastSeqIn[c], false);
@@ -585,6 +587,10 @@ public final class InstanceEngine {
       return null;
     }
     unpersistedBatches = 0;
+    if (unpersistedRecordsIn > 0) {
+      r = new StepResult(r.changes(), r.outputs(), r.recordsIn() + unpersistedRecordsIn, r.recordsOut());
+      unpersistedRecordsIn = 0;
+    }
     return stepped(chs, seqs, r, createdAt == Long.MAX_VALUE ? nowMillis : createdAt);
   }
 
