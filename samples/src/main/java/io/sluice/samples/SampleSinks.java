@@ -146,8 +146,8 @@ final class SampleSinks {
 
   /**
    * The job settings: {@code parallelism} (default 2), {@code batch-size} and {@code batch-linger}
-   * (default 2000 records, 5ms), {@code snapshot-every} (default 1000 events); the rest as
-   * {@link JobConfig#defaults()}.
+   * (default 2000 records, 5ms), {@code credit-window} (default 8 batches), {@code snapshot-every}
+   * (default 1000 events); the rest as {@link JobConfig#defaults()}.
    */
   static JobConfig config(Parameters params) {
     JobConfig d = JobConfig.defaults();
@@ -155,6 +155,7 @@ final class SampleSinks {
       return d.withParallelism(positiveInt(params, "parallelism", d.parallelism()))
           .withBatching(positiveInt(params, "batch-size", d.batchSize()),
               params.duration("batch-linger", d.batchLinger()))
+          .withCreditWindow(positiveInt(params, "credit-window", d.creditWindow()))
           .withSnapshotEvery(positiveInt(params, "snapshot-every", d.snapshotEvery()));
     } catch (IllegalArgumentException e) {
       if (e.getMessage() != null && e.getMessage().startsWith("parameter '")) {
