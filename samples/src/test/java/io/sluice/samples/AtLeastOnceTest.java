@@ -142,6 +142,7 @@ class AtLeastOnceTest {
   }
 
   @Test
+  @SuppressWarnings("try") // SinkWriter.close() may throw any exception
   void theAppendingSinkCutsOffATornLineAndMarksEveryOpening() throws Exception {
     AppendingFileSink<String> sink = new AppendingFileSink<>("out", dir, s -> s, false);
     io.sluice.core.connector.Sink.Context ctx = new io.sluice.core.connector.Sink.Context() {
