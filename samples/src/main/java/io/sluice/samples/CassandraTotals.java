@@ -121,9 +121,9 @@ public final class CassandraTotals implements PipelineFactory {
   }
 
   /**
-   * A {@link CassandraSink} whose rows carry the job id: each writer creates the table if needed
-   * (once per JVM), then upserts with the job id as a literal of its statement (the sink's binder
-   * sees only the record).
+   * A {@link CassandraSink} whose rows carry the job id: a writer upserts with the job id as a
+   * literal of its statement (the sink's binder sees only the record), and creates the table first
+   * if the statement cannot be prepared for want of it.
    */
   static final class TableSink implements Sink<Total> {
     private final String name;
@@ -154,13 +154,18 @@ public final class CassandraTotals implements PipelineFactory {
       if (!JOB_ID.matcher(context.jobId()).matches()) {
         throw new IllegalArgumentException("job id '" + context.jobId() + "' cannot be a CQL literal");
       }
-      createTable(table);
       String cql = "INSERT INTO " + table.name() + " (job_id, bucket, key, seq, value, total) VALUES ('"
           + context.jobId() + "', ?, ?, ?, ?, ?)";
-      return CassandraSink.<Total>upsert(name, cql, t -> new Object[] {(int) Math.floorMod(t.key(), BUCKETS),
-          t.key(), t.seq(), t.value(), t.total()})
-          .withContactPoints(List.of(table.contactPoint()), table.localDatacenter())
-          .createWriter(context);
+      CassandraSink<Total> sink = CassandraSink.<Total>upsert(name, cql, t -> new Object[] {
+          (int) Math.floorMod(t.key(), BUCKETS), t.key(), t.seq(), t.value(), t.total()})
+          .withContactPoints(List.of(table.contactPoint()), table.localDatacenter());
+      try {
+        // the table usually exists: a recovering instance then opens no session but the sink's own
+        return sink.createWriter(context);
+      } catch (IllegalArgumentException cannotPrepare) {
+        createTable(table);
+        return sink.createWriter(context);
+      }
     }
   }
 

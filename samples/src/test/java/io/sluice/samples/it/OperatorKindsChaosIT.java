@@ -144,9 +144,12 @@ class OperatorKindsChaosIT {
 
   @Test
   void whenANodeIsKilledWhileWritingToCassandra_thenTheTableHoldsEveryTotalExactly() {
-    // 5,000 keys x 100 records at 8,000/s: 62 s; one row per total in this test's keyspace
-    Map<String, String> p = params("keys", "5000", "records-per-key", "100", "rate", "8000",
+    // 5,000 keys x 40 records at 4,000/s: 50 s if the table keeps up; one row per total in this
+    // test's keyspace. Every row is a durable write of the dev Cassandra (commitlog_sync: batch), next
+    // to the journal's: here about 2,700 rows/s in bursts (500,000 rows at 8,000/s took 155-166 s,
+    // 300,000 at 5,000/s 110-122 s).
+    Map<String, String> p = params("keys", "5000", "records-per-key", "40", "rate", "4000",
         "keyspace", cassandra.keyspace(), "table", "totals", "contact-point", cassandra.contactPoint());
-    ChaosScenarios.assertExact(killOneNode("cassandra-sink", "cassandra-sink", p, 200_000));
+    ChaosScenarios.assertExact(killOneNode("cassandra-sink", "cassandra-sink", p, 70_000));
   }
 }
