@@ -44,7 +44,9 @@ import java.util.TreeMap;
  * is late.
  *
  * <p>Parameters: {@code users} (default 1000), {@code sessions-per-user} (default 10), {@code gap}
- * (default 30s; at least 16ms), {@code parallelism} (default 2), {@code batch-size},
+ * (default 30s; at least 16ms), {@code rate} (generator records per second over all splits, 0 =
+ * unlimited; a user has {@value #MAX_CLICKS} records per session, of which 1 to 5 are clicks: use it to
+ * make a chaos run last a minute or two), {@code parallelism} (default 2), {@code batch-size},
  * {@code batch-linger}, {@code snapshot-every} (as in {@link JobConfig}), {@code output} (directory of a
  * file sink, default {@code out/click-sessions}, one {@link Session#toLine()} line per session) or
  * {@code discard=true}; {@code fsync=false} skips the fsync of each part file.
@@ -64,7 +66,7 @@ public final class ClickSessions implements PipelineFactory {
 
   @Override
   public String description() {
-    return "event-time session windows over generated clicks; users=1000 sessions-per-user=10 gap=30s"
+    return "event-time session windows over generated clicks; users=1000 sessions-per-user=10 gap=30s rate=0"
         + " [parallelism=2] [output=<dir> | discard=true]";
   }
 
@@ -77,7 +79,7 @@ public final class ClickSessions implements PipelineFactory {
           + m.users() + "): every generator split needs a user");
     }
     Sink<Session> sink = SampleSinks.sink(params, NAME, Session::toLine);
-    return pipeline(m, SampleSinks.config(params), sink);
+    return pipeline(m, SampleSinks.config(params), SampleSinks.rate(params), sink);
   }
 
   /** The click model the parameters describe. */
@@ -249,7 +251,15 @@ public final class ClickSessions implements PipelineFactory {
 
   /** The pipeline over the clicks of {@code model}, with any sink (for tests and benchmarks). */
   public static Pipeline pipeline(Model model, JobConfig config, Sink<? super Session> sink) {
-    Generator g = model.generator((int) Math.min(config.parallelism(), model.users()));
+    return pipeline(model, config, 0, sink);
+  }
+
+  /**
+   * The pipeline over the clicks of {@code model}, its generator limited to {@code rate} records
+   * per second (0: unlimited), with any sink.
+   */
+  public static Pipeline pipeline(Model model, JobConfig config, long rate, Sink<? super Session> sink) {
+    Generator g = model.generator((int) Math.min(config.parallelism(), model.users())).withRate(rate);
     Pipeline.Builder p = Pipeline.builder(NAME).config(config);
     p.readFrom(Sources.generator("generator", g))
         .withTimestamps(model::time, model.gap())

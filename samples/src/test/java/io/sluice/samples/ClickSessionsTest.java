@@ -164,6 +164,15 @@ class ClickSessionsTest {
   }
 
   @Test
+  void aRateLimitsTheGenerator_forChaosRunsThatLastAWhile() {
+    String described = new ClickSessions().create(Parameters.of(Map.of("rate", "5000", "discard", "true"))).describe();
+    assertTrue(described.contains("rate=5000/s"), described);
+    assertEquals("parameter 'rate' must be 0 (unlimited) or positive, was -3",
+        assertThrows(IllegalArgumentException.class,
+            () -> new ClickSessions().create(Parameters.of(Map.of("rate", "-3")))).getMessage());
+  }
+
+  @Test
   void badParametersAreExplained() {
     ClickSessions f = new ClickSessions();
     assertEquals("gap must be whole milliseconds and at least 16ms, was PT0.005S",

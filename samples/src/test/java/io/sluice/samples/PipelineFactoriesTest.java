@@ -17,8 +17,9 @@ class PipelineFactoriesTest {
     for (PipelineFactory f : ServiceLoader.load(PipelineFactory.class)) {
       byName.put(f.name(), f);
     }
-    assertTrue(byName.keySet().containsAll(java.util.Set.of("click-sessions", "keyed-totals", "word-count")),
-        byName.keySet().toString());
+    assertTrue(byName.keySet().containsAll(java.util.Set.of("click-sessions", "keyed-totals", "word-count",
+        "tumbling-windows", "sliding-windows", "process-state", "two-hops", "rebalance-broadcast", "at-least-once",
+        "cassandra-sink")), byName.keySet().toString());
     for (PipelineFactory f : byName.values()) {
       assertTrue(!f.description().isBlank(), f.name());
     }
@@ -30,5 +31,10 @@ class PipelineFactoriesTest {
     assertTrue(keyed.contains("totals"), keyed);
     String clicks = new ClickSessions().create(Parameters.empty()).describe();
     assertTrue(clicks.contains("sessions"), clicks);
+    for (io.sluice.core.dsl.PipelineFactory f : java.util.List.of(new TumblingWindows(), new SlidingWindows(),
+        new ProcessState(), new TwoHops(), new RebalanceBroadcast(), new AtLeastOnce(), new CassandraTotals())) {
+      String d = f.create(Parameters.empty()).describe();
+      assertTrue(d.contains("pipeline '" + f.name() + "'"), d);
+    }
   }
 }

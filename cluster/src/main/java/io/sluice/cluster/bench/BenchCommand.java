@@ -27,22 +27,45 @@ import picocli.CommandLine.Option;
 import picocli.CommandLine.Parameters;
 
 /**
- * {@code sluice bench keyed-sum}: the keyed running-sum job ({@code keyed-totals} with a discarding
- * sink) on one node with the dev Cassandra, exactly-once, after a warm-up job. Prints events/s,
- * end-to-end latency p50/p99 (source batch created → written by the sink), journal bytes per
- * record, and the CPU seconds the node and Cassandra spent per million records; with
- * {@code --profile}, the node's hottest methods from a Java Flight Recording.
+ * {@code sluice bench <workload>}: one sample job per operator kind, with a discarding sink, on one
+ * node with the dev Cassandra, exactly-once, after a warm-up job of the same kind. Prints input
+ * records/s, end-to-end latency p50/p99 (source batch created → written by the sink), journal bytes
+ * per input record, and the CPU seconds the node and Cassandra spent per million input records;
+ * with {@code --profile}, the node's hottest methods from a Java Flight Recording.
+ *
+ * <p>Workloads ({@code --records} input records, {@code --keys} keys; defaults per workload):
+ *
+ * <ul>
+ *   <li>{@code keyed-sum}: {@code keyed-totals}, a running sum per key (20,000,000 records, 100,000
+ *       keys);
+ *   <li>{@code word-count}: {@code word-count} over a generated text file; records are words,
+ *       keys the vocabulary (20,000,000 words, 10,000 words);
+ *   <li>{@code tumbling}: {@code tumbling-windows}, 10 s windows, count and sum (5,000,000, 10,000);
+ *   <li>{@code sliding}: {@code sliding-windows}, 30 s windows every 10 s (2,000,000, 10,000);
+ *   <li>{@code session}: {@code click-sessions}; records are generator records (5 per session slot,
+ *       3 clicks on average), keys are users (5,000,000, 10,000);
+ *   <li>{@code process}: {@code process-state}, list, map and TTL state with event-time timers
+ *       (5,000,000, 10,000).
+ * </ul>
+ *
+ * An input record is what the job's first keyed step consumes per unit of work: a generator record,
+ * or a word of the text; its journal bytes and CPU are divided by those, never by output records
+ * (a window job emits far fewer).
  */
-@Command(name = "bench", description = "Benchmark the keyed running-sum job on one node with Cassandra.")
+@Command(name = "bench", description = "Benchmark one operator kind (keyed-sum, word-count, tumbling, sliding,"
+    + " session, process) on one node with Cassandra.")
 public final class BenchCommand implements Callable<Integer> {
-  @Parameters(index = "0", paramLabel = "JOB", description = "the benchmark: keyed-sum")
+  @Parameters(index = "0", paramLabel = "JOB", description = "the benchmark: keyed-sum, word-count, tumbling,"
+      + " sliding, session or process")
   String job;
 
-  @Option(names = "--records", description = "records to process (default ${DEFAULT-VALUE})")
-  long records = 20_000_000;
+  @Option(names = "--records", description = "input records to process (default: keyed-sum and word-count 20000000,"
+      + " sliding 2000000, others 5000000)")
+  Long recordsOption;
 
-  @Option(names = "--keys", description = "distinct keys (default ${DEFAULT-VALUE})")
-  long keys = 100_000;
+  @Option(names = "--keys", description = "distinct keys: keys, words of the vocabulary, or users (default:"
+      + " keyed-sum 100000, others 10000)")
+  Long keysOption;
 
   @Option(names = "--parallelism", description = "instances per operator (default ${DEFAULT-VALUE})")
   int parallelism = 2;
@@ -59,14 +82,81 @@ public final class BenchCommand implements Callable<Integer> {
   @Option(names = "--warmup", description = "records of the warm-up job (default ${DEFAULT-VALUE}; 0: none)")
   long warmup = 2_000_000;
 
+  /**
+   * A benchmark: which pipeline, its parameters for {@code records} input records over {@code keys}
+   * keys, and how to count its input records in a job's status.
+   *
+   * @param name the workload's name on the command line
+   * @param pipeline the sample pipeline it submits
+   * @param unit what an input record is, for the output
+   * @param inputOperator the operator whose records-in are the input records; null: the sinks'
+   *     records (keyed-sum, where every input record makes one output record)
+   * @param defaultRecords default {@code --records}
+   * @param defaultKeys default {@code --keys}
+   * @param recordsPerKeyUnit {@code --records} must be a multiple of {@code --keys} times this
+   */
+  record Workload(String name, String pipeline, String unit, String inputOperator, long defaultRecords,
+      long defaultKeys, long recordsPerKeyUnit) {
+    /** The job's parameters, without parallelism and the extra {@code --param}s. */
+    Map<String, String> params(long keys, long records, Path wordsFile) {
+      Map<String, String> p = new LinkedHashMap<>();
+      long perKey = records / keys;
+      switch (name) {
+        case "word-count" -> p.put("input", wordsFile.toString());
+        case "session" -> {
+          p.put("users", Long.toString(keys));
+          p.put("sessions-per-user", Long.toString(perKey / 5));
+        }
+        default -> {
+          p.put("keys", Long.toString(keys));
+          p.put("records-per-key", Long.toString(perKey));
+        }
+      }
+      p.put("discard", "true");
+      return p;
+    }
+  }
+
+  static final List<Workload> WORKLOADS = List.of(
+      new Workload("keyed-sum", "keyed-totals", "records", null, 20_000_000, 100_000, 1),
+      new Workload("word-count", "word-count", "words", "counts", 20_000_000, 10_000, 1),
+      new Workload("tumbling", "tumbling-windows", "records", "events", 5_000_000, 10_000, 1),
+      new Workload("sliding", "sliding-windows", "records", "events", 2_000_000, 10_000, 1),
+      new Workload("session", "click-sessions", "records", "generator", 5_000_000, 10_000, 5),
+      new Workload("process", "process-state", "records", "events", 5_000_000, 10_000, 1));
+
+  static Workload workload(String name) {
+    for (Workload w : WORKLOADS) {
+      if (w.name().equals(name)) {
+        return w;
+      }
+    }
+    return null;
+  }
+
+  private Workload workload;
+  private long records;
+  private long keys;
+  private Path wordsDir;
+
   @Override
   public Integer call() throws Exception {
-    if (!"keyed-sum".equals(job)) {
-      System.err.println("sluice: unknown benchmark '" + job + "'; known: keyed-sum");
+    workload = workload(job);
+    if (workload == null) {
+      System.err.println("sluice: unknown benchmark '" + job + "'; known: "
+          + WORKLOADS.stream().map(Workload::name).toList());
       return 2;
     }
-    if (records % keys != 0) {
-      System.err.println("sluice: --records must be a multiple of --keys");
+    records = recordsOption != null ? recordsOption : workload.defaultRecords();
+    keys = keysOption != null ? keysOption : workload.defaultKeys();
+    if (records < 1 || keys < 1) {
+      System.err.println("sluice: --records and --keys must be positive");
+      return 2;
+    }
+    if (records % (keys * workload.recordsPerKeyUnit()) != 0) {
+      System.err.println("sluice: --records must be a multiple of --keys"
+          + (workload.recordsPerKeyUnit() > 1 ? " times " + workload.recordsPerKeyUnit() + " (" + workload.name()
+              + ": " + workload.recordsPerKeyUnit() + " generator records per session)" : ""));
       return 2;
     }
     Path home = DevCassandra.home();
@@ -74,6 +164,7 @@ public final class BenchCommand implements Callable<Integer> {
     String keyspace = "sluice_bench_" + Long.toString(System.currentTimeMillis(), 36);
     Path dir = home.resolve("data/bench");
     Files.createDirectories(dir);
+    wordsDir = dir;
     Path jfr = dir.resolve("node-1.jfr");
     Files.deleteIfExists(jfr);
     List<String> flags = new ArrayList<>(List.of("-Xms" + heap, "-Xmx" + heap, "-Dsluice.cassandra.keyspace=" + keyspace));
@@ -91,18 +182,27 @@ public final class BenchCommand implements Callable<Integer> {
       System.out.printf("machine: %d CPUs, %s; node heap %s; keyspace %s%n", Runtime.getRuntime().availableProcessors(),
           System.getProperty("java.vm.name") + " " + System.getProperty("java.version"), heap, keyspace);
       if (warmup > 0) {
-        long wk = Math.min(keys, warmup);
-        System.out.printf("warm-up: %,d records ...%n", warmup / wk * wk);
-        run(cluster, wk, warmup / wk, false);
+        long unit = workload.recordsPerKeyUnit();
+        long wk = Math.max(1, Math.min(keys, warmup / unit));
+        long wr = Math.max(1, warmup / (wk * unit)) * wk * unit;
+        System.out.printf("warm-up: %,d %s ...%n", wr, workload.unit());
+        run(cluster, wk, wr, false);
       }
       long nodePid = cluster.node(0).process().orElseThrow().pid();
       long cassPid = cassandra.status().pid();
       Duration node0 = cpu(nodePid);
       Duration cass0 = cassPid > 0 ? cpu(cassPid) : Duration.ZERO;
       JsonNode m0 = cluster.get(0, "/metrics").orElseThrow();
-      System.out.printf("keyed-sum: %,d records, %,d keys, parallelism %d, exactly-once, discarding sink %s%n",
-          records, keys, parallelism, extra);
-      Result r = run(cluster, keys, records / keys, true);
+      if (workload.name().equals("keyed-sum")) {
+        System.out.printf("keyed-sum: %,d records, %,d keys, parallelism %d, exactly-once, discarding sink %s%n",
+            records, keys, parallelism, extra);
+      } else {
+        System.out.printf("%s (%s): %,d input %s, %,d %s, parallelism %d, exactly-once, discarding sink %s%n",
+            workload.name(), workload.pipeline(), records, workload.unit(), keys,
+            workload.name().equals("word-count") ? "words of vocabulary" : workload.name().equals("session") ? "users"
+                : "keys", parallelism, extra);
+      }
+      Result r = run(cluster, keys, records, true);
       Duration nodeCpu = cpu(nodePid).minus(node0);
       Duration cassCpu = cassPid > 0 ? cpu(cassPid).minus(cass0) : Duration.ZERO;
       JsonNode m1 = cluster.get(0, "/metrics").orElseThrow();
@@ -110,14 +210,33 @@ public final class BenchCommand implements Callable<Integer> {
       long events = m1.path("journalEvents").asLong() - m0.path("journalEvents").asLong();
       long snapBytes = m1.path("snapshotBytes").asLong() - m0.path("snapshotBytes").asLong();
       System.out.println();
-      System.out.printf("events/s (first record to last):  %,.0f%n", r.records / r.seconds);
-      System.out.printf("steady rate (median of 1 s windows): %,.0f%n", r.medianRate);
-      System.out.printf("end-to-end latency: p50 %.0f ms, p99 %.0f ms (%,d sink batches)%n", r.p50, r.p99, r.samples);
-      System.out.printf("journal: %,d events, %.1f bytes/record (events), %.1f bytes/record (snapshots), %.0f records/event%n",
-          events, (double) eventBytes / r.records, (double) snapBytes / r.records, (double) r.records / Math.max(1, events));
-      System.out.printf("CPU per million records: node %.2f s, Cassandra %.2f s (wall %.2f s; 2 cores = %.2f core-s)%n",
-          nodeCpu.toMillis() / 1000.0 / (r.records / 1e6), cassCpu.toMillis() / 1000.0 / (r.records / 1e6),
-          r.seconds / (r.records / 1e6), 2 * r.seconds / (r.records / 1e6));
+      if (workload.name().equals("keyed-sum")) {
+        System.out.printf("events/s (first record to last):  %,.0f%n", r.records / r.seconds);
+        System.out.printf("steady rate (median of 1 s windows): %,.0f%n", r.medianRate);
+        System.out.printf("end-to-end latency: p50 %.0f ms, p99 %.0f ms (%,d sink batches)%n", r.p50, r.p99, r.samples);
+        System.out.printf("journal: %,d events, %.1f bytes/record (events), %.1f bytes/record (snapshots), %.0f records/event%n",
+            events, (double) eventBytes / r.records, (double) snapBytes / r.records, (double) r.records / Math.max(1, events));
+        System.out.printf("CPU per million records: node %.2f s, Cassandra %.2f s (wall %.2f s; 2 cores = %.2f core-s)%n",
+            nodeCpu.toMillis() / 1000.0 / (r.records / 1e6), cassCpu.toMillis() / 1000.0 / (r.records / 1e6),
+            r.seconds / (r.records / 1e6), 2 * r.seconds / (r.records / 1e6));
+      } else {
+        String u = workload.unit();
+        String one = u.substring(0, u.length() - 1);
+        System.out.printf("input %s/s (first record read to job end): %,.0f%n", u, r.records / r.seconds);
+        System.out.printf("steady rate (median of 1 s windows): %,.0f%n", r.medianRate);
+        System.out.printf("end-to-end latency: p50 %.0f ms, p99 %.0f ms (%,d sink batches; %s)%n", r.p50, r.p99,
+            r.samples, workload.name().matches("tumbling|sliding|session|process")
+                ? "results wait for the watermark: this includes window/timer time" : "per running result");
+        System.out.printf("journal: %,d events, %.1f bytes/input %s (events), %.1f bytes/input %s (snapshots),"
+            + " %.0f input %s/event%n", events, (double) eventBytes / r.records, one, (double) snapBytes / r.records,
+            one, (double) r.records / Math.max(1, events), u);
+        System.out.printf("output: %,d records at the sinks (%.3f per input %s)%n", r.sinkRecords,
+            (double) r.sinkRecords / r.records, one);
+        System.out.printf("CPU per million input %s: node %.2f s, Cassandra %.2f s (wall %.2f s; 2 cores = %.2f"
+            + " core-s)%n", u, nodeCpu.toMillis() / 1000.0 / (r.records / 1e6),
+            cassCpu.toMillis() / 1000.0 / (r.records / 1e6), r.seconds / (r.records / 1e6),
+            2 * r.seconds / (r.records / 1e6));
+      }
       if (profile) {
         cluster.node(0).process().orElseThrow().stop(Duration.ofSeconds(60));
         printProfile(jfr);
@@ -129,34 +248,80 @@ public final class BenchCommand implements Callable<Integer> {
     return 0;
   }
 
-  private record Result(long records, double seconds, double medianRate, double p50, double p99, long samples) {}
+  private record Result(long records, double seconds, double medianRate, double p50, double p99, long samples,
+      long sinkRecords) {}
 
-  private Result run(LocalCluster cluster, long keys, long perKey, boolean print) {
-    Map<String, String> params = new LinkedHashMap<>();
-    params.put("keys", Long.toString(keys));
-    params.put("records-per-key", Long.toString(perKey));
+  /** Input records so far, as the workload counts them. */
+  private long inputRecords(JsonNode view) {
+    if (workload.inputOperator() == null) {
+      return view.path("sinkRecords").asLong();
+    }
+    for (JsonNode op : view.path("operators")) {
+      if (workload.inputOperator().equals(op.path("name").asText())) {
+        return op.path("recordsIn").asLong();
+      }
+    }
+    return 0;
+  }
+
+  /** The word-count input: {@code words} words drawn from {@code vocabulary} words, 10 per line; made once. */
+  static Path wordsFile(Path dir, long words, long vocabulary) throws java.io.IOException {
+    Path f = dir.resolve("words-" + words + "-" + vocabulary + ".txt");
+    if (Files.exists(f)) {
+      return f;
+    }
+    String[] vocab = new String[(int) vocabulary];
+    for (int i = 0; i < vocab.length; i++) {
+      StringBuilder w = new StringBuilder();
+      long n = i;
+      do {
+        w.append((char) ('a' + n % 26));
+        n /= 26;
+      } while (n > 0);
+      while (w.length() < 3) {
+        w.append('x');
+      }
+      vocab[i] = w.toString();
+    }
+    Path tmp = dir.resolve(f.getFileName() + ".tmp");
+    long x = 42;
+    try (java.io.BufferedWriter out = Files.newBufferedWriter(tmp, StandardCharsets.UTF_8)) {
+      for (long i = 0; i < words; i++) {
+        x = x * 6364136223846793005L + 1442695040888963407L; // a fixed sequence: the same file every time
+        out.write(vocab[(int) Long.remainderUnsigned(x >>> 17, vocabulary)]);
+        out.write(i % 10 == 9 || i == words - 1 ? '\n' : ' ');
+      }
+    }
+    Files.move(tmp, f, java.nio.file.StandardCopyOption.ATOMIC_MOVE);
+    return f;
+  }
+
+  private Result run(LocalCluster cluster, long keys, long total, boolean print) throws java.io.IOException {
+    Path words = workload.name().equals("word-count") ? wordsFile(wordsDir, total, keys) : null;
+    Map<String, String> params = workload.params(keys, total, words);
     params.put("parallelism", Integer.toString(parallelism));
-    params.put("discard", "true");
     params.putAll(io.sluice.core.dsl.Parameters.parse(extra).asMap());
-    JsonNode sub = cluster.post(0, "/jobs", Map.of("pipeline", "keyed-totals", "parameters", params)).orElseThrow();
+    JsonNode sub = cluster.post(0, "/jobs", Map.of("pipeline", workload.pipeline(), "parameters", params))
+        .orElseThrow();
     if (sub.path("httpStatus").asInt() != 201) {
       throw new IllegalStateException("submission failed: " + sub.path("error").asText());
     }
     String jobId = sub.path("jobId").asText();
-    long total = keys * perKey;
     long first = 0;
     List<long[]> samples = new ArrayList<>();
     JsonNode view;
     while (true) {
       view = cluster.get(0, "/jobs/" + jobId).orElseThrow();
       long now = System.nanoTime();
-      long n = view.path("sinkRecords").asLong();
-      if (n > 0 && first == 0) {
+      long n = inputRecords(view);
+      // keyed-sum: from the first record at the sinks; the others: from the first record read
+      long started = workload.inputOperator() == null ? n : view.path("operators").path(0).path("recordsIn").asLong();
+      if (started > 0 && first == 0) {
         first = now;
       }
       samples.add(new long[] {now, n});
       if (print) {
-        System.out.printf("\r  %,d / %,d records", n, total);
+        System.out.printf("\r  %,d / %,d %s", n, total, workload.unit());
       }
       String status = view.path("status").asText();
       if (!"RUNNING".equals(status)) {
@@ -180,7 +345,8 @@ public final class BenchCommand implements Callable<Integer> {
     rates.sort(Double::compare);
     double median = rates.isEmpty() ? 0 : rates.get(rates.size() / 2);
     return new Result(total, (end - first) / 1e9, median, view.path("latencyP50Millis").asDouble(),
-        view.path("latencyP99Millis").asDouble(), view.path("latencySamples").asLong());
+        view.path("latencyP99Millis").asDouble(), view.path("latencySamples").asLong(),
+        view.path("sinkRecords").asLong());
   }
 
   private static Duration cpu(long pid) {

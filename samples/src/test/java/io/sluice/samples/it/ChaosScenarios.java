@@ -49,6 +49,7 @@ final class ChaosScenarios {
     }
     try (LocalCluster cluster = new LocalCluster(home, NODES, flags,
         home.resolve("target/it-logs").resolve(name))) {
+      assertPortsFree(cluster);
       ChaosRun.Result r = new ChaosRun(cluster, cassandra.devCassandra(), settings, System.out).run();
       System.out.println();
       System.out.println("[" + name + "] VERDICT: " + (r.exact() ? "EXACT" : "NOT EXACT") + " - "
@@ -58,6 +59,24 @@ final class ChaosScenarios {
             f.atSeconds(), f.recoverySeconds() == null ? "?" : String.format("%.1f", f.recoverySeconds()));
       }
       return r;
+    }
+  }
+
+  /**
+   * Fails at once, naming the port, if another process (another cluster on this machine) holds a
+   * port of the nodes: the nodes would not start, and the job would go to the other cluster.
+   */
+  static void assertPortsFree(LocalCluster cluster) {
+    for (LocalCluster.Node n : cluster.nodes()) {
+      for (int port : new int[] {n.httpPort(), Integer.parseInt(n.address().replaceAll(".*:", ""))}) {
+        try (java.net.ServerSocket s = new java.net.ServerSocket()) {
+          s.setReuseAddress(true);
+          s.bind(new java.net.InetSocketAddress("127.0.0.1", port));
+        } catch (java.io.IOException e) {
+          throw new AssertionError("port " + port + " of " + n.name() + " is in use: another cluster runs on this"
+              + " machine (run integration tests under flock /tmp/sluice-cluster.lock)", e);
+        }
+      }
     }
   }
 
