@@ -46,6 +46,7 @@ public final class NodeConfig {
   private final List<String> roles;
   private final List<String> contactPoints;
   private final String keyspace;
+  private final java.time.Duration stallAfter;
 
   private NodeConfig(Path file, Config config) {
     this.file = file;
@@ -91,6 +92,7 @@ public final class NodeConfig {
       throw problem("sluice.cassandra.keyspace", "must be a Cassandra identifier (a letter, then letters, digits"
           + " or '_', at most 48), was '" + keyspace + "'");
     }
+    this.stallAfter = positiveDuration("sluice.coordinator.stall-after");
   }
 
   /** Loads and validates {@code file}. */
@@ -213,6 +215,20 @@ public final class NodeConfig {
     }
   }
 
+  private java.time.Duration positiveDuration(String key) {
+    value(key);
+    java.time.Duration d;
+    try {
+      d = config.getDuration(key);
+    } catch (ConfigException.BadValue | ConfigException.WrongType e) {
+      throw problem(key, "must be a duration such as 2s or 500ms, was " + typeName(config.getValue(key)));
+    }
+    if (d.isNegative() || d.isZero()) {
+      throw problem(key, "must be a positive duration, was " + config.getValue(key).render());
+    }
+    return d;
+  }
+
   private static String typeName(ConfigValue v) {
     String t = v.valueType().name().toLowerCase();
     return v.valueType() == ConfigValueType.OBJECT || v.valueType() == ConfigValueType.LIST ? "a " + t
@@ -262,6 +278,11 @@ public final class NodeConfig {
 
   public String keyspace() {
     return keyspace;
+  }
+
+  /** How long a running job may make no progress before it shows DEGRADED ({@code sluice.coordinator.stall-after}). */
+  public java.time.Duration stallAfter() {
+    return stallAfter;
   }
 
   /** "pekko://sluice@host:port" of this node. */

@@ -117,7 +117,7 @@ public final class SluiceNode implements AutoCloseable {
     ShardedPeers peers = new ShardedPeers(system, config.nodeName(), routes);
     OperatorSharding.init(system, peers, RuntimeSettings.from(config.config()), routes);
     ActorRef<JobCoordinator.Command> coordinator = ClusterSingleton.get(system).init(SingletonActor.of(
-        JobCoordinator.create(peers, config.config().getDuration("sluice.coordinator.keep-alive")),
+        JobCoordinator.create(peers, config.config().getDuration("sluice.coordinator.keep-alive"), config.stallAfter()),
         JobCoordinator.NAME));
     peers.setCoordinator(coordinator);
     new JobsApi(system, coordinator, pipelines, peers).register(http);
