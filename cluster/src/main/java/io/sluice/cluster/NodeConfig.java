@@ -46,6 +46,8 @@ public final class NodeConfig {
   private final List<String> roles;
   private final List<String> contactPoints;
   private final String keyspace;
+  private final java.time.Duration journalProbeInterval;
+  private final java.time.Duration journalProbeTimeout;
   private final java.time.Duration stallAfter;
 
   private NodeConfig(Path file, Config config) {
@@ -92,6 +94,8 @@ public final class NodeConfig {
       throw problem("sluice.cassandra.keyspace", "must be a Cassandra identifier (a letter, then letters, digits"
           + " or '_', at most 48), was '" + keyspace + "'");
     }
+    this.journalProbeInterval = positiveDuration("sluice.node.journal-probe-interval");
+    this.journalProbeTimeout = positiveDuration("sluice.node.journal-probe-timeout");
     this.stallAfter = positiveDuration("sluice.coordinator.stall-after");
   }
 
@@ -278,6 +282,16 @@ public final class NodeConfig {
 
   public String keyspace() {
     return keyspace;
+  }
+
+  /** How often the node writes to its journal to check it ({@code sluice.node.journal-probe-interval}). */
+  public java.time.Duration journalProbeInterval() {
+    return journalProbeInterval;
+  }
+
+  /** How long a check's write may take before the journal counts as failing. */
+  public java.time.Duration journalProbeTimeout() {
+    return journalProbeTimeout;
   }
 
   /** How long a running job may make no progress before it shows DEGRADED ({@code sluice.coordinator.stall-after}). */
