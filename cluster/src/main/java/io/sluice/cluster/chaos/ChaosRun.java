@@ -32,9 +32,9 @@ import java.util.concurrent.locks.LockSupport;
  * again. All random choices come from one seeded generator, so a run can be repeated.
  *
  * <p>The progress line shows the job's state as the job coordinator sees it: DEGRADED, with the
- * cause, while the job cannot make progress. A job that stays DEGRADED for {@link #STALL} while
- * no fault of the run is pending (a node down or frozen, Cassandra down) has STALLED: the run
- * ends there. If the dev Cassandra dies without the schedule killing it, the run says so at once
+ * cause, while the job cannot make progress. A job that stays DEGRADED, with no record reaching
+ * its sinks, for {@link #STALL} while no fault of the run is pending (a node down or frozen,
+ * Cassandra down) has STALLED: the run ends there. If the dev Cassandra dies without the schedule killing it, the run says so at once
  * (with what its log tells, e.g. an OutOfMemoryError) and the verdict repeats it.
  */
 public final class ChaosRun {
@@ -73,9 +73,10 @@ public final class ChaosRun {
   }
 
   /**
-   * A job the coordinator shows DEGRADED for this long while no fault of the run is pending has
-   * stalled (the coordinator itself shows a job DEGRADED after sluice.coordinator.stall-after, 60 s,
-   * without progress, and at once while its journal fails). Also: no node answered for this long.
+   * A job the coordinator shows DEGRADED, with no record reaching its sinks, for this long while no
+   * fault of the run is pending has stalled (the coordinator itself shows a job DEGRADED after
+   * sluice.coordinator.stall-after, 60 s, without progress, and at once while its journal fails).
+   * Also: no node answered for this long.
    */
   static final Duration STALL = Duration.ofSeconds(60);
 
@@ -157,6 +158,7 @@ public final class ChaosRun {
     String cause = null;
     String stallCause = null;
     long degradedUnexplainedMs = -1;
+    long countWhenDegraded = 0;
     long lastAnswerMs = 0;
     int lastLineLength = 0;
     int killsByCount = 0;
@@ -196,13 +198,16 @@ public final class ChaosRun {
       boolean faultPending = !restartAt.isEmpty() || !resumeAt.isEmpty()
           || (cassandraRestart != null && !cassandraRestart.isDone());
       if ("RUNNING".equals(status) && "DEGRADED".equals(state) && !faultPending) {
-        degradedUnexplainedMs = degradedUnexplainedMs < 0 ? ms : degradedUnexplainedMs;
+        if (degradedUnexplainedMs < 0 || count != countWhenDegraded) {
+          degradedUnexplainedMs = ms; // records still reach the sinks: degraded, but not stalled
+          countWhenDegraded = count;
+        }
       } else {
         degradedUnexplainedMs = -1;
       }
       if (degradedUnexplainedMs >= 0 && ms - degradedUnexplainedMs >= STALL.toMillis()) {
-        out.printf("%nthe job stayed DEGRADED for %d s with no fault of this run pending, at %,d records: stalled."
-            + " The job coordinator says: %s%n", STALL.toSeconds(), count, cause);
+        out.printf("%nthe job stayed DEGRADED, with no record reaching its sinks, for %d s with no fault of this run"
+            + " pending, at %,d records: stalled. The job coordinator says: %s%n", STALL.toSeconds(), count, cause);
         status = "STALLED";
         stallCause = cause;
         break;
