@@ -87,6 +87,7 @@ public final class JournalCheck extends AbstractBehavior<JournalCheck.Command> {
   private JournalCheck(ActorContext<Command> ctx, TimerScheduler<Command> timers, String node, Duration interval,
       Duration timeout, Consumer<Status> listener) {
     super(ctx);
+    ctx.setLoggerName(JournalCheck.class);
     this.node = node;
     this.timeout = timeout;
     this.listener = listener;
