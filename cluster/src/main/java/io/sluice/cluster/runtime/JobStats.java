@@ -36,11 +36,25 @@ final class JobStats {
     this.lastProgressMillis = baselineMillis;
   }
 
-  void update(InstanceReport r, long nowMillis) {
-    String key = r.instance().entityId();
+  /**
+   * Takes an instance's report. Its counts are persisted, so they never go back, except in the
+   * report of an incarnation that could not recover its state (its journal is unreachable): that
+   * one keeps the counts last known. An incarnation counts as a recovery once it reported without
+   * trouble (it ran), not for each failed attempt to recover.
+   */
+  void update(InstanceReport report, long nowMillis) {
+    String key = report.instance().entityId();
+    InstanceReport r = report;
+    InstanceReport known = latest.get(key);
+    if (known != null && (r.recordsIn() < known.recordsIn() || r.recordsOut() < known.recordsOut())) {
+      r = new InstanceReport(r.instance(), r.node(), r.incarnation(), Math.max(r.recordsIn(), known.recordsIn()),
+          Math.max(r.recordsOut(), known.recordsOut()), r.backlog(), r.unacked(), r.finished() || known.finished(),
+          r.failedStage(), r.failedRecord(), r.failedError(), r.deadLetters(), r.latencyCounts(), r.firstInputMillis(),
+          r.lastInputMillis(), r.trouble(), r.troubleSinceMillis());
+    }
     InstanceReport prev = latest.put(key, r);
     reportedAt.put(key, nowMillis);
-    if (r.incarnation() != 0) {
+    if (r.incarnation() != 0 && r.trouble() == null) {
       incarnations.computeIfAbsent(key, k -> new HashSet<>()).add(r.incarnation());
     }
     latency.merge(LatencyHistogram.of(r.latencyCounts()));

@@ -176,6 +176,26 @@ class JobHealthTest {
   }
 
   @Test
+  void whenAnIncarnationCannotRecover_thenItsEmptyCountsNeitherHideTheKnownOnesNorCountAsProgressOrRecovery() {
+    st.update(report(SINK, "node-1", 1, 400, 400, false, null, 0), T0 + 1_000);
+    // Cassandra died: the keep-alive starts incarnation after incarnation, none can read its state
+    for (long inc = 2; inc <= 5; inc++) {
+      st.update(report(SINK, "node-1", inc, 0, 0, false, "cannot recover from the journal: down", T0 + 2_000),
+          T0 + 500 * inc);
+    }
+    InstanceReport shown = st.latest.get(SINK.entityId());
+    assertEquals(400, shown.recordsIn(), "the counts last known");
+    assertEquals("cannot recover from the journal: down", shown.trouble());
+    assertEquals(T0, st.lastProgressMillis, "no progress (and none lost) while it cannot recover");
+    assertEquals(0, st.recoveries(SINK.entityId()), "failed attempts to recover are not recoveries");
+
+    st.update(report(SINK, "node-1", 6, 400, 400, false, null, 0), T0 + 9_000); // recovered
+    st.update(report(SINK, "node-1", 6, 450, 450, false, null, 0), T0 + 10_000);
+    assertEquals(1, st.recoveries(SINK.entityId()));
+    assertEquals(T0 + 10_000, st.lastProgressMillis);
+  }
+
+  @Test
   void longErrorsAreCut() {
     String longError = "x".repeat(1_000);
     st.update(report(SINK, "node-1", 1, 0, 0, false, longError, T0), T0);
