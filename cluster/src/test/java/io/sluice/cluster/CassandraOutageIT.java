@@ -8,7 +8,10 @@ import com.typesafe.config.ConfigFactory;
 import io.sluice.core.dsl.Parameters;
 import io.sluice.core.dsl.Verdict;
 import io.sluice.persistence.cassandra.DevCassandra;
+import java.io.ByteArrayOutputStream;
 import java.io.IOException;
+import java.io.PrintStream;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -91,6 +94,19 @@ class CassandraOutageIT {
     return j.get();
   }
 
+  /** Runs the command line in this JVM; returns what it printed. */
+  private static String cli(String... args) {
+    PrintStream stdout = System.out;
+    ByteArrayOutputStream out = new ByteArrayOutputStream();
+    System.setOut(new PrintStream(out, true, StandardCharsets.UTF_8));
+    try {
+      assertEquals(0, Main.commandLine().execute(args), String.join(" ", args));
+    } finally {
+      System.setOut(stdout);
+    }
+    return out.toString(StandardCharsets.UTF_8);
+  }
+
   private static String state(JsonNode j) {
     return j.path("state").asText();
   }
@@ -119,7 +135,8 @@ class CassandraOutageIT {
       String jobPath = "/jobs/" + job;
       await(cluster, jobPath, "records did not reach the sinks", j -> j.path("sinkRecords").asLong() >= 8_000,
           Duration.ofSeconds(120));
-      assertEquals("RUNNING", state(cluster.get(0, jobPath).orElseThrow()), "before the kill");
+      JsonNode before = cluster.get(0, jobPath).orElseThrow();
+      assertEquals("RUNNING", state(before), "before the kill");
 
       long killed = System.nanoTime();
       assertTrue(cassandra.kill(), "this test's Cassandra was not running");
@@ -133,6 +150,8 @@ class CassandraOutageIT {
       assertEquals("RUNNING", degraded.path("status").asText(), "DEGRADED is a view of a running job");
       assertTrue(NAMES_THE_JOURNAL.matcher(cause).find(), "the cause does not name the journal: " + cause);
       assertTrue(degraded.path("degradedSince").asLong() > 0, degraded.toString());
+      assertTrue(degraded.path("sinkRecords").asLong() >= before.path("sinkRecords").asLong(),
+          "instances that cannot recover must not hide the counts: " + degraded);
       JsonNode list = await(cluster, "/jobs", "GET /jobs did not show the job DEGRADED", j -> {
         for (JsonNode v : j) {
           if (job.equals(v.path("jobId").asText())) {
@@ -142,6 +161,14 @@ class CassandraOutageIT {
         return false;
       }, Duration.ofSeconds(10));
       assertTrue(list.isArray());
+      String status = cli("status", job, "--node", "http://127.0.0.1:" + cluster.node(0).httpPort());
+      System.out.print("[cassandra-outage] bin/sluice status:\n" + status);
+      assertTrue(status.startsWith("job " + job + " (" + RunningTotalsPipeline.NAME + " "), status);
+      assertTrue(status.lines().findFirst().orElseThrow().endsWith("): DEGRADED"), status);
+      assertTrue(status.contains("  degraded since "), status);
+      String jobs = cli("jobs", "--node", "http://127.0.0.1:" + cluster.node(1).httpPort());
+      System.out.print("[cassandra-outage] bin/sluice jobs:\n" + jobs);
+      assertTrue(jobs.lines().anyMatch(l -> l.startsWith(job) && l.contains(" DEGRADED ")), jobs);
 
       for (int i = 0; i < 2; i++) {
         int node = i;
