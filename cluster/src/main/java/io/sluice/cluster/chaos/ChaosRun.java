@@ -309,11 +309,14 @@ public final class ChaosRun {
         MutableFault last = faults.isEmpty() ? null : faults.get(faults.size() - 1);
         String line = String.format("[%6.1f s] %-9s %,12d records delivered  %,8.0f/s  nodes %s  ", ms / 1000.0,
             state, count, lastRate, up);
-        String tail = "DEGRADED".equals(state) && cause != null ? cause : "last fault: " + (last == null ? "none"
-            : last.kind + " " + last.target + " at " + String.format("%.1f s", last.atSeconds)
-            + (last.recovery == null ? "" : String.format(", flowing again after %.1f s", last.recovery)));
-        line = Lines.cut(line + Lines.shorten(tail, Math.max(10, Lines.width() - 1 - line.length())),
-            Lines.width() - 1);
+        if ("DEGRADED".equals(state) && cause != null) { // the cause, cut to fit the line
+          line = Lines.cut(line + Lines.shorten(cause, Math.max(10, Lines.width() - 1 - line.length())),
+              Lines.width() - 1);
+        } else {
+          line += "last fault: " + (last == null ? "none" : last.kind + " " + last.target + " at "
+              + String.format("%.1f s", last.atSeconds)
+              + (last.recovery == null ? "" : String.format(", flowing again after %.1f s", last.recovery)));
+        }
         out.print("\r" + line + " ".repeat(Math.max(0, lastLineLength - line.length())));
         lastLineLength = line.length();
       }
