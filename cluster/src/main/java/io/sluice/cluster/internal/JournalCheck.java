@@ -205,12 +205,25 @@ public final class JournalCheck extends AbstractBehavior<JournalCheck.Command> {
       }
     }
     if (status.phase() == Phase.UNAVAILABLE) {
-      if (!error.equals(status.error())) {
-        change(new Status(Phase.UNAVAILABLE, status.since(), error));
+      String shown = errorToShow(status.error(), error);
+      if (!shown.equals(status.error())) {
+        change(new Status(Phase.UNAVAILABLE, status.since(), shown));
       }
     } else {
       change(new Status(Phase.UNAVAILABLE, now, error)); // STARTING, and the first write failed
     }
+  }
+
+  /**
+   * The error to show while failures go on: the latest, unless it only says that the journal's
+   * circuit breaker fails calls fast (which it does after failures) and the one shown says more.
+   */
+  static String errorToShow(String shown, String latest) {
+    return shown != null && isBreaker(latest) && !isBreaker(shown) ? shown : latest;
+  }
+
+  private static boolean isBreaker(String error) {
+    return error.contains("CircuitBreakerOpenException");
   }
 
   private void change(Status s) {

@@ -109,6 +109,16 @@ class JournalCheckTest {
   }
 
   @Test
+  void whenTheJournalsCircuitBreakerFailsCallsFast_thenTheErrorThatSaysWhyStaysShown() {
+    String breaker = "CircuitBreakerOpenException: Circuit Breaker is open; calls are failing fast";
+    String why = "NoNodeAvailableException: No node was available to execute the query";
+    assertEquals(why, JournalCheck.errorToShow(why, breaker));
+    assertEquals(why, JournalCheck.errorToShow(breaker, why), "a telling error replaces the breaker's");
+    assertEquals(breaker, JournalCheck.errorToShow(breaker, breaker));
+    assertEquals("WriteTimeoutException: x", JournalCheck.errorToShow(why, "WriteTimeoutException: x"));
+  }
+
+  @Test
   void whenTheFirstWriteFails_thenTheProbeDoesNotDie_andTheNodeGetsReady() {
     // as when three nodes create a fresh keyspace at once and one times out (DriverTimeoutException)
     String node = node();
