@@ -3,6 +3,7 @@ package io.sluice.cluster;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.SerializationFeature;
+import io.sluice.cluster.internal.Lines;
 import java.io.IOException;
 import java.net.URI;
 import java.net.http.HttpClient;
@@ -87,14 +88,31 @@ final class JobsCommands {
     }
   }
 
+  /**
+   * What a job view shows: {@code state} (RUNNING, DEGRADED, FINISHED, ...); nodes of older versions
+   * have only the lifecycle, {@code status}.
+   */
+  static String state(JsonNode j) {
+    String state = j.path("state").asText("");
+    return state.isEmpty() || j.path("state").isNull() ? j.path("status").asText() : state;
+  }
+
+  /**
+   * Follows a job until it ends, with a live progress line on stderr: the records at the sinks and
+   * their rate, or, while the job is DEGRADED, the cause, cut to fit the line. Entering and leaving
+   * DEGRADED is also printed in full on a line of its own.
+   */
   static int follow(NodeOption node, String jobId) {
     long t0 = System.nanoTime();
     long lastCount = 0;
     long lastNanos = t0;
     double rate = 0;
+    int lastLength = 0;
+    boolean wasDegraded = false;
     while (true) {
       JsonNode j = node.call("GET", "/jobs/" + jobId, null);
       String status = j.path("status").asText();
+      String state = state(j);
       long now = System.nanoTime();
       long count = j.path("sinkRecords").asLong();
       if (now - lastNanos > 500_000_000L) {
@@ -102,9 +120,22 @@ final class JobsCommands {
         lastCount = count;
         lastNanos = now;
       }
-      System.err.printf("\r%s %-9s %6.1f s  %,d records at the sinks  %,.0f/s  lag %d  recoveries %d  p99 %.0f ms   ",
-          jobId, status, (now - t0) / 1e9, count, rate, j.path("lag").asLong(), j.path("recoveries").asLong(),
-          j.path("latencyP99Millis").asDouble());
+      boolean degraded = "DEGRADED".equals(state);
+      if (degraded && !wasDegraded) {
+        System.err.printf("%n%s DEGRADED since %s: %s%n", jobId, Lines.clock(j.path("degradedSince").asLong()),
+            Lines.shorten(j.path("cause").asText(), 2_000));
+      } else if (!degraded && wasDegraded && "RUNNING".equals(state)) {
+        System.err.printf("%n%s RUNNING again%n", jobId);
+      }
+      wasDegraded = degraded;
+      String line = String.format("%s %-9s %6.1f s  %,d records at the sinks  %,.0f/s  ", jobId, state,
+          (now - t0) / 1e9, count, rate);
+      line += degraded ? Lines.shorten(j.path("cause").asText(), Math.max(10, Lines.width() - 1 - line.length()))
+          : String.format("lag %d  recoveries %d  p99 %.0f ms", j.path("lag").asLong(), j.path("recoveries").asLong(),
+              j.path("latencyP99Millis").asDouble());
+      line = Lines.cut(line, Lines.width() - 1);
+      System.err.print("\r" + line + " ".repeat(Math.max(0, lastLength - line.length())));
+      lastLength = line.length();
       if (!"RUNNING".equals(status)) {
         System.err.println();
         if ("FAILED".equals(status)) {
@@ -123,10 +154,14 @@ final class JobsCommands {
     @Override
     public Integer call() {
       JsonNode jobs = call("GET", "/jobs", null);
-      System.out.printf("%-28s %-16s %-10s %14s %8s%n", "JOB", "PIPELINE", "STATUS", "SINK RECORDS", "LAG");
+      String header = String.format("%-28s %-16s %-10s %14s %8s", "JOB", "PIPELINE", "STATE", "SINK RECORDS", "LAG");
+      System.out.println(header + "  CAUSE");
       for (JsonNode j : jobs) {
-        System.out.printf("%-28s %-16s %-10s %,14d %8d%n", j.path("jobId").asText(), j.path("pipeline").asText(),
-            j.path("status").asText(), j.path("sinkRecords").asLong(), j.path("lag").asLong());
+        String row = String.format("%-28s %-16s %-10s %,14d %8d", j.path("jobId").asText(), j.path("pipeline").asText(),
+            state(j), j.path("sinkRecords").asLong(), j.path("lag").asLong());
+        String cause = j.path("cause").isTextual() ? j.path("cause").asText() : "";
+        System.out.println(cause.isEmpty() ? row
+            : row + "  " + Lines.shorten(cause, Math.max(20, Lines.width() - 3 - row.length())));
       }
       return 0;
     }
@@ -147,8 +182,21 @@ final class JobsCommands {
         System.out.println(JSON.writeValueAsString(j));
         return 0;
       }
+      String state = state(j);
       System.out.printf("job %s (%s %s): %s%n", j.path("jobId").asText(), j.path("pipeline").asText(),
-          j.path("parameters"), j.path("status").asText());
+          j.path("parameters"), state);
+      if (state.equals("DEGRADED")) {
+        long since = j.path("degradedSince").asLong();
+        System.out.printf("  degraded since %s (%d s ago): %s%n", Lines.clock(since),
+            Math.max(0, System.currentTimeMillis() - since) / 1000, j.path("cause").asText());
+        int shown = 0;
+        for (JsonNode i : call("GET", "/jobs/" + jobId + "/instances", null)) {
+          if (i.path("trouble").isTextual() && shown++ < 10) {
+            System.out.printf("  %s on %s: %s (since %s)%n", i.path("instance").asText(), i.path("node").asText(),
+                Lines.shorten(i.path("trouble").asText(), 300), Lines.clock(i.path("troubleSinceMillis").asLong()));
+          }
+        }
+      }
       if (j.path("status").asText().equals("FAILED")) {
         System.out.println("  failed in " + j.path("failedInstance").asText() + ": stage '"
             + j.path("failedStage").asText() + "'" + (j.path("failedRecord").isNull() ? ""

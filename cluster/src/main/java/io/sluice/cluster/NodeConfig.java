@@ -46,6 +46,9 @@ public final class NodeConfig {
   private final List<String> roles;
   private final List<String> contactPoints;
   private final String keyspace;
+  private final java.time.Duration journalProbeInterval;
+  private final java.time.Duration journalProbeTimeout;
+  private final java.time.Duration stallAfter;
 
   private NodeConfig(Path file, Config config) {
     this.file = file;
@@ -91,6 +94,9 @@ public final class NodeConfig {
       throw problem("sluice.cassandra.keyspace", "must be a Cassandra identifier (a letter, then letters, digits"
           + " or '_', at most 48), was '" + keyspace + "'");
     }
+    this.journalProbeInterval = positiveDuration("sluice.node.journal-probe-interval");
+    this.journalProbeTimeout = positiveDuration("sluice.node.journal-probe-timeout");
+    this.stallAfter = positiveDuration("sluice.coordinator.stall-after");
   }
 
   /** Loads and validates {@code file}. */
@@ -213,6 +219,20 @@ public final class NodeConfig {
     }
   }
 
+  private java.time.Duration positiveDuration(String key) {
+    value(key);
+    java.time.Duration d;
+    try {
+      d = config.getDuration(key);
+    } catch (ConfigException.BadValue | ConfigException.WrongType e) {
+      throw problem(key, "must be a duration such as 2s or 500ms, was " + typeName(config.getValue(key)));
+    }
+    if (d.isNegative() || d.isZero()) {
+      throw problem(key, "must be a positive duration, was " + config.getValue(key).render());
+    }
+    return d;
+  }
+
   private static String typeName(ConfigValue v) {
     String t = v.valueType().name().toLowerCase();
     return v.valueType() == ConfigValueType.OBJECT || v.valueType() == ConfigValueType.LIST ? "a " + t
@@ -262,6 +282,21 @@ public final class NodeConfig {
 
   public String keyspace() {
     return keyspace;
+  }
+
+  /** How often the node writes to its journal to check it ({@code sluice.node.journal-probe-interval}). */
+  public java.time.Duration journalProbeInterval() {
+    return journalProbeInterval;
+  }
+
+  /** How long a check's write may take before the journal counts as failing. */
+  public java.time.Duration journalProbeTimeout() {
+    return journalProbeTimeout;
+  }
+
+  /** How long a running job may make no progress before it shows DEGRADED ({@code sluice.coordinator.stall-after}). */
+  public java.time.Duration stallAfter() {
+    return stallAfter;
   }
 
   /** "pekko://sluice@host:port" of this node. */

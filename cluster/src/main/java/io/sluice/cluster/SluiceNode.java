@@ -3,7 +3,7 @@ package io.sluice.cluster;
 import io.sluice.cluster.internal.Canary;
 import io.sluice.cluster.internal.HttpApi;
 import io.sluice.cluster.internal.HttpApi.Response;
-import io.sluice.cluster.internal.NodeProbe;
+import io.sluice.cluster.internal.JournalCheck;
 import io.sluice.cluster.runtime.JobCoordinator;
 import io.sluice.cluster.runtime.JobsApi;
 import io.sluice.cluster.runtime.OperatorSharding;
@@ -27,10 +27,10 @@ import java.util.Optional;
 import java.util.concurrent.CompletionStage;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicReference;
 import org.apache.pekko.Done;
 import org.apache.pekko.actor.typed.ActorRef;
 import org.apache.pekko.actor.typed.ActorSystem;
-import org.apache.pekko.actor.typed.javadsl.AskPattern;
 import org.apache.pekko.actor.typed.javadsl.Adapter;
 import org.apache.pekko.actor.typed.javadsl.Behaviors;
 import org.apache.pekko.cluster.Cluster;
@@ -53,7 +53,8 @@ public final class SluiceNode implements AutoCloseable {
   private final ActorSystem<Void> system;
   private final HttpApi http;
   private final AtomicBoolean up = new AtomicBoolean();
-  private final AtomicBoolean journalReady = new AtomicBoolean();
+  private final AtomicReference<JournalCheck.Status> journal = new AtomicReference<>(
+      new JournalCheck.Status(JournalCheck.Phase.STARTING, System.currentTimeMillis(), null));
   private final long startedAt = System.currentTimeMillis();
 
   private SluiceNode(NodeConfig config, ActorSystem<Void> system, HttpApi http) {
@@ -117,14 +118,19 @@ public final class SluiceNode implements AutoCloseable {
     ShardedPeers peers = new ShardedPeers(system, config.nodeName(), routes);
     OperatorSharding.init(system, peers, RuntimeSettings.from(config.config()), routes);
     ActorRef<JobCoordinator.Command> coordinator = ClusterSingleton.get(system).init(SingletonActor.of(
-        JobCoordinator.create(peers, config.config().getDuration("sluice.coordinator.keep-alive")),
+        JobCoordinator.create(peers, config.config().getDuration("sluice.coordinator.keep-alive"), config.stallAfter()),
         JobCoordinator.NAME));
     peers.setCoordinator(coordinator);
     new JobsApi(system, coordinator, pipelines, peers).register(http);
     log.info("pipelines on this node: {}", pipelines.factories().keySet());
-    ActorRef<NodeProbe.Command> probe = system.systemActorOf(NodeProbe.create(config.nodeName()), "sluice-node-probe",
-        org.apache.pekko.actor.typed.Props.empty());
-    touchJournal(probe, 1);
+    long validFor = 3 * config.journalProbeInterval().toMillis();
+    system.systemActorOf(JournalCheck.create(config.nodeName(), config.journalProbeInterval(),
+        config.journalProbeTimeout(), status -> {
+          journal.set(status);
+          boolean failing = status.phase() == JournalCheck.Phase.UNAVAILABLE;
+          coordinator.tell(new JobCoordinator.NodeJournal(config.nodeName(), failing ? status.error() : null,
+              failing ? status.since() : 0, validFor));
+        }), "sluice-journal-check", org.apache.pekko.actor.typed.Props.empty());
     http.route("GET", "/alive", r -> Response.ok(Map.of("status", "alive", "node", config.nodeName())))
         .route("GET", "/ready", r -> readiness())
         .route("GET", "/cluster", r -> Response.ok(clusterState()))
@@ -136,33 +142,33 @@ public final class SluiceNode implements AutoCloseable {
         config.httpHost(), http.port());
   }
 
-  private void touchJournal(ActorRef<NodeProbe.Command> probe, int attempt) {
-    CompletionStage<Done> done = AskPattern.ask(probe, NodeProbe.Touch::new, Duration.ofSeconds(30),
-        system.scheduler());
-    done.whenComplete((d, err) -> {
-      if (err == null) {
-        journalReady.set(true);
-        log.info("journal ready on node {} after {} ms", config.nodeName(), System.currentTimeMillis() - startedAt);
-      } else if (!system.whenTerminated().isCompleted()) {
-        log.warn("journal not ready yet on node {} (attempt {}): {}", config.nodeName(), attempt, err.toString());
-        system.scheduler().scheduleOnce(Duration.ofSeconds(1), () -> touchJournal(probe, attempt + 1),
-            system.executionContext());
-      }
-    });
-  }
-
+  /**
+   * 200 once the node is an Up member and its journal took a write; 503 before, and again while its
+   * journal check fails ({@code status} "unavailable", {@code reason} with the error).
+   */
   private Response readiness() {
+    JournalCheck.Status j = journal.get();
     List<String> waiting = new ArrayList<>();
     if (!up.get()) {
       waiting.add("cluster membership (Up)");
     }
-    if (!journalReady.get()) {
-      waiting.add("journal (first persist to Cassandra)");
+    if (!j.ok()) {
+      waiting.add(j.describe(System.currentTimeMillis()));
     }
+    Map<String, Object> body = new LinkedHashMap<>();
+    body.put("status", waiting.isEmpty() ? "ready" : j.phase() == JournalCheck.Phase.UNAVAILABLE ? "unavailable"
+        : "starting");
+    body.put("node", config.nodeName());
+    body.put("journal", j.phase().name());
     if (waiting.isEmpty()) {
-      return Response.ok(Map.of("status", "ready", "node", config.nodeName()));
+      return Response.ok(body);
     }
-    return new Response(503, Map.of("status", "starting", "node", config.nodeName(), "waitingFor", waiting));
+    body.put("waitingFor", waiting);
+    body.put("reason", String.join("; ", waiting));
+    if (j.phase() == JournalCheck.Phase.UNAVAILABLE) {
+      body.put("journalUnavailableSince", j.since());
+    }
+    return new Response(503, body);
   }
 
   private Map<String, Object> clusterState() {
@@ -258,7 +264,7 @@ public final class SluiceNode implements AutoCloseable {
   }
 
   public boolean isReady() {
-    return up.get() && journalReady.get();
+    return up.get() && journal.get().ok();
   }
 
   /** Completes when the actor system has terminated (shutdown, or this node was downed). */

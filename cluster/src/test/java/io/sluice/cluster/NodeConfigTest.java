@@ -49,6 +49,23 @@ class NodeConfigTest {
   }
 
   @Test
+  void theHealthSettingsHaveDefaults_andABadOneNamesFileLineAndSetting() throws IOException {
+    NodeConfig c = NodeConfig.load(write("node.conf", GOOD));
+    assertEquals(java.time.Duration.ofSeconds(2), c.journalProbeInterval());
+    assertEquals(java.time.Duration.ofSeconds(10), c.journalProbeTimeout());
+    assertEquals(java.time.Duration.ofSeconds(60), c.stallAfter());
+
+    Path zero = write("zero.conf", GOOD[0], GOOD[1], GOOD[2], "sluice.node.journal-probe-interval = 0s");
+    ConfigProblem e = assertThrows(ConfigProblem.class, () -> NodeConfig.load(zero));
+    assertEquals(zero + ": line 4: setting 'sluice.node.journal-probe-interval' must be a positive duration, was"
+        + " \"0s\"", e.getMessage());
+    Path word = write("word.conf", GOOD[0], GOOD[1], GOOD[2], "sluice.coordinator.stall-after = soon");
+    e = assertThrows(ConfigProblem.class, () -> NodeConfig.load(word));
+    assertEquals(word + ": line 4: setting 'sluice.coordinator.stall-after' must be a duration such as 2s or 500ms,"
+        + " was the string \"soon\"", e.getMessage());
+  }
+
+  @Test
   void whenTheFileIsMissing_thenTheErrorNamesIt() {
     Path missing = dir.resolve("node-9.conf");
     ConfigProblem e = assertThrows(ConfigProblem.class, () -> NodeConfig.load(missing));

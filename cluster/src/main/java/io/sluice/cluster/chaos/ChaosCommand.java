@@ -120,6 +120,12 @@ public final class ChaosCommand implements Callable<Integer> {
     System.out.println();
     System.out.println("VERDICT: " + (r.exact() ? "EXACT" : "NOT EXACT") + " (job " + r.jobId() + " " + r.status()
         + ")");
+    if (r.cassandraDeath() != null) {
+      System.out.println("  " + r.cassandraDeath());
+    }
+    if (r.stallCause() != null) {
+      System.out.println("  stalled: " + r.stallCause());
+    }
     if (v != null) {
       System.out.printf("  records expected %,d, delivered %,d, lost %,d, duplicated %,d, wrong %,d%n", v.expected(),
           v.delivered(), v.lost(), v.duplicated(), v.wrong());

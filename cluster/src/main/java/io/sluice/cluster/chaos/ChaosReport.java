@@ -57,6 +57,12 @@ public final class ChaosReport {
         .append(esc(r.status())).append(" after ").append(fmt(r.seconds())).append(" s, ")
         .append(String.format(Locale.ROOT, "%,d", r.delivered())).append(" records at the sinks. Seed ")
         .append(s.seed()).append("; ").append(schedule(s)).append(".</p>");
+    if (r.cassandraDeath() != null) {
+      h.append("<p class=bad>").append(esc(r.cassandraDeath())).append("</p>");
+    }
+    if (r.stallCause() != null) {
+      h.append("<p class=bad>Stalled: ").append(esc(r.stallCause())).append("</p>");
+    }
     if (v != null) {
       h.append("<table><tr><th class=l>verdict</th><th>expected</th><th>delivered</th><th>lost</th><th>duplicated</th>"
           + "<th>wrong</th></tr><tr><td class=l>").append(v.exact() ? "<span class=ok>exact</span>"

@@ -2,6 +2,7 @@ package io.sluice.cluster.chaos;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import io.sluice.cluster.LocalCluster;
+import io.sluice.cluster.internal.Lines;
 import io.sluice.cluster.runtime.ServicePipelineResolver;
 import io.sluice.core.dsl.Parameters;
 import io.sluice.core.dsl.PipelineFactory;
@@ -29,6 +30,12 @@ import java.util.concurrent.locks.LockSupport;
  * instance that lived on it has consumed input again in its new incarnation (instances report
  * when they first consumed input); for Cassandra, from the kill until the sinks receive records
  * again. All random choices come from one seeded generator, so a run can be repeated.
+ *
+ * <p>The progress line shows the job's state as the job coordinator sees it: DEGRADED, with the
+ * cause, while the job cannot make progress. A job that stays DEGRADED, with no record reaching
+ * its sinks, for {@link #STALL} while no fault of the run is pending (a node down or frozen,
+ * Cassandra down) has STALLED: the run ends there. If the dev Cassandra dies without the schedule killing it, the run says so at once
+ * (with what its log tells, e.g. an OutOfMemoryError) and the verdict repeats it.
  */
 public final class ChaosRun {
   /** What to run and which faults to inject. Durations are from the job's submission. */
@@ -53,16 +60,25 @@ public final class ChaosRun {
   public record Fault(String kind, String target, double atSeconds, Double endedAtSeconds, Double recoverySeconds,
       String detail, Map<String, Long> victims) {}
 
-  /** The outcome. */
+  /**
+   * The outcome. status: the job's lifecycle at the end, or STALLED; stallCause: the coordinator's
+   * cause when it stalled, else null; cassandraDeath: the first unexpected death of the dev
+   * Cassandra during the run (its pid and what its log told), else null.
+   */
   public record Result(String jobId, String status, Verdict verdict, List<Fault> faults, List<double[]> timeline,
-      long delivered, double seconds) {
+      long delivered, double seconds, String stallCause, String cassandraDeath) {
     public boolean exact() {
       return verdict != null && verdict.exact() && "FINISHED".equals(status);
     }
   }
 
-  /** A running job whose sinks receive nothing for this long, with no fault pending, has stalled. */
-  static final Duration STALL = Duration.ofMinutes(2);
+  /**
+   * A job the coordinator shows DEGRADED, with no record reaching its sinks, for this long while no
+   * fault of the run is pending has stalled (the coordinator itself shows a job DEGRADED after
+   * sluice.coordinator.stall-after, 60 s, without progress, and at once while its journal fails).
+   * Also: no node answered for this long.
+   */
+  static final Duration STALL = Duration.ofSeconds(60);
 
   private final LocalCluster cluster;
   private final DevCassandra cassandra;
@@ -71,9 +87,11 @@ public final class ChaosRun {
   private final Random random;
   private final List<MutableFault> faults = new ArrayList<>();
   private final List<double[]> timeline = new ArrayList<>();
+  private final CassandraWatch cassandraWatch;
   private long t0;
   private String jobId;
   private int lastVictim = -1;
+  private CassandraWatch.Death cassandraDeath;
 
   private static final class MutableFault {
     final String kind;
@@ -107,6 +125,7 @@ public final class ChaosRun {
     this.settings = settings;
     this.out = out;
     this.random = new Random(settings.seed());
+    this.cassandraWatch = new CassandraWatch(cassandra);
   }
 
   private double elapsed() {
@@ -116,6 +135,7 @@ public final class ChaosRun {
   /** Starts the nodes, submits the job, injects the faults, drains, verifies. */
   public Result run() {
     int n = cluster.nodes().size();
+    cassandraWatch.poll();
     out.printf("starting %d nodes ...%n", n);
     cluster.startAll();
     JsonNode sub = cluster.post(0, "/jobs", Map.of("pipeline", settings.pipeline(), "parameters",
@@ -134,21 +154,37 @@ public final class ChaosRun {
     boolean freezeDone = settings.freezeAt() == null;
     CompletableFuture<Void> cassandraRestart = null;
     String status = "RUNNING";
+    String state = "RUNNING";
+    String cause = null;
+    String stallCause = null;
+    long degradedUnexplainedMs = -1;
+    long countWhenDegraded = 0;
+    long lastAnswerMs = 0;
+    int lastLineLength = 0;
     int killsByCount = 0;
     long lastCount = 0;
     double lastRate = 0;
     long lastPrint = 0;
     long durationMs = settings.duration().toMillis();
     long drainDeadline = Long.MAX_VALUE;
-    long lastProgressMs = 0;
-    long progressCount = -1;
     while (true) {
       long ms = (System.nanoTime() - t0) / 1_000_000;
+      watchCassandra();
       JsonNode view = anyNode("/jobs/" + jobId).orElse(null);
       long count = lastCount;
       if (view != null) {
+        lastAnswerMs = ms;
         count = view.path("sinkRecords").asLong(lastCount);
         status = view.path("status").asText(status);
+        String now = view.path("state").isTextual() ? view.path("state").asText() : status;
+        String nowCause = view.path("cause").isTextual() ? view.path("cause").asText() : null;
+        if ("DEGRADED".equals(now) && !"DEGRADED".equals(state)) {
+          out.printf("%n[%6.1f s] job DEGRADED: %s%n", elapsed(), nowCause);
+        } else if ("RUNNING".equals(now) && "DEGRADED".equals(state)) {
+          out.printf("%n[%6.1f s] job RUNNING again%n", elapsed());
+        }
+        state = now;
+        cause = nowCause;
       }
       if (!timeline.isEmpty()) {
         double[] prev = timeline.get(timeline.size() - 1);
@@ -159,13 +195,27 @@ public final class ChaosRun {
       }
       timeline.add(new double[] {ms / 1000.0, count});
       lastCount = count;
-      if (count != progressCount) {
-        progressCount = count;
-        lastProgressMs = ms;
-      } else if ("RUNNING".equals(status) && restartAt.isEmpty() && resumeAt.isEmpty()
-          && (cassandraRestart == null || cassandraRestart.isDone()) && ms - lastProgressMs > STALL.toMillis()) {
-        out.printf("%nthe job made no progress for %d s at %,d records: stalled%n", STALL.toSeconds(), count);
+      boolean faultPending = !restartAt.isEmpty() || !resumeAt.isEmpty()
+          || (cassandraRestart != null && !cassandraRestart.isDone());
+      if ("RUNNING".equals(status) && "DEGRADED".equals(state) && !faultPending) {
+        if (degradedUnexplainedMs < 0 || count != countWhenDegraded) {
+          degradedUnexplainedMs = ms; // records still reach the sinks: degraded, but not stalled
+          countWhenDegraded = count;
+        }
+      } else {
+        degradedUnexplainedMs = -1;
+      }
+      if (degradedUnexplainedMs >= 0 && ms - degradedUnexplainedMs >= STALL.toMillis()) {
+        out.printf("%nthe job stayed DEGRADED, with no record reaching its sinks, for %d s with no fault of this run"
+            + " pending, at %,d records: stalled. The job coordinator says: %s%n", STALL.toSeconds(), count, cause);
         status = "STALLED";
+        stallCause = cause;
+        break;
+      }
+      if (!faultPending && ms - lastAnswerMs >= STALL.toMillis()) {
+        out.printf("%nno node answered for %d s with no fault of this run pending: stalled%n", STALL.toSeconds());
+        status = "STALLED";
+        stallCause = "no node answered for " + STALL.toSeconds() + " s";
         break;
       }
       measure(ms, count);
@@ -237,6 +287,7 @@ public final class ChaosRun {
       if (faultWindow && !cassandraDone && ms >= settings.cassandraKillAt().toMillis()) {
         cassandraDone = true;
         MutableFault f = begin("cassandra", "cassandra", count);
+        cassandraWatch.expectKill();
         cassandra.kill();
         out.printf("%n[%6.1f s] killed Cassandra (SIGKILL) for %d s%n", f.atSeconds, settings.cassandraDown().toSeconds());
         long restartMs = settings.cassandraDown().toMillis();
@@ -256,10 +307,18 @@ public final class ChaosRun {
           up.append(resumeAt.containsKey(i) ? "z" : cluster.node(i).isRunning() ? "+" : "-");
         }
         MutableFault last = faults.isEmpty() ? null : faults.get(faults.size() - 1);
-        out.printf("\r[%6.1f s] %-9s %,12d records delivered  %,8.0f/s  nodes %s  last fault: %s   ",
-            ms / 1000.0, status, count, lastRate, up, last == null ? "none"
-                : last.kind + " " + last.target + " at " + String.format("%.1f s", last.atSeconds)
-                + (last.recovery == null ? "" : String.format(", flowing again after %.1f s", last.recovery)));
+        String line = String.format("[%6.1f s] %-9s %,12d records delivered  %,8.0f/s  nodes %s  ", ms / 1000.0,
+            state, count, lastRate, up);
+        if ("DEGRADED".equals(state) && cause != null) { // the cause, cut to fit the line
+          line = Lines.cut(line + Lines.shorten(cause, Math.max(10, Lines.width() - 1 - line.length())),
+              Lines.width() - 1);
+        } else {
+          line += "last fault: " + (last == null ? "none" : last.kind + " " + last.target + " at "
+              + String.format("%.1f s", last.atSeconds)
+              + (last.recovery == null ? "" : String.format(", flowing again after %.1f s", last.recovery)));
+        }
+        out.print("\r" + line + " ".repeat(Math.max(0, lastLineLength - line.length())));
+        lastLineLength = line.length();
       }
       if (!faultWindow && restartAt.isEmpty() && resumeAt.isEmpty() && killsByCount >= settings.killAtRecords().size()
           && (cassandraRestart == null || cassandraRestart.isDone()) && drainDeadline == Long.MAX_VALUE) {
@@ -279,11 +338,31 @@ public final class ChaosRun {
     if (cassandraRestart != null) {
       cassandraRestart.join();
     }
+    watchCassandra();
     double seconds = elapsed();
     out.printf("%n[%6.1f s] job %s %s with %,d records at the sinks%n", seconds, jobId, status, lastCount);
     Verdict verdict = verify();
     List<Fault> done = faults.stream().map(MutableFault::freeze).toList();
-    return new Result(jobId, status, verdict, done, List.copyOf(timeline), lastCount, seconds);
+    return new Result(jobId, status, verdict, done, List.copyOf(timeline), lastCount, seconds, stallCause,
+        cassandraDeath == null ? null : cassandraDeath.summary());
+  }
+
+  /** Says at once, and loudly, if the dev Cassandra died without this run killing it. */
+  private void watchCassandra() {
+    cassandraWatch.poll().ifPresent(d -> {
+      if (cassandraDeath == null) {
+        cassandraDeath = d;
+      }
+      out.printf("%n%n*** [%6.1f s] %s%n", elapsed(), d.summary());
+      for (String line : d.evidence()) {
+        out.println("***   " + Lines.shorten(line, 400));
+      }
+      for (Path f : d.files()) {
+        out.println("***   see " + f);
+      }
+      out.println("*** The job cannot make progress until Cassandra runs again (bin/sluice cassandra start).");
+      out.println();
+    });
   }
 
   /**

@@ -71,6 +71,12 @@ public final class DemoCommand implements Callable<Integer> {
     Verdict v = r.verdict();
     System.out.println();
     System.out.println("RESULT: " + (r.exact() ? "EXACT" : "NOT EXACT") + " — job " + r.jobId() + " " + r.status());
+    if (r.cassandraDeath() != null) {
+      System.out.println("  " + r.cassandraDeath());
+    }
+    if (r.stallCause() != null) {
+      System.out.println("  stalled: " + r.stallCause());
+    }
     if (v != null) {
       System.out.printf("  %,d word occurrences expected (counted independently from the file), %,d running counts"
           + " delivered: lost %,d, duplicated %,d, wrong %,d%n", v.expected(), v.delivered(), v.lost(), v.duplicated(),

@@ -24,6 +24,7 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.ThreadLocalRandom;
+import java.util.function.LongSupplier;
 import org.apache.pekko.actor.typed.ActorRef;
 import org.apache.pekko.actor.typed.Behavior;
 import org.apache.pekko.actor.typed.javadsl.ActorContext;
@@ -54,6 +55,11 @@ import org.apache.pekko.persistence.typed.javadsl.SignalHandler;
  *   <li>Instances report their progress; a bounded job finishes when every sink instance has seen
  *       the end of all its inputs; a job fails when an instance reports that its restart strategy
  *       gave up. Finished, failed and cancelled jobs' instances are stopped.
+ *   <li>A running job shows DEGRADED, with the cause and since when, while it cannot make
+ *       progress: its instances report trouble, a node it runs on reports that its journal fails
+ *       ({@link NodeJournal}, from each node's journal check), or nothing moved for
+ *       {@code sluice.coordinator.stall-after} (see {@link JobHealth}). That is a view, never
+ *       persisted: the job shows RUNNING again when the cause clears. Changes are logged.
  * </ul>
  */
 public final class JobCoordinator extends EventSourcedBehavior<JobCoordinator.Command, JobCoordinator.Event,
@@ -75,7 +81,8 @@ public final class JobCoordinator extends EventSourcedBehavior<JobCoordinator.Co
       @JsonSubTypes.Type(value = LookupSpec.class, name = "lookup"),
       @JsonSubTypes.Type(value = Reported.class, name = "reported"),
       @JsonSubTypes.Type(value = KeepAlive.class, name = "keep-alive"),
-      @JsonSubTypes.Type(value = GetInstances.class, name = "instances")})
+      @JsonSubTypes.Type(value = GetInstances.class, name = "instances"),
+      @JsonSubTypes.Type(value = NodeJournal.class, name = "node-journal")})
   public sealed interface Command extends CborMessage {}
 
   public record Submit(String pipeline, Map<String, String> parameters, ActorRef<SubmitResult> replyTo)
@@ -101,11 +108,12 @@ public final class JobCoordinator extends EventSourcedBehavior<JobCoordinator.Co
 
   /**
    * One instance as it last reported: where it runs, its incarnation (a new one after every
-   * recovery), its counts, and when it last consumed input.
+   * recovery), its counts, when it last consumed input, and its trouble (why it cannot make
+   * progress right now, since when; null and 0 without).
    */
   public record InstanceView(String instance, String node, long incarnation, long recoveries, long recordsIn,
-      long recordsOut, long backlog, long unacked, boolean finished, long firstInputMillis, long lastInputMillis)
-      implements CborMessage {}
+      long recordsOut, long backlog, long unacked, boolean finished, long firstInputMillis, long lastInputMillis,
+      String trouble, long troubleSinceMillis) implements CborMessage {}
 
   public record InstanceList(List<InstanceView> instances) implements CborMessage {}
 
@@ -123,6 +131,15 @@ public final class JobCoordinator extends EventSourcedBehavior<JobCoordinator.Co
 
   /** The keep-alive timer. */
   public record KeepAlive() implements Command {}
+
+  /**
+   * From every node, every {@code sluice.node.journal-probe-interval} and when it changes: its
+   * journal check. {@code error} is null while the journal takes writes (or none failed yet); else
+   * the last error, failing since {@code sinceMillis}. The coordinator forgets the report
+   * {@code validForMillis} after it arrived unless the node renews it (a dead node stops
+   * reporting).
+   */
+  public record NodeJournal(String node, String error, long sinceMillis, long validForMillis) implements Command {}
 
   /** Events. */
   @JsonTypeInfo(use = JsonTypeInfo.Id.NAME, property = "type")
@@ -170,9 +187,17 @@ public final class JobCoordinator extends EventSourcedBehavior<JobCoordinator.Co
   private final TimerScheduler<Command> timers;
   private final Peers peers;
   private final Duration keepAlive;
+  private final long stallAfterMillis;
+  private final LongSupplier clock;
+  private final long startedMillis;
   private final Map<String, JobStats> stats = new LinkedHashMap<>();
+  /** Each node's journal as it last reported (not persisted: nodes report every few seconds). */
+  private final Map<String, JobHealth.NodeJournal> nodes = new LinkedHashMap<>();
+  /** The running jobs last seen DEGRADED, with the cause logged then. */
+  private final Map<String, JobHealth.Degraded> degraded = new LinkedHashMap<>();
 
-  private JobCoordinator(ActorContext<Command> ctx, TimerScheduler<Command> timers, Peers peers, Duration keepAlive) {
+  private JobCoordinator(ActorContext<Command> ctx, TimerScheduler<Command> timers, Peers peers, Duration keepAlive,
+      Duration stallAfter, LongSupplier clock) {
     super(PersistenceId.ofUniqueId(NAME),
         org.apache.pekko.actor.typed.SupervisorStrategy.restartWithBackoff(Duration.ofMillis(500),
             Duration.ofSeconds(10), 0.2));
@@ -180,10 +205,23 @@ public final class JobCoordinator extends EventSourcedBehavior<JobCoordinator.Co
     this.timers = timers;
     this.peers = peers;
     this.keepAlive = keepAlive;
+    this.stallAfterMillis = stallAfter.toMillis();
+    this.clock = clock;
+    this.startedMillis = clock.getAsLong();
   }
 
-  public static Behavior<Command> create(Peers peers, Duration keepAlive) {
-    return Behaviors.setup(ctx -> Behaviors.withTimers(timers -> new JobCoordinator(ctx, timers, peers, keepAlive)));
+  /**
+   * The coordinator: sends Start to every instance of every running job every {@code keepAlive};
+   * shows a running job DEGRADED after {@code stallAfter} without progress (see {@link JobHealth}).
+   */
+  public static Behavior<Command> create(Peers peers, Duration keepAlive, Duration stallAfter) {
+    return create(peers, keepAlive, stallAfter, System::currentTimeMillis);
+  }
+
+  /** As {@link #create(Peers, Duration, Duration)}, with a wall clock in millis (tests). */
+  static Behavior<Command> create(Peers peers, Duration keepAlive, Duration stallAfter, LongSupplier clock) {
+    return Behaviors.setup(ctx -> Behaviors.withTimers(timers -> new JobCoordinator(ctx, timers, peers, keepAlive,
+        stallAfter, clock)));
   }
 
   @Override
@@ -237,7 +275,8 @@ public final class JobCoordinator extends EventSourcedBehavior<JobCoordinator.Co
             for (InstanceReport r : st.latest.values()) {
               String key = r.instance().entityId();
               out.add(new InstanceView(key, r.node(), r.incarnation(), st.recoveries(key), r.recordsIn(),
-                  r.recordsOut(), r.backlog(), r.unacked(), r.finished(), r.firstInputMillis(), r.lastInputMillis()));
+                  r.recordsOut(), r.backlog(), r.unacked(), r.finished(), r.firstInputMillis(), r.lastInputMillis(),
+                  r.trouble(), r.trouble() == null ? 0 : st.troubleSince.getOrDefault(key, r.troubleSinceMillis())));
             }
           }
           out.sort(java.util.Comparator.comparing(InstanceView::instance));
@@ -258,6 +297,14 @@ public final class JobCoordinator extends EventSourcedBehavior<JobCoordinator.Co
         .onCommand(Reported.class, this::onReported)
         .onCommand(KeepAlive.class, (s, c) -> {
           keepAlive(s);
+          return Effect().none();
+        })
+        .onCommand(NodeJournal.class, (s, c) -> {
+          JobHealth.NodeJournal before = nodes.put(c.node(), new JobHealth.NodeJournal(c.node(), c.error(),
+              c.sinceMillis(), clock.getAsLong(), c.validForMillis()));
+          if (before == null || !java.util.Objects.equals(before.error(), c.error())) {
+            logHealth(s); // at once, not at the next keep-alive
+          }
           return Effect().none();
         })
         .build();
@@ -292,7 +339,7 @@ public final class JobCoordinator extends EventSourcedBehavior<JobCoordinator.Co
       jobId = c.pipeline() + "-" + Long.toHexString(ThreadLocalRandom.current().nextLong(0x100000L, 0xffffffL));
     }
     JobSubmitted e = new JobSubmitted(jobId, c.pipeline(), params.asMap(), JobRuntime.fingerprint(pipeline),
-        System.currentTimeMillis());
+        clock.getAsLong());
     String id = jobId;
     return Effect().persist(e).thenRun(st -> {
       ctx.getLog().info("job {} submitted: pipeline '{}' {}\n{}", id, c.pipeline(), params, pipeline.describe());
@@ -312,7 +359,7 @@ public final class JobCoordinator extends EventSourcedBehavior<JobCoordinator.Co
       c.replyTo().tell(new CancelResult(true, j.status()));
       return Effect().none();
     }
-    return Effect().persist(new JobEnded(j.jobId(), Status.CANCELLED, System.currentTimeMillis(), null, null, null,
+    return Effect().persist(new JobEnded(j.jobId(), Status.CANCELLED, clock.getAsLong(), null, null, null,
         null, finalView(j))).thenRun(st -> {
           ctx.getLog().info("job {} cancelled", j.jobId());
           stopInstances(j, "cancelled");
@@ -331,10 +378,10 @@ public final class JobCoordinator extends EventSourcedBehavior<JobCoordinator.Co
       peers.send(r.instance(), new OperatorCommand.Stop(j.jobId(), "the job is " + j.status()));
       return Effect().none();
     }
-    JobStats st = stats.computeIfAbsent(j.jobId(), k -> new JobStats());
-    st.update(r);
+    JobStats st = stats.computeIfAbsent(j.jobId(), k -> new JobStats(baseline(j)));
+    st.update(r, clock.getAsLong());
     if (r.failedStage() != null) {
-      return Effect().persist(new JobEnded(j.jobId(), Status.FAILED, System.currentTimeMillis(),
+      return Effect().persist(new JobEnded(j.jobId(), Status.FAILED, clock.getAsLong(),
           r.instance().entityId(), r.failedStage(), r.failedRecord(), r.failedError(), finalView(j))).thenRun(x -> {
             ctx.getLog().error("job {} FAILED in {}: stage '{}'{}: {}", j.jobId(), r.instance(), r.failedStage(),
                 r.failedRecord() == null ? "" : " on record " + r.failedRecord(), r.failedError());
@@ -343,7 +390,7 @@ public final class JobCoordinator extends EventSourcedBehavior<JobCoordinator.Co
     }
     JobRuntime rt = runtime(j);
     if (rt != null && st.allFinished(rt.sinkInstances())) {
-      return Effect().persist(new JobEnded(j.jobId(), Status.FINISHED, System.currentTimeMillis(), null, null, null,
+      return Effect().persist(new JobEnded(j.jobId(), Status.FINISHED, clock.getAsLong(), null, null, null,
           null, finalView(j))).thenRun(x -> {
             ctx.getLog().info("job {} FINISHED: every sink saw the end of its input", j.jobId());
             stopInstances(j, "the job finished");
@@ -388,6 +435,41 @@ public final class JobCoordinator extends EventSourcedBehavior<JobCoordinator.Co
         startInstances(j);
       }
     }
+    logHealth(s);
+  }
+
+  /** Progress of a job is counted from its submission, or from this coordinator's start. */
+  private long baseline(Job j) {
+    return Math.max(j.submittedMillis(), startedMillis);
+  }
+
+  /** Whether running job {@code j} is degraded now, and why; null if it runs well. */
+  private JobHealth.Degraded health(Job j, JobRuntime rt) {
+    if (j.status() != Status.RUNNING || rt == null) {
+      return null;
+    }
+    long now = clock.getAsLong();
+    nodes.values().removeIf(n -> now - n.receivedMillis() > n.validForMillis());
+    return JobHealth.evaluate(JobHealth.Shape.of(rt), stats.get(j.jobId()), nodes.values(), baseline(j), now,
+        stallAfterMillis);
+  }
+
+  /** Logs each running job that became DEGRADED (with the cause) or runs well again. */
+  private void logHealth(State s) {
+    for (Job j : s.jobs().values()) {
+      if (j.status() != Status.RUNNING) {
+        degraded.remove(j.jobId());
+        continue;
+      }
+      JobHealth.Degraded d = health(j, runtime(j));
+      JobHealth.Degraded before = d == null ? degraded.remove(j.jobId()) : degraded.put(j.jobId(), d);
+      if (d != null && before == null) {
+        ctx.getLog().warn("job {} is DEGRADED: {}", j.jobId(), d.cause());
+      } else if (d == null && before != null) {
+        ctx.getLog().info("job {} is RUNNING again after {} s DEGRADED", j.jobId(),
+            (clock.getAsLong() - before.sinceMillis()) / 1000);
+      }
+    }
   }
 
   private JobView view(Job j) {
@@ -395,7 +477,8 @@ public final class JobCoordinator extends EventSourcedBehavior<JobCoordinator.Co
     if (st == null && j.finalView() != null) {
       return j.finalView().withLifecycle(j); // ended before this coordinator started: its last numbers
     }
-    return JobView.of(j, runtime(j), st);
+    JobRuntime rt = runtime(j);
+    return JobView.of(j, rt, st).degraded(health(j, rt));
   }
 
   /** The view to persist with a job's end (the numbers only: lifecycle fields come from the job). */

@@ -11,15 +11,21 @@ import java.util.TreeSet;
 
 /**
  * A job's status as the HTTP API and the CLI show it: its lifecycle, the failure if it failed,
- * and per operator the counts its instances last reported.
+ * whether it is degraded and why, and per operator the counts its instances last reported.
  *
+ * @param status the lifecycle: RUNNING until the job finished, was cancelled or failed (clients that
+ *     wait for a job's end wait for this to leave RUNNING)
  * @param lag input batches waiting plus output batches not yet acknowledged, over all instances
  * @param recoveries instance restarts seen by the coordinator (node deaths, failures)
+ * @param state what to show: the lifecycle, or DEGRADED while a running job cannot make progress
+ * @param degradedSince while DEGRADED: since when (wall-clock millis), else 0
+ * @param cause while DEGRADED: why, for people (see {@link JobHealth}), else null
  */
 public record JobView(String jobId, String pipeline, Map<String, String> parameters, JobCoordinator.Status status,
     long submittedMillis, long endedMillis, String failedInstance, String failedStage, String failedRecord,
     String failedError, List<OperatorView> operators, long sinkRecords, double latencyP50Millis,
-    double latencyP99Millis, long latencySamples, long lag, long recoveries) implements CborMessage {
+    double latencyP99Millis, long latencySamples, long lag, long recoveries, JobState state, long degradedSince,
+    String cause) implements CborMessage {
 
   /** One operator's instances, summed. */
   public record OperatorView(String name, int parallelism, int reporting, long recordsIn, long recordsOut, long backlog,
@@ -29,7 +35,17 @@ public record JobView(String jobId, String pipeline, Map<String, String> paramet
   JobView withLifecycle(JobCoordinator.Job j) {
     return new JobView(j.jobId(), j.pipeline(), j.parameters(), j.status(), j.submittedMillis(), j.endedMillis(),
         j.failedInstance(), j.failedStage(), j.failedRecord(), j.failedError(), operators, sinkRecords,
-        latencyP50Millis, latencyP99Millis, latencySamples, lag, recoveries);
+        latencyP50Millis, latencyP99Millis, latencySamples, lag, recoveries, JobState.of(j.status()), 0, null);
+  }
+
+  /** This view of a running job, DEGRADED for {@code d}'s cause (unchanged if {@code d} is null). */
+  JobView degraded(JobHealth.Degraded d) {
+    if (d == null || status != JobCoordinator.Status.RUNNING) {
+      return this;
+    }
+    return new JobView(jobId, pipeline, parameters, status, submittedMillis, endedMillis, failedInstance, failedStage,
+        failedRecord, failedError, operators, sinkRecords, latencyP50Millis, latencyP99Millis, latencySamples, lag,
+        recoveries, JobState.DEGRADED, d.sinceMillis(), d.cause());
   }
 
   static JobView of(JobCoordinator.Job j, JobRuntime rt, JobStats st) {
@@ -80,6 +96,6 @@ public record JobView(String jobId, String pipeline, Map<String, String> paramet
     long samples = st == null ? 0 : st.latency.count();
     return new JobView(j.jobId(), j.pipeline(), j.parameters(), j.status(), j.submittedMillis(), j.endedMillis(),
         j.failedInstance(), j.failedStage(), j.failedRecord(), j.failedError(), ops, sinkRecords, p50, p99, samples,
-        lag, recoveries);
+        lag, recoveries, JobState.of(j.status()), 0, null);
   }
 }

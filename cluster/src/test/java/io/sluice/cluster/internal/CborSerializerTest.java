@@ -5,6 +5,8 @@ import static org.junit.jupiter.api.Assertions.assertThrows;
 
 import com.typesafe.config.ConfigFactory;
 import io.sluice.cluster.runtime.JobCoordinator;
+import io.sluice.cluster.runtime.JobState;
+import io.sluice.cluster.runtime.JobView;
 import io.sluice.cluster.runtime.RouteRefresh;
 import java.io.NotSerializableException;
 import java.util.HexFormat;
@@ -21,8 +23,9 @@ import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 
 /**
- * Golden bytes of every persisted control-plane type (job coordinator events and snapshot, canary
- * and node-probe events), under logical manifests — never class names.
+ * Golden bytes of every persisted control-plane type (job coordinator events and snapshot, job
+ * views, canary and node-probe events) and of messages between nodes, under logical manifests —
+ * never class names.
  */
 class CborSerializerTest {
   private static ActorTestKit kit;
@@ -86,6 +89,33 @@ class CborSerializerTest {
   }
 
   @Test
+  void nodeJournalCrossesNodes() throws Exception {
+    // from every node to the coordinator singleton, wherever it runs: a format change is a conscious act
+    golden(new JobCoordinator.NodeJournal("node-2", "AllNodesFailedException: down", 1000, 6000),
+        "coordinator-command-1", NODE_JOURNAL_FAILING);
+    golden(new JobCoordinator.NodeJournal("node-2", null, 0, 6000), "coordinator-command-1", NODE_JOURNAL_OK);
+  }
+
+  @Test
+  void jobViewWithItsDegradedState() throws Exception {
+    // persisted as a job's final numbers (JobEnded.finalView, the coordinator's snapshots)
+    golden(view(JobState.DEGRADED, 1500, "journal unavailable on node-1 for 3 s: down"), "job-view-1", JOB_VIEW);
+  }
+
+  @Test
+  void whenAJobViewWasWrittenBeforeItHadAState_thenItStillReads() throws Exception {
+    CborSerializer cbor = (CborSerializer) serialization.findSerializerFor(view(JobState.FINISHED, 0, null));
+    JobView old = (JobView) cbor.fromBinary(HexFormat.of().parseHex(JOB_VIEW_WITHOUT_STATE), "job-view-1");
+    assertEquals(view(null, 0, null), old);
+  }
+
+  private static JobView view(JobState state, long degradedSince, String cause) {
+    return new JobView("wc-1", "word-count", Map.of("input", "a.txt"), JobCoordinator.Status.FINISHED, 1000, 2000,
+        null, null, null, null, List.of(new JobView.OperatorView("count", 2, 2, 10, 5, 0, 0, 2, 1, 0,
+        List.of("node-1"))), 5, 1.5, 3.0, 7, 0, 1, state, degradedSince, cause);
+  }
+
+  @Test
   void commandsWithActorReferencesRoundTrip() throws Exception {
     TestProbe<JobCoordinator.SubmitResult> probe = kit.createTestProbe();
     JobCoordinator.Submit submit = new JobCoordinator.Submit("p", Map.of("k", "v"), probe.getRef());
@@ -103,6 +133,30 @@ class CborSerializerTest {
     assertEquals("unknown manifest 'io.sluice.Something': data written by a newer version?", e.getMessage());
   }
 
+  private static final String NODE_JOURNAL_FAILING = "bf64747970656c6e6f64652d6a6f75726e616c646e6f6465666e6f64652d32656572726f72781d416c6c4e6f646573466169"
+      + "6c6564457863657074696f6e3a20646f776e6b73696e63654d696c6c69731903e86e76616c6964466f724d696c6c69731917"
+      + "70ff";
+  private static final String NODE_JOURNAL_OK = "bf64747970656c6e6f64652d6a6f75726e616c646e6f6465666e6f64652d32656572726f72f66b73696e63654d696c6c6973"
+      + "006e76616c6964466f724d696c6c6973191770ff";
+  private static final String JOB_VIEW = "bf656a6f6249646477632d3168706970656c696e656a776f72642d636f756e746a706172616d6574657273bf65696e707574"
+      + "65612e747874ff667374617475736846494e49534845446f7375626d69747465644d696c6c69731903e86b656e6465644d69"
+      + "6c6c69731907d06e6661696c6564496e7374616e6365f66b6661696c65645374616765f66c6661696c65645265636f7264f6"
+      + "6b6661696c65644572726f72f6696f70657261746f727381bf646e616d6565636f756e746b706172616c6c656c69736d0269"
+      + "7265706f7274696e6702697265636f726473496e0a6a7265636f7264734f757405676261636b6c6f670067756e61636b6564"
+      + "006866696e6973686564026a7265636f766572696573016b646561644c65747465727300656e6f64657381666e6f64652d31"
+      + "ff6b73696e6b5265636f72647305706c6174656e63795035304d696c6c6973fb3ff8000000000000706c6174656e63795039"
+      + "394d696c6c6973fb40080000000000006e6c6174656e637953616d706c657307636c6167006a7265636f7665726965730165"
+      + "73746174656844454752414445446d646567726164656453696e63651905dc656361757365782b6a6f75726e616c20756e61"
+      + "7661696c61626c65206f6e206e6f64652d3120666f72203320733a20646f776eff";
+  /** A JobView as written before it had state, degradedSince and cause. */
+  private static final String JOB_VIEW_WITHOUT_STATE = "bf656a6f6249646477632d3168706970656c696e656a776f72642d636f756e746a706172616d6574657273bf65696e707574"
+      + "65612e747874ff667374617475736846494e49534845446f7375626d69747465644d696c6c69731903e86b656e6465644d69"
+      + "6c6c69731907d06e6661696c6564496e7374616e6365f66b6661696c65645374616765f66c6661696c65645265636f7264f6"
+      + "6b6661696c65644572726f72f6696f70657261746f727381bf646e616d6565636f756e746b706172616c6c656c69736d0269"
+      + "7265706f7274696e6702697265636f726473496e0a6a7265636f7264734f757405676261636b6c6f670067756e61636b6564"
+      + "006866696e6973686564026a7265636f766572696573016b646561644c65747465727300656e6f64657381666e6f64652d31"
+      + "ff6b73696e6b5265636f72647305706c6174656e63795035304d696c6c6973fb3ff8000000000000706c6174656e63795039"
+      + "394d696c6c6973fb40080000000000006e6c6174656e637953616d706c657307636c6167006a7265636f76657269657301ff";
   private static final String JOB_SUBMITTED = "bf6474797065697375626d6974746564656a6f6249646477632d3168706970656c696e65"
       + "6a776f72642d636f756e746a706172616d6574657273bf65696e70757465612e747874ff6b66696e6765727072696e7464303066"
       + "666861744d696c6c69731903e8ff";

@@ -1,0 +1,138 @@
+package io.sluice.cluster;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import com.sun.net.httpserver.HttpServer;
+import io.sluice.cluster.internal.Lines;
+import java.io.ByteArrayOutputStream;
+import java.io.IOException;
+import java.io.OutputStream;
+import java.io.PrintStream;
+import java.net.InetSocketAddress;
+import java.nio.charset.StandardCharsets;
+import java.util.ArrayDeque;
+import java.util.Deque;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+
+/**
+ * The CLI shows a DEGRADED job with its cause instead of RUNNING at 0/s: {@code jobs}, {@code status}
+ * and the live line of {@code submit --wait}.
+ *
+ * <p>Design of this test: a stub HTTP server answers as a node would, with canned views (in order,
+ * the last one repeated); the commands run in-process and their output is captured.
+ */
+class JobsCommandsTest {
+  private static final String CAUSE = "journal unavailable on node-1, node-2 for 12 s: AllNodesFailedException: All 1"
+      + " node(s) tried for the query failed (showing first 1 nodes, use getAllErrors() for more): Node(endPoint=/"
+      + "127.0.0.1:9042, hostId=null, hashCode=5a1b2c3d): [ConnectionInitException: connection refused]";
+  private static final String DEGRADED = "{\"jobId\":\"kt-1\",\"pipeline\":\"keyed-totals\",\"parameters\":{},"
+      + "\"status\":\"RUNNING\",\"state\":\"DEGRADED\",\"degradedSince\":" + (System.currentTimeMillis() - 12_000)
+      + ",\"cause\":\"" + CAUSE + "\",\"sinkRecords\":1234,\"lag\":16,\"operators\":[]}";
+  private static final String RUNNING = "{\"jobId\":\"kt-1\",\"pipeline\":\"keyed-totals\",\"parameters\":{},"
+      + "\"status\":\"RUNNING\",\"state\":\"RUNNING\",\"degradedSince\":0,\"cause\":null,\"sinkRecords\":2000,"
+      + "\"operators\":[]}";
+  private static final String FINISHED = "{\"jobId\":\"kt-1\",\"pipeline\":\"keyed-totals\",\"parameters\":{},"
+      + "\"status\":\"FINISHED\",\"state\":\"FINISHED\",\"degradedSince\":0,\"cause\":null,\"sinkRecords\":3000,"
+      + "\"operators\":[]}";
+
+  private HttpServer server;
+  private final Map<String, Deque<String>> answers = new ConcurrentHashMap<>();
+  private final PrintStream stdout = System.out;
+  private final PrintStream stderr = System.err;
+
+  @BeforeEach
+  void startStub() throws IOException {
+    server = HttpServer.create(new InetSocketAddress("127.0.0.1", 0), 8);
+    server.createContext("/", ex -> {
+      Deque<String> q = answers.get(ex.getRequestURI().getPath());
+      String body = q == null ? "{\"error\":\"no such endpoint\"}" : q.size() > 1 ? q.poll() : q.peek();
+      byte[] b = body.getBytes(StandardCharsets.UTF_8);
+      ex.sendResponseHeaders(q == null ? 404 : 200, b.length);
+      try (OutputStream o = ex.getResponseBody()) {
+        o.write(b);
+      }
+    });
+    server.start();
+  }
+
+  @AfterEach
+  void stopStub() {
+    System.setOut(stdout);
+    System.setErr(stderr);
+    server.stop(0);
+  }
+
+  private void answer(String path, String... bodies) {
+    answers.put(path, new ArrayDeque<>(List.of(bodies)));
+  }
+
+  private String node() {
+    return "http://127.0.0.1:" + server.getAddress().getPort();
+  }
+
+  /** Runs the command line; returns {exit status, stdout, stderr}. */
+  private Object[] run(String... args) {
+    ByteArrayOutputStream out = new ByteArrayOutputStream();
+    ByteArrayOutputStream err = new ByteArrayOutputStream();
+    System.setOut(new PrintStream(out, true, StandardCharsets.UTF_8));
+    System.setErr(new PrintStream(err, true, StandardCharsets.UTF_8));
+    int status = Main.commandLine().execute(args);
+    System.setOut(stdout);
+    System.setErr(stderr);
+    return new Object[] {status, out.toString(StandardCharsets.UTF_8), err.toString(StandardCharsets.UTF_8)};
+  }
+
+  @Test
+  void jobs_showsDegradedWithTheCauseCutToTheLine() {
+    answer("/jobs", "[" + DEGRADED + "," + FINISHED.replace("kt-1", "kt-0") + "]");
+    Object[] r = run("jobs", "--node", node());
+    assertEquals(0, r[0]);
+    String[] lines = ((String) r[1]).split("\n");
+    assertTrue(lines[1].startsWith("kt-1                         keyed-totals     DEGRADED            1,234       16  "
+        + "journal unavailable on node-1"), lines[1]);
+    assertTrue(lines[1].endsWith("…"), lines[1]);
+    assertTrue(lines[1].length() <= Lines.width(), lines[1].length() + " characters");
+    assertEquals("kt-0                         keyed-totals     FINISHED            3,000        0", lines[2]);
+  }
+
+  @Test
+  void status_showsDegradedSinceWhenAndWhy_andTheInstancesInTrouble() {
+    answer("/jobs/kt-1", DEGRADED);
+    answer("/jobs/kt-1/instances", "[{\"instance\":\"kt-1/totals/0\",\"node\":\"node-2\",\"trouble\":"
+        + "\"cannot recover from the journal: AllNodesFailedException\",\"troubleSinceMillis\":1},"
+        + "{\"instance\":\"kt-1/totals/1\",\"node\":\"node-1\",\"trouble\":null}]");
+    Object[] r = run("status", "kt-1", "--node", node());
+    assertEquals(0, r[0]);
+    String[] lines = ((String) r[1]).split("\n");
+    assertEquals("job kt-1 (keyed-totals {}): DEGRADED", lines[0]);
+    assertTrue(lines[1].matches("  degraded since \\d\\d:\\d\\d:\\d\\d \\(\\d+ s ago\\): " + java.util.regex.Pattern
+        .quote(CAUSE)), lines[1]);
+    assertTrue(lines[2].startsWith("  kt-1/totals/0 on node-2: cannot recover from the journal: AllNodesFailedException"
+        + " (since "), lines[2]);
+    assertTrue(lines[3].startsWith("  OPERATOR"), lines[3]);
+  }
+
+  @Test
+  void submitWait_showsDegradedWithItsCause_thenRunningAgain_andEndsWhenTheJobFinishes() {
+    answer("/jobs", "{\"jobId\":\"kt-1\"}");
+    answer("/jobs/kt-1", RUNNING, DEGRADED, DEGRADED, RUNNING, FINISHED);
+    Object[] r = run("submit", "keyed-totals", "--wait", "--node", node());
+    assertEquals(0, r[0], r[1] + " " + r[2]);
+    String err = (String) r[2];
+    assertTrue(err.contains("\nkt-1 DEGRADED since "), "stdout: " + r[1] + " stderr: " + err);
+    assertTrue(err.contains(": " + CAUSE + "\n"), "the cause in full once: " + err);
+    assertTrue(err.contains("\rkt-1 DEGRADED "), err);
+    assertTrue(err.contains("records at the sinks  0/s  journal unavailable on node-1"), "the live line: " + err);
+    assertTrue(err.contains("\nkt-1 RUNNING again\n"), err);
+    for (String live : err.split("\r")) { // each live line, up to the next line of its own
+      String line = live.split("\n")[0].strip();
+      assertTrue(line.length() <= Lines.width(), "longer than the console: " + line);
+    }
+  }
+}
