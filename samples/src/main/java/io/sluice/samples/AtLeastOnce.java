@@ -30,11 +30,13 @@ import java.util.Optional;
  * <p>At-least-once drops the sinks' journal write per batch: a sink instance acknowledges a batch
  * as soon as its writer returns and persists its consumed marks only every 64 batches. The operators
  * before the sink stay exactly-once, so every total is right; after a sink instance fails, the
- * batches in flight to it may be written again. The documented bound: at most the credit window per
- * input channel, so per sink instance failure at most
+ * batches in flight to it may be written again. The bound: the unacknowledged batches of each
+ * input channel, which are at most the credit window plus the batches of one step of the sender (a
+ * step runs while the channel has credit, consumes up to 16 batches and may cut its output into as
+ * many), so per sink instance failure at most
  *
  * <pre>
- *   credit window x batch size x input channels of the sink instance
+ *   (credit window + 16) x batch size x input channels of the sink instance
  * </pre>
  *
  * duplicated records. Here each sink instance reads one channel (from the "totals" instance of its
@@ -52,6 +54,8 @@ import java.util.Optional;
  * {@code discard=true}, {@code fsync}.
  */
 public final class AtLeastOnce implements PipelineFactory {
+  /** The runtime's {@code sluice.runtime.max-batches-per-step} default: the batches one step may emit per channel. */
+  static final int MAX_BATCHES_PER_STEP = 16;
   /** The name users submit. */
   public static final String NAME = "at-least-once";
   private static final int MAX_PROBLEMS = 12;
@@ -202,7 +206,7 @@ public final class AtLeastOnce implements PipelineFactory {
       problem(problems, lost + " of " + expected + " totals never written; the first: key " + first / g.recordsPerKey()
           + " seq " + (first % g.recordsPerKey() + 1));
     }
-    long perRestart = (long) config.creditWindow() * config.batchSize() * sinkInputChannels();
+    long perRestart = (long) (config.creditWindow() + MAX_BATCHES_PER_STEP) * config.batchSize() * sinkInputChannels();
     return new Outcome(expected, delivered, lost, duplicated, wrong, restarts, perRestart, problems);
   }
 

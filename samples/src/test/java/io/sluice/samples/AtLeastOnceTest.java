@@ -56,7 +56,7 @@ class AtLeastOnceTest {
       assertEquals(AtLeastOnce.sinkInputChannels(), plan.inputChannels(sink, i).size(), plan.describe());
     }
     JobConfig c = p.config();
-    assertEquals(8L * 67, AtLeastOnce.check(Generator.keyed(1, 1), c, Map.of()).perRestart());
+    assertEquals((8L + 16) * 67, AtLeastOnce.check(Generator.keyed(1, 1), c, Map.of()).perRestart());
   }
 
   @Test

@@ -110,7 +110,7 @@ class OperatorKindsChaosIT {
    * At-least-once: the sinks acknowledge before they persist, so a sink instance that dies may
    * have written batches whose acknowledgement its upstream never saw, and writes them again. The
    * appending sink marks each start of an instance in its file; the documented bound is, per
-   * restart, the credit window x batch size x input channels.
+   * restart, (the credit window + one step of 16 batches) x batch size x input channels.
    */
   @Test
   void whenANodeIsKilledDuringAnAtLeastOnceJob_thenNothingIsLostAndDuplicatesAreWithinTheBound() {
