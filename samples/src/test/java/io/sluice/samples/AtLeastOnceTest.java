@@ -102,39 +102,39 @@ class AtLeastOnceTest {
 
   @Test
   void theCheckCountsDuplicatesAgainstTheBound_andNamesLostAndWrongTotals() {
-    Generator g = Generator.keyed(10, 5);
+    Generator g = Generator.keyed(20, 5);
     JobConfig c = JobConfig.defaults().withBatching(3, java.time.Duration.ZERO).withCreditWindow(2);
     List<String> all = new ArrayList<>();
-    for (long k = 0; k < 10; k++) {
+    for (long k = 0; k < 20; k++) {
       for (long s = 1; s <= 5; s++) {
         all.add(new Total(k, s, Generator.value(k, s), Generator.sumOfFirst(k, s)).toLine());
       }
     }
     Map<Integer, List<String>> files = new TreeMap<>();
     List<String> f0 = new ArrayList<>(List.of(AppendingFileSink.OPENED));
-    f0.addAll(all.subList(0, 30));
-    f0.add(AppendingFileSink.OPENED); // restarted, and wrote 6 lines again: the bound is 1 x 2 x 3
-    f0.addAll(all.subList(24, 30));
+    f0.addAll(all.subList(0, 60));
+    f0.add(AppendingFileSink.OPENED); // restarted, and wrote 54 lines again: the bound is 1 x (2 + 16) x 3
+    f0.addAll(all.subList(6, 60));
     List<String> f1 = new ArrayList<>(List.of(AppendingFileSink.OPENED));
-    f1.addAll(all.subList(30, 50));
+    f1.addAll(all.subList(60, 100));
     files.put(0, f0);
     files.put(1, f1);
     AtLeastOnce.Outcome ok = AtLeastOnce.check(g, c, files);
     assertTrue(ok.guaranteeKept(), ok.summary());
-    assertEquals(6, ok.duplicated());
-    assertEquals(6, ok.bound());
-    assertEquals("AT-LEAST-ONCE KEPT: 56 lines for 50 totals; lost 0, wrong 0, duplicated 6 (bound 6 = 1 sink"
-        + " restarts x 6 records per restart)", ok.summary());
+    assertEquals(54, ok.duplicated());
+    assertEquals(54, ok.bound());
+    assertEquals("AT-LEAST-ONCE KEPT: 154 lines for 100 totals; lost 0, wrong 0, duplicated 54 (bound 54 = 1 sink"
+        + " restarts x 54 records per restart)", ok.summary());
 
-    f0.add(all.get(3)); // a seventh duplicate exceeds the bound
-    f1.remove(all.get(40));
+    f0.add(all.get(3)); // a 55th duplicate exceeds the bound
+    f1.remove(all.get(80));
     f1.add("7,1,1,1");
     AtLeastOnce.Outcome bad = AtLeastOnce.check(g, c, files);
     assertFalse(bad.guaranteeKept());
-    assertEquals(7, bad.duplicated());
+    assertEquals(55, bad.duplicated());
     assertEquals(1, bad.lost());
     assertEquals(1, bad.wrong());
-    assertTrue(bad.problems().contains("1 of 50 totals never written; the first: key 8 seq 1"), bad.problems()
+    assertTrue(bad.problems().contains("1 of 100 totals never written; the first: key 16 seq 1"), bad.problems()
         .toString());
     assertTrue(bad.problems().contains("key 7 seq 1: expected value " + Generator.value(7, 1) + ", total "
         + Generator.value(7, 1) + "; got value 1, total 1"), bad.problems().toString());
