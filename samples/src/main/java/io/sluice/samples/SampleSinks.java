@@ -156,6 +156,7 @@ final class SampleSinks {
           .withBatching(positiveInt(params, "batch-size", d.batchSize()),
               params.duration("batch-linger", d.batchLinger()))
           .withCreditWindow(positiveInt(params, "credit-window", d.creditWindow()))
+          .withCommitInterval(params.duration("commit-interval", d.commitInterval()))
           .withSnapshotEvery(positiveInt(params, "snapshot-every", d.snapshotEvery()));
     } catch (IllegalArgumentException e) {
       if (e.getMessage() != null && e.getMessage().startsWith("parameter '")) {
