@@ -759,7 +759,7 @@ public final class KeyedBackend {
       if (timerDeriver == null) {
         if (e.timersDirty) {
           out.writeByte(1);
-          writeTimers(out, e);
+          writeTimers(out, e, scope);
         } else {
           out.writeByte(0);
         }
@@ -786,7 +786,7 @@ public final class KeyedBackend {
     }
     sc.committed(v);
     if (slot.ttlMillis() > 0) {
-      out.writeVarLong(e.expiry == null ? 0 : e.expiry[s]);
+      scope.writeOptionalTime(out, e.expiry == null ? 0 : e.expiry[s]);
     }
   }
 
@@ -803,20 +803,21 @@ public final class KeyedBackend {
       out.writeByte(1);
       slot.codec().write(out, v, scope);
       if (slot.ttlMillis() > 0) {
-        out.writeVarLong(e.expiry == null ? 0 : e.expiry[s]);
+        scope.writeOptionalTime(out, e.expiry == null ? 0 : e.expiry[s]);
       }
     }
     if (timerDeriver == null || withTimers) {
-      writeTimers(out, e);
+      writeTimers(out, e, scope);
     }
   }
 
-  private static void writeTimers(ByteWriter out, Entry e) {
-    writeTimerSet(out, e.eventTimers);
-    writeTimerSet(out, e.procTimers);
+  private static void writeTimers(ByteWriter out, Entry e, ValueCodec.Scope scope) {
+    writeTimerSet(out, e.eventTimers, scope);
+    writeTimerSet(out, e.procTimers, scope);
   }
 
-  private static void writeTimerSet(ByteWriter out, TreeSet<Long> timers) {
+  /** The first timer relative to the unit's time base ({@code scope}), the others to their predecessor. */
+  private static void writeTimerSet(ByteWriter out, TreeSet<Long> timers, ValueCodec.Scope scope) {
     if (timers == null || timers.isEmpty()) {
       out.writeVarInt(0);
       return;
@@ -826,7 +827,7 @@ public final class KeyedBackend {
     boolean first = true;
     for (long t : timers) {
       if (first) {
-        out.writeVarLongSigned(t);
+        scope.writeTime(out, t);
         first = false;
       } else {
         out.writeVarLong(t - prev);
@@ -835,13 +836,14 @@ public final class KeyedBackend {
     }
   }
 
-  private static TreeSet<Long> readTimerSet(ByteReader in) {
+  /** Reads {@link #writeTimerSet}'s format; with a null {@code scope} the first timer is absolute (format 1). */
+  private static TreeSet<Long> readTimerSet(ByteReader in, ValueCodec.Scope scope) {
     int n = in.readCount();
     if (n == 0) {
       return null;
     }
     TreeSet<Long> t = new TreeSet<>();
-    long prev = in.readVarLongSigned();
+    long prev = scope == null ? in.readVarLongSigned() : scope.readTime(in);
     t.add(prev);
     for (int i = 1; i < n; i++) {
       prev += in.readVarLong();
@@ -958,8 +960,8 @@ public final class KeyedBackend {
       }
     }
     if (timerDeriver == null || withTimers) {
-      e.eventTimers = readTimerSet(in);
-      e.procTimers = readTimerSet(in);
+      e.eventTimers = readTimerSet(in, scope);
+      e.procTimers = readTimerSet(in, scope);
     }
     if (timerDeriver != null) {
       derive(e);
@@ -986,8 +988,8 @@ public final class KeyedBackend {
     if (timerDeriver == null) {
       int flag = in.readUnsignedByte();
       if (flag == 1) {
-        e.eventTimers = readTimerSet(in);
-        e.procTimers = readTimerSet(in);
+        e.eventTimers = readTimerSet(in, scope);
+        e.procTimers = readTimerSet(in, scope);
         patchSetTimers = true;
       } else if (flag != 0) {
         throw new CorruptDataException("keyed state timers: invalid flag " + flag);
@@ -1021,7 +1023,7 @@ public final class KeyedBackend {
     }
     e.slots[s] = v;
     if (slot.ttlMillis() > 0) {
-      long exp = in.readVarLong();
+      long exp = scope.readOptionalTime(in);
       if (exp != 0 || e.expiry != null) {
         if (e.expiry == null) {
           e.expiry = new long[slots.size()];
@@ -1074,8 +1076,8 @@ public final class KeyedBackend {
             throw new CorruptDataException("keyed state slot: invalid presence flag " + p);
           }
         }
-        e.eventTimers = readTimerSet(in);
-        e.procTimers = readTimerSet(in);
+        e.eventTimers = readTimerSet(in, null);
+        e.procTimers = readTimerSet(in, null);
         if (timerDeriver != null) {
           derive(e);
         }
@@ -1265,13 +1267,13 @@ public final class KeyedBackend {
       out.writeByte(1);
       slot.codec().write(out, v, scope);
       if (slot.ttlMillis() > 0) {
-        out.writeVarLong(e.expiry == null ? 0 : e.expiry[s]);
+        scope.writeOptionalTime(out, e.expiry == null ? 0 : e.expiry[s]);
       }
     }
     if (timerDeriver == null) {
       if (e.captureTimers) {
         out.writeByte(1);
-        writeTimers(out, e);
+        writeTimers(out, e, scope);
       } else {
         out.writeByte(0);
       }

@@ -122,9 +122,10 @@ final class WindowLogic extends KeyedLogic {
    *            removes:varint {start:unit-delta}
    *   accKind := 0 accumulator:value | 1 appended:varint {element:value}  (list accumulators)
    * </pre>
-   * Starts in a delta are zig-zag differences to the previous start of the same list (the first to
-   * 0), in units of the slide for tumbling and sliding windows (their starts are multiples of it,
-   * and their length is the size, not written) and of 1 ms for sessions.
+   * Starts in a delta are zig-zag differences to the previous start written in the same unit (a
+   * step's change, a capture: {@link ValueCodec.Scope#writeUnits}), in units of the slide for
+   * tumbling and sliding windows (their starts are multiples of it, and their length is the size,
+   * not written) and of 1 ms for sessions.
    */
   final class WinsCodec implements KeyedBackend.SlotCodec {
     private final boolean fixed = def.kind() != WindowDefinition.Kind.SESSION;
@@ -177,14 +178,11 @@ final class WindowLogic extends KeyedLogic {
         }
       }
       out.writeVarInt(puts);
-      long prev = 0;
       for (Win x : w.list) {
         if (!x.dirty) {
           continue;
         }
-        long units = x.start / unit;
-        out.writeVarLongSigned(units - prev);
-        prev = units;
+        writeStart(out, x.start, scope);
         if (!fixed) {
           out.writeVarLong(x.end - x.start);
         }
@@ -200,12 +198,22 @@ final class WindowLogic extends KeyedLogic {
         }
       }
       out.writeVarInt(w.removed.size());
-      prev = 0;
       for (long start : w.removed) {
-        long units = start / unit;
-        out.writeVarLongSigned(units - prev);
-        prev = units;
+        writeStart(out, start, scope);
       }
+    }
+
+    /** A window start relative to the previous one written in the unit: in slides (fixed windows) or ms. */
+    private void writeStart(ByteWriter out, long start, ValueCodec.Scope scope) {
+      if (fixed) {
+        scope.writeUnits(out, start / unit);
+      } else {
+        scope.writeTime(out, start);
+      }
+    }
+
+    private long readStart(ByteReader in, ValueCodec.Scope scope) {
+      return fixed ? scope.readUnits(in) * unit : scope.readTime(in);
     }
 
     @Override
@@ -214,10 +222,8 @@ final class WindowLogic extends KeyedLogic {
       Wins w = current == null ? new Wins() : (Wins) current;
       int puts = in.readCount();
       List<Win> put = new ArrayList<>(puts);
-      long prev = 0;
       for (int i = 0; i < puts; i++) {
-        prev += in.readVarLongSigned();
-        long start = prev * unit;
+        long start = readStart(in, scope);
         long end = fixed ? start + def.sizeMillis() : start + in.readVarLong();
         boolean fired = fired(in.readUnsignedByte());
         int kind = in.readUnsignedByte();
@@ -243,10 +249,8 @@ final class WindowLogic extends KeyedLogic {
         put.add(x);
       }
       int removes = in.readCount();
-      prev = 0;
       for (int i = 0; i < removes; i++) {
-        prev += in.readVarLongSigned();
-        long start = prev * unit;
+        long start = readStart(in, scope);
         for (int k = 0; k < w.list.size(); k++) {
           if (w.list.get(k).start == start) {
             w.list.remove(k);
