@@ -372,14 +372,15 @@ class StateFormatTest {
     p.config(JobConfig.defaults().withParallelism(1));
     p.readFrom(Sources.collection("nums", List.of(1L))).keyBy(v -> v % 2).process("fn", TimerAt::new)
         .writeTo(Sinks.collecting("out"));
-    OperatorInstance fn = open(context(p), "fn", 0);
+    ExecContext ctx = context(p);
+    OperatorInstance fn = open(ctx, "fn", 0);
     long t = 1_700_000_000_000L; // even: key 0 (group 6), and t + 1001 odd: key 1 (group 89)
     String change = Hex.of(step(fn, 1, t, t + 1001).changes());
     // key 0: a patch of no slot with timers: one event timer, t as a difference to 0 (6 bytes);
     // key 1: its timer t + 1001 as a difference to t: +1001 (zig-zag 2002 = d2 0f)
     assertEquals("02 01 00 00 02 06 01 04 00 02 00 01 01 80 a0 ab fe f9 62 00 "
         + "59 01 04 02 02 00 01 01 d2 0f 00", change);
-    OperatorInstance replayed = open(context(p), "fn", 0);
+    OperatorInstance replayed = open(ctx, "fn", 0);
     replayed.apply(Hex.bytes(change));
     assertArrayEquals(fn.canonicalSnapshot(), replayed.canonicalSnapshot());
   }
