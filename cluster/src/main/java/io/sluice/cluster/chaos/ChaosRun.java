@@ -41,15 +41,29 @@ public final class ChaosRun {
   /** What to run and which faults to inject. Durations are from the job's submission. */
   public record Settings(String pipeline, Map<String, String> parameters, Duration duration, Duration killInterval,
       Duration restartDelay, long seed, Duration cassandraKillAt, Duration cassandraDown, Duration freezeAt,
-      Duration freezeFor, Duration drainTimeout, List<Long> killAtRecords) {
+      Duration freezeFor, Duration drainTimeout, List<Long> killAtRecords, String victimOperator) {
     public Settings {
       killAtRecords = List.copyOf(killAtRecords);
+    }
+
+    /** Settings whose kills pick a random node. */
+    public Settings(String pipeline, Map<String, String> parameters, Duration duration, Duration killInterval,
+        Duration restartDelay, long seed, Duration cassandraKillAt, Duration cassandraDown, Duration freezeAt,
+        Duration freezeFor, Duration drainTimeout, List<Long> killAtRecords) {
+      this(pipeline, parameters, duration, killInterval, restartDelay, seed, cassandraKillAt, cassandraDown, freezeAt,
+          freezeFor, drainTimeout, killAtRecords, null);
     }
 
     /** The same settings with kills when the sinks have received these numbers of records. */
     public Settings withKillsAtRecords(List<Long> counts) {
       return new Settings(pipeline, parameters, duration, killInterval, restartDelay, seed, cassandraKillAt,
-          cassandraDown, freezeAt, freezeFor, drainTimeout, counts);
+          cassandraDown, freezeAt, freezeFor, drainTimeout, counts, victimOperator);
+    }
+
+    /** The same settings whose kills prefer a node that runs an instance of {@code operator}. */
+    public Settings withVictimOperator(String operator) {
+      return new Settings(pipeline, parameters, duration, killInterval, restartDelay, seed, cassandraKillAt,
+          cassandraDown, freezeAt, freezeFor, drainTimeout, killAtRecords, operator);
     }
   }
 
@@ -267,7 +281,9 @@ public final class ChaosRun {
           }
           List<Integer> others = new ArrayList<>(candidates);
           others.remove(Integer.valueOf(lastVictim)); // a different node than last time
-          int victim = others.get(random.nextInt(others.size()));
+          List<Integer> preferred = hosting(others, settings.victimOperator());
+          List<Integer> pool = preferred.isEmpty() ? others : preferred;
+          int victim = pool.get(random.nextInt(pool.size()));
           lastVictim = victim;
           MutableFault f = begin("kill", cluster.node(victim).name(), count);
           cluster.kill(victim);
@@ -381,6 +397,27 @@ public final class ChaosRun {
       }
     }
     return c;
+  }
+
+  /** The nodes among {@code nodes} that run an instance of {@code operator} (none if it is null). */
+  private List<Integer> hosting(List<Integer> nodes, String operator) {
+    List<Integer> out = new ArrayList<>();
+    if (operator == null) {
+      return out;
+    }
+    anyNode("/jobs/" + jobId + "/instances").ifPresent(list -> {
+      for (JsonNode i : list) {
+        String[] id = i.path("instance").asText().split("/");
+        if (id.length == 3 && id[1].equals(operator)) {
+          for (int n : nodes) {
+            if (cluster.node(n).name().equals(i.path("node").asText()) && !out.contains(n)) {
+              out.add(n);
+            }
+          }
+        }
+      }
+    });
+    return out;
   }
 
   private MutableFault begin(String kind, String target, long count) {

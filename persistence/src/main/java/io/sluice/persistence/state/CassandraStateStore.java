@@ -32,7 +32,8 @@ import java.util.function.Supplier;
  *
  * <p>A deleted version that a repair brings back is harmless: instances read only the versions
  * their snapshot names. So the table's {@code gc_grace_seconds} can be short (1 hour), which keeps
- * tombstones from piling up.
+ * tombstones from piling up. The table is not compressed: chunks are written once and read back
+ * whole by a recovery, which then waits for Cassandra to decompress them.
  */
 public final class CassandraStateStore implements StateStore {
   static final String TABLE = "state_chunks";
@@ -65,7 +66,8 @@ public final class CassandraStateStore implements StateStore {
   /** The CQL that creates the table, for production schemas made up front. */
   public static String createTableCql(String keyspace) {
     return "CREATE TABLE IF NOT EXISTS " + keyspace + "." + TABLE + " (owner text, key_group int, version bigint,"
-        + " chunk int, data blob, PRIMARY KEY ((owner, key_group), version, chunk)) WITH gc_grace_seconds = 3600";
+        + " chunk int, data blob, PRIMARY KEY ((owner, key_group), version, chunk)) WITH gc_grace_seconds = 3600"
+        + " AND compression = {'enabled': 'false'}";
   }
 
   private CompletionStage<Void> createSchema(CqlSession s, int rf) {

@@ -30,9 +30,9 @@ class LargeStateSoakIT {
   /*
    * Design of this test: the large-state sample on three node JVMs: every key's first record writes
    * a 1,000-byte payload (the first third of the records builds the whole state), later records
-   * check it and add to the key's total. A node is killed with SIGKILL when half of the records are
-   * through, so the instances it ran recover on the survivors from their stored key groups (a base
-   * and deltas in 1 MiB chunks) plus the journal's tail. Every record checks the payload it finds
+   * check it and add to the key's total. A node running a keyed instance is killed with SIGKILL when
+   * half of the records are through, so that instance recovers on a survivor from its stored key
+   * groups (a base and deltas in 1 MiB chunks) plus the journal's tail. Every record checks the payload it finds
    * against the one its key's history wrote (a lost, stale or resurrected one fails the job) and
    * the totals must be exact; the time until records flow again through the recovered instances is
    * printed.
@@ -50,7 +50,8 @@ class LargeStateSoakIT {
     p.put("rate", "30000");
     p.put("output", out.toString());
     ChaosRun.Settings s = new ChaosRun.Settings("large-state", p, Duration.ZERO, Duration.ZERO, Duration.ofSeconds(5),
-        7, null, Duration.ofSeconds(8), null, Duration.ZERO, Duration.ofMinutes(10), List.of(keys * perKey / 2));
+        7, null, Duration.ofSeconds(8), null, Duration.ZERO, Duration.ofMinutes(10), List.of(keys * perKey / 2))
+        .withVictimOperator("totals"); // a node whose keyed instance must recover its stored state
     ChaosRun.Result r = ChaosScenarios.run(cassandra, "large-state", s, List.of("-Xms" + heap, "-Xmx" + heap));
     ChaosScenarios.assertExact(r);
     List<ChaosRun.Fault> kills = r.faults().stream().filter(f -> f.kind().equals("kill")).toList();
