@@ -790,21 +790,26 @@ public final class KeyedBackend {
     }
   }
 
+  /** slotOp 0 (cleared) or 1 (the value in full, and its expiry if the slot has a time-to-live). */
+  private void writeSlotInFull(ByteWriter out, Entry e, int s, ValueCodec.Scope scope) {
+    Object v = e.slots[s];
+    if (v == null) {
+      out.writeByte(0);
+      return;
+    }
+    Slot slot = slots.get(s);
+    out.writeByte(1);
+    slot.codec().write(out, v, scope);
+    if (slot.ttlMillis() > 0) {
+      scope.writeOptionalTime(out, e.expiry == null ? 0 : e.expiry[s]);
+    }
+  }
+
   /** state 1's body: every slot in full, then the timers (unless derived). Does not commit tracked values. */
   private void writeFull(ByteWriter out, Entry e, ValueCodec.Scope scope, boolean withTimers) {
     out.writeVarInt(e.slots.length);
     for (int s = 0; s < e.slots.length; s++) {
-      Object v = e.slots[s];
-      Slot slot = slots.get(s);
-      if (v == null) {
-        out.writeByte(0);
-        continue;
-      }
-      out.writeByte(1);
-      slot.codec().write(out, v, scope);
-      if (slot.ttlMillis() > 0) {
-        scope.writeOptionalTime(out, e.expiry == null ? 0 : e.expiry[s]);
-      }
+      writeSlotInFull(out, e, s, scope);
     }
     if (timerDeriver == null || withTimers) {
       writeTimers(out, e, scope);
@@ -1258,17 +1263,7 @@ public final class KeyedBackend {
         continue;
       }
       out.writeVarInt(s);
-      Object v = e.slots[s];
-      Slot slot = slots.get(s);
-      if (v == null) {
-        out.writeByte(0);
-        continue;
-      }
-      out.writeByte(1);
-      slot.codec().write(out, v, scope);
-      if (slot.ttlMillis() > 0) {
-        scope.writeOptionalTime(out, e.expiry == null ? 0 : e.expiry[s]);
-      }
+      writeSlotInFull(out, e, s, scope);
     }
     if (timerDeriver == null) {
       if (e.captureTimers) {
