@@ -21,7 +21,10 @@ import java.util.regex.Pattern;
  */
 public final class CodecRegistry {
   private static final Pattern NAME = Pattern.compile("[A-Za-z_][A-Za-z0-9_.$-]*");
-  private static final CodecRegistry DEFAULTS = new CodecRegistry(Map.of(), Map.of());
+  // Sluice's own persisted types, by logical name: no Java class name in persisted bytes (data
+  // written under the class name before stays readable)
+  private static final CodecRegistry DEFAULTS = new CodecRegistry(Map.of(), Map.of())
+      .withName(io.sluice.core.dsl.DeadLetter.class, "sluice.DeadLetter");
 
   /** A registered type: its logical name and its codec (null for a renamed record or enum). */
   public record Entry(Class<?> type, String name, Codec<?> codec) {}
@@ -34,7 +37,7 @@ public final class CodecRegistry {
     this.byName = byName;
   }
 
-  /** A registry with no user types: records, enums and the built-in types only. */
+  /** A registry with no user types: records, enums, the built-in types and Sluice's own (sluice.DeadLetter). */
   public static CodecRegistry defaults() {
     return DEFAULTS;
   }

@@ -23,6 +23,7 @@ import java.time.Instant;
 import java.util.ArrayDeque;
 import java.util.ArrayList;
 import java.util.Arrays;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Objects;
@@ -83,6 +84,8 @@ public final class PipelineTestDriver implements AutoCloseable {
     final List<byte[]> journal = new ArrayList<>();
     /** Events persisted so far: the journal's sequence number. */
     long seqNr;
+    /** Bytes of the events persisted so far. */
+    long journalBytes;
 
     Slot(int op, int index) {
       this.op = op;
@@ -344,6 +347,7 @@ public final class PipelineTestDriver implements AutoCloseable {
     byte[] bytes = EventFormats.write(ev);
     s.journal.add(bytes);
     s.seqNr++;
+    s.journalBytes += bytes.length;
     journalBytes += bytes.length;
     journalEvents++;
   }
@@ -497,6 +501,17 @@ public final class PipelineTestDriver implements AutoCloseable {
   /** Bytes of the events persisted so far, in the journal's format (over all instances). */
   public long journalBytes() {
     return journalBytes;
+  }
+
+  /** Bytes of the events persisted so far by each operator (over its instances), in plan order. */
+  public Map<String, Long> journalBytesByOperator() {
+    Map<String, Long> m = new LinkedHashMap<>();
+    for (Slot[] instances : byOperator) {
+      for (Slot s : instances) {
+        m.merge(plan.operator(s.op).name(), s.journalBytes, Long::sum);
+      }
+    }
+    return m;
   }
 
   /** Events persisted so far (over all instances). */

@@ -82,6 +82,27 @@ public final class LogicBench {
             Sinks.discarding("out")));
       }
     }
+    if (scenario.equals("bytes")) {
+      // journal bytes per input record of every operator kind, by operator (no timing)
+      long perKey = records / keys;
+      String[][] kinds = {
+          {"keyed-totals", "keys", "records-per-key"},
+          {"tumbling-windows", "keys", "records-per-key"},
+          {"sliding-windows", "keys", "records-per-key"},
+          {"click-sessions", "users", "sessions-per-user"},
+          {"process-state", "keys", "records-per-key"}};
+      for (String[] k : kinds) {
+        if (!p.string("kinds", "all").equals("all") && !List.of(p.string("kinds", "").split(",")).contains(k[0])) {
+          continue;
+        }
+        long per = k[0].equals("click-sessions") ? Math.max(1, perKey / 5) : perKey;
+        long inputs = k[0].equals("click-sessions") ? keys * per * 5 : keys * per;
+        Parameters params = Parameters.parse(List.of(k[1] + "=" + keys, k[2] + "=" + per, "discard=true",
+            "parallelism=" + parallelism, "batch-size=" + batch));
+        bytes(k[0], params, inputs);
+      }
+      return;
+    }
     if (scenario.equals("all") || scenario.equals("words")) {
       long words = ensureText(text, (long) textMib << 20, vocabulary);
       for (int se : snapshotEvery) {
@@ -90,6 +111,23 @@ public final class LogicBench {
         run(name, warmup, iterations, words, "words", () -> WordCount.pipeline(text, config,
             Sinks.discarding("out")));
       }
+    }
+  }
+
+  private static void bytes(String factory, Parameters params, long inputs) {
+    io.sluice.core.dsl.PipelineFactory f = java.util.ServiceLoader.load(io.sluice.core.dsl.PipelineFactory.class)
+        .stream().map(java.util.ServiceLoader.Provider::get).filter(x -> x.name().equals(factory)).findFirst()
+        .orElseThrow();
+    try (PipelineTestDriver d = PipelineTestDriver.of(f.create(params))) {
+      d.run();
+      if (!d.isFinished()) {
+        throw new IllegalStateException(factory + ": the job did not finish");
+      }
+      StringBuilder by = new StringBuilder();
+      d.journalBytesByOperator().forEach((op, b) -> by.append(String.format(Locale.ROOT, " %s %.1f", op,
+          (double) b / inputs)));
+      System.out.printf(Locale.ROOT, "%-18s %,d input records, %,d events: %.1f journal bytes per record (%s)%n",
+          factory, inputs, d.journalEvents(), (double) d.journalBytes() / inputs, by.toString().trim());
     }
   }
 

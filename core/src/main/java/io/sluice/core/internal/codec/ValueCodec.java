@@ -34,24 +34,39 @@ import java.util.concurrent.ConcurrentHashMap;
  *  10 map    (varint count, key value, value value ...)
  *  11 set    (varint count, values)   12 float (4 bytes)   13 short (zig-zag varint)
  *  14 byte   (1 byte)                 15 char  (varint)
+ *  16 long near (version 2): zig-zag varint difference to the scope's last large long
+ *  30 type definition of a record with primitive components (version 2): string name, then the
+ *     value as tag 32+n would encode it, its primitive components untagged
  *  31 type definition: string logical name, then the value as tag 32+n would encode it
  *  32+n a value of the n-th type defined earlier in the same {@link Scope}
  * </pre>
  *
- * A user type is a record (its components in declaration order, each as a tagged value), an enum
+ * A user type is a record (its components in declaration order, each as a tagged value; since
+ * version 2, a component of a primitive type as the value without its tag: zig-zag varint for
+ * long, int, short, varint for char, one byte for byte and boolean, IEEE 754 for double and
+ * float; a long component as {@code near} below), an enum
  * (its constant's name) or a registered {@link Codec} (whatever that codec writes). Type names are
  * defined once per scope (one record batch, one state change set, one snapshot) so that a batch of
  * a thousand records names its record type once.
  *
- * <p>The same value always gives the same bytes, which key hashing relies on, with one caveat:
- * maps and sets are written in iteration order, so a HashMap used as a key is not canonical.
+ * <p><b>Large longs near each other</b> (version 2). Longs of 2^24 or more in magnitude are
+ * mostly points in time (epoch milliseconds take six bytes), and the longs of one unit (a step's
+ * change, a batch) tend to be close together. So each such long becomes the scope's <i>base</i>,
+ * and a long is written as its difference to the base when that is smaller: tag 16 for a tagged
+ * long; for a record's long component, {@code near}: until the unit has a base, the long as in
+ * version 1 (zig-zag varint); after, a varint of 65 bits: the zig-zag value {@code z} of the long
+ * or of the difference, shifted left by one, with a flag in bit 0 (1: a difference).
+ *
+ * <p>The same value in a fresh scope always gives the same bytes, which key hashing relies on (it
+ * uses {@link Scope#forKeyHashing()}, version 1's form), with one caveat: maps and sets are
+ * written in iteration order, so a HashMap used as a key is not canonical.
  *
  * <p>Lists, sets and maps are read back as mutable {@link ArrayList}, {@link LinkedHashSet} and
  * {@link LinkedHashMap}: an accumulator that a user function mutates in place (which
  * {@link io.sluice.core.dsl.AggregateFunction} allows) must behave the same after a recovery.
  */
 public final class ValueCodec {
-  public static final int VERSION = 1;
+  public static final int VERSION = 2;
 
   static final int T_NULL = 0;
   static final int T_TRUE = 1;
@@ -69,6 +84,8 @@ public final class ValueCodec {
   static final int T_SHORT = 13;
   static final int T_BYTE = 14;
   static final int T_CHAR = 15;
+  static final int T_LONG_NEAR = 16;
+  static final int T_DEFINE_PACKED = 30;
   static final int T_DEFINE = 31;
   static final int T_USER = 32;
 
@@ -98,11 +115,16 @@ public final class ValueCodec {
     private int writtenCount;
     private IdentityHashMap<UserType, Integer> writtenIndex;
     private UserType[] read;
+    private boolean[] readPacked;
     private int readCount;
+    /** Writes records' primitive components untagged (version 2); false for the frozen form keys are hashed by. */
+    private final boolean packed;
     /** The last time (ms) written or read in this unit: times are written as differences to it. */
     private long timeBase;
     /** The same for times in units of a window slide. */
     private long unitBase;
+    /** The last large long written or read in this unit (version 2's near longs). */
+    private long longBase;
 
     /**
      * Writes a point in time (epoch ms) as the zig-zag difference to the previous one written in
@@ -151,9 +173,26 @@ public final class ValueCodec {
       return unitBase;
     }
 
+    public Scope() {
+      this(true);
+    }
+
+    private Scope(boolean packed) {
+      this.packed = packed;
+    }
+
+    /**
+     * A scope that writes version 1's form of records, whatever the current version: the bytes
+     * keys are hashed by to their key groups, which must not change when the format does.
+     */
+    public static Scope forKeyHashing() {
+      return new Scope(false);
+    }
+
     public void clear() {
       timeBase = 0;
       unitBase = 0;
+      longBase = 0;
       if (writtenCount > 0) {
         Arrays.fill(written, 0, writtenCount, null);
         writtenCount = 0;
@@ -201,13 +240,20 @@ public final class ValueCodec {
       writtenCount++;
     }
 
-    void addRead(UserType t) {
+    void addRead(UserType t, boolean isPacked) {
       if (read == null) {
         read = new UserType[4];
+        readPacked = new boolean[4];
       } else if (readCount == read.length) {
         read = Arrays.copyOf(read, readCount * 2);
+        readPacked = Arrays.copyOf(readPacked, readCount * 2);
       }
+      readPacked[readCount] = isPacked;
       read[readCount++] = t;
+    }
+
+    boolean readPacked(int i) {
+      return readPacked[i];
     }
 
     int readCount() {
@@ -247,7 +293,7 @@ public final class ValueCodec {
     } else if (v instanceof String s) {
       out.writeByte(T_STRING).writeString(s);
     } else if (v instanceof Long l) {
-      out.writeByte(T_LONG).writeVarLongSigned(l);
+      writeTaggedLong(out, l, scope);
     } else if (v instanceof Integer i) {
       out.writeByte(T_INT).writeVarLongSigned(i);
     } else if (v instanceof Boolean b) {
@@ -289,6 +335,97 @@ public final class ValueCodec {
     }
   }
 
+  /** Longs this large update the scope's base; those near it are written as differences. */
+  private static boolean large(long v) {
+    return v >= 1L << 24 || v <= -(1L << 24);
+  }
+
+  private static long zigZag(long v) {
+    return (v << 1) ^ (v >> 63);
+  }
+
+  private static long unZigZag(long z) {
+    return (z >>> 1) ^ -(z & 1);
+  }
+
+  private static void writeTaggedLong(ByteWriter out, long v, Scope scope) {
+    if (scope.packed && large(v)) {
+      long d = v - scope.longBase;
+      scope.longBase = v;
+      if (Long.compareUnsigned(zigZag(d), zigZag(v)) < 0) {
+        out.writeByte(T_LONG_NEAR).writeVarLongSigned(d);
+        return;
+      }
+    }
+    out.writeByte(T_LONG).writeVarLongSigned(v);
+  }
+
+  /** A record's long component in a packed record: {@code near} (see the class comment). */
+  static void writeNearLong(ByteWriter out, long v, Scope scope) {
+    long base = scope.longBase;
+    if (large(v)) {
+      scope.longBase = v;
+    }
+    if (base == 0) {
+      out.writeVarLong(zigZag(v)); // no large long yet in this unit: as version 1
+      return;
+    }
+    long z = zigZag(v);
+    int flag = 0;
+    if (large(v)) {
+      long zd = zigZag(v - base); // exact modulo 2^64, like the reader's sum
+      if (Long.compareUnsigned(zd, z) < 0) {
+        z = zd;
+        flag = 1;
+      }
+    }
+    // the 65 bits z:flag as a varint: 9 groups of 7 bits, then the last 2 bits (z's top bit, and 0)
+    long lo = z << 1 | flag;
+    int hi = (int) (z >>> 63);
+    for (int i = 0; i < 9; i++) {
+      long rest = lo >>> 7;
+      if (rest == 0 && hi == 0) {
+        out.writeByte((int) lo);
+        return;
+      }
+      out.writeByte((int) (lo & 0x7F) | 0x80);
+      lo = rest;
+    }
+    out.writeByte((int) lo | hi << 1);
+  }
+
+  static long readNearLong(ByteReader in, Scope scope) {
+    long base = scope.longBase;
+    long v;
+    if (base == 0) {
+      v = in.readVarLongSigned();
+    } else {
+      long lo = 0;
+      int hi = 0;
+      for (int shift = 0; ; shift += 7) {
+        int b = in.readUnsignedByte();
+        if (shift == 63) {
+          if (b > 3) {
+            throw new CorruptDataException("long too long at offset " + (in.position() - 1));
+          }
+          lo |= (long) (b & 1) << 63;
+          hi = b >> 1;
+          break;
+        }
+        lo |= (long) (b & 0x7F) << shift;
+        if ((b & 0x80) == 0) {
+          break;
+        }
+      }
+      long z = lo >>> 1 | (long) hi << 63;
+      v = (lo & 1) != 0 ? base + unZigZag(z) : unZigZag(z);
+    }
+    if (large(v)) {
+      scope.longBase = v;
+    }
+    return v;
+  }
+
   public Object read(ByteReader in, Scope scope) {
     int tag = in.readUnsignedByte();
     switch (tag) {
@@ -300,8 +437,18 @@ public final class ValueCodec {
         return Boolean.FALSE;
       case T_INT:
         return (int) in.readVarLongSigned();
-      case T_LONG:
-        return in.readVarLongSigned();
+      case T_LONG: {
+        long v = in.readVarLongSigned();
+        if (large(v)) {
+          scope.longBase = v;
+        }
+        return v;
+      }
+      case T_LONG_NEAR: {
+        long v = scope.longBase + in.readVarLongSigned();
+        scope.longBase = v;
+        return v;
+      }
       case T_DOUBLE:
         return in.readDouble();
       case T_STRING:
@@ -342,10 +489,16 @@ public final class ValueCodec {
         return (byte) in.readByte();
       case T_CHAR:
         return (char) in.readVarInt();
-      case T_DEFINE: {
+      case T_DEFINE:
+      case T_DEFINE_PACKED: {
         UserType t = typeNamed(in.readString());
-        scope.addRead(t);
-        return t.read(this, in, scope);
+        boolean packed = tag == T_DEFINE_PACKED;
+        if (packed && !(t instanceof RecordType)) {
+          throw new CorruptDataException("type '" + t.name + "' is defined as a record with primitive components,"
+              + " but it is not a record");
+        }
+        scope.addRead(t, packed);
+        return t.read(this, in, scope, packed);
       }
       default:
         if (tag >= T_USER) {
@@ -354,7 +507,7 @@ public final class ValueCodec {
             throw new CorruptDataException("reference to undefined type #" + idx + " at offset "
                 + (in.position() - 1));
           }
-          return scope.readType(idx).read(this, in, scope);
+          return scope.readType(idx).read(this, in, scope, scope.readPacked(idx));
         }
         throw new CorruptDataException("unknown value tag " + tag + " at offset " + (in.position() - 1));
     }
@@ -362,6 +515,7 @@ public final class ValueCodec {
 
   private void writeUser(ByteWriter out, Object v, Scope scope) {
     UserType t = typeOf(v.getClass());
+    boolean packed = scope.packed && t.hasPrimitives();
     int idx = scope.writtenIndexOf(t);
     if (idx < 0) {
       int n = scope.writtenCount();
@@ -369,11 +523,11 @@ public final class ValueCodec {
         throw new IllegalStateException("more than " + (255 - T_USER) + " distinct user types in one batch");
       }
       scope.addWritten(t);
-      out.writeByte(T_DEFINE).writeString(t.name);
+      out.writeByte(packed ? T_DEFINE_PACKED : T_DEFINE).writeString(t.name);
     } else {
       out.writeByte(T_USER + idx);
     }
-    t.write(this, out, v, scope);
+    t.write(this, out, v, scope, packed);
   }
 
   /** The last class looked up and its type: batches are usually of one record type. */
@@ -454,9 +608,14 @@ public final class ValueCodec {
       this.name = name;
     }
 
-    abstract void write(ValueCodec vc, ByteWriter out, Object v, Scope scope);
+    /** A record with a component of a primitive type: written packed (version 2). */
+    boolean hasPrimitives() {
+      return false;
+    }
 
-    abstract Object read(ValueCodec vc, ByteReader in, Scope scope);
+    abstract void write(ValueCodec vc, ByteWriter out, Object v, Scope scope, boolean packed);
+
+    abstract Object read(ValueCodec vc, ByteReader in, Scope scope, boolean packed);
   }
 
   private static final class CodecType extends UserType {
@@ -469,12 +628,12 @@ public final class ValueCodec {
     }
 
     @Override
-    void write(ValueCodec vc, ByteWriter out, Object v, Scope scope) {
+    void write(ValueCodec vc, ByteWriter out, Object v, Scope scope, boolean packed) {
       codec.write(out, v);
     }
 
     @Override
-    Object read(ValueCodec vc, ByteReader in, Scope scope) {
+    Object read(ValueCodec vc, ByteReader in, Scope scope, boolean packed) {
       try {
         return codec.read(in);
       } catch (CorruptDataException e) {
@@ -496,12 +655,12 @@ public final class ValueCodec {
     }
 
     @Override
-    void write(ValueCodec vc, ByteWriter out, Object v, Scope scope) {
+    void write(ValueCodec vc, ByteWriter out, Object v, Scope scope, boolean packed) {
       out.writeString(((Enum<?>) v).name());
     }
 
     @Override
-    Object read(ValueCodec vc, ByteReader in, Scope scope) {
+    Object read(ValueCodec vc, ByteReader in, Scope scope, boolean packed) {
       String c = in.readString();
       Object o = constants.get(c);
       if (o == null) {
@@ -515,12 +674,18 @@ public final class ValueCodec {
     private final MethodHandle[] accessors;
     private final Class<?>[] componentTypes;
     private final MethodHandle constructor;
+    private final boolean hasPrimitives;
 
     private RecordType(String name, MethodHandle[] accessors, Class<?>[] componentTypes, MethodHandle constructor) {
       super(name);
       this.accessors = accessors;
       this.componentTypes = componentTypes;
       this.constructor = constructor;
+      boolean p = false;
+      for (Class<?> t : componentTypes) {
+        p |= t.isPrimitive();
+      }
+      this.hasPrimitives = p;
     }
 
     static RecordType of(String name, Class<?> c) {
@@ -557,24 +722,91 @@ public final class ValueCodec {
     }
 
     @Override
-    void write(ValueCodec vc, ByteWriter out, Object v, Scope scope) {
-      for (MethodHandle a : accessors) {
+    boolean hasPrimitives() {
+      return hasPrimitives;
+    }
+
+    @Override
+    void write(ValueCodec vc, ByteWriter out, Object v, Scope scope, boolean packed) {
+      for (int i = 0; i < accessors.length; i++) {
         Object c;
         try {
-          c = a.invokeExact(v);
+          c = accessors[i].invokeExact(v);
         } catch (RuntimeException | Error e) {
           throw e;
         } catch (Throwable e) {
           throw new IllegalStateException(e);
         }
-        vc.write(out, c, scope);
+        if (packed && componentTypes[i].isPrimitive()) {
+          writePrimitive(out, componentTypes[i], c, scope);
+        } else {
+          vc.write(out, c, scope);
+        }
+      }
+    }
+
+    private static void writePrimitive(ByteWriter out, Class<?> type, Object c, Scope scope) {
+      if (type == long.class) {
+        writeNearLong(out, (Long) c, scope);
+      } else if (type == int.class) {
+        out.writeVarLongSigned((Integer) c);
+      } else if (type == double.class) {
+        out.writeDouble((Double) c);
+      } else if (type == boolean.class) {
+        out.writeByte((Boolean) c ? 1 : 0);
+      } else if (type == short.class) {
+        out.writeVarLongSigned((Short) c);
+      } else if (type == byte.class) {
+        out.writeByte((Byte) c);
+      } else if (type == char.class) {
+        out.writeVarInt((Character) c);
+      } else if (type == float.class) {
+        out.writeInt(Float.floatToRawIntBits((Float) c));
+      } else {
+        throw new IllegalStateException("not a primitive type: " + type);
+      }
+    }
+
+    private Object readPrimitive(ByteReader in, Class<?> type, int i, Scope scope) {
+      if (type == long.class) {
+        return readNearLong(in, scope);
+      } else if (type == int.class) {
+        long v = in.readVarLongSigned();
+        if (v != (int) v) {
+          throw new CorruptDataException("record " + name + ": int component #" + i + " out of range: " + v);
+        }
+        return (int) v;
+      } else if (type == double.class) {
+        return in.readDouble();
+      } else if (type == boolean.class) {
+        int b = in.readUnsignedByte();
+        if (b > 1) {
+          throw new CorruptDataException("record " + name + ": boolean component #" + i + " is " + b);
+        }
+        return b == 1;
+      } else if (type == short.class) {
+        long v = in.readVarLongSigned();
+        if (v != (short) v) {
+          throw new CorruptDataException("record " + name + ": short component #" + i + " out of range: " + v);
+        }
+        return (short) v;
+      } else if (type == byte.class) {
+        return (byte) in.readUnsignedByte();
+      } else if (type == char.class) {
+        return (char) in.readVarInt();
+      } else {
+        return Float.intBitsToFloat(in.readInt());
       }
     }
 
     @Override
-    Object read(ValueCodec vc, ByteReader in, Scope scope) {
+    Object read(ValueCodec vc, ByteReader in, Scope scope, boolean packed) {
       Object[] args = new Object[accessors.length];
       for (int i = 0; i < args.length; i++) {
+        if (packed && componentTypes[i].isPrimitive()) {
+          args[i] = readPrimitive(in, componentTypes[i], i, scope);
+          continue;
+        }
         args[i] = vc.read(in, scope);
         if (args[i] == null && componentTypes[i].isPrimitive()) {
           throw new CorruptDataException("record " + name + ": null for primitive component #" + i);

@@ -19,7 +19,8 @@ import io.sluice.core.internal.util.Murmur3;
 public final class KeyGroups {
   private final ValueCodec codec;
   private final ByteWriter scratch = new ByteWriter(64);
-  private final ValueCodec.Scope scope = new ValueCodec.Scope();
+  // version 1's encoding, frozen: a key's group must not move when the value format changes
+  private final ValueCodec.Scope scope = ValueCodec.Scope.forKeyHashing();
   private final int maxParallelism;
 
   public KeyGroups(ValueCodec codec, int maxParallelism) {
@@ -28,7 +29,7 @@ public final class KeyGroups {
   }
 
   public int keyGroup(Object key) {
-    // the bytes of writeStandalone(key), without a new scope per key: this runs for every record
+    // the bytes of writeStandalone(key) in version 1, without a new scope per key: this runs for every record
     scratch.reset();
     scope.clear();
     codec.write(scratch, key, scope);

@@ -33,11 +33,19 @@ import java.util.TreeSet;
  *
  * <pre>
  *   body    := groups:varint { keyGroup:varint n:varint { key:value state } }
+ *   change  := groups:varint { keyGroup:varint (n << 1 | longKeys):varlong { key state } }   (format 4)
+ *              key: a value, or with longKeys (every key of the group a Long) the keys in ascending
+ *              order, the first as a zig-zag varlong and each other as its difference to the previous
  *   state   := 0                                       the key has no state (any more)
  *            | 1 slots:varint {slotOp} [timers]        every slot: a key in full
  *            | 2 n:varint {slot:varint slotOp} [timerFlag:u8 [timers]]   the slots a step touched
  *            | 3 slotOp                                only slot 0, timers unchanged
+ *            | 0x40|mask<<1|timerFlag ops:u8 {slotValue} [timers]   (change format 4)
+ *                the slots a step touched, of an operator with at most 4 slots: bit i of mask
+ *                for slot i; ops holds 2 bits per touched slot, lowest first (its slotOp tag)
  *   slotOp  := 0 (cleared) | 1 value [expiry:varlong] | 2 delta [expiry:varlong]
+ *            | 3 altDelta [expiry:varlong]   (format 4; lists: the committed items kept, and appends)
+ *   slotValue := what a slotOp holds after its tag
  *              (the expiry only for slots with a time-to-live)
  *   timers  := event:timerSet processing:timerSet
  *   timerSet := count:varint [first:zigzag delta:varlong{count-1}]
@@ -75,6 +83,19 @@ public final class KeyedBackend {
     /** Applies a delta to {@code current} (null when absent); returns the new value (null: cleared). */
     default Object applyDelta(ByteReader in, Object current, ValueCodec.Scope scope) {
       throw new CorruptDataException("a delta for a state that has no delta format");
+    }
+
+    /** True if {@code value} is best written as the codec's second delta form (slot op 3). */
+    default boolean hasAltDelta(Object value) {
+      return false;
+    }
+
+    default void writeAltDelta(ByteWriter out, Object value, ValueCodec.Scope scope) {
+      throw new IllegalStateException("no second delta format");
+    }
+
+    default Object applyAltDelta(ByteReader in, Object current, ValueCodec.Scope scope) {
+      throw new CorruptDataException("a change in a second delta form to a state that has none");
     }
 
     /** Forgets the changes {@code value} tracked: it was written, or read back. */
@@ -711,10 +732,29 @@ public final class KeyedBackend {
       while (j < n && sorted[j].keyGroup == kg) {
         j++;
       }
-      out.writeVarInt(kg).writeVarInt(j - i);
+      boolean longKeys = true;
+      for (int k = i; k < j && longKeys; k++) {
+        longKeys = sorted[k].key instanceof Long;
+      }
+      if (longKeys && j - i > 1) {
+        Arrays.sort(sorted, i, j, BY_LONG_KEY);
+      }
+      out.writeVarInt(kg).writeVarLong((long) (j - i) << 1 | (longKeys ? 1 : 0));
       int start = out.size();
+      long prev = 0;
       for (int k = i; k < j; k++) {
-        writeStepEntry(out, sorted[k], scope);
+        Entry e = sorted[k];
+        if (!longKeys) {
+          codec.write(out, e.key, scope);
+        } else if (k == i) {
+          out.writeVarLongSigned((Long) e.key);
+        } else {
+          out.writeVarLong((Long) e.key - prev); // ascending and distinct: positive
+        }
+        if (longKeys) {
+          prev = (Long) e.key;
+        }
+        writeStepEntry(out, e, scope);
       }
       group(kg).changedSinceCapture += out.size() - start;
       i = j;
@@ -722,8 +762,10 @@ public final class KeyedBackend {
     stepDirty.clear();
   }
 
+  private static final java.util.Comparator<Entry> BY_LONG_KEY = (a, b) -> Long.compare((Long) a.key, (Long) b.key);
+
+  /** An entry of a step's change after its key (written by the caller). */
   private void writeStepEntry(ByteWriter out, Entry e, ValueCodec.Scope scope) {
-    codec.write(out, e.key, scope);
     e.inStep = false;
     e.captureSlots |= e.dirtySlots;
     e.captureTimers |= e.timersDirty;
@@ -741,6 +783,8 @@ public final class KeyedBackend {
     } else if (e.dirtySlots == 1L && (timerDeriver != null || !e.timersDirty)) {
       out.writeByte(3);
       writeSlotOp(out, e, 0, scope, true);
+    } else if (e.slots.length <= COMPACT_SLOTS) {
+      writeCompactPatch(out, e, scope);
     } else {
       out.writeByte(2);
       int dirty = 0;
@@ -769,25 +813,75 @@ public final class KeyedBackend {
     e.timersDirty = false;
   }
 
-  private void writeSlotOp(ByteWriter out, Entry e, int s, ValueCodec.Scope scope, boolean delta) {
+  /** Entries of operators with at most this many slots write a step's patch compactly (state 0x40). */
+  static final int COMPACT_SLOTS = 4;
+  private static final int COMPACT = 0x40;
+
+  /**
+   * A step's patch in two bytes of framing: the touched slots and the timer flag in the state
+   * byte, the slots' operations in the next; instead of a count, a slot number and an operation
+   * byte per slot and a timer flag byte.
+   */
+  private void writeCompactPatch(ByteWriter out, Entry e, ValueCodec.Scope scope) {
+    int mask = (int) e.dirtySlots & ((1 << COMPACT_SLOTS) - 1);
+    boolean timers = timerDeriver == null && e.timersDirty;
+    out.writeByte(COMPACT | mask << 1 | (timers ? 1 : 0));
+    int ops = 0;
+    for (int s = e.slots.length - 1; s >= 0; s--) {
+      if ((mask & 1 << s) != 0) {
+        ops = ops << 2 | slotOpTag(e, s, true);
+      }
+    }
+    out.writeByte(ops);
+    for (int s = 0; s < e.slots.length; s++) {
+      if ((mask & 1 << s) != 0) {
+        writeSlotValue(out, e, s, scope, ops & 3);
+        ops >>>= 2;
+      }
+    }
+    if (timers) {
+      writeTimers(out, e, scope);
+    }
+  }
+
+  /** The tag {@link #writeSlotOp} writes: 0 cleared, 1 in full, 2 a delta, 3 the second delta form. */
+  private int slotOpTag(Entry e, int s, boolean delta) {
     Object v = e.slots[s];
-    Slot slot = slots.get(s);
     if (v == null) {
-      out.writeByte(0);
+      return 0;
+    }
+    if (!delta) {
+      return 1;
+    }
+    SlotCodec sc = slots.get(s).codec();
+    return sc.hasAltDelta(v) ? 3 : sc.hasDelta(v) ? 2 : 1;
+  }
+
+  /** A slotOp without its tag ({@link #slotOpTag}): what follows it (nothing for a cleared slot). */
+  private void writeSlotValue(ByteWriter out, Entry e, int s, ValueCodec.Scope scope, int tag) {
+    Object v = e.slots[s];
+    if (tag == 0) {
       return;
     }
+    Slot slot = slots.get(s);
     SlotCodec sc = slot.codec();
-    if (delta && sc.hasDelta(v)) {
-      out.writeByte(2);
+    if (tag == 3) {
+      sc.writeAltDelta(out, v, scope);
+    } else if (tag == 2) {
       sc.writeDelta(out, v, scope);
     } else {
-      out.writeByte(1);
       sc.write(out, v, scope);
     }
     sc.committed(v);
     if (slot.ttlMillis() > 0) {
       scope.writeOptionalTime(out, e.expiry == null ? 0 : e.expiry[s]);
     }
+  }
+
+  private void writeSlotOp(ByteWriter out, Entry e, int s, ValueCodec.Scope scope, boolean delta) {
+    int tag = slotOpTag(e, s, delta);
+    out.writeByte(tag);
+    writeSlotValue(out, e, s, scope, tag);
   }
 
   /** slotOp 0 (cleared) or 1 (the value in full, and its expiry if the slot has a time-to-live). */
@@ -857,14 +951,36 @@ public final class KeyedBackend {
     return t;
   }
 
-  /** Applies a step's change (or a snapshot body) written by {@link #writeChanges} or {@link #writeAll}. */
+  /** Applies a snapshot body written by {@link #writeAll} or {@link #writeSinceCapture}, or a format-2 change. */
   public void readChanges(ByteReader in, ValueCodec.Scope scope) {
+    readChanges(in, scope, false);
+  }
+
+  /**
+   * Applies a step's change written by {@link #writeChanges} ({@code stepFormat}: change format 4,
+   * where a group's count says whether its keys are longs, ascending, as differences) or a body of
+   * format 2 (a snapshot's, or an older change).
+   */
+  public void readChanges(ByteReader in, ValueCodec.Scope scope, boolean stepFormat) {
     int nGroups = in.readCount();
     for (int g = 0; g < nGroups; g++) {
       int kg = in.readVarInt();
       checkGroup(kg);
       int start = in.position();
-      readEntries(in, kg, in.readCount(), scope, true);
+      boolean longKeys = false;
+      int n;
+      if (stepFormat) {
+        long h = in.readVarLong();
+        longKeys = (h & 1) != 0;
+        if ((h >>> 1) > in.remaining()) {
+          throw new CorruptDataException("keyed state change: " + (h >>> 1) + " entries in key group " + kg
+              + " with " + in.remaining() + " bytes left at offset " + in.position());
+        }
+        n = (int) (h >>> 1);
+      } else {
+        n = in.readCount();
+      }
+      readEntries(in, kg, n, scope, true, longKeys);
       group(kg).changedSinceCapture += in.position() - start;
     }
     current = entries.get(currentKey);
@@ -882,8 +998,20 @@ public final class KeyedBackend {
    * {@code captured}: they are not in the stored state yet, so the next capture must hold them.
    */
   private void readEntries(ByteReader in, int kg, int n, ValueCodec.Scope scope, boolean captured) {
+    readEntries(in, kg, n, scope, captured, false);
+  }
+
+  /** {@link #readEntries}; with {@code longKeys}, the keys are longs, ascending, the first zig-zag, then differences. */
+  private void readEntries(ByteReader in, int kg, int n, ValueCodec.Scope scope, boolean captured, boolean longKeys) {
+    long prev = 0;
     for (int i = 0; i < n; i++) {
-      Object key = codec.read(in, scope);
+      Object key;
+      if (!longKeys) {
+        key = codec.read(in, scope);
+      } else {
+        prev = i == 0 ? in.readVarLongSigned() : prev + in.readVarLong();
+        key = prev;
+      }
       int state = in.readUnsignedByte();
       Entry old = entries.get(key);
       if (state == 0) {
@@ -907,7 +1035,7 @@ public final class KeyedBackend {
           markCaptured(e);
           e.captureSlots = -1L;
         }
-      } else if (state == 2 || state == 3) {
+      } else if (state == 2 || state == 3 || (state & ~0x1F) == COMPACT) {
         Entry e = old;
         if (e == null) {
           e = new Entry(key, kg, slots.size());
@@ -919,6 +1047,9 @@ public final class KeyedBackend {
         boolean timers = false;
         if (state == 2) {
           touched = readPatch(in, e, scope);
+          timers = patchSetTimers;
+        } else if (state != 3) {
+          touched = readCompactPatch(in, state, e, scope);
           timers = patchSetTimers;
         } else {
           readSlotOp(in, e, 0, scope);
@@ -959,7 +1090,7 @@ public final class KeyedBackend {
     for (int s = 0; s < n; s++) {
       int op = in.readUnsignedByte();
       if (op == 1) {
-        readSlotValue(in, e, s, scope, false);
+        readSlotValue(in, e, s, scope, 1);
       } else if (op != 0) {
         throw new CorruptDataException("keyed state slot: invalid presence flag " + op);
       }
@@ -1005,24 +1136,61 @@ public final class KeyedBackend {
     return touched;
   }
 
+  /** Applies {@link #writeCompactPatch}'s patch; as {@link #readPatch}. */
+  private long readCompactPatch(ByteReader in, int state, Entry e, ValueCodec.Scope scope) {
+    int mask = (state >> 1) & ((1 << COMPACT_SLOTS) - 1);
+    if (32 - Integer.numberOfLeadingZeros(mask) > slots.size()) {
+      throw new CorruptDataException("keyed state of key " + e.key + " changes slots " + Integer.toBinaryString(mask)
+          + " (a bit per slot), but the operator registers " + slots.size()
+          + ": the pipeline's state declarations changed");
+    }
+    int ops = in.readUnsignedByte();
+    for (int s = 0; s < COMPACT_SLOTS; s++) {
+      if ((mask & 1 << s) != 0) {
+        applySlotOp(in, e, s, ops & 3, scope);
+        ops >>>= 2;
+      }
+    }
+    if (ops != 0) {
+      throw new CorruptDataException("keyed state of key " + e.key + ": operations for slots it does not change");
+    }
+    patchSetTimers = false;
+    if ((state & 1) != 0) {
+      if (timerDeriver != null) {
+        throw new CorruptDataException("keyed state of key " + e.key + ": timers for an operator that derives them");
+      }
+      e.eventTimers = readTimerSet(in, scope);
+      e.procTimers = readTimerSet(in, scope);
+      patchSetTimers = true;
+    } else if (timerDeriver != null) {
+      derive(e);
+    }
+    return mask;
+  }
+
   private void readSlotOp(ByteReader in, Entry e, int s, ValueCodec.Scope scope) {
-    int op = in.readUnsignedByte();
+    applySlotOp(in, e, s, in.readUnsignedByte(), scope);
+  }
+
+  private void applySlotOp(ByteReader in, Entry e, int s, int op, ValueCodec.Scope scope) {
     if (op == 0) {
       e.slots[s] = null;
       if (e.expiry != null) {
         e.expiry[s] = 0;
       }
-    } else if (op == 1 || op == 2) {
-      readSlotValue(in, e, s, scope, op == 2);
+    } else if (op >= 1 && op <= 3) {
+      readSlotValue(in, e, s, scope, op);
     } else {
       throw new CorruptDataException("keyed state slot: invalid operation " + op);
     }
   }
 
-  private void readSlotValue(ByteReader in, Entry e, int s, ValueCodec.Scope scope, boolean delta) {
+  /** The value of a slotOp with tag {@code op} (1 in full, 2 a delta, 3 the second delta form). */
+  private void readSlotValue(ByteReader in, Entry e, int s, ValueCodec.Scope scope, int op) {
     Slot slot = slots.get(s);
     SlotCodec sc = slot.codec();
-    Object v = delta ? sc.applyDelta(in, e.slots[s], scope) : sc.read(in, scope);
+    Object v = op == 3 ? sc.applyAltDelta(in, e.slots[s], scope)
+        : op == 2 ? sc.applyDelta(in, e.slots[s], scope) : sc.read(in, scope);
     if (v != null) {
       sc.committed(v);
     }

@@ -35,7 +35,10 @@ final class KeyedInstance extends ConsumingInstance implements ChunkedState {
   private int restoredVersion;
   /** After a format-3 restore: the entries changed since the stored state, and the changes replayed since. */
   private byte[] pendingInline;
-  private final java.util.List<byte[]> pendingChanges = new java.util.ArrayList<>();
+  private final java.util.List<PendingChange> pendingChanges = new java.util.ArrayList<>();
+
+  /** A change replayed while the stored state was loading, applied after it. */
+  private record PendingChange(int version, byte[] body) {}
   private boolean awaitsChunks;
   /** The entries changed since the last capture, encoded by {@link #prepareSnapshot} for the next snapshot. */
   private byte[] preparedInline;
@@ -228,8 +231,8 @@ final class KeyedInstance extends ConsumingInstance implements ChunkedState {
       return;
     }
     if (awaitsChunks) {
-      pendingChanges.add(in.readRaw(in.remaining()));
-      if (readVersion != 2) {
+      pendingChanges.add(new PendingChange(readVersion, in.readRaw(in.remaining())));
+      if (readVersion != 2 && readVersion != 4) {
         throw new io.sluice.core.codec.CorruptDataException(this + ": a format-" + readVersion
             + " change after a format-3 snapshot");
       }
@@ -239,17 +242,18 @@ final class KeyedInstance extends ConsumingInstance implements ChunkedState {
     if (readVersion == 1) {
       backend.readLegacyChanges(in, scope);
     } else {
-      backend.readChanges(in, scope);
+      backend.readChanges(in, scope, readVersion == 4);
     }
   }
 
+  /** Applies a snapshot body (format 2 or 1) or a change of format {@code version}. */
   private void applyBody(byte[] body, int version) {
     ByteReader r = new ByteReader(body);
     scope.clear();
     if (version == 1) {
       backend.readLegacyChanges(r, scope);
     } else {
-      backend.readChanges(r, scope);
+      backend.readChanges(r, scope, version == 4);
     }
     r.expectEnd(this + " keyed state");
   }
@@ -386,8 +390,8 @@ final class KeyedInstance extends ConsumingInstance implements ChunkedState {
     awaitsChunks = false;
     applyBody(pendingInline, 2);
     pendingInline = null;
-    for (byte[] c : pendingChanges) {
-      applyBody(c, 2);
+    for (PendingChange c : pendingChanges) {
+      applyBody(c.body(), c.version());
     }
     pendingChanges.clear();
   }

@@ -307,6 +307,13 @@ abstract class KeyedLogic {
 
     @Override
     public void update(List<Object> values) {
+      if (values != null && !values.isEmpty() && backend.peek(slot) instanceof TrackedList l && l.committed > 0) {
+        // keeping some of the stored items: written as which it keeps, not in full
+        TrackedList live = (TrackedList) backend.update(slot, () -> l);
+        if (live == l && l.retain(values)) {
+          return;
+        }
+      }
       backend.set(slot, values == null || values.isEmpty() ? null : new TrackedList(new ArrayList<>(values)));
     }
 

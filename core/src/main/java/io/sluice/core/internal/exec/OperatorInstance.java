@@ -28,13 +28,14 @@ import java.util.List;
  */
 public abstract class OperatorInstance {
   /**
-   * The format of changes and snapshots. 3: a keyed snapshot holds the manifest of its key groups'
+   * The format of changes and snapshots. 4: a keyed change writes the patch of an operator with at
+   * most four slots in two bytes of framing ({@link KeyedBackend}'s state 0x40). 3: a keyed snapshot holds the manifest of its key groups'
    * stored chunks and the entries changed since, not the state itself. 2: keyed state grouped by
    * key group, one entry per key a step touched with only the slots it touched, deltas for lists,
    * maps and windows, window timers derived; a snapshot holds every entry. 1 (read only): every
    * touched key in full.
    */
-  static final int FORMAT_VERSION = 3;
+  static final int FORMAT_VERSION = 4;
 
   /** What kind of instance; also the second byte of every change and snapshot. */
   public enum Kind { SOURCE, KEYED, STATELESS, SINK }
@@ -200,8 +201,8 @@ public abstract class OperatorInstance {
 
   /** Writes the header of a state or change of an instance of {@code kind} into {@code w}. */
   protected static ByteWriter header(ByteWriter w, Kind kind) {
-    // only keyed state changed in format 2: the others keep writing format 1
-    return header(w, kind, kind == Kind.KEYED ? 2 : 1);
+    // only keyed changes moved on (format 2: entries per key; 4: compact patches): the others keep writing format 1
+    return header(w, kind, kind == Kind.KEYED ? 4 : 1);
   }
 
   protected static ByteWriter header(ByteWriter w, Kind kind, int version) {

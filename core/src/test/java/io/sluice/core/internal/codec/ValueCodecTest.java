@@ -10,6 +10,7 @@ import io.sluice.core.codec.ByteWriter;
 import io.sluice.core.codec.Codec;
 import io.sluice.core.codec.CodecRegistry;
 import io.sluice.core.codec.CorruptDataException;
+import io.sluice.core.dsl.DeadLetter;
 import io.sluice.core.dsl.KV;
 import java.util.ArrayList;
 import java.util.Arrays;
@@ -27,6 +28,8 @@ import org.junit.jupiter.api.Test;
  */
 class ValueCodecTest {
   record Point(int x, int y) {}
+
+  record Flag(boolean on) {}
 
   record Line(Point from, Point to, List<String> tags) {}
 
@@ -97,6 +100,7 @@ class ValueCodecTest {
 
   private static final CodecRegistry REGISTRY = CodecRegistry.defaults()
       .withName(Point.class, "test.Point")
+      .withName(Flag.class, "test.Flag")
       .withName(Color.class, "test.Color")
       .withCodec(Money.class, "test.Money", MONEY)
       .withJackson(Pojo.class, "test.Pojo");
@@ -149,14 +153,15 @@ class ValueCodecTest {
 
   @Test
   void goldenBytesOfUserTypes() {
-    golden("1f 0a 74 65 73 74 2e 50 6f 69 6e 74 03 02 03 04", new Point(1, 2));
+    // a record with primitive components (1e): its ints untagged
+    golden("1e 0a 74 65 73 74 2e 50 6f 69 6e 74 02 04", new Point(1, 2));
     golden("1f 0a 74 65 73 74 2e 43 6f 6c 6f 72 05 47 52 45 45 4e", Color.GREEN);
     golden("1f 0a 74 65 73 74 2e 4d 6f 6e 65 79 00 00 00 00 00 00 30 39", new Money(12345));
   }
 
   @Test
   void aTypeIsNamedOncePerScope_thenReferencedByIndex() {
-    golden("09 02 1f 0a 74 65 73 74 2e 50 6f 69 6e 74 03 02 03 04 20 03 06 03 08",
+    golden("09 02 1e 0a 74 65 73 74 2e 50 6f 69 6e 74 02 04 20 06 08",
         List.of(new Point(1, 2), new Point(3, 4)));
     // a second type in the same scope gets index 1 (tag 0x21)
     ByteWriter w = new ByteWriter();
@@ -165,10 +170,10 @@ class ValueCodecTest {
     codec.write(w, Color.RED, scope);
     codec.write(w, Color.GREEN, scope);
     codec.write(w, new Point(0, 1), scope);
-    assertEquals("1f 0a 74 65 73 74 2e 50 6f 69 6e 74 03 00 03 00 "
+    assertEquals("1e 0a 74 65 73 74 2e 50 6f 69 6e 74 00 00 "
         + "1f 0a 74 65 73 74 2e 43 6f 6c 6f 72 03 52 45 44 "
         + "21 05 47 52 45 45 4e "
-        + "20 03 00 03 02", Hex.of(w.toByteArray()));
+        + "20 00 02", Hex.of(w.toByteArray()));
     ByteReader r = new ByteReader(w.toByteArray());
     ValueCodec.Scope readScope = new ValueCodec.Scope();
     assertEquals(List.of(new Point(0, 0), Color.RED, Color.GREEN, new Point(0, 1)),
@@ -227,8 +232,12 @@ class ValueCodecTest {
     assertEquals("truncated data: need 1 bytes at offset 0, have 0", corrupt(""));
     assertEquals("length 5 exceeds the 2 bytes remaining at offset 2", corrupt("06 05 68 65"));
     assertEquals("truncated data: need 8 bytes at offset 1, have 3", corrupt("05 3f f8 00"));
-    assertEquals("unknown value tag 16 at offset 0", corrupt("10"));
-    assertEquals("unknown value tag 30 at offset 3", corrupt("09 02 00 1e"));
+    assertEquals("unknown value tag 17 at offset 0", corrupt("11"));
+    assertEquals("unknown value tag 29 at offset 3", corrupt("09 02 00 1d"));
+    assertEquals("type 'test.Color' is defined as a record with primitive components, but it is not a record",
+        corrupt("1e 0a 74 65 73 74 2e 43 6f 6c 6f 72 05 47 52 45 45 4e"));
+    assertEquals("record test.Flag: boolean component #0 is 2", assertThrows(CorruptDataException.class,
+        () -> codec.fromBytes(Hex.bytes("1e 09 74 65 73 74 2e 46 6c 61 67 02"))).getMessage());
     assertEquals("reference to undefined type #1 at offset 0", corrupt("21 00"));
     assertEquals("value: 1 unexpected trailing bytes at offset 1", corrupt("00 00"));
     assertEquals("length 200 exceeds the 1 bytes remaining at offset 3", corrupt("09 c8 01 00"));
@@ -327,6 +336,67 @@ class ValueCodecTest {
     ValueCodec before = new ValueCodec(CodecRegistry.defaults(), getClass().getClassLoader());
     byte[] old = before.toBytes(new Point(5, 6));
     assertEquals(new Point(5, 6), codec.fromBytes(old));
-    assertEquals("1f 0a 74 65 73 74 2e 50 6f 69 6e 74 03 0a 03 0c", Hex.of(codec.toBytes(new Point(5, 6))));
+    assertEquals("1e 0a 74 65 73 74 2e 50 6f 69 6e 74 0a 0c", Hex.of(codec.toBytes(new Point(5, 6))));
+  }
+
+  @Test
+  void versionOneRecordsWithTaggedPrimitiveComponentsStayReadable() {
+    assertEquals(new Point(1, 2), codec.fromBytes(Hex.bytes("1f 0a 74 65 73 74 2e 50 6f 69 6e 74 03 02 03 04")));
+    assertEquals(List.of(new Point(1, 2), new Point(3, 4)), codec.fromBytes(Hex.bytes(
+        "09 02 1f 0a 74 65 73 74 2e 50 6f 69 6e 74 03 02 03 04 20 03 06 03 08")));
+    // a dead letter written under its class name, before Sluice named it sluice.DeadLetter
+    ByteWriter old = new ByteWriter().writeByte(0x1f).writeString(DeadLetter.class.getName())
+        .writeByte(6).writeString("job").writeByte(6).writeString("op").writeByte(3).writeByte(2)
+        .writeByte(6).writeString("r").writeByte(6).writeString("e").writeByte(3).writeByte(6);
+    assertEquals(new DeadLetter("job", "op", 1, "r", "e", 3), codec.fromBytes(old.toByteArray()));
+  }
+
+  /** Every primitive type, untagged in version 2, round trips at its extremes. */
+  public record Primitives(long l, int i, short s, byte b, char c, boolean z, double d, float f, Long boxed) {}
+
+  @Test
+  void primitiveComponentsRoundTripAtTheirExtremes() {
+    for (Primitives p : List.of(new Primitives(Long.MIN_VALUE, Integer.MIN_VALUE, Short.MIN_VALUE, Byte.MIN_VALUE,
+        Character.MIN_VALUE, false, -0.0, Float.NaN, null), new Primitives(Long.MAX_VALUE, Integer.MAX_VALUE,
+        Short.MAX_VALUE, Byte.MAX_VALUE, Character.MAX_VALUE, true, Double.MAX_VALUE, Float.MIN_VALUE, 7L))) {
+      assertEquals(p, codec.fromBytes(codec.toBytes(p)));
+    }
+  }
+
+  /** A record with long components, say a reading with a time. */
+  public record Reading(long sensor, long time, long value) {}
+
+  @Test
+  void largeLongsNearThePreviousOneAreWrittenAsDifferences() {
+    long t = 1_700_000_000_000L;
+    // tagged: the first large long in full (04, six bytes), the next near it as a difference (10:
+    // +1000 = zig-zag d0 0f); a small long in full and it does not move the base; then -1 from t + 1000
+    golden("09 04 04 80 a0 ab fe f9 62 10 d0 0f 04 0e 10 01", List.of(t, t + 1000, 7L, t + 999));
+    // a record's long components: until the unit has a large long, as in version 1: the sensor 3
+    // (06), the time in full (six bytes); after, shifted left by one with a flag: the value 5
+    // (zig-zag 10 << 1 = 14); the next reading's sensor (0c), its time as a difference (flag 1):
+    // +3 (zig-zag 6 << 1 | 1 = 0d), its value (14)
+    ByteWriter w = new ByteWriter();
+    ValueCodec.Scope scope = new ValueCodec.Scope();
+    codec.write(w, List.of(new Reading(3, t, 5), new Reading(3, t + 3, 5)), scope);
+    String hex = Hex.of(w.toByteArray());
+    assertEquals("09 02 1e", hex.substring(0, 8));
+    assertTrue(hex.endsWith(" 06 80 a0 ab fe f9 62 14 20 0c 0d 14"), hex);
+    assertEquals(List.of(new Reading(3, t, 5), new Reading(3, t + 3, 5)), codec.fromBytes(w.toByteArray()));
+    // extremes, and differences that wrap around, come back exactly
+    List<Object> extremes = new ArrayList<>();
+    for (long v : new long[] {Long.MIN_VALUE, Long.MAX_VALUE, -(1L << 24), 1L << 24, Long.MIN_VALUE + 1, -1, 0,
+        (1L << 24) - 1, Long.MAX_VALUE - 1}) {
+      extremes.add(v);
+      extremes.add(new Reading(v, v, -v));
+    }
+    assertEquals(extremes, codec.fromBytes(codec.toBytes(extremes)));
+  }
+
+  @Test
+  void keysAreHashedByVersionOneBytes_soTheirKeyGroupsDoNotMoveWithTheFormat() {
+    ByteWriter w = new ByteWriter();
+    codec.write(w, new Point(1, 2), ValueCodec.Scope.forKeyHashing());
+    assertEquals("1f 0a 74 65 73 74 2e 50 6f 69 6e 74 03 02 03 04", Hex.of(w.toByteArray()));
   }
 }

@@ -127,10 +127,11 @@ class StateFormatTest {
     OperatorInstance src = open(ctx, "nums", 0);
     src.setIsolation(true, 0);
     StepResult r = src.emit(0);
-    ByteWriter dl = new ByteWriter().writeByte(0x1f).writeString(DeadLetter.class.getName())
-        .writeByte(6).writeString("job-1").writeByte(6).writeString("map-1").writeByte(3).writeByte(0)
+    // a dead letter: a record with primitive components (1e), by its logical name, ints untagged
+    ByteWriter dl = new ByteWriter().writeByte(0x1e).writeString("sluice.DeadLetter")
+        .writeByte(6).writeString("job-1").writeByte(6).writeString("map-1").writeByte(0)
         .writeByte(6).writeString("20").writeByte(6).writeString("java.lang.IllegalArgumentException: no twenties")
-        .writeByte(3).writeByte(2);
+        .writeByte(2);
     assertEquals("01 00 00 02 04 " + W_MIN + " " + W_MIN + " 00 01 01 01 " + Hex.of(dl.toByteArray()),
         Hex.of(r.changes()));
     assertEquals(List.of(10L), records(r.outputs().get(0)));
@@ -166,9 +167,16 @@ class StateFormatTest {
   }
 
   // key 0L is in key group 6 (0x06) and key 1L in key group 89 (0x59) of 128
-  private static final String ONE_TO_THREE_CHANGE = "02 01 00 00 02 "
-      + "06 01 04 00 03 01 04 04 "  // group 6, one key: 0L, only slot 0 (03), a value (01): 2L
-      + "59 01 04 02 03 01 04 08";  // group 89, one key: 1L, value 4L
+  // format 4: a group's count n as n << 1 | 1 when its keys are longs (03: one key), and the keys
+  // as a zig-zag varint (and later ones as differences to the previous, in ascending order)
+  private static final String ONE_TO_THREE_CHANGE = "04 01 00 00 02 "
+      + "06 03 00 03 01 04 04 "  // group 6, one long key: 0, only slot 0 (03), a value (01): 2L
+      + "59 03 02 03 01 04 08";  // group 89, one long key: 1, value 4L
+
+  /** Format 2 wrote the count and every key as a tagged value. */
+  private static final String ONE_TO_THREE_CHANGE_V2 = "02 01 00 00 02 "
+      + "06 01 04 00 03 01 04 04 "
+      + "59 01 04 02 03 01 04 08";
 
   private static final String ONE_TO_THREE_CHANGE_V1 = "01 01 00 00 02 "
       + "04 02 01 01 01 04 08 00 00 00 "  // key 1L: one slot, present, value 4L, no expiry; no timers
@@ -190,9 +198,30 @@ class StateFormatTest {
     assertEquals(snapshot, Hex.of(sum.canonicalSnapshot()));
 
     StepResult end = sum.process(List.of(new InputBatch(0, 2, RecordBatch.EMPTY, Long.MAX_VALUE, false, true)), 0);
-    assertEquals("02 01 01 01 00 " + W_MAX + " 02 00", Hex.of(end.changes()), "finished, channel 0 ended at MAX");
+    assertEquals("04 01 01 01 00 " + W_MAX + " 02 00", Hex.of(end.changes()), "finished, channel 0 ended at MAX");
     assertTrue(end.outputs().get(0).endOfStream());
     assertTrue(sum.finished());
+  }
+
+  @Test
+  void longKeysOfAGroupAreWrittenAscending_asDifferences() throws Exception {
+    Pipeline.Builder p = Pipeline.builder("fmt");
+    p.config(JobConfig.defaults().withParallelism(1).withMaxParallelism(1));
+    p.readFrom(Sources.collection("nums", List.of(1L))).keyBy(v -> v).reduce("sum", Long::sum)
+        .writeTo(Sinks.collecting("out"));
+    ExecContext ctx = context(p);
+    OperatorInstance sum = open(ctx, "sum", 0);
+    StepResult r = sum.process(List.of(new InputBatch(0, 1, RecordBatch.of(List.of(300L, -2L, 5L)), Long.MIN_VALUE,
+        false, false)), 0);
+    // one group (0), three long keys (3 << 1 | 1 = 07): -2 (zig-zag 03), then +7 to 5, then +295 to 300
+    // (a7 02), each followed by its entry: slot 0 in full, its value
+    assertEquals("04 01 00 00 01 00 07 03 03 01 04 03 07 03 01 04 0a a7 02 03 01 04 d8 04", Hex.of(r.changes()));
+    OperatorInstance replayed = open(ctx, "sum", 0);
+    replayed.apply(r.changes());
+    assertArrayEquals(sum.canonicalSnapshot(), replayed.canonicalSnapshot());
+    assertEquals("keyed state change: 9 entries in key group 0 with 0 bytes left at offset 7",
+        assertThrows(CorruptDataException.class, () -> open(ctx, "sum", 0).apply(Hex.bytes("04 01 00 00 01 00 13")))
+            .getMessage());
   }
 
   @Test
@@ -203,6 +232,9 @@ class StateFormatTest {
     OperatorInstance replayed = open(ctx, "sum", 0);
     replayed.apply(Hex.bytes(ONE_TO_THREE_CHANGE_V1));
     assertArrayEquals(live.canonicalSnapshot(), replayed.canonicalSnapshot());
+    OperatorInstance replayedV2 = open(ctx, "sum", 0);
+    replayedV2.apply(Hex.bytes(ONE_TO_THREE_CHANGE_V2));
+    assertArrayEquals(live.canonicalSnapshot(), replayedV2.canonicalSnapshot());
     OperatorInstance restored = open(ctx, "sum", 0);
     restored.restore(Hex.bytes("01 01 00 01 00 " + W_MIN + " 00 02 04 00 01 01 01 04 04 00 00 00 "
         + "04 02 01 01 01 04 08 00 00 00"));
@@ -235,8 +267,8 @@ class StateFormatTest {
   void corruptKeyedChangesAreReported() throws Exception {
     OperatorInstance sum = open(reducePipeline(), "sum", 0);
     byte[] good = Hex.bytes(ONE_TO_THREE_CHANGE);
-    assertEquals("sum[0]: state format version 4 is not supported (expected 1 to 3)",
-        assertThrows(CorruptDataException.class, () -> sum.apply(Hex.bytes("04 01 00 00 00"))).getMessage());
+    assertEquals("sum[0]: state format version 5 is not supported (expected 1 to 4)",
+        assertThrows(CorruptDataException.class, () -> sum.apply(Hex.bytes("05 01 00 00 00"))).getMessage());
     assertEquals("sum[0]: a format-3 body outside a snapshot",
         assertThrows(CorruptDataException.class, () -> sum.apply(Hex.bytes("03 01 00 00 00"))).getMessage());
     assertEquals("sum[0]: state of kind 0 where KEYED was expected: the pipeline's structure changed",
@@ -252,6 +284,14 @@ class StateFormatTest {
     assertEquals("keyed state of key 0 has 2 slots, but the operator registers 1: the pipeline's state declarations"
         + " changed", assertThrows(CorruptDataException.class,
             () -> sum.apply(Hex.bytes("02 01 00 00 01 06 01 04 00 01 02 00 00"))).getMessage());
+    assertEquals("keyed state of key 0 changes slots 10 (a bit per slot), but the operator registers 1: the"
+        + " pipeline's state declarations changed", assertThrows(CorruptDataException.class,
+            () -> sum.apply(Hex.bytes("04 01 00 00 01 06 03 00 44 00"))).getMessage());
+    assertEquals("keyed state of key 0: operations for slots it does not change", assertThrows(
+        CorruptDataException.class, () -> sum.apply(Hex.bytes("04 01 00 00 01 06 03 00 42 04 04 02"))).getMessage());
+    assertEquals("keyed state of key 0: timers for an operator that derives them", assertThrows(
+        CorruptDataException.class, () -> sum.apply(Hex.bytes("04 01 00 00 01 06 03 00 43 01 04 02 00 00")))
+            .getMessage());
     assertEquals("keyed state change: invalid presence flag 7",
         assertThrows(CorruptDataException.class, () -> sum.apply(Hex.bytes("02 01 00 00 01 06 01 04 00 07"))).getMessage());
     assertEquals("keyed state of key group 200, which this instance (key groups [0, 128) of 128) does not own",
@@ -274,7 +314,18 @@ class StateFormatTest {
 
     @Override
     public void processElement(Long v, Context<Long> ctx, Collector<Long> out) {
-      values.add(v);
+      if (v < 0) { // keep the odd values, then add this one
+        List<Long> odd = new ArrayList<>();
+        for (Long x : values.get()) {
+          if (x % 2 != 0) {
+            odd.add(x);
+          }
+        }
+        odd.add(v);
+        values.update(odd);
+      } else {
+        values.add(v);
+      }
       String p = v % 2 == 0 ? "even" : "odd";
       Long n = parity.get(p);
       parity.put(p, n == null ? 1 : n + 1);
@@ -297,11 +348,12 @@ class StateFormatTest {
   void listAndMapStateChangesHoldOnlyWhatChanged() throws Exception {
     ExecContext ctx = processPipeline();
     OperatorInstance fn = open(ctx, "fn", 0);
-    // first: both slots in full (01): list [1, 3], map {odd=2}; timers unchanged (00)
-    assertEquals("02 01 00 00 01 06 01 04 00 02 02 00 01 09 02 04 02 04 06 01 01 0a 01 06 03 6f 64 64 04 04 00",
+    // first: a compact patch (0x40) of slots 0 and 1 (mask 11), timers unchanged (flag 0): 46;
+    // then the operations, two bits per slot: both in full (01 01 = 05): list [1, 3], map {odd=2}
+    assertEquals("04 01 00 00 01 06 03 00 46 05 09 02 04 02 04 06 0a 01 06 03 6f 64 64 04 04",
         Hex.of(step(fn, 1, 1L, 3L).changes()));
-    // then deltas (02): the list appends [4], the map puts even=1 (present 01)
-    assertEquals("02 01 00 00 01 06 01 04 00 02 02 00 02 01 04 08 01 02 01 06 04 65 76 65 6e 01 04 02 00",
+    // then deltas (10 10 = 0a): the list appends [4], the map puts even=1 (present 01)
+    assertEquals("04 01 00 00 01 06 03 00 46 0a 01 04 08 01 06 04 65 76 65 6e 01 04 02",
         Hex.of(step(fn, 2, 4L).changes()));
     OperatorInstance replayed = open(ctx, "fn", 0);
     OperatorInstance live = open(ctx, "fn", 0);
@@ -309,6 +361,30 @@ class StateFormatTest {
       replayed.apply(r.changes());
     }
     assertArrayEquals(live.canonicalSnapshot(), replayed.canonicalSnapshot());
+    // replacing the list by some of its items and a new one: which it keeps (op 3), not the list
+    OperatorInstance pruned = open(ctx, "fn", 0);
+    List<byte[]> prunedChanges = new ArrayList<>();
+    prunedChanges.add(step(pruned, 1, 1L, 3L, 4L).changes()); // [1, 3, 4]
+    prunedChanges.add(step(pruned, 2, -1L).changes());        // a negative value keeps the odd ones and appends it
+    // slots 0 and 1 (mask 11: 46), ops 3 and 2 (0b1011 = 0b); the list: of 3 committed items keep 1
+    // and 3 (bits 011 = 03), append one: -1L (04 01); the map puts (01 present) odd=3
+    assertEquals("04 01 00 00 01 06 03 00 46 0b 03 03 01 04 01 01 06 03 6f 64 64 01 04 06",
+        Hex.of(prunedChanges.get(1)));
+    OperatorInstance prunedReplay = open(ctx, "fn", 0);
+    for (byte[] c : prunedChanges) {
+      prunedReplay.apply(c);
+    }
+    assertArrayEquals(pruned.canonicalSnapshot(), prunedReplay.canonicalSnapshot());
+    // format 2 wrote a count, and a slot number and an operation byte per slot, and a timer flag
+    OperatorInstance replayedV2 = open(ctx, "fn", 0);
+    replayedV2.apply(Hex.bytes("02 01 00 00 01 06 01 04 00 02 02 00 01 09 02 04 02 04 06 01 01 0a 01 06 03 6f 64 64"
+        + " 04 04 00"));
+    replayedV2.apply(Hex.bytes("02 01 00 00 01 06 01 04 00 02 02 00 02 01 04 08 01 02 01 06 04 65 76 65 6e 01 04 02"
+        + " 00"));
+    OperatorInstance twoSteps = open(ctx, "fn", 0);
+    step(twoSteps, 1, 1L, 3L);
+    step(twoSteps, 2, 4L);
+    assertArrayEquals(twoSteps.canonicalSnapshot(), replayedV2.canonicalSnapshot());
   }
 
   // ---- keyed (windows) ------------------------------------------------------------------------
@@ -337,15 +413,15 @@ class StateFormatTest {
     OperatorInstance w = open(ctx, "w", 0);
     // a new key, only slot 0 (03), its windows in full (01): two, [-10, 10) and [0, 20) as zig-zag
     // start and end, unfired, count 1L (04 02); no timers: they follow from the windows
-    assertEquals("02 01 00 00 01 06 01 04 00 03 01 02 13 14 00 04 02 00 28 00 04 02",
+    assertEquals("04 01 00 00 01 06 03 00 03 01 02 13 14 00 04 02 00 28 00 04 02",
         Hex.of(timed(w, 1, Long.MIN_VALUE, 5).changes()));
     // time 15 changes [0, 20) and creates [10, 30): a delta (02) with two puts, in slide units
     // (0 then +1), no length (fixed windows), not fired, accumulator in full; no removals
-    assertEquals("02 01 00 00 01 06 01 04 00 03 02 02 00 00 00 04 04 02 00 00 04 02 00",
+    assertEquals("04 01 00 00 01 06 03 00 03 02 02 00 00 00 04 04 02 00 00 04 02 00",
         Hex.of(timed(w, 2, Long.MIN_VALUE, 15).changes()));
     // the watermark passes 19: [-10, 10) and [0, 20) fire and are removed (no lateness)
     // (a channel change first: watermark 20); puts 0, removes 2: -1 and +1 slides
-    assertEquals("02 01 00 01 00 28 00 01 06 01 04 00 03 02 00 02 01 02", Hex.of(timed(w, 3, 20).changes()));
+    assertEquals("04 01 00 01 00 28 00 01 06 03 00 03 02 00 02 01 02", Hex.of(timed(w, 3, 20).changes()));
     OperatorInstance replayed = open(ctx, "w", 0);
     OperatorInstance live = open(ctx, "w", 0);
     for (StepResult r : List.of(timed(live, 1, Long.MIN_VALUE, 5), timed(live, 2, Long.MIN_VALUE, 15),
@@ -376,10 +452,11 @@ class StateFormatTest {
     OperatorInstance fn = open(ctx, "fn", 0);
     long t = 1_700_000_000_000L; // even: key 0 (group 6), and t + 1001 odd: key 1 (group 89)
     String change = Hex.of(step(fn, 1, t, t + 1001).changes());
-    // key 0: a patch of no slot with timers: one event timer, t as a difference to 0 (6 bytes);
-    // key 1: its timer t + 1001 as a difference to t: +1001 (zig-zag 2002 = d2 0f)
-    assertEquals("02 01 00 00 02 06 01 04 00 02 00 01 01 80 a0 ab fe f9 62 00 "
-        + "59 01 04 02 02 00 01 01 d2 0f 00", change);
+    // key 0: a compact patch of no slot with timers (41, no operations 00): one event timer, t as a
+    // difference to 0 (6 bytes); key 1: its timer t + 1001 as a difference to t: +1001 (zig-zag
+    // 2002 = d2 0f)
+    assertEquals("04 01 00 00 02 06 03 00 41 00 01 80 a0 ab fe f9 62 00 "
+        + "59 03 02 41 00 01 d2 0f 00", change);
     OperatorInstance replayed = open(ctx, "fn", 0);
     replayed.apply(Hex.bytes(change));
     assertArrayEquals(fn.canonicalSnapshot(), replayed.canonicalSnapshot());
