@@ -8,13 +8,22 @@ import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.LinkedHashSet;
 import java.util.List;
+import java.util.HashSet;
 import java.util.Map;
+import java.util.Set;
 
-/** Map state: the keys put or removed since the last commit are a delta. */
+/**
+ * Map state: the keys put or removed since the last commit are a delta. The map keeps insertion
+ * order, as {@link io.sluice.core.dsl.MapState} promises, and replaying the deltas must give the
+ * same order: new keys and keys removed and put again (which move to the end) are written in the
+ * order they were last inserted, and a key that moved says so.
+ */
 public final class TrackedMap implements Tracked {
   final LinkedHashMap<Object, Object> items;
   /** Keys put or removed since the last commit, or null after a replacement. */
   LinkedHashSet<Object> changed;
+  /** Keys removed and put again since the last commit: they moved to the end of the map. */
+  Set<Object> moved;
 
   TrackedMap(LinkedHashMap<Object, Object> items) {
     this.items = items;
@@ -25,6 +34,14 @@ public final class TrackedMap implements Tracked {
   }
 
   void put(Object k, Object v) {
+    if (changed != null && changed.contains(k) && !items.containsKey(k)) {
+      // removed since the last commit, and back: at the end now, so last among the changes too
+      changed.remove(k);
+      if (moved == null) {
+        moved = new HashSet<>();
+      }
+      moved.add(k);
+    }
     items.put(k, v);
     if (changed != null) {
       changed.add(k);
@@ -41,6 +58,7 @@ public final class TrackedMap implements Tracked {
   @Override
   public void replaced() {
     changed = null;
+    moved = null;
   }
 
   static final class Codec implements KeyedBackend.SlotCodec {
@@ -72,6 +90,8 @@ public final class TrackedMap implements Tracked {
     }
 
     // delta := n:varint {key present:u8 [value]}
+    // present: 0 removed, 1 put (in place, or appended if new), 2 removed and put again: moved to
+    // the end (format 4)
     @Override
     public void writeDelta(ByteWriter out, Object value, ValueCodec.Scope scope) {
       TrackedMap m = (TrackedMap) value;
@@ -79,7 +99,7 @@ public final class TrackedMap implements Tracked {
       for (Object k : m.changed) {
         codec.write(out, k, scope);
         if (m.items.containsKey(k)) {
-          out.writeByte(1);
+          out.writeByte(m.moved != null && m.moved.contains(k) ? 2 : 1);
           codec.write(out, m.items.get(k), scope);
         } else {
           out.writeByte(0);
@@ -99,6 +119,9 @@ public final class TrackedMap implements Tracked {
         int present = in.readUnsignedByte();
         if (present == 1) {
           m.items.put(k, codec.read(in, scope));
+        } else if (present == 2) {
+          m.items.remove(k);
+          m.items.put(k, codec.read(in, scope));
         } else if (present == 0) {
           m.items.remove(k);
         } else {
@@ -116,6 +139,7 @@ public final class TrackedMap implements Tracked {
       } else {
         m.changed.clear();
       }
+      m.moved = null;
     }
   }
 }

@@ -387,6 +387,46 @@ class StateFormatTest {
     assertArrayEquals(twoSteps.canonicalSnapshot(), replayedV2.canonicalSnapshot());
   }
 
+  /** Per record v: removes key "k" + (v / 10) if v % 10 == 0, else puts "k" + v = v. */
+  static final class MapOrder extends KeyedProcessFunction<Long, Long, Long> {
+    private MapState<String, Long> m;
+
+    @Override
+    public void open(OpenContext ctx) {
+      m = ctx.state(StateSpec.map("m"));
+    }
+
+    @Override
+    public void processElement(Long v, Context<Long> ctx, Collector<Long> out) {
+      if (v % 10 == 0) {
+        m.remove("k" + v / 10);
+      } else {
+        m.put("k" + v, v);
+      }
+    }
+  }
+
+  @Test
+  void aMapKeyRemovedAndPutAgainInOneStepMovesToTheEndOnReplayToo() throws Exception {
+    Pipeline.Builder p = Pipeline.builder("fmt");
+    p.config(JobConfig.defaults().withParallelism(1));
+    p.readFrom(Sources.collection("nums", List.of(1L))).keyBy(v -> 0L).process("fn", MapOrder::new)
+        .writeTo(Sinks.collecting("out"));
+    ExecContext ctx = context(p);
+    OperatorInstance live = open(ctx, "fn", 0);
+    List<byte[]> changes = new ArrayList<>();
+    changes.add(step(live, 1, 1L, 2L, 3L).changes());     // {k1, k2, k3}
+    changes.add(step(live, 2, 10L, 1L, 4L).changes());    // k1 removed and put again: {k2, k3, k1, k4}
+    changes.add(step(live, 3, 20L, 5L).changes());        // k2 removed: {k3, k1, k4, k5}
+    // k6 and k7 new, k6 removed and back: {k3, k1, k4, k5, k7, k6}; so k6 is written after k7
+    changes.add(step(live, 4, 6L, 7L, 60L, 6L).changes());
+    OperatorInstance replayed = open(ctx, "fn", 0);
+    for (byte[] c : changes) {
+      replayed.apply(c);
+    }
+    assertArrayEquals(live.canonicalSnapshot(), replayed.canonicalSnapshot());
+  }
+
   // ---- keyed (windows) ------------------------------------------------------------------------
 
   private static ExecContext windowPipeline() {
