@@ -338,8 +338,8 @@ public final class PipelineTestDriver implements AutoCloseable {
     }
   }
 
-  /** The state store of the driver's instances (for tests of stored state). */
-  public InMemoryStateStore stateStore() {
+  /** The state store of the driver's instances (for Sluice's own tests of stored state; not API). */
+  InMemoryStateStore stateStore() {
     return store;
   }
 
