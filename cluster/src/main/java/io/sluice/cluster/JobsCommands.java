@@ -37,6 +37,8 @@ final class JobsCommands {
       try {
         HttpRequest.Builder b = HttpRequest.newBuilder(URI.create(node + path)).timeout(Duration.ofSeconds(30));
         b = body == null ? b.method(method, HttpRequest.BodyPublishers.noBody())
+            : body instanceof byte[] bytes ? b.header("Content-Type", "application/java-archive").method(method,
+                HttpRequest.BodyPublishers.ofByteArray(bytes))
             : b.header("Content-Type", "application/json").method(method,
                 HttpRequest.BodyPublishers.ofByteArray(JSON.writeValueAsBytes(body)));
         HttpResponse<byte[]> r = http.send(b.build(), HttpResponse.BodyHandlers.ofByteArray());
@@ -62,10 +64,38 @@ final class JobsCommands {
     }
   }
 
-  @Command(name = "submit", description = "Submit a pipeline (by name, with name=value parameters).")
+  /**
+   * Uploads {@code file} through {@code POST /jars}; returns the stored jar's description. A file
+   * that is missing, not a jar or too large is refused with the reason.
+   */
+  static JsonNode upload(NodeOption node, java.nio.file.Path file) {
+    if (!java.nio.file.Files.isRegularFile(file)) {
+      throw new CliFailure("jar " + file.toAbsolutePath() + " does not exist (build it first, e.g. mvn package)");
+    }
+    byte[] bytes;
+    try {
+      bytes = java.nio.file.Files.readAllBytes(file);
+    } catch (IOException e) {
+      throw new CliFailure("cannot read " + file + ": " + e.getMessage());
+    }
+    String name = file.getFileName().toString();
+    return node.call("POST", "/jars?name=" + java.net.URLEncoder.encode(name, java.nio.charset.StandardCharsets.UTF_8),
+        bytes);
+  }
+
+  @Command(name = "submit", description = "Submit a pipeline (by name, with name=value parameters), from the nodes'"
+      + " own pipelines or from a jar of yours (--jar).")
   static final class Submit extends NodeOption implements Callable<Integer> {
     @Parameters(index = "0", paramLabel = "PIPELINE", description = "the pipeline's name (see: sluice pipelines)")
     String pipeline;
+
+    @Option(names = "--jar", paramLabel = "FILE", description = "upload this jar (stored in the cluster, pinned by its"
+        + " SHA-256) and run the pipeline from it")
+    java.nio.file.Path jar;
+
+    @Option(names = "--jar-id", paramLabel = "SHA256", description = "run the pipeline from a jar uploaded before"
+        + " (see: sluice jars)")
+    String jarId;
 
     @Parameters(index = "1..*", paramLabel = "NAME=VALUE", description = "the pipeline's parameters")
     List<String> parameters = List.of();
@@ -79,6 +109,18 @@ final class JobsCommands {
       Map<String, Object> body = new LinkedHashMap<>();
       body.put("pipeline", pipeline);
       body.put("parameters", params);
+      if (jar != null && jarId != null) {
+        throw new CliFailure("give --jar or --jar-id, not both");
+      }
+      if (jar != null) {
+        JsonNode stored = upload(this, jar);
+        jarId = stored.path("id").asText();
+        System.err.println("jar " + jarId + " (" + stored.path("name").asText() + ", " + stored.path("bytes").asLong()
+            + " bytes): pipelines " + stored.path("pipelines"));
+      }
+      if (jarId != null) {
+        body.put("jar", jarId);
+      }
       String jobId = call("POST", "/jobs", body).path("jobId").asText();
       System.out.println(jobId);
       if (!waitForEnd) {
@@ -154,11 +196,14 @@ final class JobsCommands {
     @Override
     public Integer call() {
       JsonNode jobs = call("GET", "/jobs", null);
-      String header = String.format("%-28s %-16s %-10s %14s %8s", "JOB", "PIPELINE", "STATE", "SINK RECORDS", "LAG");
+      String header = String.format("%-28s %-16s %-12s %-10s %14s %8s", "JOB", "PIPELINE", "JAR", "STATE",
+          "SINK RECORDS", "LAG");
       System.out.println(header + "  CAUSE");
       for (JsonNode j : jobs) {
-        String row = String.format("%-28s %-16s %-10s %,14d %8d", j.path("jobId").asText(), j.path("pipeline").asText(),
-            state(j), j.path("sinkRecords").asLong(), j.path("lag").asLong());
+        String jar = j.path("jar").asText("");
+        String row = String.format("%-28s %-16s %-12s %-10s %,14d %8d", j.path("jobId").asText(),
+            j.path("pipeline").asText(), jar.isEmpty() ? "-" : jar.substring(0, Math.min(12, jar.length())), state(j),
+            j.path("sinkRecords").asLong(), j.path("lag").asLong());
         String cause = j.path("cause").isTextual() ? j.path("cause").asText() : "";
         System.out.println(cause.isEmpty() ? row
             : row + "  " + Lines.shorten(cause, Math.max(20, Lines.width() - 3 - row.length())));
@@ -185,6 +230,9 @@ final class JobsCommands {
       String state = state(j);
       System.out.printf("job %s (%s %s): %s%n", j.path("jobId").asText(), j.path("pipeline").asText(),
           j.path("parameters"), state);
+      if (!j.path("jar").asText("").isEmpty()) {
+        System.out.println("  from jar " + j.path("jar").asText());
+      }
       if (state.equals("DEGRADED")) {
         long since = j.path("degradedSince").asLong();
         System.out.printf("  degraded since %s (%d s ago): %s%n", Lines.clock(since),
@@ -236,6 +284,38 @@ final class JobsCommands {
     public Integer call() {
       for (JsonNode p : call("GET", "/pipelines", null)) {
         System.out.printf("%-16s %s%n", p.path("name").asText(), p.path("description").asText());
+      }
+      return 0;
+    }
+  }
+
+  @Command(name = "jars", description = "List the jars stored in the cluster, upload one (--upload FILE), or delete"
+      + " one no running job uses (--delete SHA256).")
+  static final class Jars extends NodeOption implements Callable<Integer> {
+    @Option(names = "--upload", paramLabel = "FILE", description = "upload this jar")
+    java.nio.file.Path upload;
+
+    @Option(names = "--delete", paramLabel = "SHA256", description = "delete this jar")
+    String delete;
+
+    @Override
+    public Integer call() {
+      if (upload != null) {
+        JsonNode j = upload(this, upload);
+        System.out.println(j.path("id").asText());
+        System.err.println("pipelines " + j.path("pipelines"));
+        return 0;
+      }
+      if (delete != null) {
+        call("DELETE", "/jars/" + delete, null);
+        System.out.println("deleted " + delete);
+        return 0;
+      }
+      System.out.printf("%-64s %-28s %12s  %-20s %s%n", "JAR", "NAME", "BYTES", "UPLOADED", "PIPELINES (RUNNING JOBS)");
+      for (JsonNode j : call("GET", "/jars", null)) {
+        System.out.printf("%-64s %-28s %,12d  %-20s %s (%s)%n", j.path("id").asText(), j.path("name").asText(),
+            j.path("bytes").asLong(), Lines.clock(j.path("uploadedMillis").asLong()), j.path("pipelines"),
+            j.path("usedBy"));
       }
       return 0;
     }

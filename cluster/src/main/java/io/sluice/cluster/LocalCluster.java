@@ -140,6 +140,21 @@ public final class LocalCluster implements AutoCloseable {
     }
   }
 
+  /**
+   * Uploads the jar {@code file} to node {@code i} (POST /jars, named after the file); the answer
+   * with its {@code httpStatus}.
+   */
+  public JsonNode upload(int i, Path file) {
+    try {
+      return request(i, HttpRequest.newBuilder(uri(i, "/jars?name=" + file.getFileName()))
+          .header("Content-Type", "application/java-archive")
+          .POST(HttpRequest.BodyPublishers.ofByteArray(java.nio.file.Files.readAllBytes(file))))
+          .orElseThrow(() -> new IllegalStateException("node " + (i + 1) + " does not answer"));
+    } catch (IOException e) {
+      throw new java.io.UncheckedIOException(e);
+    }
+  }
+
   private URI uri(int i, String path) {
     Node n = nodes.get(i);
     return URI.create("http://" + n.config.httpHost() + ":" + n.httpPort() + path);

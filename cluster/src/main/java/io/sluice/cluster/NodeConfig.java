@@ -49,6 +49,7 @@ public final class NodeConfig {
   private final java.time.Duration journalProbeInterval;
   private final java.time.Duration journalProbeTimeout;
   private final java.time.Duration stallAfter;
+  private final List<Path> pipelineDirs;
 
   private NodeConfig(Path file, Config config) {
     this.file = file;
@@ -97,6 +98,20 @@ public final class NodeConfig {
     this.journalProbeInterval = positiveDuration("sluice.node.journal-probe-interval");
     this.journalProbeTimeout = positiveDuration("sluice.node.journal-probe-timeout");
     this.stallAfter = positiveDuration("sluice.coordinator.stall-after");
+    List<Path> dirs = new java.util.ArrayList<>();
+    for (String d : stringList("sluice.node.pipeline-dirs")) {
+      Path p = Path.of(d).toAbsolutePath().normalize();
+      if (!Files.isDirectory(p)) {
+        throw problem("sluice.node.pipeline-dirs", "'" + d + "' is not a directory (" + p + ")");
+      }
+      dirs.add(p);
+    }
+    this.pipelineDirs = List.copyOf(dirs);
+  }
+
+  /** The directories whose jars the node loads pipelines from. */
+  public List<Path> pipelineDirs() {
+    return pipelineDirs;
   }
 
   /** Loads and validates {@code file}. */

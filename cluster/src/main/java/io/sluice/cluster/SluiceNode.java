@@ -10,6 +10,7 @@ import io.sluice.cluster.runtime.OperatorSharding;
 import io.sluice.cluster.runtime.RouteRefresh;
 import io.sluice.cluster.runtime.ServicePipelineResolver;
 import io.sluice.cluster.runtime.ShardedPeers;
+import io.sluice.persistence.jars.JobJars;
 import io.sluice.persistence.runtime.JobCatalog;
 import io.sluice.persistence.runtime.RuntimeSettings;
 import org.apache.pekko.cluster.typed.ClusterSingleton;
@@ -67,6 +68,13 @@ public final class SluiceNode implements AutoCloseable {
   public static SluiceNode start(NodeConfig config) {
     checkPortFree(config.host(), config.port(), "pekko.remote.artery.canonical.port", config);
     checkPortFree(config.httpHost(), config.httpPort(), "sluice.node.http.port", config);
+    try {
+      // the pipelines of the node's directories load now, so that a bad jar stops the start with its name
+      new ServicePipelineResolver(SluiceNode.class.getClassLoader(), config.pipelineDirs(), null);
+    } catch (IllegalArgumentException e) {
+      throw new NodeStartException("cannot load the pipelines of sluice.node.pipeline-dirs in " + config.file()
+          + ": " + e.getMessage(), e);
+    }
     awaitCassandra(config);
     HttpApi http;
     try {
@@ -80,7 +88,8 @@ public final class SluiceNode implements AutoCloseable {
       // A node process exits when its actor system terminates (shut down, or downed by the split
       // brain resolver), so that a downed node cannot go on as a zombie next to its replacement.
       system = ActorSystem.create(Behaviors.empty(), "sluice", com.typesafe.config.ConfigFactory
-          .parseString("pekko.coordinated-shutdown.exit-jvm = on").withFallback(config.config()));
+          .parseString("pekko.coordinated-shutdown.exit-jvm = on").withFallback(jarCache(config))
+          .withFallback(config.config()));
     } catch (RuntimeException e) {
       http.close();
       throw new NodeStartException("the actor system did not start: " + e.getMessage(), e);
@@ -88,6 +97,16 @@ public final class SluiceNode implements AutoCloseable {
     SluiceNode node = new SluiceNode(config, system, http);
     node.init();
     return node;
+  }
+
+  /** The node's jar cache: {@code sluice.jars.cache-dir}, or a directory named after the node in java.io.tmpdir. */
+  private static com.typesafe.config.Config jarCache(NodeConfig config) {
+    if (!config.config().getString("sluice.jars.cache-dir").isEmpty()) {
+      return com.typesafe.config.ConfigFactory.empty();
+    }
+    java.nio.file.Path dir = java.nio.file.Path.of(System.getProperty("java.io.tmpdir"), "sluice-jars-"
+        + config.nodeName());
+    return com.typesafe.config.ConfigFactory.parseMap(Map.of("sluice.jars.cache-dir", dir.toString()));
   }
 
   private void installPauseFence() {
@@ -111,7 +130,9 @@ public final class SluiceNode implements AutoCloseable {
     });
     ClusterSharding sharding = ClusterSharding.get(system);
     sharding.init(Entity.of(Canary.TYPE_KEY, ctx -> Canary.create(ctx.getEntityId(), config.nodeName())));
-    ServicePipelineResolver pipelines = new ServicePipelineResolver(SluiceNode.class.getClassLoader());
+    JobJars jars = JobJars.get(system);
+    ServicePipelineResolver pipelines = new ServicePipelineResolver(SluiceNode.class.getClassLoader(),
+        config.pipelineDirs(), jars);
     JobCatalog.get(system).setResolver(pipelines);
     RouteRefresh routes = new RouteRefresh();
     routes.start(system);
@@ -121,8 +142,8 @@ public final class SluiceNode implements AutoCloseable {
         JobCoordinator.create(peers, config.config().getDuration("sluice.coordinator.keep-alive"), config.stallAfter()),
         JobCoordinator.NAME));
     peers.setCoordinator(coordinator);
-    new JobsApi(system, coordinator, pipelines, peers).register(http);
-    log.info("pipelines on this node: {}", pipelines.factories().keySet());
+    new JobsApi(system, coordinator, pipelines, peers, jars).register(http);
+    log.info("pipelines on this node: {}", pipelines.origins());
     long validFor = 3 * config.journalProbeInterval().toMillis();
     system.systemActorOf(JournalCheck.create(config.nodeName(), config.journalProbeInterval(),
         config.journalProbeTimeout(), status -> {

@@ -43,6 +43,7 @@ class JobsCommandsTest {
 
   private HttpServer server;
   private final Map<String, Deque<String>> answers = new ConcurrentHashMap<>();
+  private final Map<String, byte[]> requests = new ConcurrentHashMap<>();
   private final PrintStream stdout = System.out;
   private final PrintStream stderr = System.err;
 
@@ -50,6 +51,7 @@ class JobsCommandsTest {
   void startStub() throws IOException {
     server = HttpServer.create(new InetSocketAddress("127.0.0.1", 0), 8);
     server.createContext("/", ex -> {
+      requests.put(ex.getRequestMethod() + " " + ex.getRequestURI(), ex.getRequestBody().readAllBytes());
       Deque<String> q = answers.get(ex.getRequestURI().getPath());
       String body = q == null ? "{\"error\":\"no such endpoint\"}" : q.size() > 1 ? q.poll() : q.peek();
       byte[] b = body.getBytes(StandardCharsets.UTF_8);
@@ -94,11 +96,12 @@ class JobsCommandsTest {
     Object[] r = run("jobs", "--node", node());
     assertEquals(0, r[0]);
     String[] lines = ((String) r[1]).split("\n");
-    assertTrue(lines[1].startsWith("kt-1                         keyed-totals     DEGRADED            1,234       16  "
-        + "journal unavailable on node-1"), lines[1]);
+    assertTrue(lines[1].startsWith(String.format("%-28s %-16s %-12s %-10s %14s %8s  ", "kt-1", "keyed-totals", "-",
+        "DEGRADED", "1,234", "16") + "journal unavailable on"), lines[1]);
     assertTrue(lines[1].endsWith("…"), lines[1]);
     assertTrue(lines[1].length() <= Lines.width(), lines[1].length() + " characters");
-    assertEquals("kt-0                         keyed-totals     FINISHED            3,000        0", lines[2]);
+    assertEquals(String.format("%-28s %-16s %-12s %-10s %14s %8s", "kt-0", "keyed-totals", "-", "FINISHED", "3,000",
+        "0"), lines[2]);
   }
 
   @Test
@@ -134,5 +137,41 @@ class JobsCommandsTest {
       String line = live.split("\n")[0].strip();
       assertTrue(line.length() <= Lines.width(), "longer than the console: " + line);
     }
+  }
+
+  @Test
+  void submitJar_uploadsTheJarThenSubmitsByItsId_andJobsShowsIt() throws IOException {
+    String id = "ab".repeat(32);
+    answer("/jars", "{\"id\":\"" + id + "\",\"name\":\"app.jar\",\"bytes\":3,\"pipelines\":[\"letters\"]}");
+    answer("/jobs", "{\"jobId\":\"letters-1\"}");
+    java.nio.file.Path jar = java.nio.file.Files.createTempFile("app", ".jar");
+    try {
+      java.nio.file.Files.write(jar, new byte[] {'P', 'K', 3});
+      Object[] r = run("submit", "--jar", jar.toString(), "letters", "input=a.txt", "--node", node());
+      assertEquals(0, r[0], r[1] + " " + r[2]);
+      assertEquals("letters-1", ((String) r[1]).strip());
+      assertTrue(((String) r[2]).contains("jar " + id + " (app.jar, 3 bytes): pipelines [\"letters\"]"), (String) r[2]);
+      String upload = requests.keySet().stream().filter(k -> k.startsWith("POST /jars?name=")).findFirst().orElseThrow();
+      assertEquals("POST /jars?name=" + jar.getFileName(), upload);
+      assertEquals(3, requests.get(upload).length, "the jar's bytes are the body");
+      com.fasterxml.jackson.databind.JsonNode job = new com.fasterxml.jackson.databind.ObjectMapper()
+          .readTree(requests.get("POST /jobs"));
+      assertEquals(id, job.path("jar").asText(), job.toString());
+      assertEquals("letters", job.path("pipeline").asText(), job.toString());
+      assertEquals("a.txt", job.path("parameters").path("input").asText(), job.toString());
+    } finally {
+      java.nio.file.Files.delete(jar);
+    }
+    answer("/jobs", "[" + FINISHED.replace("\"operators\"", "\"jar\":\"" + id + "\",\"operators\"") + "]");
+    Object[] jobs = run("jobs", "--node", node());
+    assertTrue(((String) jobs[1]).split("\n")[1].contains(" " + id.substring(0, 12) + " "), (String) jobs[1]);
+  }
+
+  @Test
+  void submitJar_ofAMissingFile_saysSoAndUploadsNothing() {
+    Object[] r = run("submit", "--jar", "/no/such/app.jar", "letters", "--node", node());
+    assertEquals(1, r[0]);
+    assertTrue(((String) r[2]).contains("jar /no/such/app.jar does not exist"), (String) r[2]);
+    assertTrue(requests.isEmpty(), requests.keySet().toString());
   }
 }

@@ -49,6 +49,19 @@ class NodeConfigTest {
   }
 
   @Test
+  void pipelineDirectoriesMustExist() throws IOException {
+    assertEquals(List.of(), NodeConfig.load(write("node.conf", GOOD)).pipelineDirs());
+    Path jars = Files.createDirectories(dir.resolve("jars"));
+    Path ok = write("ok.conf", GOOD[0], GOOD[1], GOOD[2], "sluice.node.pipeline-dirs = [\"" + jars + "\"]");
+    assertEquals(List.of(jars), NodeConfig.load(ok).pipelineDirs());
+    Path bad = write("bad.conf", GOOD[0], GOOD[1], GOOD[2], "sluice.node.pipeline-dirs = [\"" + dir.resolve("nope")
+        + "\"]");
+    ConfigProblem e = assertThrows(ConfigProblem.class, () -> NodeConfig.load(bad));
+    org.junit.jupiter.api.Assertions.assertTrue(e.getMessage().contains("sluice.node.pipeline-dirs")
+        && e.getMessage().contains("is not a directory"), e.getMessage());
+  }
+
+  @Test
   void theHealthSettingsHaveDefaults_andABadOneNamesFileLineAndSetting() throws IOException {
     NodeConfig c = NodeConfig.load(write("node.conf", GOOD));
     assertEquals(java.time.Duration.ofSeconds(2), c.journalProbeInterval());

@@ -8,6 +8,8 @@ import io.sluice.core.dsl.Parameters;
 import io.sluice.core.dsl.PipelineFactory;
 import io.sluice.core.dsl.Verdict;
 import io.sluice.persistence.cassandra.DevCassandra;
+import io.sluice.persistence.jars.JarInspector;
+import io.sluice.persistence.jars.JobClassLoader;
 import java.io.PrintStream;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -41,9 +43,16 @@ public final class ChaosRun {
   /** What to run and which faults to inject. Durations are from the job's submission. */
   public record Settings(String pipeline, Map<String, String> parameters, Duration duration, Duration killInterval,
       Duration restartDelay, long seed, Duration cassandraKillAt, Duration cassandraDown, Duration freezeAt,
-      Duration freezeFor, Duration drainTimeout, List<Long> killAtRecords, String victimOperator) {
+      Duration freezeFor, Duration drainTimeout, List<Long> killAtRecords, String victimOperator, Path jar) {
     public Settings {
       killAtRecords = List.copyOf(killAtRecords);
+    }
+
+    public Settings(String pipeline, Map<String, String> parameters, Duration duration, Duration killInterval,
+        Duration restartDelay, long seed, Duration cassandraKillAt, Duration cassandraDown, Duration freezeAt,
+        Duration freezeFor, Duration drainTimeout, List<Long> killAtRecords, String victimOperator) {
+      this(pipeline, parameters, duration, killInterval, restartDelay, seed, cassandraKillAt, cassandraDown, freezeAt,
+          freezeFor, drainTimeout, killAtRecords, victimOperator, null);
     }
 
     /** Settings whose kills pick a random node. */
@@ -57,13 +66,22 @@ public final class ChaosRun {
     /** The same settings with kills when the sinks have received these numbers of records. */
     public Settings withKillsAtRecords(List<Long> counts) {
       return new Settings(pipeline, parameters, duration, killInterval, restartDelay, seed, cassandraKillAt,
-          cassandraDown, freezeAt, freezeFor, drainTimeout, counts, victimOperator);
+          cassandraDown, freezeAt, freezeFor, drainTimeout, counts, victimOperator, jar);
     }
 
     /** The same settings whose kills prefer a node that runs an instance of {@code operator}. */
     public Settings withVictimOperator(String operator) {
       return new Settings(pipeline, parameters, duration, killInterval, restartDelay, seed, cassandraKillAt,
-          cassandraDown, freezeAt, freezeFor, drainTimeout, killAtRecords, operator);
+          cassandraDown, freezeAt, freezeFor, drainTimeout, killAtRecords, operator, jar);
+    }
+
+    /**
+     * The same settings with the pipeline taken from {@code file}: uploaded through POST /jars,
+     * submitted with its id, verified by the jar's own factory.
+     */
+    public Settings withJar(Path file) {
+      return new Settings(pipeline, parameters, duration, killInterval, restartDelay, seed, cassandraKillAt,
+          cassandraDown, freezeAt, freezeFor, drainTimeout, killAtRecords, victimOperator, file);
     }
   }
 
@@ -152,8 +170,18 @@ public final class ChaosRun {
     cassandraWatch.poll();
     out.printf("starting %d nodes ...%n", n);
     cluster.startAll();
-    JsonNode sub = cluster.post(0, "/jobs", Map.of("pipeline", settings.pipeline(), "parameters",
-        settings.parameters())).orElseThrow(() -> new IllegalStateException("node 1 does not answer"));
+    Map<String, Object> body = new LinkedHashMap<>();
+    body.put("pipeline", settings.pipeline());
+    body.put("parameters", settings.parameters());
+    if (settings.jar() != null) {
+      JsonNode jar = cluster.upload(0, settings.jar());
+      if (jar.path("httpStatus").asInt() / 100 != 2) {
+        throw new IllegalStateException("the jar " + settings.jar() + " was refused: " + jar.path("error").asText());
+      }
+      body.put("jar", jar.path("id").asText());
+      out.printf("jar %s uploaded: %s%n", jar.path("id").asText(), jar.path("pipelines"));
+    }
+    JsonNode sub = cluster.post(0, "/jobs", body).orElseThrow(() -> new IllegalStateException("node 1 does not answer"));
     if (sub.path("httpStatus").asInt() != 201) {
       throw new IllegalStateException("the job was refused: " + sub.path("error").asText());
     }
@@ -524,6 +552,15 @@ public final class ChaosRun {
   }
 
   private Verdict verify() {
+    if (settings.jar() != null) {
+      // the jar's own right answer, from its own classes
+      try (JobClassLoader l = new JobClassLoader("verify", settings.jar(), ChaosRun.class.getClassLoader())) {
+        PipelineFactory f = JarInspector.factories(l, settings.jar().toString()).get(settings.pipeline());
+        return f == null ? null : f.verify(Parameters.of(settings.parameters()), jobId).orElse(null);
+      } catch (java.io.IOException e) {
+        throw new java.io.UncheckedIOException(e);
+      }
+    }
     ServicePipelineResolver pipelines = new ServicePipelineResolver(ChaosRun.class.getClassLoader());
     PipelineFactory f = pipelines.factories().get(settings.pipeline());
     if (f == null) {

@@ -50,7 +50,10 @@ public final class HttpApi implements AutoCloseable {
     Response handle(Request request) throws Exception;
   }
 
-  private record Route(String method, Pattern path, Handler handler) {}
+  private record Route(String method, Pattern path, long maxBody, Handler handler) {}
+
+  /** The largest request body a route takes unless it says otherwise. */
+  public static final long DEFAULT_MAX_BODY = 1 << 20;
 
   private final HttpServer server;
   private final ExecutorService executor;
@@ -69,7 +72,12 @@ public final class HttpApi implements AutoCloseable {
 
   /** Adds a route; {@code path} is a regex over the whole path, its groups become path parameters. */
   public HttpApi route(String method, String path, Handler handler) {
-    routes.add(new Route(method, Pattern.compile(path), handler));
+    return route(method, path, DEFAULT_MAX_BODY, handler);
+  }
+
+  /** As {@link #route(String, String, Handler)}, taking bodies of up to {@code maxBody} bytes (larger: 413). */
+  public HttpApi route(String method, String path, long maxBody, Handler handler) {
+    routes.add(new Route(method, Pattern.compile(path), maxBody, handler));
     return this;
   }
 
@@ -113,13 +121,40 @@ public final class HttpApi implements AutoCloseable {
       for (int i = 1; i <= m.groupCount(); i++) {
         params.add(java.net.URLDecoder.decode(m.group(i), StandardCharsets.UTF_8));
       }
-      byte[] body = ex.getRequestBody().readAllBytes();
+      byte[] body = readBody(ex, r.maxBody());
+      if (body == null) {
+        return Response.error(413, "the request body is larger than the " + r.maxBody() + " bytes " + path
+            + " takes");
+      }
       return r.handler().handle(new Request(ex.getRequestMethod(), params, query(ex.getRequestURI().getRawQuery()),
           body));
     }
     return pathKnown ? Response.error(405, ex.getRequestMethod() + " is not allowed on " + path)
         : Response.error(404, "no such endpoint: " + path);
   }
+
+  /**
+   * The body, or null if it has more than {@code max} bytes. A body over the limit is read and
+   * dropped (up to {@link #DISCARD_LIMIT}) so that the client, still sending, gets the answer
+   * rather than a reset connection; it is never held in memory.
+   */
+  private static byte[] readBody(HttpExchange ex, long max) throws IOException {
+    java.io.InputStream in = ex.getRequestBody();
+    byte[] b = in.readNBytes((int) Math.min(Integer.MAX_VALUE - 8, max + 1));
+    if (b.length <= max) {
+      return b;
+    }
+    long dropped = b.length;
+    byte[] buf = new byte[64 * 1024];
+    int n;
+    while (dropped < DISCARD_LIMIT && (n = in.read(buf)) > 0) {
+      dropped += n;
+    }
+    return null;
+  }
+
+  /** How much of a too-large body is read and dropped before the answer. */
+  static final long DISCARD_LIMIT = 512L << 20;
 
   private static Map<String, String> query(String raw) {
     Map<String, String> q = new java.util.LinkedHashMap<>();

@@ -1,5 +1,6 @@
 package io.sluice.cluster.runtime;
 
+import com.fasterxml.jackson.annotation.JsonInclude;
 import com.fasterxml.jackson.annotation.JsonSubTypes;
 import com.fasterxml.jackson.annotation.JsonTypeInfo;
 import io.sluice.cluster.internal.CborMessage;
@@ -17,6 +18,7 @@ import io.sluice.persistence.runtime.JobRuntime;
 import io.sluice.persistence.runtime.JobSpec;
 import io.sluice.persistence.runtime.OperatorCommand;
 import io.sluice.persistence.runtime.Peers;
+import io.sluice.persistence.runtime.PipelineResolver;
 import io.sluice.persistence.runtime.ProtocolFormats;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -82,11 +84,24 @@ public final class JobCoordinator extends EventSourcedBehavior<JobCoordinator.Co
       @JsonSubTypes.Type(value = Reported.class, name = "reported"),
       @JsonSubTypes.Type(value = KeepAlive.class, name = "keep-alive"),
       @JsonSubTypes.Type(value = GetInstances.class, name = "instances"),
-      @JsonSubTypes.Type(value = NodeJournal.class, name = "node-journal")})
+      @JsonSubTypes.Type(value = NodeJournal.class, name = "node-journal"),
+      @JsonSubTypes.Type(value = JarReady.class, name = "jar-ready")})
   public sealed interface Command extends CborMessage {}
 
-  public record Submit(String pipeline, Map<String, String> parameters, ActorRef<SubmitResult> replyTo)
-      implements Command {}
+  /** Submits pipeline {@code pipeline} of {@code jar} (a stored jar's SHA-256; empty or null: the nodes' own). */
+  public record Submit(String pipeline, Map<String, String> parameters, String jar, ActorRef<SubmitResult> replyTo)
+      implements Command {
+    public Submit {
+      jar = jar == null ? "" : jar;
+    }
+
+    public Submit(String pipeline, Map<String, String> parameters, ActorRef<SubmitResult> replyTo) {
+      this(pipeline, parameters, "", replyTo);
+    }
+  }
+
+  /** The jar of a submission is on this node now (error null), or could not be fetched. */
+  public record JarReady(Submit submit, String error) implements Command {}
 
   /** Exactly one of jobId and error is set. */
   public record SubmitResult(String jobId, String error) implements CborMessage {}
@@ -124,7 +139,7 @@ public final class JobCoordinator extends EventSourcedBehavior<JobCoordinator.Co
 
   /** running: the job runs (spec fields set); else the instance should stop. */
   public record SpecReply(boolean running, String jobId, String pipeline, Map<String, String> parameters,
-      String fingerprint) implements CborMessage {}
+      String fingerprint, @JsonInclude(JsonInclude.Include.NON_NULL) String jar) implements CborMessage {}
 
   /** An instance's report, in {@link ProtocolFormats#writeReport}'s binary form. */
   public record Reported(byte[] report) implements Command {}
@@ -148,8 +163,9 @@ public final class JobCoordinator extends EventSourcedBehavior<JobCoordinator.Co
       @JsonSubTypes.Type(value = JobEnded.class, name = "ended")})
   public sealed interface Event extends CborMessage {}
 
+  /** {@code jar}: the SHA-256 of the pipeline's jar; null (events written before jars) or empty: the nodes' own. */
   public record JobSubmitted(String jobId, String pipeline, Map<String, String> parameters, String fingerprint,
-      long atMillis) implements Event {}
+      long atMillis, @JsonInclude(JsonInclude.Include.NON_NULL) String jar) implements Event {}
 
   /**
    * A job finished, was cancelled or failed; failure fields set for FAILED. {@code finalView} is
@@ -162,9 +178,15 @@ public final class JobCoordinator extends EventSourcedBehavior<JobCoordinator.Co
   /** One job as persisted. */
   public record Job(String jobId, String pipeline, Map<String, String> parameters, String fingerprint,
       Status status, long submittedMillis, long endedMillis, String failedInstance, String failedStage,
-      String failedRecord, String failedError, JobView finalView) implements CborMessage {
+      String failedRecord, String failedError, JobView finalView,
+      @JsonInclude(JsonInclude.Include.NON_NULL) String jar) implements CborMessage {
     JobSpec spec() {
-      return new JobSpec(jobId, pipeline, Parameters.of(parameters), fingerprint);
+      return new JobSpec(jobId, pipeline, Parameters.of(parameters), fingerprint, jarId());
+    }
+
+    /** The jar's SHA-256, empty for the nodes' own pipelines. */
+    public String jarId() {
+      return jar == null ? "" : jar;
     }
   }
 
@@ -248,12 +270,12 @@ public final class JobCoordinator extends EventSourcedBehavior<JobCoordinator.Co
   public EventHandler<State, Event> eventHandler() {
     return newEventHandlerBuilder().forAnyState()
         .onEvent(JobSubmitted.class, (s, e) -> s.with(new Job(e.jobId(), e.pipeline(), e.parameters(), e.fingerprint(),
-            Status.RUNNING, e.atMillis(), 0, null, null, null, null, null)))
+            Status.RUNNING, e.atMillis(), 0, null, null, null, null, null, e.jar())))
         .onEvent(JobEnded.class, (s, e) -> {
           Job j = s.jobs().get(e.jobId());
           return j == null ? s : s.with(new Job(j.jobId(), j.pipeline(), j.parameters(), j.fingerprint(), e.status(),
               j.submittedMillis(), e.atMillis(), e.failedInstance(), e.failedStage(), e.failedRecord(),
-              e.failedError(), e.finalView()));
+              e.failedError(), e.finalView(), j.jar()));
         })
         .build();
   }
@@ -262,6 +284,13 @@ public final class JobCoordinator extends EventSourcedBehavior<JobCoordinator.Co
   public CommandHandler<Command, Event, State> commandHandler() {
     return newCommandHandlerBuilder().forAnyState()
         .onCommand(Submit.class, this::onSubmit)
+        .onCommand(JarReady.class, (s, c) -> {
+          if (c.error() != null) {
+            c.submit().replyTo().tell(new SubmitResult(null, c.error()));
+            return Effect().none();
+          }
+          return submitNow(s, c.submit());
+        })
         .onCommand(Cancel.class, this::onCancel)
         .onCommand(GetJob.class, (s, c) -> {
           Job j = s.jobs().get(c.jobId());
@@ -290,8 +319,8 @@ public final class JobCoordinator extends EventSourcedBehavior<JobCoordinator.Co
         .onCommand(LookupSpec.class, (s, c) -> {
           Job j = s.jobs().get(c.jobId());
           c.replyTo().tell(j == null || j.status() != Status.RUNNING
-              ? new SpecReply(false, c.jobId(), null, null, null)
-              : new SpecReply(true, j.jobId(), j.pipeline(), j.parameters(), j.fingerprint()));
+              ? new SpecReply(false, c.jobId(), null, null, null, null)
+              : new SpecReply(true, j.jobId(), j.pipeline(), j.parameters(), j.fingerprint(), j.jarId()));
           return Effect().none();
         })
         .onCommand(Reported.class, this::onReported)
@@ -311,11 +340,30 @@ public final class JobCoordinator extends EventSourcedBehavior<JobCoordinator.Co
   }
 
   private Effect<Event, State> onSubmit(State s, Submit c) {
+    PipelineResolver resolver = JobCatalog.get(ctx.getSystem()).resolver();
+    if (!resolver.isReady(c.jar())) {
+      // fetch the jar without blocking the coordinator, then build the pipeline
+      ctx.pipeToSelf(resolver.prepare(c.jar()), (ok, err) -> new JarReady(c, err == null ? null
+          : "cannot load jar " + c.jar() + ": " + cause(err)));
+      return Effect().none();
+    }
+    return submitNow(s, c);
+  }
+
+  private static String cause(Throwable t) {
+    while ((t instanceof java.util.concurrent.CompletionException || t instanceof java.util.concurrent.ExecutionException)
+        && t.getCause() != null) {
+      t = t.getCause();
+    }
+    return t.getMessage() == null ? t.toString() : t.getMessage();
+  }
+
+  private Effect<Event, State> submitNow(State s, Submit c) {
     Parameters params;
     Pipeline pipeline;
     try {
       params = Parameters.of(c.parameters() == null ? Map.of() : c.parameters());
-      pipeline = JobCatalog.get(ctx.getSystem()).resolver().resolve(c.pipeline(), params);
+      pipeline = JobCatalog.get(ctx.getSystem()).resolver().resolve(c.pipeline(), params, c.jar()).pipeline();
     } catch (PipelineValidationException e) {
       c.replyTo().tell(new SubmitResult(null, e.getMessage()));
       return Effect().none();
@@ -339,10 +387,11 @@ public final class JobCoordinator extends EventSourcedBehavior<JobCoordinator.Co
       jobId = c.pipeline() + "-" + Long.toHexString(ThreadLocalRandom.current().nextLong(0x100000L, 0xffffffL));
     }
     JobSubmitted e = new JobSubmitted(jobId, c.pipeline(), params.asMap(), JobRuntime.fingerprint(pipeline),
-        clock.getAsLong());
+        clock.getAsLong(), c.jar().isEmpty() ? null : c.jar());
     String id = jobId;
     return Effect().persist(e).thenRun(st -> {
-      ctx.getLog().info("job {} submitted: pipeline '{}' {}\n{}", id, c.pipeline(), params, pipeline.describe());
+      ctx.getLog().info("job {} submitted: pipeline '{}'{} {}\n{}", id, c.pipeline(),
+          c.jar().isEmpty() ? "" : " of jar " + c.jar(), params, pipeline.describe());
       c.replyTo().tell(new SubmitResult(id, null));
       Job j = st.jobs().get(id);
       startInstances(j);
@@ -400,8 +449,15 @@ public final class JobCoordinator extends EventSourcedBehavior<JobCoordinator.Co
   }
 
   private JobRuntime runtime(Job j) {
+    JobCatalog catalog = JobCatalog.get(ctx.getSystem());
+    JobSpec spec = j.spec();
+    if (!catalog.isReady(spec)) {
+      // its jar is being fetched (the coordinator moved to a node that had not run the job yet)
+      catalog.prepare(spec);
+      return null;
+    }
     try {
-      return JobCatalog.get(ctx.getSystem()).register(j.spec());
+      return catalog.register(spec);
     } catch (RuntimeException e) {
       ctx.getLog().error("job {}: cannot build its plan on the coordinator's node: {}", j.jobId(), e.getMessage());
       return null;

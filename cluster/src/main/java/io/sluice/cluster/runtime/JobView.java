@@ -1,5 +1,6 @@
 package io.sluice.cluster.runtime;
 
+import com.fasterxml.jackson.annotation.JsonInclude;
 import io.sluice.cluster.internal.CborMessage;
 import io.sluice.core.internal.plan.PhysicalPlan;
 import io.sluice.persistence.runtime.InstanceReport;
@@ -20,12 +21,13 @@ import java.util.TreeSet;
  * @param state what to show: the lifecycle, or DEGRADED while a running job cannot make progress
  * @param degradedSince while DEGRADED: since when (wall-clock millis), else 0
  * @param cause while DEGRADED: why, for people (see {@link JobHealth}), else null
+ * @param jar the SHA-256 of the jar the pipeline comes from; null for a pipeline of the nodes' own
  */
 public record JobView(String jobId, String pipeline, Map<String, String> parameters, JobCoordinator.Status status,
     long submittedMillis, long endedMillis, String failedInstance, String failedStage, String failedRecord,
     String failedError, List<OperatorView> operators, long sinkRecords, double latencyP50Millis,
     double latencyP99Millis, long latencySamples, long lag, long recoveries, JobState state, long degradedSince,
-    String cause) implements CborMessage {
+    String cause, @JsonInclude(JsonInclude.Include.NON_NULL) String jar) implements CborMessage {
 
   /** One operator's instances, summed. */
   public record OperatorView(String name, int parallelism, int reporting, long recordsIn, long recordsOut, long backlog,
@@ -35,7 +37,7 @@ public record JobView(String jobId, String pipeline, Map<String, String> paramet
   JobView withLifecycle(JobCoordinator.Job j) {
     return new JobView(j.jobId(), j.pipeline(), j.parameters(), j.status(), j.submittedMillis(), j.endedMillis(),
         j.failedInstance(), j.failedStage(), j.failedRecord(), j.failedError(), operators, sinkRecords,
-        latencyP50Millis, latencyP99Millis, latencySamples, lag, recoveries, JobState.of(j.status()), 0, null);
+        latencyP50Millis, latencyP99Millis, latencySamples, lag, recoveries, JobState.of(j.status()), 0, null, j.jar());
   }
 
   /** This view of a running job, DEGRADED for {@code d}'s cause (unchanged if {@code d} is null). */
@@ -45,7 +47,7 @@ public record JobView(String jobId, String pipeline, Map<String, String> paramet
     }
     return new JobView(jobId, pipeline, parameters, status, submittedMillis, endedMillis, failedInstance, failedStage,
         failedRecord, failedError, operators, sinkRecords, latencyP50Millis, latencyP99Millis, latencySamples, lag,
-        recoveries, JobState.DEGRADED, d.sinceMillis(), d.cause());
+        recoveries, JobState.DEGRADED, d.sinceMillis(), d.cause(), jar);
   }
 
   static JobView of(JobCoordinator.Job j, JobRuntime rt, JobStats st) {
@@ -96,6 +98,6 @@ public record JobView(String jobId, String pipeline, Map<String, String> paramet
     long samples = st == null ? 0 : st.latency.count();
     return new JobView(j.jobId(), j.pipeline(), j.parameters(), j.status(), j.submittedMillis(), j.endedMillis(),
         j.failedInstance(), j.failedStage(), j.failedRecord(), j.failedError(), ops, sinkRecords, p50, p99, samples,
-        lag, recoveries, JobState.of(j.status()), 0, null);
+        lag, recoveries, JobState.of(j.status()), 0, null, j.jar());
   }
 }

@@ -5,6 +5,9 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import io.sluice.cluster.internal.HttpApi;
 import io.sluice.cluster.internal.HttpApi.Response;
 import io.sluice.core.dsl.PipelineFactory;
+import io.sluice.persistence.jars.JarInfo;
+import io.sluice.persistence.jars.JarInspector;
+import io.sluice.persistence.jars.JobJars;
 import io.sluice.persistence.runtime.InstanceId;
 import io.sluice.persistence.runtime.OperatorCommand;
 import java.time.Duration;
@@ -12,6 +15,7 @@ import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 import java.util.concurrent.CompletionStage;
 import java.util.concurrent.TimeUnit;
 import java.util.function.Function;
@@ -23,8 +27,15 @@ import org.apache.pekko.actor.typed.javadsl.AskPattern;
  * INTERNAL API: the jobs part of a node's HTTP API, over the job coordinator singleton:
  *
  * <pre>
- *   GET  /pipelines              the pipelines on this node's classpath
- *   POST /jobs                   {"pipeline": "word-count", "parameters": {"input": "..."}} → 201 {"jobId": ...}
+ *   GET  /pipelines              the nodes' own pipelines (classpath and pipeline directories)
+ *   POST /jars?name=my.jar       body: a jar of pipelines → 201 {"id": sha-256, "pipelines": [...], ...}
+ *                                (200 if the same bytes are stored already); 400 with the reason for a
+ *                                file that is not a jar or has no pipelines; 413 over sluice.jars.max-bytes
+ *   GET  /jars                   the stored jars, each with the jobs that use it
+ *   GET  /jars/{id}              one stored jar
+ *   DELETE /jars/{id}            deletes a jar no running job uses (409 if one does)
+ *   POST /jobs                   {"pipeline": "word-count", "parameters": {"input": "..."}, "jar": sha-256 (optional)}
+ *                                → 201 {"jobId": ...}
  *   GET  /jobs                   every job's status
  *   GET  /jobs/{id}              one job's status: state, per operator records in/out, lag, recoveries, failure
  *   POST /jobs/{id}/cancel       cancels a running job
@@ -41,22 +52,52 @@ public final class JobsApi {
   private final ActorRef<JobCoordinator.Command> coordinator;
   private final ServicePipelineResolver pipelines;
   private final ShardedPeers peers;
+  private final JobJars jars;
 
   public JobsApi(ActorSystem<?> system, ActorRef<JobCoordinator.Command> coordinator,
-      ServicePipelineResolver pipelines, ShardedPeers peers) {
+      ServicePipelineResolver pipelines, ShardedPeers peers, JobJars jars) {
     this.system = system;
     this.coordinator = coordinator;
     this.pipelines = pipelines;
     this.peers = peers;
+    this.jars = jars;
   }
 
   public void register(HttpApi http) {
     http.route("GET", "/pipelines", r -> {
       List<Map<String, String>> out = new ArrayList<>();
       for (PipelineFactory f : pipelines.factories().values()) {
-        out.add(Map.of("name", f.name(), "description", f.description()));
+        out.add(Map.of("name", f.name(), "description", f.description(), "from", pipelines.origins().get(f.name())));
       }
       return Response.ok(out);
+    });
+    http.route("POST", "/jars", jars.maxBytes(), r -> upload(r.query().getOrDefault("name", "upload.jar"), r.body()));
+    http.route("GET", "/jars", r -> {
+      Map<String, List<String>> users = jarUsers();
+      List<Map<String, Object>> out = new ArrayList<>();
+      for (JarInfo j : await(jars.store().list())) {
+        out.add(describe(j, users.getOrDefault(j.id(), List.of())));
+      }
+      return Response.ok(out);
+    });
+    http.route("GET", "/jars/([0-9a-f]{64})", r -> {
+      Optional<JarInfo> j = await(jars.store().info(r.param(0)));
+      return j.isEmpty() ? Response.error(404, "no jar " + r.param(0))
+          : Response.ok(describe(j.get(), jarUsers().getOrDefault(r.param(0), List.of())));
+    });
+    http.route("DELETE", "/jars/([^/]+)", r -> {
+      String id;
+      try {
+        id = JobJars.checkId(r.param(0));
+      } catch (JarInspector.BadJarException e) {
+        return Response.error(400, e.getMessage());
+      }
+      List<String> using = jarUsers().getOrDefault(id, List.of());
+      if (!using.isEmpty()) {
+        return Response.error(409, "jar " + id + " is in use by running job(s) " + using
+            + ": cancel them first");
+      }
+      return jars.delete(id) ? Response.ok(Map.of("deleted", id)) : Response.error(404, "no jar " + id);
     });
     http.route("POST", "/jobs", r -> submit(r.body()));
     http.route("GET", "/jobs", r -> {
@@ -102,11 +143,67 @@ public final class JobsApi {
       p.fields().forEachRemaining(e -> params.put(e.getKey(), e.getValue().isTextual() ? e.getValue().asText()
           : e.getValue().toString()));
     }
-    JobCoordinator.SubmitResult res = ask(to -> new JobCoordinator.Submit(req.get("pipeline").asText(), params, to));
+    String jar = req.path("jar").isTextual() ? req.get("jar").asText() : "";
+    if (!jar.isEmpty()) {
+      try {
+        JobJars.checkId(jar);
+      } catch (JarInspector.BadJarException e) {
+        return Response.error(400, "\"jar\": " + e.getMessage());
+      }
+    }
+    JobCoordinator.SubmitResult res = ask(to -> new JobCoordinator.Submit(req.get("pipeline").asText(), params, jar,
+        to));
     if (res.error() != null) {
       return Response.error(400, res.error());
     }
     return new Response(201, Map.of("jobId", res.jobId()));
+  }
+
+  private Response upload(String name, byte[] body) throws Exception {
+    if (!name.matches("[A-Za-z0-9][A-Za-z0-9_.+-]{0,200}")) {
+      return Response.error(400, "name '" + name + "' must be a file name of letters, digits, '_', '.', '+' or '-'");
+    }
+    JarInfo info;
+    boolean known;
+    try {
+      known = await(jars.store().info(JobJars.hash(body))).isPresent();
+      info = jars.upload(name, body);
+    } catch (JarInspector.BadJarException e) {
+      return Response.error(400, e.getMessage());
+    }
+    return new Response(known ? 200 : 201, describe(info, jarUsers().getOrDefault(info.id(), List.of())));
+  }
+
+  private static Map<String, Object> describe(JarInfo j, List<String> usedBy) {
+    Map<String, Object> m = new LinkedHashMap<>();
+    m.put("id", j.id());
+    m.put("name", j.name());
+    m.put("bytes", j.bytes());
+    m.put("chunks", j.chunks());
+    m.put("uploadedMillis", j.uploadedMillis());
+    m.put("pipelines", j.pipelines());
+    m.put("usedBy", usedBy);
+    return m;
+  }
+
+  /** The running jobs of each jar. */
+  private Map<String, List<String>> jarUsers() throws Exception {
+    Map<String, List<String>> users = new LinkedHashMap<>();
+    JobCoordinator.JobList list = ask(JobCoordinator.ListJobs::new);
+    for (JobView v : list.jobs()) {
+      if (v.status() == JobCoordinator.Status.RUNNING && v.jar() != null && !v.jar().isEmpty()) {
+        users.computeIfAbsent(v.jar(), k -> new ArrayList<>()).add(v.jobId());
+      }
+    }
+    return users;
+  }
+
+  private static <T> T await(CompletionStage<T> f) throws Exception {
+    try {
+      return f.toCompletableFuture().get(ASK.toMillis() * 3, TimeUnit.MILLISECONDS);
+    } catch (java.util.concurrent.ExecutionException e) {
+      throw new IllegalStateException("the jar store failed: " + e.getCause(), e.getCause());
+    }
   }
 
   private <T> T ask(Function<ActorRef<T>, JobCoordinator.Command> message) throws Exception {

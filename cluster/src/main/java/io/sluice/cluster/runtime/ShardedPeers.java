@@ -66,7 +66,7 @@ public final class ShardedPeers implements Peers {
     return AskPattern.<JobCoordinator.Command, JobCoordinator.SpecReply>ask(coordinator,
         r -> new JobCoordinator.LookupSpec(jobId, r), Duration.ofSeconds(5), system.scheduler())
         .thenApply(r -> r.running()
-            ? Optional.of(new JobSpec(r.jobId(), r.pipeline(), Parameters.of(r.parameters()), r.fingerprint()))
+            ? Optional.of(new JobSpec(r.jobId(), r.pipeline(), Parameters.of(r.parameters()), r.fingerprint(), r.jar()))
             : Optional.empty());
   }
 

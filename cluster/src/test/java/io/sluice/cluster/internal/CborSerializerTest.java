@@ -65,8 +65,25 @@ class CborSerializerTest {
 
   @Test
   void jobSubmitted() throws Exception {
-    golden(new JobCoordinator.JobSubmitted("wc-1", "word-count", Map.of("input", "a.txt"), "00ff", 1000),
+    golden(new JobCoordinator.JobSubmitted("wc-1", "word-count", Map.of("input", "a.txt"), "00ff", 1000, null),
         "coordinator-event-1", JOB_SUBMITTED);
+  }
+
+  @Test
+  void jobsFromJarsKeepTheirJar() throws Exception {
+    String jar = "ab".repeat(32);
+    JobCoordinator.JobSubmitted e = new JobCoordinator.JobSubmitted("wc-1", "word-count", Map.of(), "00ff", 1000, jar);
+    CborSerializer cbor = (CborSerializer) serialization.findSerializerFor(e);
+    assertEquals(e, cbor.fromBinary(cbor.toBinary(e), "coordinator-event-1"));
+    JobCoordinator.Job j = new JobCoordinator.Job("wc-1", "word-count", Map.of(), "00ff",
+        JobCoordinator.Status.RUNNING, 1000, 0, null, null, null, null, null, jar);
+    JobCoordinator.State st = new JobCoordinator.State(Map.of("wc-1", j));
+    assertEquals(st, cbor.fromBinary(cbor.toBinary(st), "coordinator-state-1"));
+    assertEquals(jar, j.jarId());
+    // written before jars: no jar, a pipeline of the nodes' own
+    JobCoordinator.JobSubmitted old = (JobCoordinator.JobSubmitted) cbor.fromBinary(HexFormat.of()
+        .parseHex(JOB_SUBMITTED), "coordinator-event-1");
+    assertEquals(null, old.jar());
   }
 
   @Test
@@ -78,7 +95,7 @@ class CborSerializerTest {
   @Test
   void coordinatorState() throws Exception {
     JobCoordinator.Job j = new JobCoordinator.Job("wc-1", "word-count", Map.of(), "00ff",
-        JobCoordinator.Status.RUNNING, 1000, 0, null, null, null, null, null);
+        JobCoordinator.Status.RUNNING, 1000, 0, null, null, null, null, null, null);
     golden(new JobCoordinator.State(Map.of("wc-1", j)), "coordinator-state-1", STATE);
   }
 
@@ -112,7 +129,7 @@ class CborSerializerTest {
   private static JobView view(JobState state, long degradedSince, String cause) {
     return new JobView("wc-1", "word-count", Map.of("input", "a.txt"), JobCoordinator.Status.FINISHED, 1000, 2000,
         null, null, null, null, List.of(new JobView.OperatorView("count", 2, 2, 10, 5, 0, 0, 2, 1, 0,
-        List.of("node-1"))), 5, 1.5, 3.0, 7, 0, 1, state, degradedSince, cause);
+        List.of("node-1"))), 5, 1.5, 3.0, 7, 0, 1, state, degradedSince, cause, null);
   }
 
   @Test

@@ -84,7 +84,7 @@ class JobCoordinatorDegradedTest {
         + "pekko.persistence.snapshot-store.local.dir = \"target/test-snapshots/" + UUID.randomUUID() + "\"\n"
         + "pekko.actor.serialize-messages = on\n")
         .withFallback(ConfigFactory.defaultReferenceUnresolved()).resolve());
-    JobCatalog.get(kit.system()).setResolver((name, params) -> pipeline());
+    JobCatalog.get(kit.system()).setResolver(io.sluice.persistence.runtime.PipelineResolver.of(pipeline()));
     coordinator = kit.spawn(JobCoordinator.create(new NoPeers(), Duration.ofDays(1), Duration.ofSeconds(60),
         clock::get));
   }

@@ -17,7 +17,7 @@ public final class JobCatalog implements Extension {
   private static final Id ID = new Id();
 
   private final Map<String, JobRuntime> jobs = new ConcurrentHashMap<>();
-  private volatile PipelineResolver resolver = (name, params) -> {
+  private volatile PipelineResolver resolver = (name, params, jar) -> {
     throw new IllegalStateException("no pipeline resolver is installed on this node");
   };
 
@@ -56,14 +56,28 @@ public final class JobCatalog implements Extension {
     if (known != null) {
       return known;
     }
-    Pipeline p = resolver.resolve(spec.pipeline(), spec.parameters());
+    PipelineResolver.Resolved r = resolver.resolve(spec.pipeline(), spec.parameters(), spec.jar());
+    Pipeline p = r.pipeline();
     String fp = JobRuntime.fingerprint(p);
     if (!fp.equals(spec.fingerprint())) {
       throw new IllegalArgumentException("pipeline '" + spec.pipeline() + "' of job " + spec.jobId()
           + " builds a different plan on this node (fingerprint " + fp + ", submitted " + spec.fingerprint()
           + "): every node must run the same version of the pipeline code");
     }
-    return jobs.computeIfAbsent(spec.jobId(), id -> new JobRuntime(spec, p));
+    return jobs.computeIfAbsent(spec.jobId(), id -> new JobRuntime(spec, p, r.classLoader()));
+  }
+
+  /**
+   * Whether {@link #register} can build {@code spec}'s job now without waiting for the store (the
+   * job is known, or its jar is on this node).
+   */
+  public boolean isReady(JobSpec spec) {
+    return jobs.containsKey(spec.jobId()) || resolver.isReady(spec.jar());
+  }
+
+  /** Fetches what {@code spec}'s job needs on this node (its jar); completes when {@link #isReady}. */
+  public java.util.concurrent.CompletionStage<?> prepare(JobSpec spec) {
+    return resolver.prepare(spec.jar());
   }
 
   /** Forgets a job (it ended and its instances stopped). */

@@ -20,10 +20,10 @@ public final class JobRuntime {
   private final PhysicalPlan plan;
   private final ExecContext exec;
 
-  JobRuntime(JobSpec spec, Pipeline pipeline) {
+  JobRuntime(JobSpec spec, Pipeline pipeline, ClassLoader classLoader) {
     this.spec = spec;
     this.plan = PipelineImpl.physical(pipeline);
-    this.exec = ExecContext.of(spec.jobId(), plan);
+    this.exec = ExecContext.of(spec.jobId(), plan, classLoader);
   }
 
   /** The fingerprint of a plan: the first 16 hex digits of SHA-256 over its description. */

@@ -157,6 +157,10 @@ public final class OperatorEntity extends EventSourcedBehavior<OperatorCommand, 
           if (f.spec() != null) {
             return resolved(ctx, stash, id, f.spec(), peers, settings);
           }
+          if ("retry".equals(f.error())) {
+            lookup(ctx, id, peers);
+            return Behaviors.same();
+          }
           if ("gone".equals(f.error())) {
             ctx.getLog().info("{}: job {} is not running; stopping", id, id.jobId());
             return Behaviors.stopped();
@@ -168,9 +172,7 @@ public final class OperatorEntity extends EventSourcedBehavior<OperatorCommand, 
         .onMessage(OperatorCommand.Stop.class, s -> Behaviors.stopped())
         .onMessage(OperatorCommand.Crash.class, s -> Behaviors.stopped())
         .onAnyMessage(m -> {
-          if (m instanceof OperatorCommand.SpecFound) {
-            lookup(ctx, id, peers); // the scheduled retry
-          } else if (!stash.isFull()) {
+          if (!stash.isFull()) {
             stash.stash(m);
           }
           return Behaviors.same();
@@ -180,9 +182,16 @@ public final class OperatorEntity extends EventSourcedBehavior<OperatorCommand, 
 
   private static Behavior<OperatorCommand> resolved(ActorContext<OperatorCommand> ctx,
       StashBuffer<OperatorCommand> stash, InstanceId id, JobSpec spec, Peers peers, RuntimeSettings settings) {
+    JobCatalog catalog = JobCatalog.get(ctx.getSystem());
+    if (!catalog.isReady(spec)) {
+      // the job's jar is not on this node yet: fetch it without blocking, then come back here
+      ctx.pipeToSelf(catalog.prepare(spec), (ok, err) -> err == null ? new OperatorCommand.SpecFound(spec, null)
+          : new OperatorCommand.SpecFound(null, "cannot fetch jar " + spec.jar() + ": " + err));
+      return waitingForSpec(ctx, stash, id, peers, settings);
+    }
     JobRuntime job;
     try {
-      job = JobCatalog.get(ctx.getSystem()).register(spec);
+      job = catalog.register(spec);
     } catch (RuntimeException e) {
       ctx.getLog().error("{}: cannot build the pipeline of job {}: {}", id, id.jobId(), e.getMessage());
       peers.report(failedReport(id, peers, "pipeline '" + spec.pipeline() + "'", null, e.getMessage()));

@@ -20,7 +20,8 @@ import java.util.function.Function;
  *
  * <pre>
  *   Start    S1 := spec
- *   spec        := jobId:str pipeline:str nParams:varint {name:str value:str} fingerprint:str
+ *   spec        := jobId:str pipeline:str nParams:varint {name:str value:str} fingerprint:str [jar:str]
+ *                  (jar: the SHA-256 of the job's jar, present only for a job from an uploaded jar)
  *   Deliver  D2 := jobId:str fromOperator:varint fromIndex:varint seq:varlong watermark:zigzag flags:u8
  *                  createdAt:varlong batch:bytes senderAcked:varlong
  *            D1 := D2 without senderAcked (read only)
@@ -45,6 +46,9 @@ public final class ProtocolFormats {
       w.writeString(e.getKey()).writeString(e.getValue());
     }
     w.writeString(s.fingerprint());
+    if (s.hasJar()) {
+      w.writeString(s.jar()); // absent before jars: a node reads "" for a spec without it
+    }
   }
 
   public static JobSpec readSpec(ByteReader r) {
@@ -55,7 +59,8 @@ public final class ProtocolFormats {
     for (int i = 0; i < n; i++) {
       p.put(r.readString(), r.readString());
     }
-    return new JobSpec(id, pipeline, Parameters.of(p), r.readString());
+    String fingerprint = r.readString();
+    return new JobSpec(id, pipeline, Parameters.of(p), fingerprint, r.hasRemaining() ? r.readString() : "");
   }
 
   public static void writeDeliver(ByteWriter w, OperatorCommand.Deliver d, byte[] batch) {

@@ -52,7 +52,7 @@ final class InMemoryRuntime implements AutoCloseable {
     kit = ActorTestKit.create("runtime-test", config);
     peers = new TestPeers(routed);
     JobCatalog catalog = JobCatalog.get(kit.system());
-    catalog.setResolver((name, params) -> pipeline);
+    catalog.setResolver(PipelineResolver.of(pipeline));
     // A job id of its own: collecting sinks keep results per sink name and job id for the whole
     // JVM, so a shared id would let one test read another's results.
     String jobId = "job-" + JOBS.incrementAndGet();

@@ -142,6 +142,18 @@ class ProtocolFormatsTest {
   }
 
   @Test
+  void aSpecFromAJarEndsWithTheJar_andOneWithoutReadsAsTheNodesOwn() throws Exception {
+    JobSpec withJar = new JobSpec("wc-1a2b3c", "word-count", Parameters.of(Map.of("input", "in.txt")),
+        "0011223344556677", "ab".repeat(32));
+    // the same bytes as J1 without a jar, then the jar's id (64 characters)
+    roundTrip(withJar, "J1", "0977632d3161326233630a776f72642d636f756e740105696e707574"
+        + "06696e2e7478741030303131323233333434353536363737" + "40" + "6162".repeat(32));
+    assertEquals("", ((JobSpec) serializer.fromBinary(serializer.toBinary(spec()), "J1")).jar());
+    assertEquals(withJar, ((OperatorCommand.Start) serializer.fromBinary(serializer.toBinary(
+        new OperatorCommand.Start(withJar)), "S1")).spec());
+  }
+
+  @Test
   void whenTheManifestIsUnknown_thenTheErrorSaysSo() {
     NotSerializableException e = assertThrows(NotSerializableException.class,
         () -> serializer.fromBinary(new byte[0], "Z9"));

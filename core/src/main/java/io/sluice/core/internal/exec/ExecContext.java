@@ -11,7 +11,11 @@ import io.sluice.core.internal.plan.PhysicalPlan;
 public record ExecContext(String jobId, PhysicalPlan plan, ValueCodec codec) {
   public static ExecContext of(String jobId, PhysicalPlan plan) {
     ClassLoader cl = Thread.currentThread().getContextClassLoader();
-    return new ExecContext(jobId, plan, new ValueCodec(plan.config().codecs(),
-        cl != null ? cl : ExecContext.class.getClassLoader()));
+    return of(jobId, plan, cl != null ? cl : ExecContext.class.getClassLoader());
+  }
+
+  /** With the class loader of the job's code: unregistered record and enum types are found there. */
+  public static ExecContext of(String jobId, PhysicalPlan plan, ClassLoader classLoader) {
+    return new ExecContext(jobId, plan, new ValueCodec(plan.config().codecs(), classLoader));
   }
 }
