@@ -311,11 +311,16 @@ final class JobsCommands {
         System.out.println("deleted " + delete);
         return 0;
       }
-      System.out.printf("%-64s %-28s %12s  %-20s %s%n", "JAR", "NAME", "BYTES", "UPLOADED", "PIPELINES (RUNNING JOBS)");
+      System.out.printf("%-64s %-28s %12s  %-9s %-24s %s%n", "JAR", "NAME", "BYTES", "UPLOADED", "PIPELINES",
+          "RUNNING JOBS");
       for (JsonNode j : call("GET", "/jars", null)) {
-        System.out.printf("%-64s %-28s %,12d  %-20s %s (%s)%n", j.path("id").asText(), j.path("name").asText(),
-            j.path("bytes").asLong(), Lines.clock(j.path("uploadedMillis").asLong()), j.path("pipelines"),
-            j.path("usedBy"));
+        List<String> pipelines = new java.util.ArrayList<>();
+        j.path("pipelines").forEach(p -> pipelines.add(p.asText()));
+        List<String> jobs = new java.util.ArrayList<>();
+        j.path("usedBy").forEach(p -> jobs.add(p.asText()));
+        System.out.printf("%-64s %-28s %,12d  %-9s %-24s %s%n", j.path("id").asText(), j.path("name").asText(),
+            j.path("bytes").asLong(), Lines.clock(j.path("uploadedMillis").asLong()), String.join(",", pipelines),
+            jobs.isEmpty() ? "-" : String.join(",", jobs));
       }
       return 0;
     }
