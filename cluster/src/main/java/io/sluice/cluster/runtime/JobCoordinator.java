@@ -213,6 +213,8 @@ public final class JobCoordinator extends EventSourcedBehavior<JobCoordinator.Co
   private final LongSupplier clock;
   private final long startedMillis;
   private final Map<String, JobStats> stats = new LinkedHashMap<>();
+  /** The running jobs' runtimes: the catalog holds jobs only while something uses them. */
+  private final Map<String, JobRuntime> runtimes = new java.util.HashMap<>();
   /** Each node's journal as it last reported (not persisted: nodes report every few seconds). */
   private final Map<String, JobHealth.NodeJournal> nodes = new LinkedHashMap<>();
   /** The running jobs last seen DEGRADED, with the cause logged then. */
@@ -449,7 +451,14 @@ public final class JobCoordinator extends EventSourcedBehavior<JobCoordinator.Co
   }
 
   private JobRuntime runtime(Job j) {
+    JobRuntime held = runtimes.get(j.jobId());
+    if (held != null) {
+      return held;
+    }
     JobCatalog catalog = JobCatalog.get(ctx.getSystem());
+    if (j.status() != Status.RUNNING) {
+      return catalog.get(j.jobId()).orElse(null); // an ended job is not built again
+    }
     JobSpec spec = j.spec();
     if (!catalog.isReady(spec)) {
       // its jar is being fetched (the coordinator moved to a node that had not run the job yet)
@@ -457,7 +466,9 @@ public final class JobCoordinator extends EventSourcedBehavior<JobCoordinator.Co
       return null;
     }
     try {
-      return catalog.register(spec);
+      JobRuntime rt = catalog.register(spec);
+      runtimes.put(j.jobId(), rt);
+      return rt;
     } catch (RuntimeException e) {
       ctx.getLog().error("job {}: cannot build its plan on the coordinator's node: {}", j.jobId(), e.getMessage());
       return null;
@@ -483,6 +494,7 @@ public final class JobCoordinator extends EventSourcedBehavior<JobCoordinator.Co
     for (InstanceId i : rt.instances()) {
       peers.send(i, new OperatorCommand.Stop(j.jobId(), reason));
     }
+    runtimes.remove(j.jobId()); // the node's catalog forgets the job once its instances here stopped
   }
 
   private void keepAlive(State s) {

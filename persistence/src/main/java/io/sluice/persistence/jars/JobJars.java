@@ -39,6 +39,11 @@ import org.slf4j.LoggerFactory;
  *
  * <p>Fetching is asynchronous ({@link #prepare}); actors ask {@link #isReady} first and never
  * block on the store.
+ *
+ * <p>Nothing here outlives its use: a jar's class loader is held weakly, so once no job on this
+ * node uses the jar (the catalog holds jobs only while they run here), the loader and its classes
+ * can be collected; the cache directory is emptied when the node starts, so it holds only the
+ * jars of this process's jobs.
  */
 public final class JobJars implements Extension {
   private static final Logger log = LoggerFactory.getLogger(JobJars.class);
@@ -51,7 +56,10 @@ public final class JobJars implements Extension {
   private final int chunkBytes;
   private final Duration timeout;
   private final ClassLoader node;
-  private final Map<String, CompletableFuture<JobClassLoader>> loaders = new ConcurrentHashMap<>();
+  /** Loads in progress (and failed ones, for {@link #RETRY_AFTER_NANOS}). */
+  private final Map<String, CompletableFuture<JobClassLoader>> pending = new ConcurrentHashMap<>();
+  /** Loaded jars: held weakly, by the jobs that use them. */
+  private final Map<String, java.lang.ref.WeakReference<JobClassLoader>> loaded = new ConcurrentHashMap<>();
   /** When a jar's last attempt failed: the next one waits {@link #RETRY_AFTER_NANOS}. */
   private final Map<String, Long> failedAt = new ConcurrentHashMap<>();
   private static final long RETRY_AFTER_NANOS = 5_000_000_000L;
@@ -80,6 +88,7 @@ public final class JobJars implements Extension {
     String dir = c.getString("sluice.jars.cache-dir");
     Path cache = dir.isEmpty() ? Path.of(System.getProperty("java.io.tmpdir"), "sluice-jars-" + ProcessHandle.current()
         .pid()) : Path.of(dir);
+    emptyCache(cache);
     return new JobJars(store, cache.toAbsolutePath(), c.getBytes("sluice.jars.max-bytes"),
         Math.toIntExact(c.getBytes("sluice.jars.chunk-bytes")), c.getDuration("sluice.jars.timeout"),
         JobJars.class.getClassLoader());
@@ -100,6 +109,21 @@ public final class JobJars implements Extension {
     return org.apache.pekko.pattern.Patterns.ask(journal, new org.apache.pekko.actor.Identify("sluice-jars"),
         Duration.ofSeconds(30)).thenCompose(x -> CassandraSessionRegistry.get(system)
             .sessionFor("pekko.persistence.cassandra").underlying());
+  }
+
+  /** Removes the jars and leftovers an earlier process of this node left in its cache directory. */
+  private static void emptyCache(Path dir) {
+    if (!Files.isDirectory(dir)) {
+      return;
+    }
+    try (java.util.stream.Stream<Path> files = Files.list(dir)) {
+      for (Path f : files.filter(p -> p.getFileName().toString().endsWith(".jar")
+          || p.getFileName().toString().endsWith(".jar.tmp")).toList()) {
+        Files.deleteIfExists(f);
+      }
+    } catch (IOException e) {
+      log.warn("cannot empty the jar cache {}: {}", dir, e.toString());
+    }
   }
 
   public static JobJars get(ActorSystem<?> system) {
@@ -189,8 +213,18 @@ public final class JobJars implements Extension {
 
   /** Whether jar {@code id}'s class loader is ready on this node (no fetch needed). */
   public boolean isReady(String id) {
-    CompletableFuture<JobClassLoader> f = loaders.get(id);
-    return f != null && f.isDone() && !f.isCompletedExceptionally();
+    return loaded(id) != null;
+  }
+
+  private JobClassLoader loaded(String id) {
+    java.lang.ref.WeakReference<JobClassLoader> r = loaded.get(id);
+    return r == null ? null : r.get();
+  }
+
+  /** How many jars have a live class loader on this node (tests, metrics). */
+  public int loadedCount() {
+    loaded.values().removeIf(r -> r.get() == null);
+    return loaded.size();
   }
 
   /**
@@ -200,17 +234,37 @@ public final class JobJars implements Extension {
    */
   public CompletionStage<JobClassLoader> prepare(String id) {
     checkId(id);
-    CompletableFuture<JobClassLoader> f = loaders.computeIfAbsent(id, this::open);
-    if (f.isCompletedExceptionally()) {
+    JobClassLoader l = loaded(id);
+    if (l != null) {
+      return CompletableFuture.completedFuture(l);
+    }
+    loaded.values().removeIf(r -> r.get() == null);
+    CompletableFuture<JobClassLoader> f = pending.get(id);
+    if (f != null && f.isCompletedExceptionally()) {
       Long failed = failedAt.get(id);
       if (failed != null && System.nanoTime() - failed < RETRY_AFTER_NANOS) {
         return f; // callers poll: do not ask the store again at once
       }
-      failedAt.remove(id);
-      loaders.remove(id, f);
-      f = loaders.computeIfAbsent(id, this::open);
+      pending.remove(id, f);
     }
-    return f;
+    CompletableFuture<JobClassLoader> fresh = new CompletableFuture<>();
+    f = pending.putIfAbsent(id, fresh);
+    if (f != null) {
+      return f; // a load in progress
+    }
+    open(id).whenComplete((loader, err) -> {
+      if (err == null) {
+        loaded.put(id, new java.lang.ref.WeakReference<>(loader));
+        failedAt.remove(id);
+        pending.remove(id, fresh); // held weakly from now on, by the jobs that use it
+        fresh.complete(loader);
+      } else {
+        failedAt.put(id, System.nanoTime());
+        log.warn("cannot load jar {}: {}", id, err.getCause() != null ? err.getCause().toString() : err.toString());
+        fresh.completeExceptionally(err); // kept in pending for RETRY_AFTER_NANOS
+      }
+    });
+    return fresh;
   }
 
   private CompletableFuture<JobClassLoader> open(String id) {
@@ -235,11 +289,6 @@ public final class JobJars implements Extension {
             return new JobClassLoader(id, file, node);
           } catch (IOException e) {
             throw new UncheckedIOException(e);
-          }
-        }).whenComplete((l, err) -> {
-          if (err != null) {
-            failedAt.put(id, System.nanoTime());
-            log.warn("cannot load jar {}: {}", id, err.getCause() != null ? err.getCause().toString() : err.toString());
           }
         });
   }
@@ -300,9 +349,9 @@ public final class JobJars implements Extension {
       return false;
     }
     await(store.delete(info.get()), "delete jar " + id);
-    CompletableFuture<JobClassLoader> l = loaders.remove(id);
-    if (l != null && l.isDone() && !l.isCompletedExceptionally()) {
-      l.join().close();
+    java.lang.ref.WeakReference<JobClassLoader> l = loaded.remove(id);
+    if (l != null && l.get() != null) {
+      l.get().close();
     }
     Files.deleteIfExists(local(id));
     return true;

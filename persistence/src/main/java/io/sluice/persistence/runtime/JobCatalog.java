@@ -12,11 +12,16 @@ import org.apache.pekko.actor.typed.ExtensionId;
  * INTERNAL API: the jobs this node knows, by id, each built once from its spec with the node's
  * {@link PipelineResolver}. A plan whose fingerprint differs from the submitted one is refused:
  * the nodes run different code.
+ *
+ * <p>The catalog holds its jobs weakly: a job stays known while something on this node uses it
+ * (its operator instances, the coordinator while the job runs) and is forgotten after, with its
+ * plan, its codec and the class loader of its jar. Jobs come and go for months; a node keeps only
+ * those it runs. A job needed again is built again.
  */
 public final class JobCatalog implements Extension {
   private static final Id ID = new Id();
 
-  private final Map<String, JobRuntime> jobs = new ConcurrentHashMap<>();
+  private final Map<String, java.lang.ref.WeakReference<JobRuntime>> jobs = new ConcurrentHashMap<>();
   private volatile PipelineResolver resolver = (name, params, jar) -> {
     throw new IllegalStateException("no pipeline resolver is installed on this node");
   };
@@ -43,7 +48,14 @@ public final class JobCatalog implements Extension {
   }
 
   public Optional<JobRuntime> get(String jobId) {
-    return Optional.ofNullable(jobs.get(jobId));
+    java.lang.ref.WeakReference<JobRuntime> r = jobs.get(jobId);
+    return Optional.ofNullable(r == null ? null : r.get());
+  }
+
+  /** How many jobs this node knows now (tests, metrics). */
+  public int size() {
+    jobs.values().removeIf(r -> r.get() == null);
+    return jobs.size();
   }
 
   /**
@@ -52,10 +64,11 @@ public final class JobCatalog implements Extension {
    * @throws IllegalArgumentException if the pipeline cannot be built here or its plan differs
    */
   public JobRuntime register(JobSpec spec) {
-    JobRuntime known = jobs.get(spec.jobId());
+    JobRuntime known = get(spec.jobId()).orElse(null);
     if (known != null) {
       return known;
     }
+    jobs.values().removeIf(r -> r.get() == null); // the map stays as large as the jobs in use
     PipelineResolver.Resolved r = resolver.resolve(spec.pipeline(), spec.parameters(), spec.jar());
     Pipeline p = r.pipeline();
     String fp = JobRuntime.fingerprint(p);
@@ -64,7 +77,11 @@ public final class JobCatalog implements Extension {
           + " builds a different plan on this node (fingerprint " + fp + ", submitted " + spec.fingerprint()
           + "): every node must run the same version of the pipeline code");
     }
-    return jobs.computeIfAbsent(spec.jobId(), id -> new JobRuntime(spec, p, r.classLoader()));
+    JobRuntime built = new JobRuntime(spec, p, r.classLoader());
+    java.lang.ref.WeakReference<JobRuntime> ref = jobs.compute(spec.jobId(), (id, old) -> old != null
+        && old.get() != null ? old : new java.lang.ref.WeakReference<>(built));
+    JobRuntime kept = ref.get();
+    return kept != null ? kept : built;
   }
 
   /**
@@ -72,7 +89,7 @@ public final class JobCatalog implements Extension {
    * job is known, or its jar is on this node).
    */
   public boolean isReady(JobSpec spec) {
-    return jobs.containsKey(spec.jobId()) || resolver.isReady(spec.jar());
+    return get(spec.jobId()).isPresent() || resolver.isReady(spec.jar());
   }
 
   /** Fetches what {@code spec}'s job needs on this node (its jar); completes when {@link #isReady}. */
@@ -80,8 +97,5 @@ public final class JobCatalog implements Extension {
     return resolver.prepare(spec.jar());
   }
 
-  /** Forgets a job (it ended and its instances stopped). */
-  public void forget(String jobId) {
-    jobs.remove(jobId);
-  }
+
 }

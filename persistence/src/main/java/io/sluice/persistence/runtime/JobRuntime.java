@@ -19,11 +19,18 @@ public final class JobRuntime {
   private final JobSpec spec;
   private final PhysicalPlan plan;
   private final ExecContext exec;
+  private final ClassLoader classLoader;
 
   JobRuntime(JobSpec spec, Pipeline pipeline, ClassLoader classLoader) {
     this.spec = spec;
     this.plan = PipelineImpl.physical(pipeline);
     this.exec = ExecContext.of(spec.jobId(), plan, classLoader);
+    this.classLoader = classLoader;
+  }
+
+  /** The class loader of the job's code (its jar's, or the node's). */
+  public ClassLoader classLoader() {
+    return classLoader;
   }
 
   /** The fingerprint of a plan: the first 16 hex digits of SHA-256 over its description. */

@@ -14,7 +14,10 @@ import java.time.Duration;
 import java.util.Optional;
 import java.util.concurrent.ThreadLocalRandom;
 import org.apache.pekko.actor.typed.Behavior;
+import org.apache.pekko.actor.typed.BehaviorInterceptor;
 import org.apache.pekko.actor.typed.PostStop;
+import org.apache.pekko.actor.typed.Signal;
+import org.apache.pekko.actor.typed.TypedActorContext;
 import org.apache.pekko.actor.typed.javadsl.ActorContext;
 import org.apache.pekko.actor.typed.javadsl.Behaviors;
 import org.apache.pekko.actor.typed.javadsl.StashBuffer;
@@ -203,6 +206,9 @@ public final class OperatorEntity extends EventSourcedBehavior<OperatorCommand, 
   private static Behavior<OperatorCommand> start(ActorContext<OperatorCommand> ctx, InstanceId id, JobRuntime job,
       Peers peers, RuntimeSettings settings) {
     OperatorInstance logic;
+    Thread thread = Thread.currentThread();
+    ClassLoader before = thread.getContextClassLoader();
+    thread.setContextClassLoader(job.classLoader()); // user code opens here, as it runs (UserCodeLoader)
     try {
       logic = OperatorInstance.create(job.exec(), job.operatorIndex(id.operator()), id.index());
       logic.open();
@@ -214,8 +220,54 @@ public final class OperatorEntity extends EventSourcedBehavior<OperatorCommand, 
       ctx.getLog().error("{}: cannot open: {}", id, e.toString());
       peers.report(failedReport(id, peers, id.operator(), null, e.toString()));
       return Behaviors.stopped();
+    } finally {
+      thread.setContextClassLoader(before);
     }
-    return Behaviors.withTimers(timers -> new OperatorEntity(ctx, timers, id, job, logic, peers, settings));
+    Behavior<OperatorCommand> entity = Behaviors.withTimers(timers -> new OperatorEntity(ctx, timers, id, job, logic,
+        peers, settings));
+    ClassLoader code = job.classLoader();
+    return code == OperatorEntity.class.getClassLoader() ? entity
+        : Behaviors.intercept(() -> new UserCodeLoader(code), entity);
+  }
+
+  /**
+   * Makes the job's class loader the thread's context class loader while the instance handles a
+   * message or signal, as user code in a jar expects (a library in the jar that looks up its
+   * resources or services through it finds them; the node's dispatcher threads are shared).
+   */
+  static final class UserCodeLoader extends BehaviorInterceptor<OperatorCommand, OperatorCommand> {
+    private final ClassLoader code;
+
+    UserCodeLoader(ClassLoader code) {
+      super(OperatorCommand.class);
+      this.code = code;
+    }
+
+    @Override
+    public Behavior<OperatorCommand> aroundReceive(TypedActorContext<OperatorCommand> ctx, OperatorCommand msg,
+        ReceiveTarget<OperatorCommand> target) {
+      Thread t = Thread.currentThread();
+      ClassLoader before = t.getContextClassLoader();
+      t.setContextClassLoader(code);
+      try {
+        return target.apply(ctx, msg);
+      } finally {
+        t.setContextClassLoader(before);
+      }
+    }
+
+    @Override
+    public Behavior<OperatorCommand> aroundSignal(TypedActorContext<OperatorCommand> ctx, Signal signal,
+        SignalTarget<OperatorCommand> target) {
+      Thread t = Thread.currentThread();
+      ClassLoader before = t.getContextClassLoader();
+      t.setContextClassLoader(code);
+      try {
+        return target.apply(ctx, signal);
+      } finally {
+        t.setContextClassLoader(before);
+      }
+    }
   }
 
   private static InstanceReport failedReport(InstanceId id, Peers peers, String stage, String record, String error) {

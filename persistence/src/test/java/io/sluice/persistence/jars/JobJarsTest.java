@@ -126,6 +126,24 @@ class JobJarsTest {
   }
 
   @Test
+  void aJarNoJobUsesIsLetGo_andComesBackFromTheNodesCacheWithoutTheStore() throws Exception {
+    InMemoryJarStore store = new InMemoryJarStore();
+    JobJars jars = node(store, "a", 1 << 20, 1 << 16);
+    JarInfo info = node(store, "up", 1 << 20, 1 << 16).upload("w.jar", TestJars.pipelineJar(dir, "user.w", "w", "v1"));
+    assertEquals("version v1", jars.factories(info.id()).get("w").description());
+    assertTrue(jars.isReady(info.id()));
+    long deadline = System.nanoTime() + java.util.concurrent.TimeUnit.SECONDS.toNanos(20);
+    while (jars.loadedCount() > 0 && System.nanoTime() < deadline) {
+      System.gc();
+      Thread.sleep(50);
+    }
+    assertEquals(0, jars.loadedCount(), "the class loader of a jar nothing uses is still held");
+    assertFalse(jars.isReady(info.id()));
+    store.delete(info); // from now on only node a's cache has it
+    assertEquals("version v1", jars.factories(info.id()).get("w").description());
+  }
+
+  @Test
   void jarIdsAreChecked() {
     assertThrows(JarInspector.BadJarException.class, () -> JobJars.checkId("../../etc/passwd"));
     assertEquals("0".repeat(64), JobJars.checkId("0".repeat(64)));

@@ -39,6 +39,11 @@ final class InMemoryRuntime implements AutoCloseable {
   final Map<String, LongAdder> journalWrites = new ConcurrentHashMap<>();
 
   InMemoryRuntime(Pipeline pipeline, Predicate<InstanceId> routed) {
+    this(pipeline, routed, PipelineResolver.class.getClassLoader());
+  }
+
+  /** With {@code code} as the class loader of the pipeline's code (as a jar's would be). */
+  InMemoryRuntime(Pipeline pipeline, Predicate<InstanceId> routed, ClassLoader code) {
     Config config = ConfigFactory.parseString(""
         + "pekko.persistence.journal.plugin = \"pekko.persistence.journal.inmem\"\n"
         + "pekko.persistence.journal.inmem.test-serialization = on\n"
@@ -52,7 +57,7 @@ final class InMemoryRuntime implements AutoCloseable {
     kit = ActorTestKit.create("runtime-test", config);
     peers = new TestPeers(routed);
     JobCatalog catalog = JobCatalog.get(kit.system());
-    catalog.setResolver(PipelineResolver.of(pipeline));
+    catalog.setResolver((name, params, jar) -> new PipelineResolver.Resolved(pipeline, code));
     // A job id of its own: collecting sinks keep results per sink name and job id for the whole
     // JVM, so a shared id would let one test read another's results.
     String jobId = "job-" + JOBS.incrementAndGet();
