@@ -246,24 +246,21 @@ public final class OperatorEntity extends EventSourcedBehavior<OperatorCommand, 
     @Override
     public Behavior<OperatorCommand> aroundReceive(TypedActorContext<OperatorCommand> ctx, OperatorCommand msg,
         ReceiveTarget<OperatorCommand> target) {
-      Thread t = Thread.currentThread();
-      ClassLoader before = t.getContextClassLoader();
-      t.setContextClassLoader(code);
-      try {
-        return target.apply(ctx, msg);
-      } finally {
-        t.setContextClassLoader(before);
-      }
+      return withCode(() -> target.apply(ctx, msg));
     }
 
     @Override
     public Behavior<OperatorCommand> aroundSignal(TypedActorContext<OperatorCommand> ctx, Signal signal,
         SignalTarget<OperatorCommand> target) {
+      return withCode(() -> target.apply(ctx, signal));
+    }
+
+    private Behavior<OperatorCommand> withCode(java.util.function.Supplier<Behavior<OperatorCommand>> handle) {
       Thread t = Thread.currentThread();
       ClassLoader before = t.getContextClassLoader();
       t.setContextClassLoader(code);
       try {
-        return target.apply(ctx, signal);
+        return handle.get();
       } finally {
         t.setContextClassLoader(before);
       }
