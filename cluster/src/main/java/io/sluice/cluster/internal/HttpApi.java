@@ -50,7 +50,12 @@ public final class HttpApi implements AutoCloseable {
     Response handle(Request request) throws Exception;
   }
 
-  private record Route(String method, Pattern path, long maxBody, Handler handler) {}
+  /** A route; {@code large} (non-null for bodies over DEFAULT_MAX_BODY) lets one such request in at a time. */
+  private record Route(String method, Pattern path, long maxBody, java.util.concurrent.Semaphore large,
+      Handler handler) {}
+
+  /** How long a request with a large body waits for the one before it. */
+  static final long LARGE_BODY_WAIT_SECONDS = 30;
 
   /** The largest request body a route takes unless it says otherwise. */
   public static final long DEFAULT_MAX_BODY = 1 << 20;
@@ -77,7 +82,8 @@ public final class HttpApi implements AutoCloseable {
 
   /** As {@link #route(String, String, Handler)}, taking bodies of up to {@code maxBody} bytes (larger: 413). */
   public HttpApi route(String method, String path, long maxBody, Handler handler) {
-    routes.add(new Route(method, Pattern.compile(path), maxBody, handler));
+    routes.add(new Route(method, Pattern.compile(path), maxBody,
+        maxBody > DEFAULT_MAX_BODY ? new java.util.concurrent.Semaphore(1) : null, handler));
     return this;
   }
 
@@ -121,13 +127,24 @@ public final class HttpApi implements AutoCloseable {
       for (int i = 1; i <= m.groupCount(); i++) {
         params.add(java.net.URLDecoder.decode(m.group(i), StandardCharsets.UTF_8));
       }
-      byte[] body = readBody(ex, r.maxBody());
-      if (body == null) {
-        return Response.error(413, "the request body is larger than the " + r.maxBody() + " bytes " + path
-            + " takes");
+      // a large body (a jar) is held in memory while it is handled: one at a time bounds that
+      if (r.large() != null && !r.large().tryAcquire(LARGE_BODY_WAIT_SECONDS, java.util.concurrent.TimeUnit.SECONDS)) {
+        return Response.error(503, "another request to " + path + " has been running for over "
+            + LARGE_BODY_WAIT_SECONDS + " s; try again");
       }
-      return r.handler().handle(new Request(ex.getRequestMethod(), params, query(ex.getRequestURI().getRawQuery()),
-          body));
+      try {
+        byte[] body = readBody(ex, r.maxBody());
+        if (body == null) {
+          return Response.error(413, "the request body is larger than the " + r.maxBody() + " bytes " + path
+              + " takes");
+        }
+        return r.handler().handle(new Request(ex.getRequestMethod(), params, query(ex.getRequestURI().getRawQuery()),
+            body));
+      } finally {
+        if (r.large() != null) {
+          r.large().release();
+        }
+      }
     }
     return pathKnown ? Response.error(405, ex.getRequestMethod() + " is not allowed on " + path)
         : Response.error(404, "no such endpoint: " + path);
