@@ -74,6 +74,10 @@ public final class ChaosCommand implements Callable<Integer> {
   @Option(names = "--node-heap", description = "heap of every node JVM, e.g. 3g (default: the cluster's, 768m)")
   String nodeHeap;
 
+  @Option(names = "--jar", paramLabel = "FILE", description = "take --pipeline from this jar of yours: uploaded to the"
+      + " cluster, and its factory's verify gives the verdict")
+  Path jar;
+
   @Override
   public Integer call() throws Exception {
     Path home = DevCassandra.home();
@@ -86,6 +90,13 @@ public final class ChaosCommand implements Callable<Integer> {
     p.putAll(io.sluice.core.dsl.Parameters.parse(params).asMap());
     ChaosRun.Settings settings = new ChaosRun.Settings(pipeline, p, duration, killInterval, restartDelay, seed,
         cassandraKillAt, cassandraDown, freezeAt, freezeFor, drainTimeout, List.of());
+    if (jar != null) {
+      if (!java.nio.file.Files.isRegularFile(jar)) {
+        System.err.println("sluice: jar " + jar.toAbsolutePath() + " does not exist");
+        return 2;
+      }
+      settings = settings.withJar(jar.toAbsolutePath());
+    }
     DevCassandra cassandra = CassandraCommandSupport.devCassandra(null);
     if (cassandraKillAt != null && cassandra.servesCql()
         && cassandra.status().state() != DevCassandra.Status.State.RUNNING) {
