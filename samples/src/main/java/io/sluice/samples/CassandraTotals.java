@@ -157,7 +157,7 @@ public final class CassandraTotals implements PipelineFactory {
       String cql = "INSERT INTO " + table.name() + " (job_id, bucket, key, seq, value, total) VALUES ('"
           + context.jobId() + "', ?, ?, ?, ?, ?)";
       CassandraSink<Total> sink = CassandraSink.<Total>upsert(name, cql, t -> new Object[] {
-          (int) Math.floorMod(t.key(), BUCKETS), t.key(), t.seq(), t.value(), t.total()})
+          Math.floorMod(t.key(), BUCKETS), t.key(), t.seq(), t.value(), t.total()})
           .withContactPoints(List.of(table.contactPoint()), table.localDatacenter());
       try {
         // the table usually exists: a recovering instance then opens no session but the sink's own

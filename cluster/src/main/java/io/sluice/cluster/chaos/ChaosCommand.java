@@ -79,6 +79,7 @@ public final class ChaosCommand implements Callable<Integer> {
   Path jar;
 
   @Override
+  @SuppressWarnings("try") // the lease is held for the try block: it stops a Cassandra it started
   public Integer call() throws Exception {
     Path home = DevCassandra.home();
     String run = LocalDateTime.now().format(DateTimeFormatter.ofPattern("yyyyMMdd-HHmmss"));

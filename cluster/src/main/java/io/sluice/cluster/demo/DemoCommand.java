@@ -40,6 +40,7 @@ public final class DemoCommand implements Callable<Integer> {
   long seed = 2026;
 
   @Override
+  @SuppressWarnings("try") // the lease is held for the try block: it stops a Cassandra it started
   public Integer call() throws Exception {
     Path home = DevCassandra.home();
     Path dir = home.resolve("data/demo");

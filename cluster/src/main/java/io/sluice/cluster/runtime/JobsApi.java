@@ -140,7 +140,7 @@ public final class JobsApi {
       if (!p.isObject()) {
         return Response.error(400, "\"parameters\" must be an object of strings");
       }
-      p.fields().forEachRemaining(e -> params.put(e.getKey(), e.getValue().isTextual() ? e.getValue().asText()
+      p.properties().forEach(e -> params.put(e.getKey(), e.getValue().isTextual() ? e.getValue().asText()
           : e.getValue().toString()));
     }
     String jar = req.path("jar").isTextual() ? req.get("jar").asText() : "";

@@ -3,7 +3,6 @@ package io.sluice.core.testing;
 import io.sluice.core.connector.Source;
 import io.sluice.core.connector.SourceReader;
 import java.util.ArrayList;
-import java.util.Arrays;
 import java.util.List;
 import java.util.Objects;
 
@@ -36,7 +35,11 @@ public final class TestSource<T> implements Source<T> {
 
   @SafeVarargs
   public final synchronized TestSource<T> push(T... records) {
-    return pushAll(Arrays.asList(records));
+    List<T> list = new java.util.ArrayList<>(records.length); // copied: the array itself never escapes
+    for (T r : records) {
+      list.add(r);
+    }
+    return pushAll(list);
   }
 
   public synchronized TestSource<T> pushAll(List<? extends T> records) {

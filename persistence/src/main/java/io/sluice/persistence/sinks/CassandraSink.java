@@ -132,7 +132,7 @@ public final class CassandraSink<T> implements Sink<T> {
       }
 
       private void await(List<CompletableFuture<AsyncResultSet>> futures) throws Exception {
-        CompletableFuture.allOf(futures.toArray(new CompletableFuture[0]))
+        CompletableFuture.allOf(futures.toArray(new CompletableFuture<?>[0]))
             .get(timeout.toMillis() + 1000, TimeUnit.MILLISECONDS);
         futures.clear();
       }

@@ -155,7 +155,7 @@ public final class InstanceEngine {
       outChannelOf[o.index()] = filled(o.parallelism());
     }
     this.inputs = plan.inputChannels(op, index);
-    this.pending = new TreeMap[inputs.size()];
+    this.pending = newArray(inputs.size());
     for (int c = 0; c < inputs.size(); c++) {
       inChannelOf[inputs.get(c).peerOperator()][inputs.get(c).peerInstance()] = c;
       pending[c] = new TreeMap<>();
@@ -1084,5 +1084,10 @@ public final class InstanceEngine {
   @Override
   public String toString() {
     return ctx.jobId() + "/" + op.name() + "/" + index;
+  }
+
+  @SuppressWarnings({"unchecked", "rawtypes"}) // an array of a generic type can only be made raw
+  private static <K, V> TreeMap<K, V>[] newArray(int n) {
+    return new TreeMap[n];
   }
 }

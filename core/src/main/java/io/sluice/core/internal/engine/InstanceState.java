@@ -70,7 +70,7 @@ public final class InstanceState {
     this.nextSeqOut = new long[out];
     Arrays.fill(nextSeqOut, 1);
     this.acked = new long[out];
-    this.outbox = new ArrayDeque[out];
+    this.outbox = newOutboxes(out);
     for (int i = 0; i < out; i++) {
       outbox[i] = new ArrayDeque<>();
     }
@@ -245,5 +245,10 @@ public final class InstanceState {
   /** Entries of {@code channel} in sequence order. */
   Iterator<OutEntry> entries(int channel) {
     return outbox[channel].iterator();
+  }
+
+  @SuppressWarnings({"unchecked", "rawtypes"}) // an array of a generic type can only be made raw
+  private static ArrayDeque<OutEntry>[] newOutboxes(int n) {
+    return new ArrayDeque[n];
   }
 }
