@@ -68,9 +68,10 @@ public final class SluiceNode implements AutoCloseable {
   public static SluiceNode start(NodeConfig config) {
     checkPortFree(config.host(), config.port(), "pekko.remote.artery.canonical.port", config);
     checkPortFree(config.httpHost(), config.httpPort(), "sluice.node.http.port", config);
+    ServicePipelineResolver own;
     try {
       // the pipelines of the node's directories load now, so that a bad jar stops the start with its name
-      new ServicePipelineResolver(SluiceNode.class.getClassLoader(), config.pipelineDirs(), null);
+      own = new ServicePipelineResolver(SluiceNode.class.getClassLoader(), config.pipelineDirs(), null);
     } catch (IllegalArgumentException e) {
       throw new NodeStartException("cannot load the pipelines of sluice.node.pipeline-dirs in " + config.file()
           + ": " + e.getMessage(), e);
@@ -95,7 +96,7 @@ public final class SluiceNode implements AutoCloseable {
       throw new NodeStartException("the actor system did not start: " + e.getMessage(), e);
     }
     SluiceNode node = new SluiceNode(config, system, http);
-    node.init();
+    node.init(own);
     return node;
   }
 
@@ -121,7 +122,7 @@ public final class SluiceNode implements AutoCloseable {
   /** The exit status of a node that stopped itself after a long pause. */
   public static final int EXIT_FENCED = 4;
 
-  private void init() {
+  private void init(ServicePipelineResolver own) {
     installPauseFence();
     Cluster cluster = Cluster.get(Adapter.toClassic(system));
     cluster.registerOnMemberUp(() -> {
@@ -131,8 +132,7 @@ public final class SluiceNode implements AutoCloseable {
     ClusterSharding sharding = ClusterSharding.get(system);
     sharding.init(Entity.of(Canary.TYPE_KEY, ctx -> Canary.create(ctx.getEntityId(), config.nodeName())));
     JobJars jars = JobJars.get(system);
-    ServicePipelineResolver pipelines = new ServicePipelineResolver(SluiceNode.class.getClassLoader(),
-        config.pipelineDirs(), jars);
+    ServicePipelineResolver pipelines = own.withJars(jars);
     JobCatalog.get(system).setResolver(pipelines);
     RouteRefresh routes = new RouteRefresh();
     routes.start(system);

@@ -163,15 +163,14 @@ public final class JobsApi {
     if (!name.matches("[A-Za-z0-9][A-Za-z0-9_.+-]{0,200}")) {
       return Response.error(400, "name '" + name + "' must be a file name of letters, digits, '_', '.', '+' or '-'");
     }
-    JarInfo info;
-    boolean known;
+    JobJars.Uploaded up;
     try {
-      known = await(jars.store().info(JobJars.hash(body))).isPresent();
-      info = jars.upload(name, body);
+      up = jars.upload(name, body);
     } catch (JarInspector.BadJarException e) {
       return Response.error(400, e.getMessage());
     }
-    return new Response(known ? 200 : 201, describe(info, jarUsers().getOrDefault(info.id(), List.of())));
+    JarInfo info = up.info();
+    return new Response(up.stored() ? 201 : 200, describe(info, jarUsers().getOrDefault(info.id(), List.of())));
   }
 
   private static Map<String, Object> describe(JarInfo j, List<String> usedBy) {

@@ -32,8 +32,8 @@ import java.util.stream.Stream;
  * A pipeline is built with the class loader of its code as the thread's context class loader.
  */
 public final class ServicePipelineResolver implements PipelineResolver {
-  private final Map<String, PipelineFactory> factories = new TreeMap<>();
-  private final Map<String, String> origins = new TreeMap<>();
+  private final Map<String, PipelineFactory> factories;
+  private final Map<String, String> origins;
   private final JobJars jars;
 
   /** The pipelines on {@code loader}'s classpath only. */
@@ -49,6 +49,8 @@ public final class ServicePipelineResolver implements PipelineResolver {
    *     pipelines, or two pipelines share a name
    */
   public ServicePipelineResolver(ClassLoader loader, List<Path> pipelineDirs, JobJars jars) {
+    this.factories = new TreeMap<>();
+    this.origins = new TreeMap<>();
     this.jars = jars;
     for (PipelineFactory f : ServiceLoader.load(PipelineFactory.class, loader)) {
       add(f, "the classpath");
@@ -72,6 +74,17 @@ public final class ServicePipelineResolver implements PipelineResolver {
         }
       }
     }
+  }
+
+  private ServicePipelineResolver(Map<String, PipelineFactory> factories, Map<String, String> origins, JobJars jars) {
+    this.factories = factories;
+    this.origins = origins;
+    this.jars = jars;
+  }
+
+  /** The same node pipelines (loaded once), and the uploaded jars of {@code jars}. */
+  public ServicePipelineResolver withJars(JobJars jars) {
+    return new ServicePipelineResolver(factories, origins, jars);
   }
 
   private void add(PipelineFactory f, String origin) {

@@ -146,6 +146,9 @@ public final class JobJars implements Extension {
     return store;
   }
 
+  /** An upload's outcome: the stored jar, and whether this upload stored it (false: the same bytes were stored before). */
+  public record Uploaded(JarInfo info, boolean stored) {}
+
   /** The SHA-256 of {@code bytes}, hex: a jar's id. */
   public static String hash(byte[] bytes) {
     try {
@@ -169,7 +172,7 @@ public final class JobJars implements Extension {
    *
    * @throws JarInspector.BadJarException when it is too large, not a jar or has no pipelines
    */
-  public JarInfo upload(String name, byte[] bytes) throws IOException {
+  public Uploaded upload(String name, byte[] bytes) throws IOException {
     if (bytes.length > maxBytes) {
       throw new JarInspector.BadJarException("'" + name + "' has " + bytes.length + " bytes, more than the "
           + maxBytes + " that sluice.jars.max-bytes allows");
@@ -177,7 +180,7 @@ public final class JobJars implements Extension {
     String id = hash(bytes);
     Optional<JarInfo> known = await(store.info(id), "look up jar " + id);
     if (known.isPresent()) {
-      return known.get();
+      return new Uploaded(known.get(), false);
     }
     Files.createDirectories(cacheDir);
     Path tmp = Files.createTempFile(cacheDir, "upload-", ".jar.tmp");
@@ -193,7 +196,7 @@ public final class JobJars implements Extension {
       moveInto(tmp, local(id));
       log.info("jar {} ({}, {} bytes, pipelines {}) stored in {} chunk(s)", id, name, bytes.length, pipelines,
           chunks.size());
-      return info;
+      return new Uploaded(info, true);
     } finally {
       Files.deleteIfExists(tmp);
     }
@@ -239,6 +242,17 @@ public final class JobJars implements Extension {
       return CompletableFuture.completedFuture(l);
     }
     loaded.values().removeIf(r -> r.get() == null);
+    long now = System.nanoTime();
+    failedAt.entrySet().removeIf(e -> { // failed loads (of ids that were never stored, too) are not kept
+      if (now - e.getValue() < RETRY_AFTER_NANOS) {
+        return false;
+      }
+      CompletableFuture<JobClassLoader> failed = pending.get(e.getKey());
+      if (failed != null && failed.isCompletedExceptionally()) {
+        pending.remove(e.getKey(), failed);
+      }
+      return true;
+    });
     CompletableFuture<JobClassLoader> f = pending.get(id);
     if (f != null && f.isCompletedExceptionally()) {
       Long failed = failedAt.get(id);

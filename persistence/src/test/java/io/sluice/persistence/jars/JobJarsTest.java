@@ -33,7 +33,7 @@ class JobJarsTest {
   void anUploadedJarIsStoredInChunksAndAnotherNodeLoadsItFromTheStore() throws Exception {
     InMemoryJarStore store = new InMemoryJarStore();
     byte[] jar = TestJars.pipelineJar(dir, "user.one", "one", "v1");
-    JarInfo info = node(store, "a", 1 << 20, 512).upload("one.jar", jar);
+    JarInfo info = node(store, "a", 1 << 20, 512).upload("one.jar", jar).info();
     assertEquals(JobJars.hash(jar), info.id());
     assertEquals(List.of("one"), info.pipelines());
     assertEquals((jar.length + 511) / 512, info.chunks());
@@ -54,8 +54,8 @@ class JobJarsTest {
   void twoVersionsOfOneClassLoadSideBySide() throws Exception {
     InMemoryJarStore store = new InMemoryJarStore();
     JobJars jars = node(store, "a", 1 << 20, 1 << 16);
-    String v1 = jars.upload("p-1.jar", TestJars.pipelineJar(dir, "user.p", "p", "v1")).id();
-    String v2 = jars.upload("p-2.jar", TestJars.pipelineJar(dir, "user.p", "p", "version-two")).id();
+    String v1 = jars.upload("p-1.jar", TestJars.pipelineJar(dir, "user.p", "p", "v1")).info().id();
+    String v2 = jars.upload("p-2.jar", TestJars.pipelineJar(dir, "user.p", "p", "version-two")).info().id();
     assertNotEquals(v1, v2);
     PipelineFactory f1 = jars.factories(v1).get("p");
     PipelineFactory f2 = jars.factories(v2).get("p");
@@ -104,7 +104,7 @@ class JobJarsTest {
     InMemoryJarStore store = new InMemoryJarStore();
     JobJars a = node(store, "a", 1 << 20, 256);
     byte[] bytes = TestJars.pipelineJar(dir, "user.c", "c", "v1");
-    JarInfo info = a.upload("c.jar", bytes);
+    JarInfo info = a.upload("c.jar", bytes).info();
 
     String unknown = "ab".repeat(32);
     Exception gone = assertThrows(Exception.class, () -> node(store, "b", 1 << 20, 256).loader(unknown));
@@ -129,7 +129,7 @@ class JobJarsTest {
   void aJarNoJobUsesIsLetGo_andComesBackFromTheNodesCacheWithoutTheStore() throws Exception {
     InMemoryJarStore store = new InMemoryJarStore();
     JobJars jars = node(store, "a", 1 << 20, 1 << 16);
-    JarInfo info = node(store, "up", 1 << 20, 1 << 16).upload("w.jar", TestJars.pipelineJar(dir, "user.w", "w", "v1"));
+    JarInfo info = node(store, "up", 1 << 20, 1 << 16).upload("w.jar", TestJars.pipelineJar(dir, "user.w", "w", "v1")).info();
     assertEquals("version v1", jars.factories(info.id()).get("w").description());
     assertTrue(jars.isReady(info.id()));
     long deadline = System.nanoTime() + java.util.concurrent.TimeUnit.SECONDS.toNanos(20);
