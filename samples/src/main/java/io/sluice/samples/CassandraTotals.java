@@ -112,7 +112,7 @@ public final class CassandraTotals implements PipelineFactory {
 
   /** The pipeline, with any sink (for tests and benchmarks). */
   public static Pipeline pipeline(Generator generator, JobConfig config, Sink<? super Total> out) {
-    Pipeline.Builder p = Pipeline.builder(NAME).config(config);
+    Pipeline.Builder p = Pipeline.builder(NAME).config(SampleTypes.named(config));
     p.readFrom(Sources.generator("events", generator))
         .keyBy(GeneratedRecord::key)
         .process("totals", KeyedTotals.RunningTotal::new)

@@ -260,7 +260,7 @@ public final class ClickSessions implements PipelineFactory {
    */
   public static Pipeline pipeline(Model model, JobConfig config, long rate, Sink<? super Session> sink) {
     Generator g = model.generator((int) Math.min(config.parallelism(), model.users())).withRate(rate);
-    Pipeline.Builder p = Pipeline.builder(NAME).config(config);
+    Pipeline.Builder p = Pipeline.builder(NAME).config(SampleTypes.named(config));
     p.readFrom(Sources.generator("generator", g))
         .withTimestamps(model::time, model.gap())
         .<Click>flatMap((GeneratedRecord r, Collector<Click> out) -> {

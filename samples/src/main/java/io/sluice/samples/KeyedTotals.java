@@ -108,7 +108,7 @@ public final class KeyedTotals implements PipelineFactory {
 
   private static Pipeline pipeline(Generator generator, JobConfig config, Sink<? super Total> sink,
       java.util.function.Supplier<RunningTotal> totals) {
-    Pipeline.Builder p = Pipeline.builder(NAME).config(config);
+    Pipeline.Builder p = Pipeline.builder(NAME).config(SampleTypes.named(config));
     p.readFrom(Sources.generator("events", generator))
         .keyBy(GeneratedRecord::key)
         .process("totals", totals)

@@ -93,7 +93,7 @@ public final class LargeState implements PipelineFactory {
   /** The pipeline over {@code generator}, with any sink (for tests and benchmarks). */
   public static Pipeline pipeline(Generator generator, JobConfig config, Sink<? super Total> sink, int valueBytes,
       long rewriteEvery) {
-    Pipeline.Builder p = Pipeline.builder(NAME).config(config);
+    Pipeline.Builder p = Pipeline.builder(NAME).config(SampleTypes.named(config));
     p.readFrom(Sources.generator("events", generator))
         .keyBy(GeneratedRecord::key)
         .process("totals", () -> new TotalWithPayload(valueBytes, rewriteEvery))

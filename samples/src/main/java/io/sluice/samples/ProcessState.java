@@ -123,7 +123,7 @@ public final class ProcessState implements PipelineFactory {
   public static Pipeline pipeline(TimedEvents model, Duration period, Duration cacheTtl, int splits, long rate,
       JobConfig config, Sink<? super PeriodSummary> out) {
     long periodMillis = period.toMillis();
-    Pipeline.Builder p = Pipeline.builder(NAME).config(config);
+    Pipeline.Builder p = Pipeline.builder(NAME).config(SampleTypes.named(config));
     p.readFrom(Sources.generator("events", model.generator(splits, rate)))
         .withTimestamps(model::timestamp, model.outOfOrderness())
         .keyBy(GeneratedRecord::key)

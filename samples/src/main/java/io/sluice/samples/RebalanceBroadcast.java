@@ -74,7 +74,7 @@ public final class RebalanceBroadcast implements PipelineFactory {
   /** The pipeline, with any sink of total lines (for tests and benchmarks). */
   public static Pipeline pipeline(Generator generator, int spread, int copies, JobConfig config,
       Sink<? super String> out) {
-    Pipeline.Builder p = Pipeline.builder(NAME).config(config);
+    Pipeline.Builder p = Pipeline.builder(NAME).config(SampleTypes.named(config));
     p.readFrom(Sources.generator("events", generator))
         .keyBy(GeneratedRecord::key)
         .process("totals", KeyedTotals.RunningTotal::new)

@@ -75,7 +75,7 @@ public final class SlidingWindows implements PipelineFactory {
     if (windows.kind() != WindowDefinition.Kind.SLIDING) {
       throw new IllegalArgumentException("sliding-windows needs sliding windows, was " + windows);
     }
-    Pipeline.Builder p = Pipeline.builder(NAME).config(config);
+    Pipeline.Builder p = Pipeline.builder(NAME).config(SampleTypes.named(config));
     p.readFrom(Sources.generator("events", model.generator(splits, rate)))
         .withTimestamps(model::timestamp, model.outOfOrderness())
         .keyBy(GeneratedRecord::key)

@@ -84,7 +84,7 @@ public final class TumblingWindows implements PipelineFactory {
   /** The pipeline, with any sinks (for tests and benchmarks). */
   public static Pipeline pipeline(TimedEvents model, Duration window, int splits, long rate, JobConfig config,
       Sink<? super WindowVerifier.WindowCount> out, Sink<? super GeneratedRecord> late) {
-    Pipeline.Builder p = Pipeline.builder(NAME).config(config);
+    Pipeline.Builder p = Pipeline.builder(NAME).config(SampleTypes.named(config));
     WindowStage<WindowResult<Long, CountSum>, GeneratedRecord> windows = p
         .readFrom(Sources.generator("events", model.generator(splits, rate)))
         .withTimestamps(model::timestamp, model.outOfOrderness())

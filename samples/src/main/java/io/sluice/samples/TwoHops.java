@@ -74,7 +74,7 @@ public final class TwoHops implements PipelineFactory {
 
   /** The pipeline, with any sink (for tests and benchmarks). */
   public static Pipeline pipeline(Generator generator, int buckets, JobConfig config, Sink<? super BucketSum> out) {
-    Pipeline.Builder p = Pipeline.builder(NAME).config(config);
+    Pipeline.Builder p = Pipeline.builder(NAME).config(SampleTypes.named(config));
     p.readFrom(Sources.generator("events", generator))
         .keyBy(GeneratedRecord::key)
         .aggregate("user-counts", new UserCounts())

@@ -83,7 +83,7 @@ public final class WordCount implements PipelineFactory {
 
   /** The pipeline, with any sink of running counts (for tests and benchmarks). */
   public static Pipeline pipeline(Path input, JobConfig config, Sink<? super KV<String, Long>> sink) {
-    Pipeline.Builder p = Pipeline.builder(NAME).config(config);
+    Pipeline.Builder p = Pipeline.builder(NAME).config(SampleTypes.named(config));
     p.readFrom(Sources.textFile("lines", input))
         .<String>flatMap(WordCount::words).named("words")
         .keyBy(w -> w)

@@ -12,10 +12,12 @@ import java.util.regex.Pattern;
 /**
  * The codecs of a job: an immutable map from user types to a logical name and a {@link Codec}.
  *
- * <p>Types not registered here are encoded structurally when they are Java records or enums
- * (under their class name, unless {@link #withName(Class, String) renamed}); any other
- * unregistered type is an error that names the class and says how to register it. {@link
- * #withJackson(Class, String)} registers a type that Jackson can bind, encoded as CBOR.
+ * <p>A record or enum is encoded structurally under the logical name given by {@link
+ * #withName(Class, String)}: records with the names of their components, so that a component can
+ * be added, removed or widened between versions of a job; enums by their constants' names. No Java
+ * class name is ever written to persisted data, so an unnamed record or enum is an error that names
+ * the class and says how to name it. Any other type needs a {@link Codec} ({@link #withCodec}), or
+ * {@link #withJackson(Class, String)} for a type that Jackson can bind, encoded as CBOR.
  *
  * <p>Every {@code withX} method returns a new registry; a registry is safe to share.
  */
@@ -24,7 +26,12 @@ public final class CodecRegistry {
   // Sluice's own persisted types, by logical name: no Java class name in persisted bytes (data
   // written under the class name before stays readable)
   private static final CodecRegistry DEFAULTS = new CodecRegistry(Map.of(), Map.of())
-      .withName(io.sluice.core.dsl.DeadLetter.class, "sluice.DeadLetter");
+      .withName(io.sluice.core.dsl.DeadLetter.class, "sluice.DeadLetter")
+      .withName(io.sluice.core.dsl.WindowResult.class, "sluice.WindowResult")
+      .withName(io.sluice.core.dsl.Window.class, "sluice.Window")
+      .withName(io.sluice.core.dsl.Verdict.class, "sluice.Verdict")
+      .withName(io.sluice.core.connector.GeneratedRecord.class, "sluice.GeneratedRecord")
+      .withName(io.sluice.core.connector.BatchId.class, "sluice.BatchId");
 
   /** A registered type: its logical name and its codec (null for a renamed record or enum). */
   public record Entry(Class<?> type, String name, Codec<?> codec) {}
@@ -37,7 +44,11 @@ public final class CodecRegistry {
     this.byName = byName;
   }
 
-  /** A registry with no user types: records, enums, the built-in types and Sluice's own (sluice.DeadLetter). */
+  /**
+   * A registry with no user types: the built-in types (numbers, strings, collections, KV) and
+   * Sluice's own records (sluice.DeadLetter, sluice.WindowResult, sluice.Window, sluice.Verdict,
+   * sluice.GeneratedRecord, sluice.BatchId).
+   */
   public static CodecRegistry defaults() {
     return DEFAULTS;
   }
@@ -49,8 +60,8 @@ public final class CodecRegistry {
   }
 
   /**
-   * Gives a record or enum a logical name other than its class name, so that it can be renamed
-   * or moved without making persisted data unreadable.
+   * Gives a record or enum the logical name it is persisted under. The name must stay the same for
+   * as long as data written with it is to be read; the class may be renamed or moved freely.
    */
   public CodecRegistry withName(Class<?> type, String name) {
     if (!type.isRecord() && !type.isEnum()) {

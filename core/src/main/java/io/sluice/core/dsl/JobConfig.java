@@ -252,6 +252,14 @@ public final class JobConfig {
     return with(c -> c.watermarkInterval = interval);
   }
 
+  /**
+   * Names a record or enum that the job persists (in records between operators, keys or state):
+   * shorthand for {@code withCodecs(codecs().withName(type, name))}. See {@link CodecRegistry}.
+   */
+  public JobConfig withType(Class<?> type, String name) {
+    return withCodecs(codecs.withName(type, name));
+  }
+
   public JobConfig withCodecs(CodecRegistry codecs) {
     Objects.requireNonNull(codecs, "codecs");
     return with(c -> c.codecs = codecs);

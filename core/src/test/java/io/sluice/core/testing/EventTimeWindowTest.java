@@ -55,7 +55,7 @@ class EventTimeWindowTest {
 
     Counting(WindowDefinition def, long outOfOrderness, long lateness, boolean lateOutput) {
       Pipeline.Builder p = Pipeline.builder("windows");
-      p.config(JobConfig.defaults().withParallelism(2));
+      p.config(JobConfig.defaults().withParallelism(2).withType(Ev.class, "test.Ev"));
       WindowStage<WindowResult<String, Long>, Ev> w = p.readFrom(in)
           .withTimestamps(Ev::time, Duration.ofMillis(outOfOrderness)).keyBy(Ev::key).window(def)
           .allowedLateness(Duration.ofMillis(lateness)).aggregate("count", Aggregations.counting());
@@ -158,7 +158,7 @@ class EventTimeWindowTest {
 
     Sessions(long gap, long outOfOrderness) {
       Pipeline.Builder p = Pipeline.builder("sessions");
-      p.config(JobConfig.defaults().withParallelism(2));
+      p.config(JobConfig.defaults().withParallelism(2).withType(Ev.class, "test.Ev"));
       p.readFrom(in).withTimestamps(Ev::time, Duration.ofMillis(outOfOrderness)).keyBy(Ev::key)
           .window(WindowDefinition.session(Duration.ofMillis(gap)))
           .process("visits", (String key, Window w, Iterable<Ev> evs, Collector<String> o) -> {
@@ -283,7 +283,7 @@ class EventTimeWindowTest {
   private static PipelineTestDriver idlePipeline(OneSilentSplit src, CollectingSink<WindowResult<String, Long>> out,
       Function<SourceStage<Ev>, SourceStage<Ev>> idleness) {
     Pipeline.Builder p = Pipeline.builder("idle");
-    p.config(JobConfig.defaults().withParallelism(1));
+    p.config(JobConfig.defaults().withParallelism(1).withType(Ev.class, "test.Ev"));
     idleness.apply(p.readFrom(src).withTimestamps(Ev::time, Duration.ZERO)).keyBy(Ev::key)
         .window(WindowDefinition.tumbling(Duration.ofMillis(10))).aggregate("count", Aggregations.counting())
         .writeTo(out);

@@ -83,7 +83,9 @@ public final class LetterStats implements PipelineFactory {
 
   /** The pipeline, with any sink (the unit test collects in memory). */
   public static Pipeline pipeline(Path input, JobConfig config, Sink<? super KV<String, Stats>> sink) {
-    Pipeline.Builder p = Pipeline.builder(NAME).config(config);
+    // Stats is persisted (it is the aggregate's state) under a logical name, never its class name:
+    // the class can be renamed or moved, and a later version can add a component to it
+    Pipeline.Builder p = Pipeline.builder(NAME).config(config.withType(Stats.class, "letters.Stats"));
     p.readFrom(Sources.textFile("lines", input))
         .<String>flatMap((line, out) -> {
           for (String w : words(line)) {

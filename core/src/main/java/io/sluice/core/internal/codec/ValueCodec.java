@@ -35,6 +35,10 @@ import java.util.concurrent.ConcurrentHashMap;
  *  11 set    (varint count, values)   12 float (4 bytes)   13 short (zig-zag varint)
  *  14 byte   (1 byte)                 15 char  (varint)
  *  16 long near (version 2): zig-zag varint difference to the scope's last large long
+ *  29 record definition with its schema (version 3): string logical name, varint n, then per
+ *     component its name (string) and kind (one byte: 0 tagged, 1 long, 2 int, 3 double,
+ *     4 boolean, 5 short, 6 byte, 7 char, 8 float), then the value as tag 32+n would encode it
+ *     (components in the schema's order, primitive ones untagged as in tag 30)
  *  30 type definition of a record with primitive components (version 2): string name, then the
  *     value as tag 32+n would encode it, its primitive components untagged
  *  31 type definition: string logical name, then the value as tag 32+n would encode it
@@ -57,6 +61,15 @@ import java.util.concurrent.ConcurrentHashMap;
  * version 1 (zig-zag varint); after, a varint of 65 bits: the zig-zag value {@code z} of the long
  * or of the difference, shifted left by one, with a flag in bit 0 (1: a difference).
  *
+ * <p><b>Record evolution</b> (version 3). A record is defined with its schema, the names and kinds
+ * of its components, once per scope. A reader maps the written components to the record's current
+ * ones by name: a component that is no longer there is skipped, one that was not written gets
+ * {@code null} (zero or {@code false} if primitive; a compact constructor can substitute another
+ * default), and a number may widen (int to long, float to double, ...). Anything else (a component
+ * whose type changed incompatibly, a null for a primitive) fails naming the record and the component.
+ * A record or enum is written under its logical name from the {@link CodecRegistry}; never under its
+ * Java class name. Data of versions 1 and 2 written under a class name stays readable.
+ *
  * <p>The same value in a fresh scope always gives the same bytes, which key hashing relies on (it
  * uses {@link Scope#forKeyHashing()}, version 1's form), with one caveat: maps and sets are
  * written in iteration order, so a HashMap used as a key is not canonical.
@@ -66,7 +79,7 @@ import java.util.concurrent.ConcurrentHashMap;
  * {@link io.sluice.core.dsl.AggregateFunction} allows) must behave the same after a recovery.
  */
 public final class ValueCodec {
-  public static final int VERSION = 2;
+  public static final int VERSION = 3;
 
   static final int T_NULL = 0;
   static final int T_TRUE = 1;
@@ -85,9 +98,13 @@ public final class ValueCodec {
   static final int T_BYTE = 14;
   static final int T_CHAR = 15;
   static final int T_LONG_NEAR = 16;
+  static final int T_DEFINE_RECORD = 29;
   static final int T_DEFINE_PACKED = 30;
   static final int T_DEFINE = 31;
   static final int T_USER = 32;
+
+  /** The read plan of a version 2 record definition (primitive components untagged, by position). */
+  private static final Object PACKED = new Object();
 
   private final CodecRegistry registry;
   private final ClassLoader classLoader;
@@ -115,7 +132,8 @@ public final class ValueCodec {
     private int writtenCount;
     private IdentityHashMap<UserType, Integer> writtenIndex;
     private UserType[] read;
-    private boolean[] readPacked;
+    /** Per type read: null (version 1), {@link #PACKED} (version 2) or the record's read plan (version 3). */
+    private Object[] readPlans;
     private int readCount;
     /** Writes records' primitive components untagged (version 2); false for the frozen form keys are hashed by. */
     private final boolean packed;
@@ -200,6 +218,7 @@ public final class ValueCodec {
       }
       if (readCount > 0) {
         Arrays.fill(read, 0, readCount, null);
+        Arrays.fill(readPlans, 0, readCount, null);
         readCount = 0;
       }
     }
@@ -240,20 +259,20 @@ public final class ValueCodec {
       writtenCount++;
     }
 
-    void addRead(UserType t, boolean isPacked) {
+    void addRead(UserType t, Object plan) {
       if (read == null) {
         read = new UserType[4];
-        readPacked = new boolean[4];
+        readPlans = new Object[4];
       } else if (readCount == read.length) {
         read = Arrays.copyOf(read, readCount * 2);
-        readPacked = Arrays.copyOf(readPacked, readCount * 2);
+        readPlans = Arrays.copyOf(readPlans, readCount * 2);
       }
-      readPacked[readCount] = isPacked;
+      readPlans[readCount] = plan;
       read[readCount++] = t;
     }
 
-    boolean readPacked(int i) {
-      return readPacked[i];
+    Object readPlan(int i) {
+      return readPlans[i];
     }
 
     int readCount() {
@@ -489,6 +508,17 @@ public final class ValueCodec {
         return (byte) in.readByte();
       case T_CHAR:
         return (char) in.readVarInt();
+      case T_DEFINE_RECORD: {
+        String name = in.readString();
+        UserType t = typeNamed(name);
+        if (!(t instanceof RecordType rt)) {
+          throw new CorruptDataException("type '" + name + "' is defined as a record in encoded data, but the job"
+              + " registers it as " + (t instanceof EnumType ? "an enum" : "a type with its own codec"));
+        }
+        RecordType.Plan plan = rt.plan(in);
+        scope.addRead(t, plan);
+        return rt.read(this, in, scope, plan);
+      }
       case T_DEFINE:
       case T_DEFINE_PACKED: {
         UserType t = typeNamed(in.readString());
@@ -497,7 +527,7 @@ public final class ValueCodec {
           throw new CorruptDataException("type '" + t.name + "' is defined as a record with primitive components,"
               + " but it is not a record");
         }
-        scope.addRead(t, packed);
+        scope.addRead(t, packed ? PACKED : null);
         return t.read(this, in, scope, packed);
       }
       default:
@@ -507,7 +537,11 @@ public final class ValueCodec {
             throw new CorruptDataException("reference to undefined type #" + idx + " at offset "
                 + (in.position() - 1));
           }
-          return scope.readType(idx).read(this, in, scope, scope.readPacked(idx));
+          Object plan = scope.readPlan(idx);
+          if (plan instanceof RecordType.Plan p) {
+            return ((RecordType) scope.readType(idx)).read(this, in, scope, p);
+          }
+          return scope.readType(idx).read(this, in, scope, plan == PACKED);
         }
         throw new CorruptDataException("unknown value tag " + tag + " at offset " + (in.position() - 1));
     }
@@ -515,7 +549,8 @@ public final class ValueCodec {
 
   private void writeUser(ByteWriter out, Object v, Scope scope) {
     UserType t = typeOf(v.getClass());
-    boolean packed = scope.packed && t.hasPrimitives();
+    // version 3: a record with its schema, its primitive components untagged; version 1 (key hashing): all tagged
+    boolean packed = scope.packed && t instanceof RecordType;
     int idx = scope.writtenIndexOf(t);
     if (idx < 0) {
       int n = scope.writtenCount();
@@ -523,7 +558,11 @@ public final class ValueCodec {
         throw new IllegalStateException("more than " + (255 - T_USER) + " distinct user types in one batch");
       }
       scope.addWritten(t);
-      out.writeByte(packed ? T_DEFINE_PACKED : T_DEFINE).writeString(t.name);
+      if (packed) {
+        out.writeByte(T_DEFINE_RECORD).writeString(t.name).writeRaw(((RecordType) t).schema);
+      } else {
+        out.writeByte(T_DEFINE).writeString(t.name);
+      }
     } else {
       out.writeByte(T_USER + idx);
     }
@@ -556,44 +595,46 @@ public final class ValueCodec {
       return t;
     }
     var entry = registry.byName(name);
-    Class<?> c;
     if (entry.isPresent()) {
-      c = entry.get().type();
-    } else {
-      try {
-        c = Class.forName(name, false, classLoader);
-      } catch (ClassNotFoundException | LinkageError e) {
-        throw new CorruptDataException("unknown type '" + name
-            + "' in encoded data: it is neither registered in the job's CodecRegistry nor a class on the classpath", e);
-      }
-      if (!c.isRecord() && !c.isEnum()) {
-        throw new CorruptDataException("type '" + name + "' in encoded data is not a record or enum and"
-            + " has no registered codec");
-      }
-      if (registry.byType(c).isPresent()) {
-        // written under its class name before it was registered under a logical one
-        UserType fresh = resolve(c);
-        byName.putIfAbsent(name, fresh);
-        return fresh;
-      }
+      return typeOf(entry.get().type());
     }
-    return typeOf(c);
+    // versions 1 and 2 wrote unregistered records and enums under their class names: still readable
+    Class<?> c;
+    try {
+      c = Class.forName(name, false, classLoader);
+    } catch (ClassNotFoundException | LinkageError e) {
+      throw new CorruptDataException("unknown type '" + name
+          + "' in encoded data: no type is registered under this name in the job's CodecRegistry", e);
+    }
+    if (c.isRecord()) {
+      t = RecordType.of(name, c);
+    } else if (c.isEnum()) {
+      t = new EnumType(name, c);
+    } else {
+      throw new CorruptDataException("type '" + name + "' in encoded data is not a record or enum and"
+          + " has no registered codec");
+    }
+    UserType raced = byName.putIfAbsent(name, t);
+    return raced != null ? raced : t;
   }
 
   private UserType resolve(Class<?> c) {
-    var entry = registry.byType(c);
-    if (entry.isPresent() && entry.get().codec() != null) {
-      return new CodecType(entry.get().name(), entry.get().codec());
-    }
-    String name = entry.map(CodecRegistry.Entry::name).orElse(c.getName());
-    if (c.isRecord()) {
-      return RecordType.of(name, c);
-    }
-    if (c.isEnum()) {
-      return new EnumType(name, c);
-    }
-    if (c.isAnonymousClass() && c.getSuperclass().isEnum()) {
+    if (c.isAnonymousClass() && c.getSuperclass() != null && c.getSuperclass().isEnum()) {
       return typeOf(c.getSuperclass()); // an enum constant with a body
+    }
+    var entry = registry.byType(c);
+    if (entry.isPresent()) {
+      CodecRegistry.Entry e = entry.get();
+      if (e.codec() != null) {
+        return new CodecType(e.name(), e.codec());
+      }
+      return c.isRecord() ? RecordType.of(e.name(), c) : new EnumType(e.name(), c);
+    }
+    if (c.isRecord() || c.isEnum()) {
+      throw new IllegalArgumentException((c.isRecord() ? "record " : "enum ") + c.getName()
+          + " has no logical type name: Sluice does not write Java class names into persisted data, so that a"
+          + " class can be renamed or moved. Name it in the job's settings: JobConfig.withType(" + c.getSimpleName()
+          + ".class, \"<name>\") (or CodecRegistry.withName)");
     }
     throw new IllegalArgumentException("no codec for " + c.getName()
         + ": make it a record, or register it with CodecRegistry.withCodec(" + c.getSimpleName()
@@ -606,11 +647,6 @@ public final class ValueCodec {
 
     UserType(String name) {
       this.name = name;
-    }
-
-    /** A record with a component of a primitive type: written packed (version 2). */
-    boolean hasPrimitives() {
-      return false;
     }
 
     abstract void write(ValueCodec vc, ByteWriter out, Object v, Scope scope, boolean packed);
@@ -671,27 +707,221 @@ public final class ValueCodec {
   }
 
   private static final class RecordType extends UserType {
+    /** The kinds of a schema's components: 0 tagged, then the primitive types in this order. */
+    private static final Class<?>[] KINDS = {
+        null, long.class, int.class, double.class, boolean.class, short.class, byte.class, char.class, float.class};
+    private static final int MAX_PLANS = 64;
+
     private final MethodHandle[] accessors;
     private final Class<?>[] componentTypes;
+    private final Class<?>[] boxedTypes;
+    private final String[] componentNames;
     private final MethodHandle constructor;
-    private final boolean hasPrimitives;
+    /** Version 3's schema as written after the name: component count, then name and kind of each. */
+    final byte[] schema;
+    /** Read plans by the schema they were made for (a record has few versions in a job's data). */
+    private final Map<String, Plan> plans = new ConcurrentHashMap<>();
 
-    private RecordType(String name, MethodHandle[] accessors, Class<?>[] componentTypes, MethodHandle constructor) {
+    private RecordType(String name, MethodHandle[] accessors, Class<?>[] componentTypes, String[] componentNames,
+        MethodHandle constructor) {
       super(name);
       this.accessors = accessors;
       this.componentTypes = componentTypes;
+      this.boxedTypes = boxed(componentTypes);
+      this.componentNames = componentNames;
       this.constructor = constructor;
-      boolean p = false;
-      for (Class<?> t : componentTypes) {
-        p |= t.isPrimitive();
+      ByteWriter w = new ByteWriter(16 + 8 * componentNames.length).writeVarInt(componentNames.length);
+      for (int i = 0; i < componentNames.length; i++) {
+        w.writeString(componentNames[i]).writeByte(kindOf(componentTypes[i]));
       }
-      this.hasPrimitives = p;
+      this.schema = w.toByteArray();
+    }
+
+    private static int kindOf(Class<?> type) {
+      for (int k = 1; k < KINDS.length; k++) {
+        if (KINDS[k] == type) {
+          return k;
+        }
+      }
+      return 0;
+    }
+
+    /**
+     * How to read values written under one schema into this record: which current component each
+     * written one fills (or none), and what the components that were not written get.
+     */
+    static final class Plan {
+      final int[] target;
+      final int[] kinds;
+      final String[] names;
+      final boolean identity;
+      final Object[] missing;
+
+      Plan(int[] target, int[] kinds, String[] names, boolean identity, Object[] missing) {
+        this.target = target;
+        this.kinds = kinds;
+        this.names = names;
+        this.identity = identity;
+        this.missing = missing;
+      }
+    }
+
+    /** Reads a schema (after the name of a version 3 definition) and returns its read plan. */
+    Plan plan(ByteReader in) {
+      int n = in.readCount();
+      String[] names = new String[n];
+      int[] kinds = new int[n];
+      StringBuilder key = new StringBuilder();
+      for (int i = 0; i < n; i++) {
+        names[i] = in.readString();
+        kinds[i] = in.readUnsignedByte();
+        if (kinds[i] >= KINDS.length) {
+          throw new CorruptDataException("record " + name + ": component '" + names[i] + "' has unknown kind "
+              + kinds[i] + " at offset " + (in.position() - 1));
+        }
+        key.append(names[i]).append('\u0000').append((char) ('0' + kinds[i]));
+      }
+      Plan p = plans.get(key.toString());
+      if (p == null) {
+        p = makePlan(names, kinds);
+        if (plans.size() < MAX_PLANS) {
+          plans.put(key.toString(), p);
+        }
+      }
+      return p;
+    }
+
+    private Plan makePlan(String[] names, int[] kinds) {
+      Map<String, Integer> current = new LinkedHashMap<>();
+      for (int j = 0; j < componentNames.length; j++) {
+        current.put(componentNames[j], j);
+      }
+      int[] target = new int[names.length];
+      boolean[] filled = new boolean[componentNames.length];
+      boolean identity = names.length == componentNames.length;
+      for (int i = 0; i < names.length; i++) {
+        Integer j = current.get(names[i]);
+        if (j != null && filled[j]) {
+          throw new CorruptDataException("record " + name + ": component '" + names[i] + "' is written twice");
+        }
+        target[i] = j == null ? -1 : j;
+        if (j != null) {
+          filled[j] = true;
+          if (kinds[i] != 0) {
+            // a primitive written: the current component must take it, widened if need be
+            Class<?> from = KINDS[kinds[i]];
+            Class<?> boxedFrom = MethodType.methodType(from).wrap().returnType();
+            if (!boxedTypes[j].isAssignableFrom(boxedFrom) && !widens(boxedFrom, boxedTypes[j])) {
+              throw new CorruptDataException("record " + name + ": component '" + names[i] + "' was written as "
+                  + from + " and cannot be read as " + componentTypes[j].getTypeName());
+            }
+          }
+        }
+        identity &= target[i] == i && kinds[i] == kindOf(componentTypes[i]);
+      }
+      Object[] missing = new Object[componentNames.length];
+      for (int j = 0; j < componentNames.length; j++) {
+        if (!filled[j] && componentTypes[j].isPrimitive()) {
+          missing[j] = zero(componentTypes[j]);
+        }
+      }
+      return new Plan(target, kinds, names, identity, missing);
+    }
+
+    private static Object zero(Class<?> primitive) {
+      if (primitive == boolean.class) {
+        return false;
+      } else if (primitive == char.class) {
+        return (char) 0;
+      } else if (primitive == long.class) {
+        return 0L;
+      } else if (primitive == int.class) {
+        return 0;
+      } else if (primitive == double.class) {
+        return 0.0;
+      } else if (primitive == float.class) {
+        return 0.0f;
+      } else if (primitive == short.class) {
+        return (short) 0;
+      } else {
+        return (byte) 0;
+      }
+    }
+
+    /** The boxed numeric types in the order of Java's widening conversions (char widens from int up). */
+    private static final List<Class<?>> NUMBERS = List.of(
+        Byte.class, Short.class, Integer.class, Long.class, Float.class, Double.class);
+
+    /** Whether a Java widening conversion takes a {@code from} to a {@code to} (both boxed). */
+    private static boolean widens(Class<?> from, Class<?> to) {
+      int t = NUMBERS.indexOf(to);
+      if (from == Character.class) {
+        return t >= NUMBERS.indexOf(Integer.class);
+      }
+      int f = NUMBERS.indexOf(from);
+      return f >= 0 && t > f;
+    }
+
+    /** {@code v} widened to {@code to} (see {@link #widens}). */
+    private static Object widen(Object v, Class<?> to) {
+      if (to == Double.class) {
+        return v instanceof Character c ? (double) c : ((Number) v).doubleValue();
+      } else if (to == Float.class) {
+        return v instanceof Character c ? (float) c : ((Number) v).floatValue();
+      }
+      long l = v instanceof Character c ? c : ((Number) v).longValue();
+      if (to == Long.class) {
+        return l;
+      } else if (to == Integer.class) {
+        return (int) l;
+      }
+      return (short) l;
+    }
+
+    /** A component read as written, as the current component {@code j} takes it. */
+    private Object fit(Object v, int j, String writtenName) {
+      Class<?> to = boxedTypes[j];
+      if (v == null) {
+        if (componentTypes[j].isPrimitive()) {
+          throw new CorruptDataException("record " + name + ": component '" + writtenName
+              + "' is null in encoded data but is a " + componentTypes[j] + " now");
+        }
+        return null;
+      }
+      if (to.isInstance(v)) {
+        return v;
+      }
+      if (!widens(v.getClass(), to)) {
+        throw new CorruptDataException("record " + name + ": component '" + writtenName + "' holds a "
+            + v.getClass().getSimpleName() + " in encoded data, which cannot be read as "
+            + componentTypes[j].getTypeName());
+      }
+      return widen(v, to);
+    }
+
+    /** Reads a value written in version 3 under the schema {@code plan} was made for. */
+    Object read(ValueCodec vc, ByteReader in, Scope scope, Plan plan) {
+      if (plan.identity) {
+        return read(vc, in, scope, true);
+      }
+      Object[] args = plan.missing.clone();
+      int[] target = plan.target;
+      for (int i = 0; i < target.length; i++) {
+        int k = plan.kinds[i];
+        Object v = k == 0 ? vc.read(in, scope) : readPrimitive(in, KINDS[k], i, scope);
+        int j = target[i];
+        if (j >= 0) {
+          args[j] = fit(v, j, plan.names[i]);
+        }
+      }
+      return construct(args);
     }
 
     static RecordType of(String name, Class<?> c) {
       RecordComponent[] rc = c.getRecordComponents();
       MethodHandle[] acc = new MethodHandle[rc.length];
       Class<?>[] types = new Class<?>[rc.length];
+      String[] names = new String[rc.length];
       try {
         MethodHandles.Lookup lookup = MethodHandles.lookup();
         for (int i = 0; i < rc.length; i++) {
@@ -699,13 +929,14 @@ public final class ValueCodec {
           m.setAccessible(true);
           acc[i] = lookup.unreflect(m).asType(MethodType.methodType(Object.class, Object.class));
           types[i] = rc[i].getType();
+          names[i] = rc[i].getName();
         }
         var ctor = c.getDeclaredConstructor(types);
         ctor.setAccessible(true);
         MethodHandle mh = lookup.unreflectConstructor(ctor)
             .asType(MethodType.methodType(Object.class, boxed(types)))
             .asSpreader(Object[].class, rc.length);
-        return new RecordType(name, acc, types, mh);
+        return new RecordType(name, acc, types, names, mh);
       } catch (ReflectiveOperationException | RuntimeException e) {
         throw new IllegalArgumentException("cannot encode record " + c.getName()
             + ": its canonical constructor or accessors are not accessible (" + e.getMessage()
@@ -719,11 +950,6 @@ public final class ValueCodec {
         out[i] = types[i].isPrimitive() ? MethodType.methodType(types[i]).wrap().returnType() : types[i];
       }
       return out;
-    }
-
-    @Override
-    boolean hasPrimitives() {
-      return hasPrimitives;
     }
 
     @Override
@@ -812,6 +1038,10 @@ public final class ValueCodec {
           throw new CorruptDataException("record " + name + ": null for primitive component #" + i);
         }
       }
+      return construct(args);
+    }
+
+    private Object construct(Object[] args) {
       try {
         return (Object) constructor.invokeExact(args);
       } catch (ClassCastException e) {

@@ -55,7 +55,7 @@ class BatchCodecTest {
   @Test
   void aRecordTypeIsNamedOncePerBatch() {
     RecordBatch b = batch(false, new Point(1, 2), RecordBatch.NO_TIMESTAMP, new Point(3, 4), RecordBatch.NO_TIMESTAMP);
-    String hex = "01 00 02 1e 0a 74 65 73 74 2e 50 6f 69 6e 74 02 04 20 06 08";
+    String hex = "01 00 02 1d 0a 74 65 73 74 2e 50 6f 69 6e 74 02 01 78 02 01 79 02 02 04 20 06 08";
     assertEquals(hex, Hex.of(codec.toBytes(b)));
     assertEquals(List.of(new Point(1, 2), new Point(3, 4)), records(codec.fromBytes(Hex.bytes(hex))));
     // the scope starts again with the next batch

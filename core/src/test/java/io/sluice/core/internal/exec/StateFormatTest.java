@@ -127,8 +127,10 @@ class StateFormatTest {
     OperatorInstance src = open(ctx, "nums", 0);
     src.setIsolation(true, 0);
     StepResult r = src.emit(0);
-    // a dead letter: a record with primitive components (1e), by its logical name, ints untagged
-    ByteWriter dl = new ByteWriter().writeByte(0x1e).writeString("sluice.DeadLetter")
+    // a dead letter: a record (1d) by its logical name with its schema, then its ints untagged
+    ByteWriter dl = new ByteWriter().writeByte(0x1d).writeString("sluice.DeadLetter").writeVarInt(6)
+        .writeString("job").writeByte(0).writeString("operator").writeByte(0).writeString("instance").writeByte(2)
+        .writeString("record").writeByte(0).writeString("error").writeByte(0).writeString("attempts").writeByte(2)
         .writeByte(6).writeString("job-1").writeByte(6).writeString("map-1").writeByte(0)
         .writeByte(6).writeString("20").writeByte(6).writeString("java.lang.IllegalArgumentException: no twenties")
         .writeByte(2);
