@@ -251,12 +251,12 @@ final class JobsCommands {
             : " on record " + j.path("failedRecord").asText()) + ": " + j.path("failedError").asText());
       }
       System.out.printf("  %-20s %5s %14s %14s %8s %8s %9s  %s%n", "OPERATOR", "INST", "RECORDS IN", "RECORDS OUT",
-          "BACKLOG", "UNACKED", "RECOVERED", "NODES");
+          "BACKLOG", "UNACKED", "RECOVERED", "NODES (OF EACH INSTANCE)");
       for (JsonNode o : j.path("operators")) {
         System.out.printf("  %-20s %2d/%-2d %,14d %,14d %8d %8d %9d  %s%n", o.path("name").asText(),
             o.path("reporting").asInt(), o.path("parallelism").asInt(), o.path("recordsIn").asLong(),
             o.path("recordsOut").asLong(), o.path("backlog").asLong(), o.path("unacked").asLong(),
-            o.path("recoveries").asLong(), o.path("nodes"));
+            o.path("recoveries").asLong(), o.path("instanceNodes").isArray() ? o.path("instanceNodes") : o.path("nodes"));
       }
       System.out.printf("  sink records %,d; end-to-end latency p50 %.0f ms, p99 %.0f ms over %d batches%n",
           j.path("sinkRecords").asLong(), j.path("latencyP50Millis").asDouble(), j.path("latencyP99Millis").asDouble(),

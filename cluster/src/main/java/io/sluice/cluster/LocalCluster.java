@@ -117,6 +117,15 @@ public final class LocalCluster implements AutoCloseable {
     return t;
   }
 
+  /**
+   * SIGTERM node {@code i} (a graceful leave: it hands its instances over and exits), SIGKILL if it
+   * has not exited within {@code timeout}; returns its exit code (137 if it had to be killed).
+   */
+  public int stop(int i, Duration timeout) {
+    Node n = nodes.get(i);
+    return n.process == null ? 0 : n.process.stop(timeout);
+  }
+
   public void freeze(int i) {
     nodes.get(i).process.freeze();
   }

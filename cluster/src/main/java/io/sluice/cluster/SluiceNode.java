@@ -4,8 +4,10 @@ import io.sluice.cluster.internal.Canary;
 import io.sluice.cluster.internal.HttpApi;
 import io.sluice.cluster.internal.HttpApi.Response;
 import io.sluice.cluster.internal.JournalCheck;
+import io.sluice.cluster.runtime.EndedJobs;
 import io.sluice.cluster.runtime.JobCoordinator;
 import io.sluice.cluster.runtime.JobsApi;
+import io.sluice.cluster.runtime.OperatorAllocationStrategy;
 import io.sluice.cluster.runtime.OperatorSharding;
 import io.sluice.cluster.runtime.RouteRefresh;
 import io.sluice.cluster.runtime.ServicePipelineResolver;
@@ -137,9 +139,14 @@ public final class SluiceNode implements AutoCloseable {
     RouteRefresh routes = new RouteRefresh();
     routes.start(system);
     ShardedPeers peers = new ShardedPeers(system, config.nodeName(), routes);
-    OperatorSharding.init(system, peers, RuntimeSettings.from(config.config()), routes);
+    EndedJobs ended = new EndedJobs();
+    com.typesafe.config.Config b = config.config().getConfig("sluice.balance");
+    OperatorSharding.init(system, peers, RuntimeSettings.from(config.config()), routes, ended,
+        new OperatorAllocationStrategy.Balance(b.getBoolean("enabled"), b.getDuration("settle"),
+            b.getDuration("interval"), b.getDuration("list-max-age")));
     ActorRef<JobCoordinator.Command> coordinator = ClusterSingleton.get(system).init(SingletonActor.of(
-        JobCoordinator.create(peers, config.config().getDuration("sluice.coordinator.keep-alive"), config.stallAfter()),
+        JobCoordinator.create(peers, config.config().getDuration("sluice.coordinator.keep-alive"), config.stallAfter(),
+            ended),
         JobCoordinator.NAME));
     peers.setCoordinator(coordinator);
     new JobsApi(system, coordinator, pipelines, peers, jars).register(http);

@@ -217,11 +217,13 @@ public final class JobCoordinator extends EventSourcedBehavior<JobCoordinator.Co
   private final Map<String, JobRuntime> runtimes = new java.util.HashMap<>();
   /** Each node's journal as it last reported (not persisted: nodes report every few seconds). */
   private final Map<String, JobHealth.NodeJournal> nodes = new LinkedHashMap<>();
+  /** Where the ended jobs are published for placing and balancing instances (see {@link OperatorAllocationStrategy}). */
+  private final EndedJobs endedJobs;
   /** The running jobs last seen DEGRADED, with the cause logged then. */
   private final Map<String, JobHealth.Degraded> degraded = new LinkedHashMap<>();
 
   private JobCoordinator(ActorContext<Command> ctx, TimerScheduler<Command> timers, Peers peers, Duration keepAlive,
-      Duration stallAfter, LongSupplier clock) {
+      Duration stallAfter, LongSupplier clock, EndedJobs ended) {
     super(PersistenceId.ofUniqueId(NAME),
         org.apache.pekko.actor.typed.SupervisorStrategy.restartWithBackoff(Duration.ofMillis(500),
             Duration.ofSeconds(10), 0.2));
@@ -232,6 +234,7 @@ public final class JobCoordinator extends EventSourcedBehavior<JobCoordinator.Co
     this.stallAfterMillis = stallAfter.toMillis();
     this.clock = clock;
     this.startedMillis = clock.getAsLong();
+    this.endedJobs = ended;
   }
 
   /**
@@ -239,13 +242,23 @@ public final class JobCoordinator extends EventSourcedBehavior<JobCoordinator.Co
    * shows a running job DEGRADED after {@code stallAfter} without progress (see {@link JobHealth}).
    */
   public static Behavior<Command> create(Peers peers, Duration keepAlive, Duration stallAfter) {
-    return create(peers, keepAlive, stallAfter, System::currentTimeMillis);
+    return create(peers, keepAlive, stallAfter, System::currentTimeMillis, new EndedJobs());
+  }
+
+  /** As {@link #create(Peers, Duration, Duration)}, publishing the jobs that ended to {@code ended}. */
+  public static Behavior<Command> create(Peers peers, Duration keepAlive, Duration stallAfter, EndedJobs ended) {
+    return create(peers, keepAlive, stallAfter, System::currentTimeMillis, ended);
   }
 
   /** As {@link #create(Peers, Duration, Duration)}, with a wall clock in millis (tests). */
   static Behavior<Command> create(Peers peers, Duration keepAlive, Duration stallAfter, LongSupplier clock) {
+    return create(peers, keepAlive, stallAfter, clock, new EndedJobs());
+  }
+
+  static Behavior<Command> create(Peers peers, Duration keepAlive, Duration stallAfter, LongSupplier clock,
+      EndedJobs ended) {
     return Behaviors.setup(ctx -> Behaviors.withTimers(timers -> new JobCoordinator(ctx, timers, peers, keepAlive,
-        stallAfter, clock)));
+        stallAfter, clock, ended)));
   }
 
   @Override
@@ -498,11 +511,15 @@ public final class JobCoordinator extends EventSourcedBehavior<JobCoordinator.Co
   }
 
   private void keepAlive(State s) {
+    java.util.Set<String> ended = new java.util.HashSet<>();
     for (Job j : s.jobs().values()) {
       if (j.status() == Status.RUNNING) {
         startInstances(j);
+      } else {
+        ended.add(j.jobId());
       }
     }
+    endedJobs.publish(ended);
     logHealth(s);
   }
 
@@ -552,6 +569,6 @@ public final class JobCoordinator extends EventSourcedBehavior<JobCoordinator.Co
   /** The view to persist with a job's end (the numbers only: lifecycle fields come from the job). */
   private JobView finalView(Job j) {
     JobStats st = stats.remove(j.jobId());
-    return st == null ? null : JobView.of(j, runtime(j), st);
+    return st == null ? null : JobView.of(j, runtime(j), st).withoutPlacement();
   }
 }

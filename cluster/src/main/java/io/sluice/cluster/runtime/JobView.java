@@ -29,9 +29,28 @@ public record JobView(String jobId, String pipeline, Map<String, String> paramet
     double latencyP99Millis, long latencySamples, long lag, long recoveries, JobState state, long degradedSince,
     String cause, @JsonInclude(JsonInclude.Include.NON_NULL) String jar) implements CborMessage {
 
-  /** One operator's instances, summed. */
+  /**
+   * One operator's instances, summed.
+   *
+   * @param nodes the nodes its instances last reported from
+   * @param instanceNodes per instance index, the node it last reported from ("" before its first report);
+   *     null in the view an ended job keeps (it is persisted, and where instances ran is moot then)
+   */
   public record OperatorView(String name, int parallelism, int reporting, long recordsIn, long recordsOut, long backlog,
-      long unacked, int finished, long recoveries, long deadLetters, List<String> nodes) implements CborMessage {}
+      long unacked, int finished, long recoveries, long deadLetters, List<String> nodes,
+      @JsonInclude(JsonInclude.Include.NON_NULL) List<String> instanceNodes) implements CborMessage {}
+
+  /** This view without {@link OperatorView#instanceNodes}: the form a job keeps once it ended. */
+  public JobView withoutPlacement() {
+    List<OperatorView> ops = new ArrayList<>();
+    for (OperatorView o : operators) {
+      ops.add(new OperatorView(o.name(), o.parallelism(), o.reporting(), o.recordsIn(), o.recordsOut(), o.backlog(),
+          o.unacked(), o.finished(), o.recoveries(), o.deadLetters(), o.nodes(), null));
+    }
+    return new JobView(jobId, pipeline, parameters, status, submittedMillis, endedMillis, failedInstance, failedStage,
+        failedRecord, failedError, ops, sinkRecords, latencyP50Millis, latencyP99Millis, latencySamples, lag,
+        recoveries, state, degradedSince, cause, jar);
+  }
 
   /** This view's numbers with the lifecycle (status, times, failure) of {@code j}. */
   JobView withLifecycle(JobCoordinator.Job j) {
@@ -68,9 +87,11 @@ public record JobView(String jobId, String pipeline, Map<String, String> paramet
         long rec = 0;
         long dl = 0;
         TreeSet<String> nodes = new TreeSet<>();
+        List<String> instanceNodes = new ArrayList<>();
         for (int i = 0; i < op.parallelism(); i++) {
           String key = rt.instance(op.index(), i).entityId();
           InstanceReport r = st == null ? null : st.latest.get(key);
+          instanceNodes.add(r == null ? "" : r.node());
           if (r == null) {
             continue;
           }
@@ -90,7 +111,7 @@ public record JobView(String jobId, String pipeline, Map<String, String> paramet
         lag += backlog + unacked;
         recoveries += rec;
         ops.add(new OperatorView(op.name(), op.parallelism(), reporting, in, out, backlog, unacked, finished, rec, dl,
-            List.copyOf(nodes)));
+            List.copyOf(nodes), List.copyOf(instanceNodes)));
       }
     }
     double p50 = st == null ? 0 : st.latency.quantile(0.5);

@@ -1,12 +1,18 @@
 package io.sluice.cluster.runtime;
 
 import io.sluice.persistence.runtime.InstanceId;
+import java.time.Duration;
+import java.util.ArrayList;
 import java.util.Collections;
 import java.util.Comparator;
 import java.util.HashSet;
+import java.util.List;
 import java.util.Map;
 import java.util.Set;
+import java.util.TreeMap;
 import java.util.function.BooleanSupplier;
+import java.util.function.LongSupplier;
+import java.util.function.Predicate;
 import org.apache.pekko.actor.ActorRef;
 import org.apache.pekko.cluster.sharding.ShardCoordinator;
 import org.apache.pekko.dispatch.Futures;
@@ -21,40 +27,89 @@ import scala.concurrent.Future;
  * the same job, then the fewest shards overall, so that one operator's instances spread over the
  * nodes and a node's death takes as few of them as possible.
  *
- * <p>It does not rebalance for balance: moving a live instance means stopping it and replaying it
- * elsewhere, a pause for nothing. A node that (re)joins gets instances of the jobs submitted after
- * it joined and of the nodes that die later. It rebalances only the shards whose routes an
- * instance reported stale ({@link RouteRefresh}), and only while every member is reachable (a
- * hand-off to an unreachable region would wait for its timeout).
+ * <p>It rebalances, only while every member is reachable (a hand-off to an unreachable region
+ * would wait for its timeout):
+ * <ul>
+ *   <li>the shards whose routes an instance reported stale ({@link RouteRefresh}), at once;
+ *   <li>for balance ({@link Balance}), when a node joined or left: once the set of regions has not
+ *       changed for {@code settle}, one live instance at a time, at most one every {@code interval},
+ *       and only while no other hand-off is in progress, from the node with the most instances of
+ *       an operator (or, evenly spread per operator, the most instances overall) to the node this
+ *       strategy would allocate it to, when that makes the spread strictly better. A moved instance
+ *       stops after its write in flight and recovers on its new node from its journal, as after a
+ *       failure; the channel protocol keeps the output exact.
+ * </ul>
+ * A node that leaves gracefully hands its shards off through Pekko's coordinated shutdown; they are
+ * allocated here like any other.
  */
 public final class OperatorAllocationStrategy extends ShardCoordinator.AbstractShardAllocationStrategy {
   private static final Logger log = LoggerFactory.getLogger(OperatorAllocationStrategy.class);
   private final RouteRefresh refresh;
   private final BooleanSupplier allReachable;
+  private final EndedJobs ended;
+  private final Balance balance;
+  private final LongSupplier nanos;
+  private Set<String> lastRegions = Set.of();
+  private long regionsSince;
+  private long lastMove = Long.MIN_VALUE;
+
+  /**
+   * Balancing settings.
+   *
+   * @param enabled whether to move instances for balance at all
+   * @param settle how long the set of nodes must be unchanged before instances move (a node that
+   *     just joined or died; several joining at once)
+   * @param interval the least time between two moves (each moved instance replays its journal)
+   * @param listMaxAge how recent the job coordinator's list of ended jobs must be
+   */
+  public record Balance(boolean enabled, Duration settle, Duration interval, Duration listMaxAge) {
+    public static final Balance OFF = new Balance(false, Duration.ofSeconds(10), Duration.ofSeconds(5),
+        Duration.ofSeconds(5));
+  }
 
   /**
    * @param refresh this node's table of route refresh requests
    * @param allReachable whether every cluster member is reachable now
+   * @param ended the jobs that ended, as this node's job coordinator publishes them
+   * @param balance when to move instances for balance
    */
-  public OperatorAllocationStrategy(RouteRefresh refresh, BooleanSupplier allReachable) {
+  public OperatorAllocationStrategy(RouteRefresh refresh, BooleanSupplier allReachable, EndedJobs ended,
+      Balance balance) {
+    this(refresh, allReachable, ended, balance, System::nanoTime);
+  }
+
+  OperatorAllocationStrategy(RouteRefresh refresh, BooleanSupplier allReachable, EndedJobs ended, Balance balance,
+      LongSupplier nanos) {
     this.refresh = refresh;
     this.allReachable = allReachable;
+    this.ended = ended;
+    this.balance = balance;
+    this.nanos = nanos;
+    this.regionsSince = nanos.getAsLong();
   }
 
   @Override
   public Future<ActorRef> allocateShard(ActorRef requester, String shardId,
       Map<ActorRef, IndexedSeq<String>> current) {
     String group = group(shardId);
+    // count only the instances of jobs that run, when the job coordinator's list is at hand: ended jobs'
+    // shards stay allocated
+    Set<String> endedIds = ended.fresh(balance.listMaxAge().toNanos());
     ActorRef best = null;
     int bestSame = Integer.MAX_VALUE;
     int bestTotal = Integer.MAX_VALUE;
     for (ActorRef region : current.keySet().stream().sorted(Comparator.comparing(r -> r.path().toString())).toList()) {
       IndexedSeq<String> shards = current.get(region);
       int same = 0;
-      int total = shards.size();
+      int total = 0;
       scala.collection.Iterator<String> it = shards.iterator();
       while (it.hasNext()) {
-        if (group.equals(group(it.next()))) {
+        String s = it.next();
+        if (endedIds != null && endedIds.contains(jobOf(s))) {
+          continue;
+        }
+        total++;
+        if (group.equals(group(s))) {
           same++;
         }
       }
@@ -70,6 +125,15 @@ public final class OperatorAllocationStrategy extends ShardCoordinator.AbstractS
     return Futures.successful(best);
   }
 
+  /** The job of an instance's shard id; null for another shard id. */
+  static String jobOf(String shardId) {
+    try {
+      return InstanceId.parse(shardId).jobId();
+    } catch (IllegalArgumentException e) {
+      return null;
+    }
+  }
+
   /** job/operator of an instance's shard id; other shard ids form their own group. */
   static String group(String shardId) {
     try {
@@ -82,8 +146,20 @@ public final class OperatorAllocationStrategy extends ShardCoordinator.AbstractS
 
   @Override
   public Future<Set<String>> rebalance(Map<ActorRef, IndexedSeq<String>> current, Set<String> inProgress) {
-    if (refresh.isEmpty() || !allReachable.getAsBoolean()) {
+    long now = nanos.getAsLong();
+    Set<String> regions = new HashSet<>();
+    for (ActorRef r : current.keySet()) {
+      regions.add(r.path().toString());
+    }
+    if (!regions.equals(lastRegions)) {
+      lastRegions = regions;
+      regionsSince = now;
+    }
+    if (!allReachable.getAsBoolean()) {
       return Futures.successful(Collections.emptySet());
+    }
+    if (refresh.isEmpty()) {
+      return Futures.successful(balance(current, inProgress, now));
     }
     Set<String> allocated = new HashSet<>();
     for (IndexedSeq<String> shards : current.values()) {
@@ -94,8 +170,105 @@ public final class OperatorAllocationStrategy extends ShardCoordinator.AbstractS
     }
     Set<String> shards = refresh.take(allocated, inProgress);
     if (!shards.isEmpty()) {
+      lastMove = now; // a refresh moves instances too: the next move for balance waits its interval
+    }
+    if (!shards.isEmpty()) {
       log.warn("refreshing the routes to {}: handing the shards off, every region forgets where they ran", shards);
     }
     return Futures.successful(shards);
+  }
+
+  private Set<String> balance(Map<ActorRef, IndexedSeq<String>> current, Set<String> inProgress, long now) {
+    if (!balance.enabled() || !inProgress.isEmpty() || now - regionsSince < balance.settle().toNanos()
+        || lastMove != Long.MIN_VALUE && now - lastMove < balance.interval().toNanos()) {
+      return Collections.emptySet();
+    }
+    Set<String> endedIds = ended.fresh(balance.listMaxAge().toNanos());
+    if (endedIds == null) {
+      return Collections.emptySet();
+    }
+    Map<String, List<String>> byRegion = new TreeMap<>();
+    for (Map.Entry<ActorRef, IndexedSeq<String>> e : current.entrySet()) {
+      List<String> shards = new ArrayList<>();
+      scala.collection.Iterator<String> it = e.getValue().iterator();
+      while (it.hasNext()) {
+        shards.add(it.next());
+      }
+      byRegion.put(e.getKey().path().toString(), shards);
+    }
+    Move m = balanceMove(byRegion, shard -> {
+      String job = jobOf(shard);
+      return job != null && !endedIds.contains(job);
+    });
+    if (m == null) {
+      return Collections.emptySet();
+    }
+    lastMove = now;
+    log.info("moving instance {} for balance: its node has {} instance(s) of its operator and {} in all, {} has {}"
+        + " and {}; it stops after its write in flight and recovers there from its journal", m.shard(), m.fromSame(),
+        m.fromTotal(), m.to(), m.toSame(), m.toTotal());
+    return Set.of(m.shard());
+  }
+
+  /** A move for balance: the shard, and the counts (its operator's instances, all instances) on both nodes. */
+  record Move(String shard, String from, int fromSame, int fromTotal, String to, int toSame, int toTotal) {}
+
+  /**
+   * The one shard to move for balance, or null if the live shards are spread as evenly as moves
+   * can make them. Only the shards {@code live} accepts count. A shard moves from region A to the region T that
+   * {@link #allocateShard} would choose once it left A, if T then holds fewer of its operator's
+   * instances than A held (the operator's spread improves), or as many but T holds at least two
+   * instances fewer in all (the overall spread improves without hurting the operator's).
+   *
+   * @param byRegion each region's shards, regions in the order allocateShard considers them
+   */
+  static Move balanceMove(Map<String, List<String>> byRegion, Predicate<String> live) {
+    Map<String, Map<String, List<String>>> groups = new TreeMap<>();
+    Map<String, Integer> totals = new TreeMap<>();
+    for (Map.Entry<String, List<String>> e : byRegion.entrySet()) {
+      Map<String, List<String>> g = new TreeMap<>();
+      int total = 0;
+      for (String shard : e.getValue()) {
+        if (live.test(shard)) {
+          g.computeIfAbsent(group(shard), k -> new ArrayList<>()).add(shard);
+          total++;
+        }
+      }
+      groups.put(e.getKey(), g);
+      totals.put(e.getKey(), total);
+    }
+    Move best = null;
+    for (String from : byRegion.keySet()) {
+      for (Map.Entry<String, List<String>> g : groups.get(from).entrySet()) {
+        int fromSame = g.getValue().size();
+        int fromTotal = totals.get(from);
+        // where allocateShard puts it once it left: fewest of its operator, then fewest in all, first in order
+        String to = null;
+        int toSame = Integer.MAX_VALUE;
+        int toTotal = Integer.MAX_VALUE;
+        for (String r : byRegion.keySet()) {
+          int same = groups.get(r).getOrDefault(g.getKey(), List.of()).size() - (r.equals(from) ? 1 : 0);
+          int total = totals.get(r) - (r.equals(from) ? 1 : 0);
+          if (same < toSame || same == toSame && total < toTotal) {
+            to = r;
+            toSame = same;
+            toTotal = total;
+          }
+        }
+        boolean better = toSame + 1 < fromSame || toSame + 1 == fromSame && toTotal + 1 < fromTotal;
+        if (to == null || to.equals(from) || !better) {
+          continue;
+        }
+        // the largest gain first: the operator's spread, then the overall one
+        if (best == null || fromSame - toSame > best.fromSame() - best.toSame()
+            || fromSame - toSame == best.fromSame() - best.toSame()
+                && fromTotal - toTotal > best.fromTotal() - best.toTotal()) {
+          List<String> shards = new ArrayList<>(g.getValue());
+          shards.sort(Comparator.naturalOrder());
+          best = new Move(shards.get(shards.size() - 1), from, fromSame, fromTotal, to, toSame, toTotal);
+        }
+      }
+    }
+    return best;
   }
 }

@@ -1,6 +1,7 @@
 package io.sluice.cluster.internal;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 
 import com.typesafe.config.ConfigFactory;
@@ -126,10 +127,23 @@ class CborSerializerTest {
     assertEquals(view(null, 0, null), old);
   }
 
+  @Test
+  void aLiveJobViewCarriesWhereEachInstanceRuns_theViewAnEndedJobKeepsDoesNot() throws Exception {
+    JobView live = new JobView("wc-1", "word-count", Map.of(), JobCoordinator.Status.RUNNING, 1000, 0, null, null,
+        null, null, List.of(new JobView.OperatorView("count", 2, 1, 10, 5, 0, 0, 0, 0, 0, List.of("node-2"),
+        List.of("node-2", ""))), 5, 1.5, 3.0, 7, 0, 0, JobState.RUNNING, 0, null, null);
+    CborSerializer cbor = (CborSerializer) serialization.findSerializerFor(live);
+    assertEquals(live, cbor.fromBinary(cbor.toBinary(live), cbor.manifest(live)));
+    JobView kept = live.withoutPlacement();
+    assertEquals(null, kept.operators().get(0).instanceNodes());
+    assertFalse(HexFormat.of().formatHex(cbor.toBinary(kept)).contains(HexFormat.of().formatHex(
+        "instanceNodes".getBytes(java.nio.charset.StandardCharsets.US_ASCII))), "not written once a job ended");
+  }
+
   private static JobView view(JobState state, long degradedSince, String cause) {
     return new JobView("wc-1", "word-count", Map.of("input", "a.txt"), JobCoordinator.Status.FINISHED, 1000, 2000,
         null, null, null, null, List.of(new JobView.OperatorView("count", 2, 2, 10, 5, 0, 0, 2, 1, 0,
-        List.of("node-1"))), 5, 1.5, 3.0, 7, 0, 1, state, degradedSince, cause, null);
+        List.of("node-1"), null)), 5, 1.5, 3.0, 7, 0, 1, state, degradedSince, cause, null);
   }
 
   @Test

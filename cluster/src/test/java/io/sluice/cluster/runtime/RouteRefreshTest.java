@@ -57,7 +57,8 @@ class RouteRefreshTest {
     AtomicLong clock = new AtomicLong();
     RouteRefresh refresh = new RouteRefresh(clock::get);
     AtomicBoolean reachable = new AtomicBoolean(true);
-    OperatorAllocationStrategy strategy = new OperatorAllocationStrategy(refresh, reachable::get);
+    OperatorAllocationStrategy strategy = new OperatorAllocationStrategy(refresh, reachable::get, new EndedJobs(),
+        OperatorAllocationStrategy.Balance.OFF);
     Map<ActorRef, IndexedSeq<String>> current = new HashMap<>();
     current.put(Adapter.toClassic(kit.createTestProbe().ref()), seq("j/src/0", "j/sum/0"));
     current.put(Adapter.toClassic(kit.createTestProbe().ref()), seq("j/src/1", "j/sum/1"));
@@ -76,6 +77,46 @@ class RouteRefreshTest {
     current.put(Adapter.toClassic(kit.createTestProbe().ref()), seq("gone/x/0"));
     assertEquals(Set.of("gone/x/0"), rebalance(strategy, current, Set.of()), "once placed, it moves");
     assertTrue(refresh.isEmpty());
+  }
+
+  @Test
+  void balancingWaitsForTheNodesToSettle_movesOneInstanceAtATime_andTrustsOnlyAFreshListOfEndedJobs() throws Exception {
+    AtomicLong nanos = new AtomicLong();
+    long s = 1_000_000_000L;
+    EndedJobs ended = new EndedJobs(nanos::get);
+    AtomicBoolean reachable = new AtomicBoolean(true);
+    OperatorAllocationStrategy strategy = new OperatorAllocationStrategy(new RouteRefresh(nanos::get), reachable::get,
+        ended, new OperatorAllocationStrategy.Balance(true, java.time.Duration.ofSeconds(10),
+            java.time.Duration.ofSeconds(5), java.time.Duration.ofSeconds(5)), nanos::get);
+    Map<ActorRef, IndexedSeq<String>> current = new HashMap<>();
+    current.put(Adapter.toClassic(kit.createTestProbe().ref()), seq("j/op/0", "j/op/1", "j/op/2", "j/op/3", "old/op/0"));
+    current.put(Adapter.toClassic(kit.createTestProbe().ref()), seq());
+    ended.publish(Set.of("old"));
+    assertEquals(Set.of(), rebalance(strategy, current, Set.of()), "the nodes just changed");
+    nanos.set(9 * s);
+    ended.publish(Set.of("old"));
+    assertEquals(Set.of(), rebalance(strategy, current, Set.of()), "not settled yet");
+    nanos.set(10 * s);
+    ended.publish(Set.of("old"));
+    assertEquals(Set.of("j/op/3"), rebalance(strategy, current, Set.of()), "settled: one instance moves");
+    nanos.set(12 * s);
+    ended.publish(Set.of("old"));
+    assertEquals(Set.of(), rebalance(strategy, current, Set.of()), "the next one waits its interval");
+    nanos.set(15 * s);
+    ended.publish(Set.of("old"));
+    assertEquals(Set.of(), rebalance(strategy, current, Set.of("j/op/3")), "nor while a hand-off is in progress");
+    reachable.set(false);
+    assertEquals(Set.of(), rebalance(strategy, current, Set.of()), "nor while a node is unreachable");
+    reachable.set(true);
+    assertEquals(Set.of("j/op/3"), rebalance(strategy, current, Set.of()));
+    nanos.set(21 * s);
+    assertEquals(Set.of(), rebalance(strategy, current, Set.of()), "the list of ended jobs is 6 s old: stale");
+    ended.publish(Set.of("old"));
+    current.put(Adapter.toClassic(kit.createTestProbe().ref()), seq());
+    assertEquals(Set.of(), rebalance(strategy, current, Set.of()), "a node joined: settle again");
+    nanos.set(31 * s);
+    ended.publish(Set.of("old"));
+    assertEquals(Set.of("j/op/3"), rebalance(strategy, current, Set.of()));
   }
 
   @Test

@@ -87,6 +87,14 @@ public sealed interface OperatorCommand permits OperatorCommand.Start, OperatorC
   /** The retry delay after a failure is over. */
   enum Resume implements Local { INSTANCE }
 
+  /**
+   * From cluster sharding, instead of stopping the instance outright: its shard moves to another
+   * node (for balance, a route refresh, or because this node leaves). An instance handles it after
+   * the journal write in flight, if any, has finished (commands wait while a step persists), so its
+   * next incarnation, recovering elsewhere, reads every event this one wrote.
+   */
+  enum HandOff implements Local { INSTANCE }
+
   /** The job coordinator's answer to a spec lookup (spec null: the job is unknown or ended). */
   record SpecFound(JobSpec spec, String error) implements Local {}
 

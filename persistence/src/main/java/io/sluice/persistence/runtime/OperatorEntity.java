@@ -174,6 +174,7 @@ public final class OperatorEntity extends EventSourcedBehavior<OperatorCommand, 
         })
         .onMessage(OperatorCommand.Stop.class, s -> Behaviors.stopped())
         .onMessage(OperatorCommand.Crash.class, s -> Behaviors.stopped())
+        .onMessageEquals(OperatorCommand.HandOff.INSTANCE, Behaviors::stopped)
         .onAnyMessage(m -> {
           if (!stash.isFull()) {
             stash.stash(m);
@@ -477,7 +478,7 @@ public final class OperatorEntity extends EventSourcedBehavior<OperatorCommand, 
   public CommandHandler<OperatorCommand, OperatorEvent, InstanceEngine> commandHandler() {
     return newCommandHandlerBuilder().forAnyState()
         .onCommand(c -> loading && !(c instanceof OperatorCommand.StoredGroupRead || c instanceof OperatorCommand.Stop
-            || c instanceof OperatorCommand.Crash), (s, c) -> Effect().stash())
+            || c instanceof OperatorCommand.Crash || c == OperatorCommand.HandOff.INSTANCE), (s, c) -> Effect().stash())
         .onCommand(OperatorCommand.StoredGroupRead.class, (s, c) -> onStoredGroupRead(c))
         .onCommand(OperatorCommand.CaptureDone.class, (s, c) -> onCaptureDone(c))
         .onCommand(OperatorCommand.Deliver.class, this::onDeliver)
@@ -489,6 +490,11 @@ public final class OperatorEntity extends EventSourcedBehavior<OperatorCommand, 
         .onCommand(OperatorCommand.Resume.class, (s, c) -> onResume())
         .onCommand(OperatorCommand.Stop.class, (s, c) -> {
           log.info("{}: stopping: {}", id, c.reason());
+          return Effect().stop();
+        })
+        .onCommand(OperatorCommand.HandOff.class, (s, c) -> {
+          // commands wait while a step persists: no write of this incarnation is in flight now
+          log.info("{}: handing off to another node", id);
           return Effect().stop();
         })
         .onCommand(OperatorCommand.SpecFound.class, (s, c) -> Effect().none())

@@ -62,7 +62,7 @@ class JarSubmitIT {
   void aUsersJarBuiltWithMavenRunsExactlyThroughANodeKill_andTwoVersionsRunSideBySide() throws Exception {
     Path home = DevCassandra.home();
     Path work = home.resolve("target/it-work/jar-submit");
-    deleteTree(work);
+    NodeJobs.deleteTree(work);
     Files.createDirectories(work);
     ExampleProject.installSluice(home, work);
     Path v1 = ExampleProject.build(home, work, "v1", s -> s);
@@ -74,12 +74,12 @@ class JarSubmitIT {
     Path big = words(work.resolve("big.txt"), 2_000_000, 7);
     Path small = words(work.resolve("small.txt"), 400_000, 8);
     for (int i = 1; i <= 3; i++) { // the nodes' jar caches: every node must get the jar from the cluster
-      deleteTree(Path.of(System.getProperty("java.io.tmpdir"), "sluice-jars-node-" + i));
+      NodeJobs.deleteTree(Path.of(System.getProperty("java.io.tmpdir"), "sluice-jars-node-" + i));
     }
     List<String> flags = new ArrayList<>(cassandra.jvmFlags());
     flags.add("-Dsluice.jars.max-bytes=4194304");
     Path logs = home.resolve("target/it-logs/jar-submit");
-    deleteTree(logs); // the check for a fetch below reads these logs: none from an earlier run
+    NodeJobs.deleteTree(logs); // the check for a fetch below reads these logs: none from an earlier run
     try (LocalCluster cluster = new LocalCluster(home, ChaosScenarios.NODES, flags, logs)) {
       ChaosScenarios.assertPortsFree(cluster);
 
@@ -227,16 +227,5 @@ class JarSubmitIT {
       }
     }
     return file;
-  }
-
-  private static void deleteTree(Path dir) throws IOException {
-    if (!Files.exists(dir)) {
-      return;
-    }
-    try (Stream<Path> s = Files.walk(dir)) {
-      for (Path p : s.sorted(java.util.Comparator.reverseOrder()).toList()) {
-        Files.delete(p);
-      }
-    }
   }
 }

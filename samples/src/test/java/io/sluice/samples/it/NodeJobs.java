@@ -33,4 +33,16 @@ final class NodeJobs {
     assertTrue(cluster.awaitAnswer(0, "/jobs/" + jobId, j -> j.path("sinkRecords").asLong() >= records, timeout)
         .isPresent(), "job " + jobId + " did not reach " + records + " records at its sinks within " + timeout);
   }
+
+  /** Deletes {@code dir} and everything under it, if it exists. */
+  static void deleteTree(java.nio.file.Path dir) throws java.io.IOException {
+    if (!java.nio.file.Files.exists(dir)) {
+      return;
+    }
+    try (java.util.stream.Stream<java.nio.file.Path> s = java.nio.file.Files.walk(dir)) {
+      for (java.nio.file.Path p : s.sorted(java.util.Comparator.reverseOrder()).toList()) {
+        java.nio.file.Files.delete(p);
+      }
+    }
+  }
 }
