@@ -4,7 +4,7 @@ import io.sluice.cluster.internal.Canary;
 import io.sluice.cluster.internal.HttpApi;
 import io.sluice.cluster.internal.HttpApi.Response;
 import io.sluice.cluster.internal.JournalCheck;
-import io.sluice.cluster.runtime.EndedJobs;
+import io.sluice.cluster.runtime.RunningJobs;
 import io.sluice.cluster.runtime.JobCoordinator;
 import io.sluice.cluster.runtime.JobsApi;
 import io.sluice.cluster.runtime.OperatorAllocationStrategy;
@@ -139,14 +139,14 @@ public final class SluiceNode implements AutoCloseable {
     RouteRefresh routes = new RouteRefresh();
     routes.start(system);
     ShardedPeers peers = new ShardedPeers(system, config.nodeName(), routes);
-    EndedJobs ended = new EndedJobs();
+    RunningJobs running = new RunningJobs();
     com.typesafe.config.Config b = config.config().getConfig("sluice.balance");
-    OperatorSharding.init(system, peers, RuntimeSettings.from(config.config()), routes, ended,
+    OperatorSharding.init(system, peers, RuntimeSettings.from(config.config()), routes, running,
         new OperatorAllocationStrategy.Balance(b.getBoolean("enabled"), b.getDuration("settle"),
-            b.getDuration("interval"), b.getDuration("list-max-age")));
+            b.getDuration("interval"), b.getDuration("list-max-age"), b.getDuration("recover-timeout")));
     ActorRef<JobCoordinator.Command> coordinator = ClusterSingleton.get(system).init(SingletonActor.of(
         JobCoordinator.create(peers, config.config().getDuration("sluice.coordinator.keep-alive"), config.stallAfter(),
-            ended),
+            running),
         JobCoordinator.NAME));
     peers.setCoordinator(coordinator);
     new JobsApi(system, coordinator, pipelines, peers, jars).register(http);

@@ -47,6 +47,11 @@ public final class ChaosCommand implements Callable<Integer> {
       + " 0 for never (default ${DEFAULT-VALUE})")
   Duration killInterval = Duration.ofSeconds(20);
 
+  @Option(names = "--leaves", description = "make every second node fault a graceful leave instead of a kill: SIGTERM,"
+      + " the node hands its instances over and exits, and starts again after --restart-delay (instances then move"
+      + " back to it for balance)")
+  boolean leaves;
+
   @Option(names = "--restart-delay", description = "restart a killed node after this long (default ${DEFAULT-VALUE})")
   Duration restartDelay = Duration.ofSeconds(5);
 
@@ -97,6 +102,9 @@ public final class ChaosCommand implements Callable<Integer> {
         return 2;
       }
       settings = settings.withJar(jar.toAbsolutePath());
+    }
+    if (leaves) {
+      settings = settings.withGracefulLeaves();
     }
     DevCassandra cassandra = CassandraCommandSupport.devCassandra(null);
     if (cassandraKillAt != null && cassandra.servesCql()

@@ -135,7 +135,8 @@ public final class ChaosReport {
     StringBuilder svg = new StringBuilder();
     svg.append("<svg width=\"").append(w).append("\" height=\"").append(hgt + 30)
         .append("\" xmlns=\"http://www.w3.org/2000/svg\" style=\"font-size:11px\">");
-    Map<String, String> colors = Map.of("kill", "#d62728", "cassandra", "#ff7f0e", "freeze", "#1f77b4");
+    Map<String, String> colors = Map.of("kill", "#d62728", "cassandra", "#ff7f0e", "freeze", "#1f77b4", "leave",
+        "#2ca02c");
     for (ChaosRun.Fault f : r.faults()) {
       double x1 = left + f.atSeconds() * sx;
       double x2 = left + (f.endedAtSeconds() == null ? f.atSeconds() : f.endedAtSeconds()) * sx;

@@ -43,9 +43,17 @@ public final class ChaosRun {
   /** What to run and which faults to inject. Durations are from the job's submission. */
   public record Settings(String pipeline, Map<String, String> parameters, Duration duration, Duration killInterval,
       Duration restartDelay, long seed, Duration cassandraKillAt, Duration cassandraDown, Duration freezeAt,
-      Duration freezeFor, Duration drainTimeout, List<Long> killAtRecords, String victimOperator, Path jar) {
+      Duration freezeFor, Duration drainTimeout, List<Long> killAtRecords, String victimOperator, Path jar,
+      boolean gracefulLeaves) {
     public Settings {
       killAtRecords = List.copyOf(killAtRecords);
+    }
+
+    public Settings(String pipeline, Map<String, String> parameters, Duration duration, Duration killInterval,
+        Duration restartDelay, long seed, Duration cassandraKillAt, Duration cassandraDown, Duration freezeAt,
+        Duration freezeFor, Duration drainTimeout, List<Long> killAtRecords, String victimOperator, Path jar) {
+      this(pipeline, parameters, duration, killInterval, restartDelay, seed, cassandraKillAt, cassandraDown, freezeAt,
+          freezeFor, drainTimeout, killAtRecords, victimOperator, jar, false);
     }
 
     public Settings(String pipeline, Map<String, String> parameters, Duration duration, Duration killInterval,
@@ -66,13 +74,13 @@ public final class ChaosRun {
     /** The same settings with kills when the sinks have received these numbers of records. */
     public Settings withKillsAtRecords(List<Long> counts) {
       return new Settings(pipeline, parameters, duration, killInterval, restartDelay, seed, cassandraKillAt,
-          cassandraDown, freezeAt, freezeFor, drainTimeout, counts, victimOperator, jar);
+          cassandraDown, freezeAt, freezeFor, drainTimeout, counts, victimOperator, jar, gracefulLeaves);
     }
 
     /** The same settings whose kills prefer a node that runs an instance of {@code operator}. */
     public Settings withVictimOperator(String operator) {
       return new Settings(pipeline, parameters, duration, killInterval, restartDelay, seed, cassandraKillAt,
-          cassandraDown, freezeAt, freezeFor, drainTimeout, killAtRecords, operator, jar);
+          cassandraDown, freezeAt, freezeFor, drainTimeout, killAtRecords, operator, jar, gracefulLeaves);
     }
 
     /**
@@ -81,7 +89,17 @@ public final class ChaosRun {
      */
     public Settings withJar(Path file) {
       return new Settings(pipeline, parameters, duration, killInterval, restartDelay, seed, cassandraKillAt,
-          cassandraDown, freezeAt, freezeFor, drainTimeout, killAtRecords, victimOperator, file);
+          cassandraDown, freezeAt, freezeFor, drainTimeout, killAtRecords, victimOperator, file, gracefulLeaves);
+    }
+
+    /**
+     * The same settings with every second node fault a graceful leave instead of a kill: the node
+     * gets SIGTERM, hands its instances over and exits, and starts again after the restart delay
+     * (when it rejoins, instances move back to it for balance).
+     */
+    public Settings withGracefulLeaves() {
+      return new Settings(pipeline, parameters, duration, killInterval, restartDelay, seed, cassandraKillAt,
+          cassandraDown, freezeAt, freezeFor, drainTimeout, killAtRecords, victimOperator, jar, true);
     }
   }
 
@@ -111,6 +129,10 @@ public final class ChaosRun {
    * Also: no node answered for this long.
    */
   static final Duration STALL = Duration.ofSeconds(60);
+  /** How long a node that leaves (SIGTERM) may take to hand its instances over and exit before it is killed. */
+  static final Duration LEAVE_TIMEOUT = Duration.ofSeconds(60);
+  /** The exit code of a process ended by SIGKILL. */
+  private static final int EXIT_KILLED = 137;
 
   private final LocalCluster cluster;
   private final DevCassandra cassandra;
@@ -204,6 +226,8 @@ public final class ChaosRun {
     long lastAnswerMs = 0;
     int lastLineLength = 0;
     int killsByCount = 0;
+    int nodeFaults = 0;
+    Map<Integer, CompletableFuture<Integer>> leaving = new HashMap<>();
     long lastCount = 0;
     double lastRate = 0;
     long lastPrint = 0;
@@ -282,7 +306,20 @@ public final class ChaosRun {
         }
       }
       for (Map.Entry<Integer, Long> e : new ArrayList<>(restartAt.entrySet())) {
-        if (ms >= e.getValue()) {
+        CompletableFuture<Integer> left = leaving.get(e.getKey());
+        if (left != null && left.isDone()) {
+          leaving.remove(e.getKey());
+          int code = left.join();
+          faultOf("leave", cluster.node(e.getKey()).name()).ifPresent(f -> {
+            f.endedAt = elapsed();
+            f.detail = code == EXIT_KILLED
+                ? "did not exit within " + LEAVE_TIMEOUT.toSeconds() + " s of SIGTERM: killed"
+                : "exited by itself with code " + code;
+          });
+          out.printf("%n[%6.1f s] %s %s%n", elapsed(), cluster.node(e.getKey()).name(), code == EXIT_KILLED
+              ? "did not exit within " + LEAVE_TIMEOUT.toSeconds() + " s of SIGTERM and was killed" : "has left");
+        }
+        if (ms >= e.getValue() && !leaving.containsKey(e.getKey())) {
           restartAt.remove(e.getKey());
           cluster.start(e.getKey());
           faultOf("kill", cluster.node(e.getKey()).name()).ifPresent(f -> f.endedAt = elapsed());
@@ -313,11 +350,20 @@ public final class ChaosRun {
           List<Integer> pool = preferred.isEmpty() ? others : preferred;
           int victim = pool.get(random.nextInt(pool.size()));
           lastVictim = victim;
-          MutableFault f = begin("kill", cluster.node(victim).name(), count);
-          cluster.kill(victim);
-          restartAt.put(victim, ms + settings.restartDelay().toMillis());
-          out.printf("%n[%6.1f s] killed %s (SIGKILL); %d instance(s) lived there%n", f.atSeconds, f.target,
-              f.victims.size());
+          nodeFaults++;
+          if (settings.gracefulLeaves() && nodeFaults % 2 == 0) {
+            MutableFault f = begin("leave", cluster.node(victim).name(), count);
+            leaving.put(victim, CompletableFuture.supplyAsync(() -> cluster.stop(victim, LEAVE_TIMEOUT)));
+            restartAt.put(victim, ms + settings.restartDelay().toMillis());
+            out.printf("%n[%6.1f s] %s leaves (SIGTERM); %d instance(s) lived there%n", f.atSeconds, f.target,
+                f.victims.size());
+          } else {
+            MutableFault f = begin("kill", cluster.node(victim).name(), count);
+            cluster.kill(victim);
+            restartAt.put(victim, ms + settings.restartDelay().toMillis());
+            out.printf("%n[%6.1f s] killed %s (SIGKILL); %d instance(s) lived there%n", f.atSeconds, f.target,
+                f.victims.size());
+          }
         } else {
           freezeDone = true;
           int victim = candidates.get(random.nextInt(candidates.size()));
@@ -534,7 +580,8 @@ public final class ChaosRun {
       // a coordinator that just moved knows only the instances that reported to it since
       if (all && seen == f.victims.size() && latest > 0) {
         f.recovery = (latest - f.atMillis) / 1000.0;
-        f.detail = f.victims.size() + " instance(s) recovered";
+        String recovered = f.victims.size() + " instance(s) recovered";
+        f.detail = f.detail.isEmpty() ? recovered : f.detail + "; " + recovered;
       }
     }
   }

@@ -218,12 +218,12 @@ public final class JobCoordinator extends EventSourcedBehavior<JobCoordinator.Co
   /** Each node's journal as it last reported (not persisted: nodes report every few seconds). */
   private final Map<String, JobHealth.NodeJournal> nodes = new LinkedHashMap<>();
   /** Where the ended jobs are published for placing and balancing instances (see {@link OperatorAllocationStrategy}). */
-  private final EndedJobs endedJobs;
+  private final RunningJobs runningJobs;
   /** The running jobs last seen DEGRADED, with the cause logged then. */
   private final Map<String, JobHealth.Degraded> degraded = new LinkedHashMap<>();
 
   private JobCoordinator(ActorContext<Command> ctx, TimerScheduler<Command> timers, Peers peers, Duration keepAlive,
-      Duration stallAfter, LongSupplier clock, EndedJobs ended) {
+      Duration stallAfter, LongSupplier clock, RunningJobs jobs) {
     super(PersistenceId.ofUniqueId(NAME),
         org.apache.pekko.actor.typed.SupervisorStrategy.restartWithBackoff(Duration.ofMillis(500),
             Duration.ofSeconds(10), 0.2));
@@ -234,7 +234,7 @@ public final class JobCoordinator extends EventSourcedBehavior<JobCoordinator.Co
     this.stallAfterMillis = stallAfter.toMillis();
     this.clock = clock;
     this.startedMillis = clock.getAsLong();
-    this.endedJobs = ended;
+    this.runningJobs = jobs;
   }
 
   /**
@@ -242,23 +242,23 @@ public final class JobCoordinator extends EventSourcedBehavior<JobCoordinator.Co
    * shows a running job DEGRADED after {@code stallAfter} without progress (see {@link JobHealth}).
    */
   public static Behavior<Command> create(Peers peers, Duration keepAlive, Duration stallAfter) {
-    return create(peers, keepAlive, stallAfter, System::currentTimeMillis, new EndedJobs());
+    return create(peers, keepAlive, stallAfter, System::currentTimeMillis, new RunningJobs());
   }
 
-  /** As {@link #create(Peers, Duration, Duration)}, publishing the jobs that ended to {@code ended}. */
-  public static Behavior<Command> create(Peers peers, Duration keepAlive, Duration stallAfter, EndedJobs ended) {
-    return create(peers, keepAlive, stallAfter, System::currentTimeMillis, ended);
+  /** As {@link #create(Peers, Duration, Duration)}, publishing what it knows of the jobs to {@code jobs}. */
+  public static Behavior<Command> create(Peers peers, Duration keepAlive, Duration stallAfter, RunningJobs jobs) {
+    return create(peers, keepAlive, stallAfter, System::currentTimeMillis, jobs);
   }
 
   /** As {@link #create(Peers, Duration, Duration)}, with a wall clock in millis (tests). */
   static Behavior<Command> create(Peers peers, Duration keepAlive, Duration stallAfter, LongSupplier clock) {
-    return create(peers, keepAlive, stallAfter, clock, new EndedJobs());
+    return create(peers, keepAlive, stallAfter, clock, new RunningJobs());
   }
 
   static Behavior<Command> create(Peers peers, Duration keepAlive, Duration stallAfter, LongSupplier clock,
-      EndedJobs ended) {
+      RunningJobs jobs) {
     return Behaviors.setup(ctx -> Behaviors.withTimers(timers -> new JobCoordinator(ctx, timers, peers, keepAlive,
-        stallAfter, clock, ended)));
+        stallAfter, clock, jobs)));
   }
 
   @Override
@@ -512,14 +512,19 @@ public final class JobCoordinator extends EventSourcedBehavior<JobCoordinator.Co
 
   private void keepAlive(State s) {
     java.util.Set<String> ended = new java.util.HashSet<>();
+    Map<String, Long> incarnations = new java.util.HashMap<>();
     for (Job j : s.jobs().values()) {
       if (j.status() == Status.RUNNING) {
         startInstances(j);
+        JobStats st = stats.get(j.jobId());
+        if (st != null) {
+          st.latest.forEach((instance, r) -> incarnations.put(instance, r.incarnation()));
+        }
       } else {
         ended.add(j.jobId());
       }
     }
-    endedJobs.publish(ended);
+    runningJobs.publish(ended, incarnations);
     logHealth(s);
   }
 

@@ -32,8 +32,9 @@ import scala.concurrent.Future;
  * <ul>
  *   <li>the shards whose routes an instance reported stale ({@link RouteRefresh}), at once;
  *   <li>for balance ({@link Balance}), when a node joined or left: once the set of regions has not
- *       changed for {@code settle}, one live instance at a time, at most one every {@code interval},
- *       and only while no other hand-off is in progress, from the node with the most instances of
+ *       changed for {@code settle}, one live instance at a time (the next waits until the last one
+ *       reports from its new node), at most one every {@code interval}, and only while no other
+ *       hand-off is in progress, from the node with the most instances of
  *       an operator (or, evenly spread per operator, the most instances overall) to the node this
  *       strategy would allocate it to, when that makes the spread strictly better. A moved instance
  *       stops after its write in flight and recovers on its new node from its journal, as after a
@@ -46,12 +47,16 @@ public final class OperatorAllocationStrategy extends ShardCoordinator.AbstractS
   private static final Logger log = LoggerFactory.getLogger(OperatorAllocationStrategy.class);
   private final RouteRefresh refresh;
   private final BooleanSupplier allReachable;
-  private final EndedJobs ended;
+  private final RunningJobs jobs;
   private final Balance balance;
   private final LongSupplier nanos;
   private Set<String> lastRegions = Set.of();
   private long regionsSince;
   private long lastMove = Long.MIN_VALUE;
+  /** The last instance moved for balance, until it reports from its new node. */
+  private Moved moved;
+
+  private record Moved(String shard, long incarnation, long atNanos) {}
 
   /**
    * Balancing settings.
@@ -60,29 +65,32 @@ public final class OperatorAllocationStrategy extends ShardCoordinator.AbstractS
    * @param settle how long the set of nodes must be unchanged before instances move (a node that
    *     just joined or died; several joining at once)
    * @param interval the least time between two moves (each moved instance replays its journal)
-   * @param listMaxAge how recent the job coordinator's list of ended jobs must be
+   * @param listMaxAge how recent the job coordinator's view of the jobs must be
+   * @param recoverTimeout how long to wait for a moved instance to report from its new node before
+   *     the next move (it may have been moved again, or its job ended)
    */
-  public record Balance(boolean enabled, Duration settle, Duration interval, Duration listMaxAge) {
+  public record Balance(boolean enabled, Duration settle, Duration interval, Duration listMaxAge,
+      Duration recoverTimeout) {
     public static final Balance OFF = new Balance(false, Duration.ofSeconds(10), Duration.ofSeconds(5),
-        Duration.ofSeconds(5));
+        Duration.ofSeconds(5), Duration.ofSeconds(60));
   }
 
   /**
    * @param refresh this node's table of route refresh requests
    * @param allReachable whether every cluster member is reachable now
-   * @param ended the jobs that ended, as this node's job coordinator publishes them
+   * @param jobs what this node's job coordinator publishes: the jobs that ended, the instances' incarnations
    * @param balance when to move instances for balance
    */
-  public OperatorAllocationStrategy(RouteRefresh refresh, BooleanSupplier allReachable, EndedJobs ended,
+  public OperatorAllocationStrategy(RouteRefresh refresh, BooleanSupplier allReachable, RunningJobs jobs,
       Balance balance) {
-    this(refresh, allReachable, ended, balance, System::nanoTime);
+    this(refresh, allReachable, jobs, balance, System::nanoTime);
   }
 
-  OperatorAllocationStrategy(RouteRefresh refresh, BooleanSupplier allReachable, EndedJobs ended, Balance balance,
+  OperatorAllocationStrategy(RouteRefresh refresh, BooleanSupplier allReachable, RunningJobs jobs, Balance balance,
       LongSupplier nanos) {
     this.refresh = refresh;
     this.allReachable = allReachable;
-    this.ended = ended;
+    this.jobs = jobs;
     this.balance = balance;
     this.nanos = nanos;
     this.regionsSince = nanos.getAsLong();
@@ -94,7 +102,8 @@ public final class OperatorAllocationStrategy extends ShardCoordinator.AbstractS
     String group = group(shardId);
     // count only the instances of jobs that run, when the job coordinator's list is at hand: ended jobs'
     // shards stay allocated
-    Set<String> endedIds = ended.fresh(balance.listMaxAge().toNanos());
+    RunningJobs.View view = jobs.fresh(balance.listMaxAge().toNanos());
+    Set<String> endedIds = view == null ? null : view.ended();
     ActorRef best = null;
     int bestSame = Integer.MAX_VALUE;
     int bestTotal = Integer.MAX_VALUE;
@@ -105,7 +114,8 @@ public final class OperatorAllocationStrategy extends ShardCoordinator.AbstractS
       scala.collection.Iterator<String> it = shards.iterator();
       while (it.hasNext()) {
         String s = it.next();
-        if (endedIds != null && endedIds.contains(jobOf(s))) {
+        String job = jobOf(s);
+        if (endedIds != null && job != null && endedIds.contains(job)) { // immutable sets refuse contains(null)
           continue;
         }
         total++;
@@ -183,10 +193,25 @@ public final class OperatorAllocationStrategy extends ShardCoordinator.AbstractS
         || lastMove != Long.MIN_VALUE && now - lastMove < balance.interval().toNanos()) {
       return Collections.emptySet();
     }
-    Set<String> endedIds = ended.fresh(balance.listMaxAge().toNanos());
-    if (endedIds == null) {
+    RunningJobs.View view = jobs.fresh(balance.listMaxAge().toNanos());
+    if (view == null) {
       return Collections.emptySet();
     }
+    if (moved != null) {
+      // one at a time: the last instance moved must run on its new node (report from a new incarnation) first
+      Long reported = view.incarnations().get(moved.shard());
+      boolean runs = reported != null && reported != moved.incarnation();
+      if (runs || now - moved.atNanos() > balance.recoverTimeout().toNanos()) {
+        if (!runs) {
+          log.warn("instance {} moved for balance has not reported from its new node within {} s; balancing goes on",
+              moved.shard(), balance.recoverTimeout().toSeconds());
+        }
+        moved = null;
+      } else {
+        return Collections.emptySet();
+      }
+    }
+    Set<String> endedIds = view.ended();
     Map<String, List<String>> byRegion = new TreeMap<>();
     for (Map.Entry<ActorRef, IndexedSeq<String>> e : current.entrySet()) {
       List<String> shards = new ArrayList<>();
@@ -204,6 +229,8 @@ public final class OperatorAllocationStrategy extends ShardCoordinator.AbstractS
       return Collections.emptySet();
     }
     lastMove = now;
+    Long incarnation = view.incarnations().get(m.shard());
+    moved = new Moved(m.shard(), incarnation == null ? -1 : incarnation, now);
     log.info("moving instance {} for balance: its node has {} instance(s) of its operator and {} in all, {} has {}"
         + " and {}; it stops after its write in flight and recovers there from its journal", m.shard(), m.fromSame(),
         m.fromTotal(), m.to(), m.toSame(), m.toTotal());

@@ -57,7 +57,7 @@ class RouteRefreshTest {
     AtomicLong clock = new AtomicLong();
     RouteRefresh refresh = new RouteRefresh(clock::get);
     AtomicBoolean reachable = new AtomicBoolean(true);
-    OperatorAllocationStrategy strategy = new OperatorAllocationStrategy(refresh, reachable::get, new EndedJobs(),
+    OperatorAllocationStrategy strategy = new OperatorAllocationStrategy(refresh, reachable::get, new RunningJobs(),
         OperatorAllocationStrategy.Balance.OFF);
     Map<ActorRef, IndexedSeq<String>> current = new HashMap<>();
     current.put(Adapter.toClassic(kit.createTestProbe().ref()), seq("j/src/0", "j/sum/0"));
@@ -80,43 +80,56 @@ class RouteRefreshTest {
   }
 
   @Test
-  void balancingWaitsForTheNodesToSettle_movesOneInstanceAtATime_andTrustsOnlyAFreshListOfEndedJobs() throws Exception {
+  void balancingWaitsForTheNodesToSettle_movesOneInstanceAtATime_andTrustsOnlyAFreshViewOfTheJobs() throws Exception {
     AtomicLong nanos = new AtomicLong();
     long s = 1_000_000_000L;
-    EndedJobs ended = new EndedJobs(nanos::get);
+    RunningJobs jobs = new RunningJobs(nanos::get);
     AtomicBoolean reachable = new AtomicBoolean(true);
     OperatorAllocationStrategy strategy = new OperatorAllocationStrategy(new RouteRefresh(nanos::get), reachable::get,
-        ended, new OperatorAllocationStrategy.Balance(true, java.time.Duration.ofSeconds(10),
-            java.time.Duration.ofSeconds(5), java.time.Duration.ofSeconds(5)), nanos::get);
+        jobs, new OperatorAllocationStrategy.Balance(true, java.time.Duration.ofSeconds(10),
+            java.time.Duration.ofSeconds(5), java.time.Duration.ofSeconds(5), java.time.Duration.ofSeconds(60)),
+        nanos::get);
     Map<ActorRef, IndexedSeq<String>> current = new HashMap<>();
     current.put(Adapter.toClassic(kit.createTestProbe().ref()), seq("j/op/0", "j/op/1", "j/op/2", "j/op/3", "old/op/0"));
     current.put(Adapter.toClassic(kit.createTestProbe().ref()), seq());
-    ended.publish(Set.of("old"));
+    Map<String, Long> incarnations = new HashMap<>(Map.of("j/op/3", 1L, "j/op/2", 1L));
+    Runnable publish = () -> jobs.publish(Set.of("old"), incarnations);
+    publish.run();
     assertEquals(Set.of(), rebalance(strategy, current, Set.of()), "the nodes just changed");
     nanos.set(9 * s);
-    ended.publish(Set.of("old"));
+    publish.run();
     assertEquals(Set.of(), rebalance(strategy, current, Set.of()), "not settled yet");
     nanos.set(10 * s);
-    ended.publish(Set.of("old"));
+    publish.run();
     assertEquals(Set.of("j/op/3"), rebalance(strategy, current, Set.of()), "settled: one instance moves");
-    nanos.set(12 * s);
-    ended.publish(Set.of("old"));
-    assertEquals(Set.of(), rebalance(strategy, current, Set.of()), "the next one waits its interval");
-    nanos.set(15 * s);
-    ended.publish(Set.of("old"));
-    assertEquals(Set.of(), rebalance(strategy, current, Set.of("j/op/3")), "nor while a hand-off is in progress");
+    nanos.set(16 * s);
+    publish.run();
+    assertEquals(Set.of(), rebalance(strategy, current, Set.of()), "the moved one has not reported from its new node");
+    incarnations.put("j/op/3", 2L); // it did now (in the test, the shard stays where it was, so it is picked again)
+    publish.run();
+    assertEquals(Set.of(), rebalance(strategy, current, Set.of("j/op/1")), "nor while a hand-off is in progress");
     reachable.set(false);
     assertEquals(Set.of(), rebalance(strategy, current, Set.of()), "nor while a node is unreachable");
     reachable.set(true);
     assertEquals(Set.of("j/op/3"), rebalance(strategy, current, Set.of()));
-    nanos.set(21 * s);
-    assertEquals(Set.of(), rebalance(strategy, current, Set.of()), "the list of ended jobs is 6 s old: stale");
-    ended.publish(Set.of("old"));
+    nanos.set(18 * s);
+    incarnations.put("j/op/3", 3L);
+    publish.run();
+    assertEquals(Set.of(), rebalance(strategy, current, Set.of()), "the next one waits its interval");
+    nanos.set(24 * s);
+    assertEquals(Set.of(), rebalance(strategy, current, Set.of()), "the view of the jobs is 6 s old: stale");
+    publish.run();
     current.put(Adapter.toClassic(kit.createTestProbe().ref()), seq());
     assertEquals(Set.of(), rebalance(strategy, current, Set.of()), "a node joined: settle again");
-    nanos.set(31 * s);
-    ended.publish(Set.of("old"));
+    nanos.set(34 * s);
+    publish.run();
     assertEquals(Set.of("j/op/3"), rebalance(strategy, current, Set.of()));
+    nanos.set(93 * s);
+    publish.run();
+    assertEquals(Set.of(), rebalance(strategy, current, Set.of()), "still no report from its new node");
+    nanos.set(95 * s);
+    publish.run();
+    assertEquals(Set.of("j/op/3"), rebalance(strategy, current, Set.of()), "after 60 s without one, balancing goes on");
   }
 
   @Test

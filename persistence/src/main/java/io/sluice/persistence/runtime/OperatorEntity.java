@@ -73,6 +73,8 @@ public final class OperatorEntity extends EventSourcedBehavior<OperatorCommand, 
   /** After recovery, until the stored key groups are read: commands wait. */
   private boolean loading;
   private InstanceEngine.Capture capture;
+  /** Sharding handed this instance's shard off while a capture was being written: stop when it is done. */
+  private boolean handOffAfterCapture;
   private java.util.ArrayDeque<java.util.Map.Entry<Integer, java.util.List<io.sluice.core.internal.exec.ChunkedState.Part>>>
       toLoad;
   private int groupsToLoad;
@@ -370,6 +372,10 @@ public final class OperatorEntity extends EventSourcedBehavior<OperatorCommand, 
       return Effect().none();
     }
     capture = null;
+    if (handOffAfterCapture) {
+      log.info("{}: handing off to another node", id);
+      return Effect().stop();
+    }
     if (d.error() != null) {
       log.warn("{}: writing {} stored key groups ({} bytes) failed; they are stored anew later: {}", id,
           d.capture().groups().size(), d.capture().bytes(), d.error().toString());
@@ -493,7 +499,13 @@ public final class OperatorEntity extends EventSourcedBehavior<OperatorCommand, 
           return Effect().stop();
         })
         .onCommand(OperatorCommand.HandOff.class, (s, c) -> {
-          // commands wait while a step persists: no write of this incarnation is in flight now
+          // commands wait while a step persists: no journal write of this incarnation is in flight now;
+          // a capture's chunk writes may be, and the next incarnation must not race them
+          if (capture != null) {
+            handOffAfterCapture = true;
+            log.info("{}: handing off to another node once its capture's writes finished", id);
+            return Effect().none();
+          }
           log.info("{}: handing off to another node", id);
           return Effect().stop();
         })
