@@ -217,7 +217,7 @@ public final class JobCoordinator extends EventSourcedBehavior<JobCoordinator.Co
   private final Map<String, JobRuntime> runtimes = new java.util.HashMap<>();
   /** Each node's journal as it last reported (not persisted: nodes report every few seconds). */
   private final Map<String, JobHealth.NodeJournal> nodes = new LinkedHashMap<>();
-  /** Where the ended jobs are published for placing and balancing instances (see {@link OperatorAllocationStrategy}). */
+  /** Where the ended jobs and the instances' incarnations are published for {@link OperatorAllocationStrategy}. */
   private final RunningJobs runningJobs;
   /** The running jobs last seen DEGRADED, with the cause logged then. */
   private final Map<String, JobHealth.Degraded> degraded = new LinkedHashMap<>();

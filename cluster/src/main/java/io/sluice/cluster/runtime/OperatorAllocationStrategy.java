@@ -181,8 +181,6 @@ public final class OperatorAllocationStrategy extends ShardCoordinator.AbstractS
     Set<String> shards = refresh.take(allocated, inProgress);
     if (!shards.isEmpty()) {
       lastMove = now; // a refresh moves instances too: the next move for balance waits its interval
-    }
-    if (!shards.isEmpty()) {
       log.warn("refreshing the routes to {}: handing the shards off, every region forgets where they ran", shards);
     }
     return Futures.successful(shards);
@@ -201,8 +199,9 @@ public final class OperatorAllocationStrategy extends ShardCoordinator.AbstractS
       // one at a time: the last instance moved must run on its new node (report from a new incarnation) first
       Long reported = view.incarnations().get(moved.shard());
       boolean runs = reported != null && reported != moved.incarnation();
-      if (runs || now - moved.atNanos() > balance.recoverTimeout().toNanos()) {
-        if (!runs) {
+      boolean ended = view.ended().contains(jobOf(moved.shard()));
+      if (runs || ended || now - moved.atNanos() > balance.recoverTimeout().toNanos()) {
+        if (!runs && !ended) {
           log.warn("instance {} moved for balance has not reported from its new node within {} s; balancing goes on",
               moved.shard(), balance.recoverTimeout().toSeconds());
         }
@@ -242,8 +241,8 @@ public final class OperatorAllocationStrategy extends ShardCoordinator.AbstractS
 
   /**
    * The one shard to move for balance, or null if the live shards are spread as evenly as moves
-   * can make them. Only the shards {@code live} accepts count. A shard moves from region A to the region T that
-   * {@link #allocateShard} would choose once it left A, if T then holds fewer of its operator's
+   * can make them. Only the shards {@code live} accepts count. A shard moves from region A to the
+   * region T that {@link #allocateShard} would choose once it left A, if T then holds fewer of its operator's
    * instances than A held (the operator's spread improves), or as many but T holds at least two
    * instances fewer in all (the overall spread improves without hurting the operator's).
    *

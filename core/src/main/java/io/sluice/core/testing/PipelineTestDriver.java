@@ -48,7 +48,9 @@ import java.util.concurrent.atomic.AtomicInteger;
  * }
  * }</pre>
  *
- * Restart strategies are applied without waiting for their delays. Not thread-safe.
+ * {@link #savepoint()} and {@link #fromSavepoint} test a pipeline's next version (or another
+ * parallelism) against the state of this one. Restart strategies are applied without waiting for
+ * their delays. Not thread-safe.
  */
 public final class PipelineTestDriver implements AutoCloseable {
   private static final AtomicInteger JOBS = new AtomicInteger();
@@ -82,6 +84,8 @@ public final class PipelineTestDriver implements AutoCloseable {
     OperatorInstance shadow;
     byte[] snapshot;
     final List<byte[]> journal = new ArrayList<>();
+    /** The savepoint part this instance's job started from: restored before its journal, at every incarnation. */
+    io.sluice.core.internal.exec.OperatorSavepoint restoredFrom;
     /** Events persisted so far: the journal's sequence number. */
     long seqNr;
     /** Bytes of the events persisted so far. */
@@ -99,6 +103,11 @@ public final class PipelineTestDriver implements AutoCloseable {
   }
 
   private PipelineTestDriver(Pipeline pipeline, String jobId, long startMillis, boolean verifyRecovery) {
+    this(pipeline, jobId, startMillis, verifyRecovery, null, false);
+  }
+
+  private PipelineTestDriver(Pipeline pipeline, String jobId, long startMillis, boolean verifyRecovery,
+      Savepoint from, boolean allowNonRestoredState) {
     this.plan = PipelineImpl.physical(pipeline);
     this.ctx = ExecContext.of(jobId, plan);
     this.now = startMillis;
@@ -111,6 +120,9 @@ public final class PipelineTestDriver implements AutoCloseable {
         byOperator[op.index()][i] = s;
         slots.add(s);
       }
+    }
+    if (from != null) {
+      assign(from, allowNonRestoredState);
     }
     for (Slot s : slots) {
       s.engine = build(s);
@@ -137,6 +149,49 @@ public final class PipelineTestDriver implements AutoCloseable {
   }
 
   /**
+   * A driver for {@code pipeline} that starts from {@code savepoint}, as a job submitted from a
+   * savepoint on a cluster does: each stateful operator takes the state the savepoint holds under
+   * its name — a keyed operator the key groups of each instance's range, whatever the parallelism
+   * that wrote them; a source the position of each split (its parallelism must be the same). An
+   * operator the savepoint does not know starts empty. Fails, naming the operator, if the savepoint
+   * holds state of an operator the pipeline no longer has, or state that does not fit its operator
+   * (another kind of operator, other states, another max parallelism).
+   */
+  public static PipelineTestDriver fromSavepoint(Pipeline pipeline, Savepoint savepoint) {
+    return fromSavepoint(pipeline, savepoint, false);
+  }
+
+  /**
+   * As {@link #fromSavepoint(Pipeline, Savepoint)}; with {@code allowNonRestoredState}, the state of
+   * operators the pipeline no longer has is dropped instead of refused (Flink's
+   * {@code --allowNonRestoredState}).
+   */
+  public static PipelineTestDriver fromSavepoint(Pipeline pipeline, Savepoint savepoint,
+      boolean allowNonRestoredState) {
+    Objects.requireNonNull(savepoint, "savepoint");
+    return new PipelineTestDriver(pipeline, "test-" + JOBS.incrementAndGet(), Instant.parse("2024-01-01T00:00:00Z")
+        .toEpochMilli(), false, savepoint, allowNonRestoredState);
+  }
+
+  /** Gives each instance its operator's part of {@code from}, after checking every part has an operator. */
+  private void assign(Savepoint from, boolean allowNonRestoredState) {
+    List<String> unknown = new ArrayList<>();
+    for (String name : from.operators()) {
+      if (plan.operator(name).isEmpty()) {
+        unknown.add(name);
+      }
+    }
+    if (!unknown.isEmpty() && !allowNonRestoredState) {
+      throw new IllegalArgumentException("the savepoint holds state of operator(s) " + unknown + " that the pipeline"
+          + " no longer has (its operators: " + plan.operators().stream().map(PhysicalPlan.PhysicalOperator::name)
+          .toList() + "); rename them back, or drop their state with allowNonRestoredState");
+    }
+    for (Slot s : slots) {
+      s.restoredFrom = from.part(plan.operator(s.op).name());
+    }
+  }
+
+  /**
    * A new incarnation of {@code s} from its journal: the last snapshot and the events after it,
    * then the hello of a recovered instance (resend requests upstream, its outbox downstream). If
    * it cannot even be opened (a missing input file, a sink that cannot create its writer), or its
@@ -147,6 +202,13 @@ public final class PipelineTestDriver implements AutoCloseable {
     UserCodeException error;
     try {
       inst.open();
+      if (s.restoredFrom != null && s.snapshot == null) {
+        try {
+          inst.restoreSavepoint(s.restoredFrom); // what the journal's events apply to
+        } catch (IllegalArgumentException e) {
+          throw new UserCodeException(inst.operatorName() + " (restoring the savepoint)", null, e);
+        }
+      }
       InstanceEngine e = new InstanceEngine(ctx, inst, settings, outbound(s), ++incarnations);
       e.ignoreCommitInterval(); // the clock is manual: a step held back would wait for a test to move it
       if (s.snapshot != null) {
@@ -460,6 +522,34 @@ public final class PipelineTestDriver implements AutoCloseable {
     s.engine = build(s);
     recoveries++;
     return this;
+  }
+
+  /**
+   * Takes a savepoint of every stateful operator. The job must be drained first — {@link #run()} it
+   * until nothing moves: no batch in flight or unacknowledged, no input waiting — as a cluster
+   * drains a job (pausing its sources) before it takes one.
+   *
+   * @throws IllegalStateException if something is still in flight, naming the instance
+   */
+  public Savepoint savepoint() {
+    checkNotFailed();
+    Map<String, io.sluice.core.internal.exec.OperatorSavepoint> parts = new LinkedHashMap<>();
+    for (Slot s : slots) {
+      String name = plan.operator(s.op).name() + "/" + s.index;
+      if (!s.inbox.isEmpty() || s.engine.unacked() > 0 || s.engine.backlog() > 0) {
+        throw new IllegalStateException(name + " is not drained (" + s.inbox.size() + " message(s) waiting, "
+            + s.engine.unacked() + " batch(es) unacknowledged, backlog " + s.engine.backlog()
+            + "): run() the driver until nothing moves before a savepoint");
+      }
+      if (s.engine.awaitsChunks()) {
+        throw new IllegalStateException(name + " has not loaded its stored state");
+      }
+      io.sluice.core.internal.exec.OperatorSavepoint part = s.engine.logic().savepoint();
+      if (part != null) {
+        parts.merge(plan.operator(s.op).name(), part, io.sluice.core.internal.exec.OperatorSavepoint::merge);
+      }
+    }
+    return new Savepoint(ctx.jobId(), parts);
   }
 
   /** True once every sink instance has seen the end of all its inputs. */

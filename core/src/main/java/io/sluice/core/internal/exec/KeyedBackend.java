@@ -256,6 +256,15 @@ public final class KeyedBackend {
     return slots.size();
   }
 
+  /** The states' names and kinds in registration order ({@code name:KIND}): what a savepoint's groups are written for. */
+  public List<String> layout() {
+    List<String> out = new ArrayList<>(slots.size());
+    for (Slot s : slots) {
+      out.add(s.name() + ":" + s.kind());
+    }
+    return out;
+  }
+
   public int size() {
     return entries.size();
   }

@@ -275,6 +275,53 @@ final class KeyedInstance extends ConsumingInstance implements ChunkedState {
     }
   }
 
+  // ---- savepoints -------------------------------------------------------------------------------
+
+  @Override
+  public OperatorSavepoint savepoint() {
+    ensureOpen();
+    if (awaitsChunks) {
+      throw new IllegalStateException(this + ": a savepoint before the stored state was loaded");
+    }
+    java.util.TreeMap<Integer, byte[]> groups = new java.util.TreeMap<>();
+    for (int kg : backend.occupiedGroups()) {
+      ByteWriter w = new ByteWriter(256);
+      scope.clear();
+      backend.writeGroup(kg, false, true, w, scope);
+      groups.put(kg, w.toByteArray());
+    }
+    return new OperatorSavepoint.Keyed(backend.layout(), ctx.plan().config().maxParallelism(), groups);
+  }
+
+  @Override
+  public void restoreSavepoint(OperatorSavepoint part) {
+    ensureOpen();
+    if (!(part instanceof OperatorSavepoint.Keyed k)) {
+      throw new IllegalArgumentException("operator '" + op.name() + "' is keyed, but the savepoint has " + part
+          + " for it");
+    }
+    if (k.maxParallelism() != ctx.plan().config().maxParallelism()) {
+      throw new IllegalArgumentException("operator '" + op.name() + "': the savepoint's key groups are of max"
+          + " parallelism " + k.maxParallelism() + ", the job's is " + ctx.plan().config().maxParallelism()
+          + "; max parallelism cannot change across a savepoint");
+    }
+    if (!k.layout().equals(backend.layout())) {
+      throw new IllegalArgumentException("operator '" + op.name() + "': its state is " + backend.layout()
+          + " now but " + k.layout() + " in the savepoint; a stateful step must keep its states' names, kinds"
+          + " and order across a savepoint");
+    }
+    if (backend.size() > 0) {
+      throw new IllegalStateException(this + ": restoring a savepoint into state that is not empty");
+    }
+    for (var g : k.groups().subMap(backend.firstKeyGroup(), backend.endKeyGroup()).entrySet()) {
+      ByteReader r = new ByteReader(g.getValue());
+      scope.clear();
+      backend.readGroup(g.getKey(), r, scope);
+      r.expectEnd(this + ": key group " + g.getKey() + " of the savepoint");
+    }
+    backend.storeEverythingAnew(); // the job's own stored state must hold it before the savepoint is let go
+  }
+
   // ---- chunked state --------------------------------------------------------------------------
 
   @Override

@@ -87,6 +87,24 @@ public abstract class OperatorInstance {
 
   public abstract Kind kind();
 
+  /**
+   * This instance's part of a savepoint, taken while the job is drained; null if the operator
+   * keeps no state a new job needs (stateless steps, sinks).
+   */
+  public OperatorSavepoint savepoint() {
+    return null;
+  }
+
+  /**
+   * Restores this (newly opened) instance from its operator's part of a savepoint: what of it
+   * belongs to this instance. Throws {@link IllegalArgumentException}, saying why, if the part does
+   * not fit this operator.
+   */
+  public void restoreSavepoint(OperatorSavepoint part) {
+    throw new IllegalArgumentException("operator '" + op.name() + "' keeps no state, but the savepoint has "
+        + part + " for it");
+  }
+
   public String operatorName() {
     return op.name();
   }

@@ -300,6 +300,27 @@ final class SourceInstance extends OperatorInstance {
   }
 
   @Override
+  public OperatorSavepoint savepoint() {
+    return new OperatorSavepoint.Source(splitCount, new java.util.TreeMap<>(java.util.Map.of(split, snapshot())));
+  }
+
+  @Override
+  public void restoreSavepoint(OperatorSavepoint part) {
+    if (!(part instanceof OperatorSavepoint.Source s)) {
+      throw new IllegalArgumentException("operator '" + op.name() + "' is a source, but the savepoint has " + part
+          + " for it");
+    }
+    if (s.splits() != splitCount) {
+      throw new IllegalArgumentException("source '" + op.name() + "' has " + splitCount + " split(s) now but "
+          + s.splits() + " in the savepoint; a source's parallelism cannot change across a savepoint");
+    }
+    byte[] position = s.positions().get(split);
+    if (position != null) {
+      restore(position); // seeks an open reader to where the savepoint left off
+    }
+  }
+
+  @Override
   public StepResult onTime(long now) {
     return emit(now);
   }
