@@ -31,8 +31,8 @@ import scala.concurrent.Future;
  * would wait for its timeout):
  * <ul>
  *   <li>the shards whose routes an instance reported stale ({@link RouteRefresh}), at once;
- *   <li>for balance ({@link Balance}), when a node joined or left: once the set of regions has not
- *       changed for {@code settle}, one live instance at a time (the next waits until the last one
+ *   <li>for balance ({@link Balance}), when a node joined or left: once every member is Up and the
+ *       set of regions has not changed for {@code settle}, one live instance at a time (the next waits until the last one
  *       reports from its new node), at most one every {@code interval}, and only while no other
  *       hand-off is in progress, from the node with the most instances of
  *       an operator (or, evenly spread per operator, the most instances overall) to the node this
@@ -47,6 +47,7 @@ public final class OperatorAllocationStrategy extends ShardCoordinator.AbstractS
   private static final Logger log = LoggerFactory.getLogger(OperatorAllocationStrategy.class);
   private final RouteRefresh refresh;
   private final BooleanSupplier allReachable;
+  private final BooleanSupplier allUp;
   private final RunningJobs jobs;
   private final Balance balance;
   private final LongSupplier nanos;
@@ -78,18 +79,22 @@ public final class OperatorAllocationStrategy extends ShardCoordinator.AbstractS
   /**
    * @param refresh this node's table of route refresh requests
    * @param allReachable whether every cluster member is reachable now
+   * @param allUp whether every cluster member is Up now (none joining, leaving or exiting: the shard
+   *     coordinator asks for a rebalance with the regions of leaving nodes too, and moving an
+   *     instance there would only move it again)
    * @param jobs what this node's job coordinator publishes: the jobs that ended, the instances' incarnations
    * @param balance when to move instances for balance
    */
-  public OperatorAllocationStrategy(RouteRefresh refresh, BooleanSupplier allReachable, RunningJobs jobs,
-      Balance balance) {
-    this(refresh, allReachable, jobs, balance, System::nanoTime);
+  public OperatorAllocationStrategy(RouteRefresh refresh, BooleanSupplier allReachable, BooleanSupplier allUp,
+      RunningJobs jobs, Balance balance) {
+    this(refresh, allReachable, allUp, jobs, balance, System::nanoTime);
   }
 
-  OperatorAllocationStrategy(RouteRefresh refresh, BooleanSupplier allReachable, RunningJobs jobs, Balance balance,
-      LongSupplier nanos) {
+  OperatorAllocationStrategy(RouteRefresh refresh, BooleanSupplier allReachable, BooleanSupplier allUp,
+      RunningJobs jobs, Balance balance, LongSupplier nanos) {
     this.refresh = refresh;
     this.allReachable = allReachable;
+    this.allUp = allUp;
     this.jobs = jobs;
     this.balance = balance;
     this.nanos = nanos;
@@ -187,7 +192,8 @@ public final class OperatorAllocationStrategy extends ShardCoordinator.AbstractS
   }
 
   private Set<String> balance(Map<ActorRef, IndexedSeq<String>> current, Set<String> inProgress, long now) {
-    if (!balance.enabled() || !inProgress.isEmpty() || now - regionsSince < balance.settle().toNanos()
+    if (!balance.enabled() || !inProgress.isEmpty() || !allUp.getAsBoolean()
+        || now - regionsSince < balance.settle().toNanos()
         || lastMove != Long.MIN_VALUE && now - lastMove < balance.interval().toNanos()) {
       return Collections.emptySet();
     }

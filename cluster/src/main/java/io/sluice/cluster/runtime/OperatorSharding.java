@@ -47,8 +47,17 @@ public final class OperatorSharding {
           }
         })
         .withAllocationStrategy(new OperatorAllocationStrategy(refresh,
-            () -> cluster.state().getUnreachable().isEmpty(), jobs, balance))
+            () -> cluster.state().getUnreachable().isEmpty(), () -> allUp(cluster), jobs, balance))
         .withStopMessage(OperatorCommand.HandOff.INSTANCE)
         .withEntityProps(DispatcherSelector.fromConfig("sluice.operator-dispatcher")));
+  }
+
+  private static boolean allUp(Cluster cluster) {
+    for (org.apache.pekko.cluster.Member m : cluster.state().getMembers()) {
+      if (m.status() != org.apache.pekko.cluster.MemberStatus.up()) {
+        return false;
+      }
+    }
+    return true;
   }
 }

@@ -57,7 +57,7 @@ class RouteRefreshTest {
     AtomicLong clock = new AtomicLong();
     RouteRefresh refresh = new RouteRefresh(clock::get);
     AtomicBoolean reachable = new AtomicBoolean(true);
-    OperatorAllocationStrategy strategy = new OperatorAllocationStrategy(refresh, reachable::get, new RunningJobs(),
+    OperatorAllocationStrategy strategy = new OperatorAllocationStrategy(refresh, reachable::get, () -> true, new RunningJobs(),
         OperatorAllocationStrategy.Balance.OFF);
     Map<ActorRef, IndexedSeq<String>> current = new HashMap<>();
     current.put(Adapter.toClassic(kit.createTestProbe().ref()), seq("j/src/0", "j/sum/0"));
@@ -85,8 +85,9 @@ class RouteRefreshTest {
     long s = 1_000_000_000L;
     RunningJobs jobs = new RunningJobs(nanos::get);
     AtomicBoolean reachable = new AtomicBoolean(true);
+    AtomicBoolean allUp = new AtomicBoolean(true);
     OperatorAllocationStrategy strategy = new OperatorAllocationStrategy(new RouteRefresh(nanos::get), reachable::get,
-        jobs, new OperatorAllocationStrategy.Balance(true, java.time.Duration.ofSeconds(10),
+        allUp::get, jobs, new OperatorAllocationStrategy.Balance(true, java.time.Duration.ofSeconds(10),
             java.time.Duration.ofSeconds(5), java.time.Duration.ofSeconds(5), java.time.Duration.ofSeconds(60)),
         nanos::get);
     Map<ActorRef, IndexedSeq<String>> current = new HashMap<>();
@@ -111,6 +112,9 @@ class RouteRefreshTest {
     reachable.set(false);
     assertEquals(Set.of(), rebalance(strategy, current, Set.of()), "nor while a node is unreachable");
     reachable.set(true);
+    allUp.set(false);
+    assertEquals(Set.of(), rebalance(strategy, current, Set.of()), "nor while a node joins or leaves");
+    allUp.set(true);
     assertEquals(Set.of("j/op/3"), rebalance(strategy, current, Set.of()));
     nanos.set(18 * s);
     incarnations.put("j/op/3", 3L);
