@@ -5,9 +5,10 @@ package io.sluice.core.codec;
  *
  * <p>Sluice persists records, keys and state in its journal and sends them between nodes; it
  * never uses Java serialization. Records, enums, strings, numbers, {@code byte[]}, lists, maps and
- * {@link io.sluice.core.dsl.KV} need no codec: they are encoded structurally. Register a codec in
- * a {@link CodecRegistry} for any other type, under a logical name that stays the same for as
- * long as data written with it must be readable:
+ * {@link io.sluice.core.dsl.KV} need no codec: they are encoded structurally (records and enums
+ * under a logical name, {@link CodecRegistry#withName}). Register a codec in a {@link
+ * CodecRegistry} for any other type, under a logical name that stays the same for as long as data
+ * written with it must be readable:
  *
  * <pre>{@code
  * CodecRegistry codecs = CodecRegistry.defaults()
