@@ -110,6 +110,8 @@ public final class ValueCodec {
   private final ClassLoader classLoader;
   private final Map<Class<?>, UserType> byClass = new ConcurrentHashMap<>();
   private final Map<String, UserType> byName = new ConcurrentHashMap<>();
+  /** Types read from versions 1 and 2 under their class names: apart, so that no logical name resolves to them. */
+  private final Map<String, UserType> byClassName = new ConcurrentHashMap<>();
 
   public ValueCodec(CodecRegistry registry, ClassLoader classLoader) {
     this.registry = registry;
@@ -510,7 +512,7 @@ public final class ValueCodec {
         return (char) in.readVarInt();
       case T_DEFINE_RECORD: {
         String name = in.readString();
-        UserType t = typeNamed(name);
+        UserType t = typeNamed(name, false);
         if (!(t instanceof RecordType rt)) {
           throw new CorruptDataException("type '" + name + "' is defined as a record in encoded data, but the job"
               + " registers it as " + (t instanceof EnumType ? "an enum" : "a type with its own codec"));
@@ -521,7 +523,7 @@ public final class ValueCodec {
       }
       case T_DEFINE:
       case T_DEFINE_PACKED: {
-        UserType t = typeNamed(in.readString());
+        UserType t = typeNamed(in.readString(), true);
         boolean packed = tag == T_DEFINE_PACKED;
         if (packed && !(t instanceof RecordType)) {
           throw new CorruptDataException("type '" + t.name + "' is defined as a record with primitive components,"
@@ -589,7 +591,12 @@ public final class ValueCodec {
     return t;
   }
 
-  private UserType typeNamed(String name) {
+  /**
+   * The type defined under {@code name}: a logical name of the job's registry, or — only in a
+   * definition of versions 1 and 2 ({@code legacy}), which wrote unregistered records and enums
+   * under their class names — a record or enum class of that name. Version 3 names only logically.
+   */
+  private UserType typeNamed(String name, boolean legacy) {
     UserType t = byName.get(name);
     if (t != null) {
       return t;
@@ -598,7 +605,14 @@ public final class ValueCodec {
     if (entry.isPresent()) {
       return typeOf(entry.get().type());
     }
-    // versions 1 and 2 wrote unregistered records and enums under their class names: still readable
+    if (!legacy) {
+      throw new CorruptDataException("unknown type '" + name
+          + "' in encoded data: no type is registered under this name in the job's CodecRegistry");
+    }
+    t = byClassName.get(name);
+    if (t != null) {
+      return t;
+    }
     Class<?> c;
     try {
       c = Class.forName(name, false, classLoader);
@@ -614,7 +628,7 @@ public final class ValueCodec {
       throw new CorruptDataException("type '" + name + "' in encoded data is not a record or enum and"
           + " has no registered codec");
     }
-    UserType raced = byName.putIfAbsent(name, t);
+    UserType raced = byClassName.putIfAbsent(name, t);
     return raced != null ? raced : t;
   }
 

@@ -197,6 +197,12 @@ class ValueCodecTest {
     ByteWriter old = new ByteWriter().writeByte(0x1f).writeString(Unnamed.class.getName()).writeByte(0x06)
         .writeString("z");
     assertEquals(new Unnamed("z"), codec.fromBytes(old.toByteArray()));
+    // version 3 names types only logically: a class name there is not looked up as a class
+    ByteWriter v3 = new ByteWriter().writeByte(0x1d).writeString(Unnamed.class.getName()).writeVarInt(1)
+        .writeString("s").writeByte(0).writeByte(0x06).writeString("z");
+    assertEquals("unknown type '" + Unnamed.class.getName() + "' in encoded data: no type is registered under this"
+        + " name in the job's CodecRegistry",
+        assertThrows(CorruptDataException.class, () -> codec.fromBytes(v3.toByteArray())).getMessage());
   }
 
   @Test
