@@ -34,8 +34,12 @@ final class JobsCommands {
     private final HttpClient http = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(3)).build();
 
     JsonNode call(String method, String path, Object body) {
+      return call(method, path, body, Duration.ofSeconds(30));
+    }
+
+    JsonNode call(String method, String path, Object body, Duration timeout) {
       try {
-        HttpRequest.Builder b = HttpRequest.newBuilder(URI.create(node + path)).timeout(Duration.ofSeconds(30));
+        HttpRequest.Builder b = HttpRequest.newBuilder(URI.create(node + path)).timeout(timeout);
         b = body == null ? b.method(method, HttpRequest.BodyPublishers.noBody())
             : body instanceof byte[] bytes ? b.header("Content-Type", "application/java-archive").method(method,
                 HttpRequest.BodyPublishers.ofByteArray(bytes))
@@ -103,12 +107,26 @@ final class JobsCommands {
     @Option(names = "--wait", description = "follow a bounded job until it ends, with a live progress line")
     boolean waitForEnd;
 
+    @Option(names = "--from-savepoint", paramLabel = "ID", description = "start from this savepoint (see: sluice"
+        + " savepoints): each stateful operator takes the state it holds under its name")
+    String fromSavepoint;
+
+    @Option(names = "--allow-non-restored-state", description = "with --from-savepoint: drop the state of operators"
+        + " the pipeline no longer has (refused otherwise)")
+    boolean allowNonRestoredState;
+
     @Override
     public Integer call() {
       Map<String, String> params = io.sluice.core.dsl.Parameters.parse(parameters).asMap();
       Map<String, Object> body = new LinkedHashMap<>();
       body.put("pipeline", pipeline);
       body.put("parameters", params);
+      if (fromSavepoint != null) {
+        body.put("fromSavepoint", fromSavepoint);
+        body.put("allowNonRestoredState", allowNonRestoredState);
+      } else if (allowNonRestoredState) {
+        throw new CliFailure("--allow-non-restored-state needs --from-savepoint");
+      }
       if (jar != null && jarId != null) {
         throw new CliFailure("give --jar or --jar-id, not both");
       }
@@ -274,6 +292,95 @@ final class JobsCommands {
     public Integer call() {
       JsonNode r = call("POST", "/jobs/" + jobId + "/cancel", null);
       System.out.println(jobId + ": " + r.path("status").asText());
+      return 0;
+    }
+  }
+
+  /** Savepoints can take a while: the job drains first (sluice.savepoints.timeout, 5 min by default). */
+  private static final Duration SAVEPOINT_CALL = Duration.ofMinutes(6);
+
+  @Command(name = "savepoint", description = "Take a savepoint of a running job (it pauses its sources until it is"
+      + " drained, then resumes); --stop ends the job with it. Prints the savepoint's id.")
+  static class Savepoint extends NodeOption implements Callable<Integer> {
+    @Parameters(index = "0", paramLabel = "JOB")
+    String jobId;
+
+    @Option(names = "--stop", description = "stop the job with the savepoint (it ends STOPPED)")
+    boolean stop;
+
+    @Override
+    public Integer call() {
+      JsonNode r = call("POST", "/jobs/" + jobId + "/savepoint" + (stop ? "?stop=true" : ""), null, SAVEPOINT_CALL);
+      System.out.println(r.path("savepointId").asText());
+      if (stop) {
+        System.err.println(jobId + ": STOPPED");
+      }
+      return 0;
+    }
+  }
+
+  @Command(name = "stop", description = "Stop a running job with a savepoint (as: savepoint --stop). Prints the"
+      + " savepoint's id.")
+  static final class Stop extends Savepoint {
+    @Option(names = "--savepoint", description = "(the default and only way: a job that stops keeps its state in a"
+        + " savepoint; to drop its state, cancel it)")
+    boolean withSavepoint;
+
+    @Override
+    public Integer call() {
+      stop = true;
+      return super.call();
+    }
+  }
+
+  @Command(name = "rescale", description = "Change a running job's parallelism: a savepoint that stops it, then the"
+      + " same pipeline from it with parallelism=N (and any other NAME=VALUE given). Prints the new job's id.")
+  static final class Rescale extends NodeOption implements Callable<Integer> {
+    @Parameters(index = "0", paramLabel = "JOB")
+    String jobId;
+
+    @Parameters(index = "1", paramLabel = "N", description = "the new parallelism")
+    int parallelism;
+
+    @Parameters(index = "2..*", paramLabel = "NAME=VALUE", description = "other parameters to change")
+    List<String> parameters = List.of();
+
+    @Override
+    public Integer call() {
+      if (parallelism < 1) {
+        throw new CliFailure("the parallelism must be at least 1, was " + parallelism);
+      }
+      Map<String, String> params = new LinkedHashMap<>(io.sluice.core.dsl.Parameters.parse(parameters).asMap());
+      params.put("parallelism", Integer.toString(parallelism));
+      JsonNode r = call("POST", "/jobs/" + jobId + "/rescale", Map.of("parameters", params), SAVEPOINT_CALL);
+      System.err.println(jobId + ": STOPPED with savepoint " + r.path("savepointId").asText());
+      System.out.println(r.path("jobId").asText());
+      return 0;
+    }
+  }
+
+  @Command(name = "savepoints", description = "List the savepoints, or delete one no running job started from"
+      + " (--delete ID).")
+  static final class Savepoints extends NodeOption implements Callable<Integer> {
+    @Option(names = "--delete", paramLabel = "ID", description = "delete this savepoint")
+    String delete;
+
+    @Override
+    public Integer call() {
+      if (delete != null) {
+        call("DELETE", "/savepoints/" + delete, null);
+        System.out.println("deleted " + delete);
+        return 0;
+      }
+      System.out.printf("%-12s %-28s %-16s %14s  %-9s %s%n", "SAVEPOINT", "JOB", "PIPELINE", "BYTES", "TAKEN",
+          "OPERATORS");
+      for (JsonNode s : call("GET", "/savepoints", null)) {
+        List<String> ops = new java.util.ArrayList<>();
+        s.path("operators").properties().forEach(e -> ops.add(e.getKey() + ": " + e.getValue().asText()));
+        System.out.printf("%-12s %-28s %-16s %,14d  %-9s %s%n", s.path("id").asText(), s.path("jobId").asText(),
+            s.path("pipeline").asText(), s.path("bytes").asLong(), Lines.clock(s.path("createdMillis").asLong()),
+            String.join("; ", ops));
+      }
       return 0;
     }
   }

@@ -141,12 +141,22 @@ public final class LocalCluster implements AutoCloseable {
 
   /** POST a JSON body to node {@code i}. */
   public Optional<JsonNode> post(int i, String path, Object body) {
+    return post(i, path, body, Duration.ofSeconds(10));
+  }
+
+  /** POST a JSON body to node {@code i}, waiting up to {@code timeout} for the answer (savepoints drain first). */
+  public Optional<JsonNode> post(int i, String path, Object body, Duration timeout) {
     try {
       return request(i, HttpRequest.newBuilder(uri(i, path)).header("Content-Type", "application/json")
-          .POST(HttpRequest.BodyPublishers.ofByteArray(JSON.writeValueAsBytes(body))));
+          .POST(HttpRequest.BodyPublishers.ofByteArray(JSON.writeValueAsBytes(body))), timeout);
     } catch (IOException e) {
       throw new IllegalArgumentException(e);
     }
+  }
+
+  /** DELETE {@code path} on node {@code i}. */
+  public Optional<JsonNode> delete(int i, String path) {
+    return request(i, HttpRequest.newBuilder(uri(i, path)).DELETE());
   }
 
   /**
@@ -170,8 +180,12 @@ public final class LocalCluster implements AutoCloseable {
   }
 
   private Optional<JsonNode> request(int i, HttpRequest.Builder b) {
+    return request(i, b, Duration.ofSeconds(10));
+  }
+
+  private Optional<JsonNode> request(int i, HttpRequest.Builder b, Duration timeout) {
     try {
-      HttpResponse<byte[]> r = http.send(b.timeout(Duration.ofSeconds(10)).build(),
+      HttpResponse<byte[]> r = http.send(b.timeout(timeout).build(),
           HttpResponse.BodyHandlers.ofByteArray());
       JsonNode body = r.body().length == 0 ? JSON.createObjectNode() : JSON.readTree(r.body());
       if (body.isObject()) {

@@ -20,6 +20,8 @@ import io.sluice.persistence.runtime.OperatorCommand;
 import io.sluice.persistence.runtime.Peers;
 import io.sluice.persistence.runtime.PipelineResolver;
 import io.sluice.persistence.runtime.ProtocolFormats;
+import io.sluice.persistence.savepoints.SavepointInfo;
+import io.sluice.persistence.savepoints.Savepoints;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
@@ -68,8 +70,8 @@ public final class JobCoordinator extends EventSourcedBehavior<JobCoordinator.Co
     JobCoordinator.State> {
   public static final String NAME = "sluice-job-coordinator";
 
-  /** The lifecycle of a job. */
-  public enum Status { RUNNING, FINISHED, CANCELLED, FAILED }
+  /** The lifecycle of a job. STOPPED: ended by a savepoint taken to stop it ({@link TakeSavepoint}). */
+  public enum Status { RUNNING, FINISHED, CANCELLED, STOPPED, FAILED }
 
   // ---- protocol ----------------------------------------------------------------------------------
 
@@ -85,20 +87,62 @@ public final class JobCoordinator extends EventSourcedBehavior<JobCoordinator.Co
       @JsonSubTypes.Type(value = KeepAlive.class, name = "keep-alive"),
       @JsonSubTypes.Type(value = GetInstances.class, name = "instances"),
       @JsonSubTypes.Type(value = NodeJournal.class, name = "node-journal"),
-      @JsonSubTypes.Type(value = JarReady.class, name = "jar-ready")})
+      @JsonSubTypes.Type(value = JarReady.class, name = "jar-ready"),
+      @JsonSubTypes.Type(value = TakeSavepoint.class, name = "take-savepoint"),
+      @JsonSubTypes.Type(value = SavepointPartTaken.class, name = "savepoint-part"),
+      @JsonSubTypes.Type(value = SavepointStored.class, name = "savepoint-stored"),
+      @JsonSubTypes.Type(value = SavepointLoaded.class, name = "savepoint-loaded"),
+      @JsonSubTypes.Type(value = DeleteSavepoint.class, name = "delete-savepoint"),
+      @JsonSubTypes.Type(value = SavepointDeleted.class, name = "savepoint-deleted")})
   public sealed interface Command extends CborMessage {}
 
-  /** Submits pipeline {@code pipeline} of {@code jar} (a stored jar's SHA-256; empty or null: the nodes' own). */
-  public record Submit(String pipeline, Map<String, String> parameters, String jar, ActorRef<SubmitResult> replyTo)
-      implements Command {
+  /**
+   * Submits pipeline {@code pipeline} of {@code jar} (a stored jar's SHA-256; empty or null: the
+   * nodes' own), starting from savepoint {@code fromSavepoint} if set: each stateful operator takes
+   * the state the savepoint holds under its name. Refused if the savepoint holds state of an
+   * operator the pipeline does not have, unless {@code allowNonRestoredState}.
+   */
+  public record Submit(String pipeline, Map<String, String> parameters, String jar, String fromSavepoint,
+      boolean allowNonRestoredState, ActorRef<SubmitResult> replyTo) implements Command {
     public Submit {
       jar = jar == null ? "" : jar;
+      fromSavepoint = fromSavepoint == null ? "" : fromSavepoint;
+    }
+
+    public Submit(String pipeline, Map<String, String> parameters, String jar, ActorRef<SubmitResult> replyTo) {
+      this(pipeline, parameters, jar, "", false, replyTo);
     }
 
     public Submit(String pipeline, Map<String, String> parameters, ActorRef<SubmitResult> replyTo) {
       this(pipeline, parameters, "", replyTo);
     }
   }
+
+  /** The savepoint a submission starts from was read (error null), or not. */
+  public record SavepointLoaded(Submit submit, SavepointInfo info, String error) implements Command {}
+
+  /**
+   * Takes a savepoint of running job {@code jobId}: pauses its sources and timers, waits until it is
+   * drained, stores every instance's part, and answers with the savepoint's id; with {@code stop},
+   * the job then ends STOPPED (nothing after the savepoint is produced).
+   */
+  public record TakeSavepoint(String jobId, boolean stop, ActorRef<SavepointResult> replyTo) implements Command {}
+
+  /** Exactly one of savepointId and error is set. */
+  public record SavepointResult(String savepointId, String error) implements CborMessage {}
+
+  /** An instance's part of a savepoint ({@link SavepointPartReport}). */
+  public record SavepointPartTaken(String jobId, String operator, int index, long incarnation, String savepointId,
+      String error, byte[] header, Map<String, Long> marks) implements Command {}
+
+  /** A savepoint's description was written (error null), or not. */
+  public record SavepointStored(String jobId, String savepointId, String error) implements Command {}
+
+  /** Deletes a savepoint that no running job starts from. */
+  public record DeleteSavepoint(String savepointId, ActorRef<SavepointResult> replyTo) implements Command {}
+
+  public record SavepointDeleted(String savepointId, String error, ActorRef<SavepointResult> replyTo)
+      implements Command {}
 
   /** The jar of a submission is on this node now (error null), or could not be fetched. */
   public record JarReady(Submit submit, String error) implements Command {}
@@ -139,7 +183,8 @@ public final class JobCoordinator extends EventSourcedBehavior<JobCoordinator.Co
 
   /** running: the job runs (spec fields set); else the instance should stop. */
   public record SpecReply(boolean running, String jobId, String pipeline, Map<String, String> parameters,
-      String fingerprint, @JsonInclude(JsonInclude.Include.NON_NULL) String jar) implements CborMessage {}
+      String fingerprint, @JsonInclude(JsonInclude.Include.NON_NULL) String jar,
+      @JsonInclude(JsonInclude.Include.NON_NULL) String savepoint) implements CborMessage {}
 
   /** An instance's report, in {@link ProtocolFormats#writeReport}'s binary form. */
   public record Reported(byte[] report) implements Command {}
@@ -163,9 +208,13 @@ public final class JobCoordinator extends EventSourcedBehavior<JobCoordinator.Co
       @JsonSubTypes.Type(value = JobEnded.class, name = "ended")})
   public sealed interface Event extends CborMessage {}
 
-  /** {@code jar}: the SHA-256 of the pipeline's jar; null (events written before jars) or empty: the nodes' own. */
+  /**
+   * {@code jar}: the SHA-256 of the pipeline's jar; null (events written before jars) or empty: the
+   * nodes' own. {@code savepoint}: the savepoint the job starts from, or null.
+   */
   public record JobSubmitted(String jobId, String pipeline, Map<String, String> parameters, String fingerprint,
-      long atMillis, @JsonInclude(JsonInclude.Include.NON_NULL) String jar) implements Event {}
+      long atMillis, @JsonInclude(JsonInclude.Include.NON_NULL) String jar,
+      @JsonInclude(JsonInclude.Include.NON_NULL) String savepoint) implements Event {}
 
   /**
    * A job finished, was cancelled or failed; failure fields set for FAILED. {@code finalView} is
@@ -179,9 +228,10 @@ public final class JobCoordinator extends EventSourcedBehavior<JobCoordinator.Co
   public record Job(String jobId, String pipeline, Map<String, String> parameters, String fingerprint,
       Status status, long submittedMillis, long endedMillis, String failedInstance, String failedStage,
       String failedRecord, String failedError, JobView finalView,
-      @JsonInclude(JsonInclude.Include.NON_NULL) String jar) implements CborMessage {
+      @JsonInclude(JsonInclude.Include.NON_NULL) String jar,
+      @JsonInclude(JsonInclude.Include.NON_NULL) String savepoint) implements CborMessage {
     JobSpec spec() {
-      return new JobSpec(jobId, pipeline, Parameters.of(parameters), fingerprint, jarId());
+      return new JobSpec(jobId, pipeline, Parameters.of(parameters), fingerprint, jarId(), savepoint);
     }
 
     /** The jar's SHA-256, empty for the nodes' own pipelines. */
@@ -219,6 +269,9 @@ public final class JobCoordinator extends EventSourcedBehavior<JobCoordinator.Co
   private final Map<String, JobHealth.NodeJournal> nodes = new LinkedHashMap<>();
   /** Where the ended jobs and the instances' incarnations are published for {@link OperatorAllocationStrategy}. */
   private final RunningJobs runningJobs;
+  /** Savepoints being taken, by job (not persisted: a moved coordinator answers none, and the job resumes). */
+  private final Map<String, SavepointRun> savepointRuns = new LinkedHashMap<>();
+  private final SavepointSettings savepointSettings;
   /** The running jobs last seen DEGRADED, with the cause logged then. */
   private final Map<String, JobHealth.Degraded> degraded = new LinkedHashMap<>();
 
@@ -235,6 +288,7 @@ public final class JobCoordinator extends EventSourcedBehavior<JobCoordinator.Co
     this.clock = clock;
     this.startedMillis = clock.getAsLong();
     this.runningJobs = jobs;
+    this.savepointSettings = SavepointSettings.of(ctx.getSystem().settings().config());
   }
 
   /**
@@ -285,12 +339,12 @@ public final class JobCoordinator extends EventSourcedBehavior<JobCoordinator.Co
   public EventHandler<State, Event> eventHandler() {
     return newEventHandlerBuilder().forAnyState()
         .onEvent(JobSubmitted.class, (s, e) -> s.with(new Job(e.jobId(), e.pipeline(), e.parameters(), e.fingerprint(),
-            Status.RUNNING, e.atMillis(), 0, null, null, null, null, null, e.jar())))
+            Status.RUNNING, e.atMillis(), 0, null, null, null, null, null, e.jar(), e.savepoint())))
         .onEvent(JobEnded.class, (s, e) -> {
           Job j = s.jobs().get(e.jobId());
           return j == null ? s : s.with(new Job(j.jobId(), j.pipeline(), j.parameters(), j.fingerprint(), e.status(),
               j.submittedMillis(), e.atMillis(), e.failedInstance(), e.failedStage(), e.failedRecord(),
-              e.failedError(), e.finalView(), j.jar()));
+              e.failedError(), e.finalView(), j.jar(), j.savepoint()));
         })
         .build();
   }
@@ -304,9 +358,24 @@ public final class JobCoordinator extends EventSourcedBehavior<JobCoordinator.Co
             c.submit().replyTo().tell(new SubmitResult(null, c.error()));
             return Effect().none();
           }
-          return submitNow(s, c.submit());
+          return onSubmitReady(s, c.submit());
         })
         .onCommand(Cancel.class, this::onCancel)
+        .onCommand(SavepointLoaded.class, (s, c) -> {
+          if (c.error() != null) {
+            c.submit().replyTo().tell(new SubmitResult(null, c.error()));
+            return Effect().none();
+          }
+          return submitNow(s, c.submit(), c.info());
+        })
+        .onCommand(TakeSavepoint.class, this::onTakeSavepoint)
+        .onCommand(SavepointPartTaken.class, this::onSavepointPart)
+        .onCommand(SavepointStored.class, this::onSavepointStored)
+        .onCommand(DeleteSavepoint.class, this::onDeleteSavepoint)
+        .onCommand(SavepointDeleted.class, (s, c) -> {
+          c.replyTo().tell(new SavepointResult(c.error() == null ? c.savepointId() : null, c.error()));
+          return Effect().none();
+        })
         .onCommand(GetJob.class, (s, c) -> {
           Job j = s.jobs().get(c.jobId());
           c.replyTo().tell(new JobReply(j == null ? null : view(j)));
@@ -334,8 +403,8 @@ public final class JobCoordinator extends EventSourcedBehavior<JobCoordinator.Co
         .onCommand(LookupSpec.class, (s, c) -> {
           Job j = s.jobs().get(c.jobId());
           c.replyTo().tell(j == null || j.status() != Status.RUNNING
-              ? new SpecReply(false, c.jobId(), null, null, null, null)
-              : new SpecReply(true, j.jobId(), j.pipeline(), j.parameters(), j.fingerprint(), j.jarId()));
+              ? new SpecReply(false, c.jobId(), null, null, null, null, null)
+              : new SpecReply(true, j.jobId(), j.pipeline(), j.parameters(), j.fingerprint(), j.jarId(), j.savepoint()));
           return Effect().none();
         })
         .onCommand(Reported.class, this::onReported)
@@ -362,7 +431,20 @@ public final class JobCoordinator extends EventSourcedBehavior<JobCoordinator.Co
           : "cannot load jar " + c.jar() + ": " + cause(err)));
       return Effect().none();
     }
-    return submitNow(s, c);
+    return onSubmitReady(s, c);
+  }
+
+  /** The jar is here: reads the savepoint the job starts from, if any, then submits. */
+  private Effect<Event, State> onSubmitReady(State s, Submit c) {
+    if (c.fromSavepoint().isEmpty()) {
+      return submitNow(s, c, null);
+    }
+    String id = c.fromSavepoint();
+    ctx.pipeToSelf(Savepoints.get(ctx.getSystem()).catalog().info(id), (info, err) -> err != null
+        ? new SavepointLoaded(c, null, "cannot read savepoint " + id + ": " + cause(err))
+        : info.isEmpty() ? new SavepointLoaded(c, null, "no savepoint " + id)
+        : new SavepointLoaded(c, info.get(), null));
+    return Effect().none();
   }
 
   private static String cause(Throwable t) {
@@ -373,7 +455,7 @@ public final class JobCoordinator extends EventSourcedBehavior<JobCoordinator.Co
     return t.getMessage() == null ? t.toString() : t.getMessage();
   }
 
-  private Effect<Event, State> submitNow(State s, Submit c) {
+  private Effect<Event, State> submitNow(State s, Submit c, SavepointInfo from) {
     Parameters params;
     Pipeline pipeline;
     try {
@@ -397,16 +479,24 @@ public final class JobCoordinator extends EventSourcedBehavior<JobCoordinator.Co
         }
       }
     }
+    if (from != null) {
+      String refused = SavepointCheck.refusal(from, plan, c.allowNonRestoredState());
+      if (refused != null) {
+        c.replyTo().tell(new SubmitResult(null, refused));
+        return Effect().none();
+      }
+    }
     String jobId = c.pipeline() + "-" + Long.toHexString(ThreadLocalRandom.current().nextLong(0x100000L, 0xffffffL));
     while (s.jobs().containsKey(jobId)) {
       jobId = c.pipeline() + "-" + Long.toHexString(ThreadLocalRandom.current().nextLong(0x100000L, 0xffffffL));
     }
     JobSubmitted e = new JobSubmitted(jobId, c.pipeline(), params.asMap(), JobRuntime.fingerprint(pipeline),
-        clock.getAsLong(), c.jar().isEmpty() ? null : c.jar());
+        clock.getAsLong(), c.jar().isEmpty() ? null : c.jar(), from == null ? null : from.id());
     String id = jobId;
     return Effect().persist(e).thenRun(st -> {
-      ctx.getLog().info("job {} submitted: pipeline '{}'{} {}\n{}", id, c.pipeline(),
-          c.jar().isEmpty() ? "" : " of jar " + c.jar(), params, pipeline.describe());
+      ctx.getLog().info("job {} submitted: pipeline '{}'{}{} {}\n{}", id, c.pipeline(),
+          c.jar().isEmpty() ? "" : " of jar " + c.jar(), from == null ? "" : " from savepoint " + from.id(), params,
+          pipeline.describe());
       c.replyTo().tell(new SubmitResult(id, null));
       Job j = st.jobs().get(id);
       startInstances(j);
@@ -493,13 +583,19 @@ public final class JobCoordinator extends EventSourcedBehavior<JobCoordinator.Co
     if (rt == null) {
       return;
     }
-    OperatorCommand.Start start = new OperatorCommand.Start(j.spec());
+    SavepointRun run = savepointRuns.get(j.jobId());
+    OperatorCommand.Start start = new OperatorCommand.Start(j.spec(), run == null ? 0
+        : clock.getAsLong() + savepointSettings.pauseLease().toMillis());
     for (InstanceId i : rt.instances()) {
       peers.send(i, start);
     }
   }
 
   private void stopInstances(Job j, String reason) {
+    SavepointRun run = savepointRuns.get(j.jobId());
+    if (run != null) {
+      failRun(j, run, "the job " + reason, false);
+    }
     JobRuntime rt = runtime(j);
     if (rt == null) {
       return;
@@ -510,12 +606,261 @@ public final class JobCoordinator extends EventSourcedBehavior<JobCoordinator.Co
     runtimes.remove(j.jobId()); // the node's catalog forgets the job once its instances here stopped
   }
 
+  // ---- savepoints ----------------------------------------------------------------------------------
+
+  /** How savepoints are taken: {@code sluice.savepoints} (see reference.conf). */
+  record SavepointSettings(Duration timeout, Duration attemptTimeout, Duration pauseLease) {
+    static SavepointSettings of(com.typesafe.config.Config c) {
+      return new SavepointSettings(c.getDuration("sluice.savepoints.timeout"),
+          c.getDuration("sluice.savepoints.attempt-timeout"), c.getDuration("sluice.savepoints.pause-lease"));
+    }
+  }
+
+  /**
+   * A savepoint being taken of one job. It goes in attempts: each asks every instance for its part
+   * under a fresh id, and succeeds when every instance answered with its part stored and the parts
+   * form a consistent cut (both ends of every channel agree on the last batch). An instance not
+   * drained yet, a part that could not be stored, or a cut that moved makes the next keep-alive
+   * start another attempt, until {@code sluice.savepoints.timeout}.
+   */
+  private static final class SavepointRun {
+    final boolean stop;
+    final long startedMillis;
+    final List<ActorRef<SavepointResult>> waiting = new ArrayList<>();
+    final Map<String, SavepointPartTaken> parts = new LinkedHashMap<>();
+    int attempts;
+    String attemptId;
+    long attemptStartedMillis;
+    boolean attemptFailed;
+    boolean storing;
+    String lastProblem = "its instances have not answered yet";
+
+    SavepointRun(boolean stop, long startedMillis) {
+      this.stop = stop;
+      this.startedMillis = startedMillis;
+    }
+  }
+
+  private Effect<Event, State> onTakeSavepoint(State s, TakeSavepoint c) {
+    Job j = s.jobs().get(c.jobId());
+    if (j == null || j.status() != Status.RUNNING) {
+      c.replyTo().tell(new SavepointResult(null, j == null ? "no job " + c.jobId()
+          : "job " + c.jobId() + " is " + j.status() + ": only a running job has a savepoint to take"));
+      return Effect().none();
+    }
+    SavepointRun run = savepointRuns.get(j.jobId());
+    if (run != null) {
+      if (run.stop != c.stop()) {
+        c.replyTo().tell(new SavepointResult(null, "a savepoint of job " + j.jobId() + (run.stop ? " that stops it"
+            : " that keeps it running") + " is being taken already; try again when it is done"));
+      } else {
+        run.waiting.add(c.replyTo());
+      }
+      return Effect().none();
+    }
+    if (runtime(j) == null) {
+      c.replyTo().tell(new SavepointResult(null, "job " + j.jobId() + " is not ready on the job coordinator's node yet;"
+          + " try again"));
+      return Effect().none();
+    }
+    run = new SavepointRun(c.stop(), clock.getAsLong());
+    run.waiting.add(c.replyTo());
+    savepointRuns.put(j.jobId(), run);
+    ctx.getLog().info("job {}: taking a savepoint{}: its sources and timers pause until it is drained", j.jobId(),
+        c.stop() ? " to stop it" : "");
+    startInstances(j); // the pause, at once; the first attempt at the next keep-alive
+    return Effect().none();
+  }
+
+  /** At every keep-alive while a savepoint of running job {@code j} is taken: starts an attempt if due. */
+  private void driveSavepoint(Job j, SavepointRun run) {
+    long now = clock.getAsLong();
+    if (run.storing) {
+      return;
+    }
+    if (now - run.startedMillis > savepointSettings.timeout().toMillis()) {
+      failRun(j, run, "no consistent savepoint within " + savepointSettings.timeout().toSeconds()
+          + " s (sluice.savepoints.timeout) after " + run.attempts + " attempt(s): " + run.lastProblem, true);
+      return;
+    }
+    boolean due = run.attemptId == null || run.attemptFailed
+        || now - run.attemptStartedMillis > savepointSettings.attemptTimeout().toMillis();
+    JobRuntime rt = runtime(j);
+    if (!due || rt == null) {
+      return;
+    }
+    if (run.attemptId != null && !run.attemptFailed) {
+      run.lastProblem = "instance(s) " + missing(rt, run) + " did not answer within "
+          + savepointSettings.attemptTimeout().toSeconds() + " s";
+    }
+    discardAttempt(run);
+    run.attempts++;
+    run.attemptId = "sp-" + Long.toHexString(ThreadLocalRandom.current().nextLong(0x10000000L, 0xffffffffL));
+    run.attemptStartedMillis = now;
+    run.attemptFailed = false;
+    for (InstanceId i : rt.instances()) {
+      peers.send(i, new OperatorCommand.TakeSavepoint(j.jobId(), run.attemptId));
+    }
+  }
+
+  private static List<String> missing(JobRuntime rt, SavepointRun run) {
+    List<String> out = new ArrayList<>();
+    for (InstanceId i : rt.instances()) {
+      if (!run.parts.containsKey(i.operator() + "/" + i.index())) {
+        out.add(i.operator() + "[" + i.index() + "]");
+      }
+    }
+    return out;
+  }
+
+  /** Removes the parts an abandoned attempt stored. */
+  private void discardAttempt(SavepointRun run) {
+    for (SavepointPartTaken p : run.parts.values()) {
+      discardPart(p);
+    }
+    run.parts.clear();
+  }
+
+  private void discardPart(SavepointPartTaken p) {
+    if (p.header() == null || p.header().length == 0) {
+      return;
+    }
+    try {
+      Savepoints.get(ctx.getSystem()).deleteParts(p.savepointId(), p.operator(),
+          io.sluice.core.internal.exec.SavepointFormat.readHeader(p.header(), "savepoint " + p.savepointId()));
+    } catch (RuntimeException e) {
+      ctx.getLog().debug("cannot remove a part of abandoned savepoint attempt {}: {}", p.savepointId(), e.toString());
+    }
+  }
+
+  private void failRun(Job j, SavepointRun run, String why, boolean resume) {
+    savepointRuns.remove(j.jobId());
+    discardAttempt(run);
+    ctx.getLog().warn("job {}: savepoint failed: {}{}", j.jobId(), why, resume ? "; the job resumes" : "");
+    for (ActorRef<SavepointResult> r : run.waiting) {
+      r.tell(new SavepointResult(null, "savepoint of job " + j.jobId() + " failed: " + why));
+    }
+    if (resume) {
+      startInstances(j);
+    }
+  }
+
+  private Effect<Event, State> onSavepointPart(State s, SavepointPartTaken c) {
+    Job j = s.jobs().get(c.jobId());
+    SavepointRun run = savepointRuns.get(c.jobId());
+    if (j == null || run == null || run.storing || !c.savepointId().equals(run.attemptId)) {
+      discardPart(c); // a late answer to an abandoned attempt
+      return Effect().none();
+    }
+    SavepointPartTaken before = run.parts.put(c.operator() + "/" + c.index(), c);
+    if (before != null) {
+      discardPart(before);
+    }
+    if (c.error() != null) {
+      run.attemptFailed = true;
+      run.lastProblem = c.operator() + "[" + c.index() + "]: " + c.error();
+      return Effect().none();
+    }
+    JobRuntime rt = runtime(j);
+    if (rt == null || run.attemptFailed || run.parts.size() < rt.instances().size()) {
+      return Effect().none();
+    }
+    Map<String, Long> marks = new java.util.HashMap<>();
+    for (SavepointPartTaken p : run.parts.values()) {
+      for (Map.Entry<String, Long> m : p.marks().entrySet()) {
+        Long other = marks.putIfAbsent(m.getKey(), m.getValue());
+        if (other != null && !other.equals(m.getValue())) {
+          run.attemptFailed = true;
+          run.lastProblem = "channel " + m.getKey() + " moved while the parts were taken (" + other + " vs "
+              + m.getValue() + ")";
+          return Effect().none();
+        }
+      }
+    }
+    Map<String, io.sluice.core.internal.exec.SavepointFormat.Header> headers = new java.util.TreeMap<>();
+    try {
+      for (SavepointPartTaken p : run.parts.values()) {
+        if (p.header() != null && p.header().length > 0) {
+          io.sluice.core.internal.exec.SavepointFormat.Header h = io.sluice.core.internal.exec.SavepointFormat
+              .readHeader(p.header(), "savepoint " + p.savepointId() + ", operator '" + p.operator() + "'");
+          headers.merge(p.operator(), h, (a, b) -> a.merge(b, p.operator()));
+        }
+      }
+    } catch (RuntimeException e) {
+      failRun(j, run, e.getMessage(), true);
+      return Effect().none();
+    }
+    Map<String, byte[]> stored = new java.util.TreeMap<>();
+    long bytes = 0;
+    for (Map.Entry<String, io.sluice.core.internal.exec.SavepointFormat.Header> h : headers.entrySet()) {
+      stored.put(h.getKey(), io.sluice.core.internal.exec.SavepointFormat.write(h.getValue()));
+      bytes += h.getValue().bytes();
+    }
+    SavepointInfo info = new SavepointInfo(run.attemptId, j.jobId(), j.pipeline(), j.jarId().isEmpty() ? null
+        : j.jarId(), j.parameters(), clock.getAsLong(), bytes, stored);
+    run.storing = true;
+    ctx.pipeToSelf(Savepoints.get(ctx.getSystem()).catalog().put(info), (v, err) -> new SavepointStored(j.jobId(),
+        info.id(), err == null ? null : cause(err)));
+    return Effect().none();
+  }
+
+  private Effect<Event, State> onSavepointStored(State s, SavepointStored c) {
+    Job j = s.jobs().get(c.jobId());
+    SavepointRun run = savepointRuns.get(c.jobId());
+    if (j == null || run == null || !c.savepointId().equals(run.attemptId)) {
+      return Effect().none();
+    }
+    run.storing = false;
+    if (c.error() != null) {
+      run.attemptFailed = true;
+      run.lastProblem = "cannot store the savepoint's description: " + c.error();
+      return Effect().none();
+    }
+    savepointRuns.remove(j.jobId());
+    run.parts.clear(); // they are the savepoint's now
+    ctx.getLog().info("job {}: savepoint {} taken in {} ms ({} attempt(s))", j.jobId(), c.savepointId(),
+        clock.getAsLong() - run.startedMillis, run.attempts);
+    if (!run.stop || j.status() != Status.RUNNING) {
+      startInstances(j); // resume at once
+      run.waiting.forEach(r -> r.tell(new SavepointResult(c.savepointId(), null)));
+      return Effect().none();
+    }
+    return Effect().persist(new JobEnded(j.jobId(), Status.STOPPED, clock.getAsLong(), null, null, null, null,
+        finalView(j))).thenRun(st -> {
+          ctx.getLog().info("job {} STOPPED with savepoint {}", j.jobId(), c.savepointId());
+          stopInstances(j, "stopped with savepoint " + c.savepointId());
+          run.waiting.forEach(r -> r.tell(new SavepointResult(c.savepointId(), null)));
+        });
+  }
+
+  private Effect<Event, State> onDeleteSavepoint(State s, DeleteSavepoint c) {
+    List<String> using = s.jobs().values().stream().filter(j -> j.status() == Status.RUNNING
+        && c.savepointId().equals(j.savepoint())).map(Job::jobId).toList();
+    if (!using.isEmpty()) {
+      c.replyTo().tell(new SavepointResult(null, "savepoint " + c.savepointId() + " is what running job(s) " + using
+          + " started from: cancel or stop them first"));
+      return Effect().none();
+    }
+    Savepoints sp = Savepoints.get(ctx.getSystem());
+    ctx.pipeToSelf(sp.catalog().info(c.savepointId()).thenCompose(info -> {
+      if (info.isEmpty()) {
+        throw new IllegalArgumentException("no savepoint " + c.savepointId());
+      }
+      return sp.delete(info.get());
+    }), (v, err) -> new SavepointDeleted(c.savepointId(), err == null ? null : cause(err), c.replyTo()));
+    return Effect().none();
+  }
+
   private void keepAlive(State s) {
     java.util.Set<String> ended = new java.util.HashSet<>();
     Map<String, Long> incarnations = new java.util.HashMap<>();
     for (Job j : s.jobs().values()) {
       if (j.status() == Status.RUNNING) {
         startInstances(j);
+        SavepointRun run = savepointRuns.get(j.jobId());
+        if (run != null) {
+          driveSavepoint(j, run);
+        }
         JobStats st = stats.get(j.jobId());
         if (st != null) {
           st.latest.forEach((instance, r) -> incarnations.put(instance, r.incarnation()));

@@ -7,7 +7,7 @@ package io.sluice.cluster.runtime;
  * RUNNING job, never persisted: when the cause clears, the job shows RUNNING again by itself.
  */
 public enum JobState {
-  RUNNING, DEGRADED, FINISHED, CANCELLED, FAILED;
+  RUNNING, DEGRADED, FINISHED, CANCELLED, STOPPED, FAILED;
 
   /** The state of a job in lifecycle {@code status}, not degraded. */
   public static JobState of(JobCoordinator.Status status) {
@@ -15,6 +15,7 @@ public enum JobState {
       case RUNNING -> RUNNING;
       case FINISHED -> FINISHED;
       case CANCELLED -> CANCELLED;
+      case STOPPED -> STOPPED;
       case FAILED -> FAILED;
     };
   }

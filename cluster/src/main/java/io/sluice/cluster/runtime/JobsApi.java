@@ -5,11 +5,14 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import io.sluice.cluster.internal.HttpApi;
 import io.sluice.cluster.internal.HttpApi.Response;
 import io.sluice.core.dsl.PipelineFactory;
+import io.sluice.core.internal.exec.SavepointFormat;
 import io.sluice.persistence.jars.JarInfo;
 import io.sluice.persistence.jars.JarInspector;
 import io.sluice.persistence.jars.JobJars;
 import io.sluice.persistence.runtime.InstanceId;
 import io.sluice.persistence.runtime.OperatorCommand;
+import io.sluice.persistence.savepoints.SavepointInfo;
+import io.sluice.persistence.savepoints.Savepoints;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
@@ -38,7 +41,14 @@ import org.apache.pekko.actor.typed.javadsl.AskPattern;
  *                                → 201 {"jobId": ...}
  *   GET  /jobs                   every job's status
  *   GET  /jobs/{id}              one job's status: state, per operator records in/out, lag, recoveries, failure
+ *                                also "fromSavepoint": id, "allowNonRestoredState": true|false
  *   POST /jobs/{id}/cancel       cancels a running job
+ *   POST /jobs/{id}/savepoint    takes a savepoint (?stop=true: then the job ends STOPPED) → 201 {"savepointId": ...}
+ *   POST /jobs/{id}/rescale      {"parameters": {"parallelism": "4", ...}}: a savepoint that stops the job, then
+ *                                the same pipeline with these parameters changed from it → 201 {"savepointId", "jobId"}
+ *   GET  /savepoints             every savepoint: job, pipeline, size, time, operators
+ *   GET  /savepoints/{id}        one savepoint
+ *   DELETE /savepoints/{id}      deletes a savepoint no running job started from (409 if one did)
  *   GET  /jobs/{id}/instances    each instance as it last reported (node, incarnation, counts)
  *   POST /jobs/{id}/instances/{operator}/{index}/crash
  *                                chaos and diagnostics: the instance fails at once and recovers
@@ -117,6 +127,30 @@ public final class JobsApi {
       peers.send(id, new OperatorCommand.Crash(id.jobId()));
       return Response.ok(Map.of("crashed", id.entityId()));
     });
+    http.route("POST", "/jobs/([A-Za-z0-9_.-]+)/savepoint", r -> {
+      boolean stop = "true".equals(r.query().get("stop"));
+      JobCoordinator.SavepointResult res = ask(to -> new JobCoordinator.TakeSavepoint(r.param(0), stop, to),
+          savepointTimeout());
+      return res.error() != null ? Response.error(res.error().startsWith("no job ") ? 404 : 409, res.error())
+          : new Response(201, Map.of("jobId", r.param(0), "savepointId", res.savepointId(), "stopped", stop));
+    });
+    http.route("POST", "/jobs/([A-Za-z0-9_.-]+)/rescale", r -> rescale(r.param(0), r.body()));
+    http.route("GET", "/savepoints", r -> {
+      List<Map<String, Object>> out = new ArrayList<>();
+      for (SavepointInfo i : await(Savepoints.get(system).catalog().list())) {
+        out.add(describe(i));
+      }
+      return Response.ok(out);
+    });
+    http.route("GET", "/savepoints/([A-Za-z0-9_.-]+)", r -> {
+      Optional<SavepointInfo> i = await(Savepoints.get(system).catalog().info(r.param(0)));
+      return i.isEmpty() ? Response.error(404, "no savepoint " + r.param(0)) : Response.ok(describe(i.get()));
+    });
+    http.route("DELETE", "/savepoints/([A-Za-z0-9_.-]+)", r -> {
+      JobCoordinator.SavepointResult res = ask(to -> new JobCoordinator.DeleteSavepoint(r.param(0), to));
+      return res.error() == null ? Response.ok(Map.of("deleted", r.param(0)))
+          : Response.error(res.error().startsWith("no savepoint") ? 404 : 409, res.error());
+    });
     http.route("POST", "/jobs/([A-Za-z0-9_.-]+)/cancel", r -> {
       JobCoordinator.CancelResult c = ask(to -> new JobCoordinator.Cancel(r.param(0), to));
       return c.found() ? Response.ok(Map.of("jobId", r.param(0), "status", c.status()))
@@ -151,12 +185,78 @@ public final class JobsApi {
         return Response.error(400, "\"jar\": " + e.getMessage());
       }
     }
+    String from = req.path("fromSavepoint").isTextual() ? req.get("fromSavepoint").asText() : "";
+    boolean allow = req.path("allowNonRestoredState").asBoolean(false);
     JobCoordinator.SubmitResult res = ask(to -> new JobCoordinator.Submit(req.get("pipeline").asText(), params, jar,
-        to));
+        from, allow, to));
     if (res.error() != null) {
       return Response.error(400, res.error());
     }
     return new Response(201, Map.of("jobId", res.jobId()));
+  }
+
+  /**
+   * A savepoint that stops the job, then the same pipeline (and jar) from it with the parameters
+   * given changed: the parallelism, typically. If the new job is refused, the old one stays
+   * STOPPED and the answer names the savepoint to submit from by hand.
+   */
+  private Response rescale(String jobId, byte[] body) throws Exception {
+    Map<String, String> changed = new LinkedHashMap<>();
+    try {
+      JsonNode req = body.length == 0 ? JSON.createObjectNode() : JSON.readTree(body);
+      req.path("parameters").properties().forEach(e -> changed.put(e.getKey(), e.getValue().isTextual()
+          ? e.getValue().asText() : e.getValue().toString()));
+    } catch (java.io.IOException e) {
+      return Response.error(400, "the body must be JSON: {\"parameters\": {\"parallelism\": \"4\"}}");
+    }
+    if (changed.isEmpty()) {
+      return Response.error(400, "nothing to change: give {\"parameters\": {\"parallelism\": \"<n>\"}}");
+    }
+    JobCoordinator.JobReply job = ask(to -> new JobCoordinator.GetJob(jobId, to));
+    if (job.view() == null) {
+      return Response.error(404, "no job " + jobId);
+    }
+    JobView v = job.view();
+    Map<String, String> params = new LinkedHashMap<>(v.parameters());
+    params.putAll(changed);
+    JobCoordinator.SavepointResult sp = ask(to -> new JobCoordinator.TakeSavepoint(jobId, true, to),
+        savepointTimeout());
+    if (sp.error() != null) {
+      return Response.error(409, sp.error());
+    }
+    JobCoordinator.SubmitResult res = ask(to -> new JobCoordinator.Submit(v.pipeline(), params, v.jar(),
+        sp.savepointId(), false, to));
+    if (res.error() != null) {
+      return Response.error(400, "job " + jobId + " STOPPED with savepoint " + sp.savepointId() + ", but the rescaled"
+          + " job was refused: " + res.error() + " (submit it with fromSavepoint " + sp.savepointId() + ")");
+    }
+    return new Response(201, Map.of("savepointId", sp.savepointId(), "stoppedJobId", jobId, "jobId", res.jobId(),
+        "parameters", params));
+  }
+
+  private static Map<String, Object> describe(SavepointInfo i) {
+    Map<String, Object> m = new LinkedHashMap<>();
+    m.put("id", i.id());
+    m.put("jobId", i.jobId());
+    m.put("pipeline", i.pipeline());
+    m.put("jar", i.jar());
+    m.put("parameters", i.parameters());
+    m.put("createdMillis", i.createdMillis());
+    m.put("bytes", i.bytes());
+    Map<String, String> ops = new java.util.TreeMap<>();
+    i.headers().forEach((op, h) -> {
+      try {
+        ops.put(op, SavepointFormat.readHeader(h, "savepoint " + i.id() + ", operator '" + op + "'").toString());
+      } catch (RuntimeException e) {
+        ops.put(op, "unreadable: " + e.getMessage());
+      }
+    });
+    m.put("operators", ops);
+    return m;
+  }
+
+  private Duration savepointTimeout() {
+    return system.settings().config().getDuration("sluice.savepoints.timeout").plusSeconds(30);
   }
 
   private Response upload(String name, byte[] body) throws Exception {
@@ -201,16 +301,20 @@ public final class JobsApi {
     try {
       return f.toCompletableFuture().get(ASK.toMillis() * 3, TimeUnit.MILLISECONDS);
     } catch (java.util.concurrent.ExecutionException e) {
-      throw new IllegalStateException("the jar store failed: " + e.getCause(), e.getCause());
+      throw new IllegalStateException("the store failed: " + e.getCause(), e.getCause());
     }
   }
 
   private <T> T ask(Function<ActorRef<T>, JobCoordinator.Command> message) throws Exception {
-    CompletionStage<T> f = AskPattern.ask(coordinator, message::apply, ASK, system.scheduler());
+    return ask(message, ASK);
+  }
+
+  private <T> T ask(Function<ActorRef<T>, JobCoordinator.Command> message, Duration timeout) throws Exception {
+    CompletionStage<T> f = AskPattern.ask(coordinator, message::apply, timeout, system.scheduler());
     try {
-      return f.toCompletableFuture().get(ASK.toMillis() + 1000, TimeUnit.MILLISECONDS);
+      return f.toCompletableFuture().get(timeout.toMillis() + 1000, TimeUnit.MILLISECONDS);
     } catch (java.util.concurrent.ExecutionException e) {
-      throw new IllegalStateException("the job coordinator did not answer within " + ASK.toSeconds()
+      throw new IllegalStateException("the job coordinator did not answer within " + timeout.toSeconds()
           + " s (it may be moving to another node); try again", e.getCause());
     }
   }

@@ -62,11 +62,21 @@ public final class ShardedPeers implements Peers {
   }
 
   @Override
+  public void savepointPart(io.sluice.persistence.runtime.SavepointPartReport p) {
+    ActorRef<JobCoordinator.Command> c = coordinator;
+    if (c != null) {
+      c.tell(new JobCoordinator.SavepointPartTaken(p.instance().jobId(), p.instance().operator(), p.instance().index(),
+          p.incarnation(), p.savepointId(), p.error(), p.header(), p.marks()));
+    }
+  }
+
+  @Override
   public CompletionStage<Optional<JobSpec>> lookup(String jobId) {
     return AskPattern.<JobCoordinator.Command, JobCoordinator.SpecReply>ask(coordinator,
         r -> new JobCoordinator.LookupSpec(jobId, r), Duration.ofSeconds(5), system.scheduler())
         .thenApply(r -> r.running()
-            ? Optional.of(new JobSpec(r.jobId(), r.pipeline(), Parameters.of(r.parameters()), r.fingerprint(), r.jar()))
+            ? Optional.of(new JobSpec(r.jobId(), r.pipeline(), Parameters.of(r.parameters()), r.fingerprint(), r.jar(),
+                r.savepoint()))
             : Optional.empty());
   }
 

@@ -66,18 +66,20 @@ class CborSerializerTest {
 
   @Test
   void jobSubmitted() throws Exception {
-    golden(new JobCoordinator.JobSubmitted("wc-1", "word-count", Map.of("input", "a.txt"), "00ff", 1000, null),
+    golden(new JobCoordinator.JobSubmitted("wc-1", "word-count", Map.of("input", "a.txt"), "00ff", 1000, null,
+        null),
         "coordinator-event-1", JOB_SUBMITTED);
   }
 
   @Test
   void jobsFromJarsKeepTheirJar() throws Exception {
     String jar = "ab".repeat(32);
-    JobCoordinator.JobSubmitted e = new JobCoordinator.JobSubmitted("wc-1", "word-count", Map.of(), "00ff", 1000, jar);
+    JobCoordinator.JobSubmitted e = new JobCoordinator.JobSubmitted("wc-1", "word-count", Map.of(), "00ff", 1000, jar,
+        null);
     CborSerializer cbor = (CborSerializer) serialization.findSerializerFor(e);
     assertEquals(e, cbor.fromBinary(cbor.toBinary(e), "coordinator-event-1"));
     JobCoordinator.Job j = new JobCoordinator.Job("wc-1", "word-count", Map.of(), "00ff",
-        JobCoordinator.Status.RUNNING, 1000, 0, null, null, null, null, null, jar);
+        JobCoordinator.Status.RUNNING, 1000, 0, null, null, null, null, null, jar, null);
     JobCoordinator.State st = new JobCoordinator.State(Map.of("wc-1", j));
     assertEquals(st, cbor.fromBinary(cbor.toBinary(st), "coordinator-state-1"));
     assertEquals(jar, j.jarId());
@@ -85,6 +87,11 @@ class CborSerializerTest {
     JobCoordinator.JobSubmitted old = (JobCoordinator.JobSubmitted) cbor.fromBinary(HexFormat.of()
         .parseHex(JOB_SUBMITTED), "coordinator-event-1");
     assertEquals(null, old.jar());
+    assertEquals(null, old.savepoint());
+    // a job from a savepoint keeps its savepoint
+    JobCoordinator.JobSubmitted restored = new JobCoordinator.JobSubmitted("wc-2", "word-count", Map.of(), "00ff",
+        1000, null, "sp-1234abcd");
+    assertEquals(restored, cbor.fromBinary(cbor.toBinary(restored), "coordinator-event-1"));
   }
 
   @Test
@@ -96,7 +103,7 @@ class CborSerializerTest {
   @Test
   void coordinatorState() throws Exception {
     JobCoordinator.Job j = new JobCoordinator.Job("wc-1", "word-count", Map.of(), "00ff",
-        JobCoordinator.Status.RUNNING, 1000, 0, null, null, null, null, null, null);
+        JobCoordinator.Status.RUNNING, 1000, 0, null, null, null, null, null, null, null);
     golden(new JobCoordinator.State(Map.of("wc-1", j)), "coordinator-state-1", STATE);
   }
 

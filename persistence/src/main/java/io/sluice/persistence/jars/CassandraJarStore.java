@@ -4,7 +4,7 @@ import com.datastax.oss.driver.api.core.CqlSession;
 import com.datastax.oss.driver.api.core.cql.AsyncResultSet;
 import com.datastax.oss.driver.api.core.cql.PreparedStatement;
 import com.datastax.oss.driver.api.core.cql.Row;
-import com.datastax.oss.driver.api.core.cql.SimpleStatement;
+import io.sluice.persistence.cassandra.CqlTables;
 import java.nio.ByteBuffer;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -29,12 +29,8 @@ import java.util.concurrent.CompletionStage;
  * read one at a time: a jar upload or download never floods Cassandra.
  */
 public final class CassandraJarStore implements JarStore {
-  private final java.util.function.Supplier<CompletionStage<CqlSession>> sessionSource;
-  private volatile CompletionStage<CqlSession> session;
   private final String keyspace;
-  private final Duration timeout;
-  private final boolean createSchema;
-  private volatile CompletionStage<Statements> statements;
+  private final CqlTables<Statements> tables;
 
   private record Statements(PreparedStatement putChunk, PreparedStatement getChunk, PreparedStatement deleteChunk,
       PreparedStatement putInfo, PreparedStatement getInfo, PreparedStatement deleteInfo, PreparedStatement list) {}
@@ -45,10 +41,9 @@ public final class CassandraJarStore implements JarStore {
    */
   public CassandraJarStore(java.util.function.Supplier<CompletionStage<CqlSession>> session, String keyspace,
       boolean createSchema, Duration timeout) {
-    this.sessionSource = session;
     this.keyspace = keyspace;
-    this.createSchema = createSchema;
-    this.timeout = timeout;
+    this.tables = new CqlTables<>(session, createSchema ? createTablesCql(keyspace) : List.of(), this::prepare,
+        timeout);
   }
 
   /** The CQL that creates the tables, for production schemas made up front. */
@@ -58,35 +53,6 @@ public final class CassandraJarStore implements JarStore {
             + " chunks int, uploaded bigint, pipelines list<text>)",
         "CREATE TABLE IF NOT EXISTS " + keyspace + ".jar_chunks (id text, chunk int, data blob,"
             + " PRIMARY KEY ((id, chunk))) WITH compression = {'enabled': 'false'}");
-  }
-
-  /** Prepared on first use (tables created first when schema-autocreate is on); retried after a failure. */
-  private CompletionStage<Statements> statements() {
-    CompletionStage<Statements> st = statements;
-    if (st == null || st.toCompletableFuture().isCompletedExceptionally()) {
-      synchronized (this) {
-        st = statements;
-        if (st == null || st.toCompletableFuture().isCompletedExceptionally()) {
-          CompletionStage<CqlSession> s = session;
-          if (s == null || s.toCompletableFuture().isCompletedExceptionally()) {
-            s = sessionSource.get();
-            session = s;
-          }
-          st = s.thenCompose(ses -> (createSchema ? createTables(ses) : CompletableFuture.<Void>completedFuture(null))
-              .thenCompose(v -> prepare(ses)));
-          statements = st;
-        }
-      }
-    }
-    return st;
-  }
-
-  private CompletionStage<Void> createTables(CqlSession s) {
-    CompletionStage<?> f = CompletableFuture.completedFuture(null);
-    for (String cql : createTablesCql(keyspace)) {
-      f = f.thenCompose(x -> s.executeAsync(SimpleStatement.newInstance(cql).setTimeout(Duration.ofSeconds(60))));
-    }
-    return f.thenApply(x -> null);
   }
 
   private CompletionStage<Statements> prepare(CqlSession s) {
@@ -109,7 +75,7 @@ public final class CassandraJarStore implements JarStore {
 
   private CompletionStage<AsyncResultSet> execute(java.util.function.Function<Statements,
       com.datastax.oss.driver.api.core.cql.BoundStatement> bind) {
-    return statements().thenCompose(st -> session.thenCompose(s -> s.executeAsync(bind.apply(st).setTimeout(timeout))));
+    return tables.execute(bind);
   }
 
   @Override
@@ -140,18 +106,10 @@ public final class CassandraJarStore implements JarStore {
   @Override
   public CompletionStage<List<JarInfo>> list() {
     // the table holds one small row per jar: one page is plenty, and more pages are followed
-    return execute(st -> st.list().bind()).thenCompose(rs -> collect(rs, new ArrayList<>())).thenApply(all -> {
+    return execute(st -> st.list().bind()).thenCompose(rs -> CqlTables.all(rs, CassandraJarStore::info)).thenApply(all -> {
       all.sort(Comparator.comparingLong(JarInfo::uploadedMillis));
       return all;
     });
-  }
-
-  private static CompletionStage<List<JarInfo>> collect(AsyncResultSet rs, List<JarInfo> into) {
-    for (Row r : rs.currentPage()) {
-      into.add(info(r));
-    }
-    return rs.hasMorePages() ? rs.fetchNextPage().thenCompose(next -> collect(next, into))
-        : CompletableFuture.completedFuture(into);
   }
 
   @Override

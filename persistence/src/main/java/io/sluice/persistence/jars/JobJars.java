@@ -99,7 +99,7 @@ public final class JobJars implements Extension {
    * session with its schema creation attached, and only the first opener's is run: a jar fetched
    * before the journal started must not open it first.
    */
-  private static CompletionStage<com.datastax.oss.driver.api.core.CqlSession> sessionAfterJournal(
+  public static CompletionStage<com.datastax.oss.driver.api.core.CqlSession> sessionAfterJournal(
       ActorSystem<?> system) {
     org.apache.pekko.actor.ActorSystem classic = org.apache.pekko.actor.typed.javadsl.Adapter.toClassic(system);
     String plugin = system.settings().config().getString("pekko.persistence.journal.plugin");

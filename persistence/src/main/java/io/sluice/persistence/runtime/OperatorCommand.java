@@ -8,7 +8,8 @@ import io.sluice.core.internal.engine.BatchPayload;
  * leave the JVM.
  */
 public sealed interface OperatorCommand permits OperatorCommand.Start, OperatorCommand.Deliver,
-    OperatorCommand.Ack, OperatorCommand.Stop, OperatorCommand.Crash, OperatorCommand.Local {
+    OperatorCommand.Ack, OperatorCommand.Stop, OperatorCommand.Crash, OperatorCommand.TakeSavepoint,
+    OperatorCommand.Local {
 
   /** Flags of a {@link Deliver}. */
   int IDLE = 1;
@@ -21,13 +22,30 @@ public sealed interface OperatorCommand permits OperatorCommand.Start, OperatorC
    * Start (or keep alive) the instance for {@code spec}: the job coordinator sends it to every
    * instance of a running job every second, so that instances of a dead node start again on a
    * survivor without waiting for traffic. Idempotent.
+   *
+   * <p>{@code pausedUntilMillis}: while a savepoint is taken, sources read nothing and no instance
+   * fires processing-time timers until then (wall clock; 0: run), so that the job drains. A new
+   * incarnation of a source reads nothing before its first Start: it learns from it whether the
+   * job is paused.
    */
-  record Start(JobSpec spec) implements OperatorCommand, SluiceMessage {
+  record Start(JobSpec spec, long pausedUntilMillis) implements OperatorCommand, SluiceMessage {
+    public Start(JobSpec spec) {
+      this(spec, 0);
+    }
+
     @Override
     public String jobId() {
       return spec.jobId();
     }
   }
+
+  /**
+   * From the job coordinator while the job is paused: if this instance is drained (nothing
+   * unconsumed, nothing unacknowledged), store its part of savepoint {@code savepointId} and
+   * answer with it and its channel marks ({@link Peers#savepointPart}); otherwise answer that it
+   * is not drained yet.
+   */
+  record TakeSavepoint(String jobId, String savepointId) implements OperatorCommand, SluiceMessage {}
 
   /**
    * A batch on the channel from instance {@code fromIndex} of operator {@code fromOperator} (plan
@@ -94,6 +112,19 @@ public sealed interface OperatorCommand permits OperatorCommand.Start, OperatorC
    * next incarnation, recovering elsewhere, reads every event this one wrote.
    */
   enum HandOff implements Local { INSTANCE }
+
+  /** A savepoint part was stored (header null if the instance has none; error null) or not. */
+  record SavepointPartWritten(String savepointId, io.sluice.core.internal.exec.SavepointFormat.Header header,
+      long[] sent, long[] consumed, Throwable error) implements Local {}
+
+  /** A new job's instance read its part of the savepoint the job starts from (part null: it has none). */
+  record SavepointRead(io.sluice.core.internal.exec.OperatorSavepoint part, Throwable error) implements Local {}
+
+  /** A restored instance stores its state again: the last capture left key groups unstored. */
+  enum RestoreCapture implements Local { INSTANCE }
+
+  /** A restored instance's first snapshot was saved (or not, error set). */
+  record RestoreSnapshotted(Throwable error) implements Local {}
 
   /** The job coordinator's answer to a spec lookup (spec null: the job is unknown or ended). */
   record SpecFound(JobSpec spec, String error) implements Local {}

@@ -81,6 +81,15 @@ public final class OperatorEntity extends EventSourcedBehavior<OperatorCommand, 
   private long loadStartedNanos;
   private long loadedBytes;
   private long applyNanos;
+  /** While a savepoint is taken, the job coordinator pauses sources and timers until then (wall clock). */
+  private long pausedUntil;
+  /** Sources read only after the first Start of their incarnation: it says whether the job is paused. */
+  private boolean startSeen;
+  /** Recovery began from a snapshot (a restored instance's first snapshot holds its savepoint state). */
+  private boolean recoveredFromSnapshot;
+  /** A new job's instance takes its savepoint part, stores it and snapshots before anything else. */
+  private boolean restoring;
+  private boolean restoreSnapshotRequested;
   /** Why this instance cannot make progress right now (journal or state store unreachable), or null. */
   private String trouble;
   private long troubleSince;
@@ -293,7 +302,11 @@ public final class OperatorEntity extends EventSourcedBehavior<OperatorCommand, 
 
   @Override
   public boolean shouldSnapshot(InstanceEngine state, OperatorEvent event, long sequenceNr) {
-    return state.shouldSnapshot();
+    boolean now = state.shouldSnapshot();
+    if (now && restoring) {
+      restoreSnapshotRequested = true;
+    }
+    return now;
   }
 
   @Override
@@ -306,6 +319,7 @@ public final class OperatorEntity extends EventSourcedBehavior<OperatorCommand, 
 
       @Override
       public InstanceEngine fromJournal(Object from) {
+        recoveredFromSnapshot = true;
         engine.restore(((InstanceSnapshot) from).bytes());
         return engine;
       }
@@ -320,8 +334,18 @@ public final class OperatorEntity extends EventSourcedBehavior<OperatorCommand, 
           log.warn("{}: recovery failed: {}", id, f.getFailure().toString());
           troubled("cannot recover from the journal: " + f.getFailure());
         })
-        .onSignal(SnapshotFailed.class, (s, f) -> log.warn("{}: snapshot failed: {}", id, f.getFailure().toString()))
-        .onSignal(SnapshotCompleted.class, (s, c) -> onSnapshotSaved(c.metadata().sequenceNr()))
+        .onSignal(SnapshotFailed.class, (s, f) -> {
+          log.warn("{}: snapshot failed: {}", id, f.getFailure().toString());
+          if (restoring) {
+            ctx.getSelf().tell(new OperatorCommand.RestoreSnapshotted(f.getFailure()));
+          }
+        })
+        .onSignal(SnapshotCompleted.class, (s, c) -> {
+          onSnapshotSaved(c.metadata().sequenceNr());
+          if (restoring) {
+            ctx.getSelf().tell(new OperatorCommand.RestoreSnapshotted(null));
+          }
+        })
         .onSignal(PostStop.instance(), s -> closeLogic())
         .build();
   }
@@ -358,6 +382,11 @@ public final class OperatorEntity extends EventSourcedBehavior<OperatorCommand, 
       capture = null;
       return;
     }
+    writeCapture(c);
+  }
+
+  /** Writes a capture's chunks to the state store; {@code CaptureDone} says when they are written. */
+  private void writeCapture(InstanceEngine.Capture c) {
     java.util.List<java.util.concurrent.CompletableFuture<Void>> writes = new java.util.ArrayList<>();
     for (int i = 0; i < c.groups().size(); i++) {
       writes.add(store.write(engine.stateOwner(), c.groups().get(i).keyGroup(), c.version(), c.chunks().get(i))
@@ -375,6 +404,17 @@ public final class OperatorEntity extends EventSourcedBehavior<OperatorCommand, 
     if (handOffAfterCapture) {
       log.info("{}: handing off to another node", id);
       return Effect().stop();
+    }
+    if (restoring) {
+      if (d.error() != null) {
+        log.warn("{}: storing the state restored from savepoint {} failed; stopping to retry: {}", id,
+            job.spec().savepoint(), d.error().toString());
+        engine.captureFailed(d.capture());
+        troubled("cannot store the state restored from savepoint " + job.spec().savepoint() + ": " + d.error());
+        return Effect().stop();
+      }
+      engine.captureWritten(d.capture());
+      return persistRestoreMarker();
     }
     if (d.error() != null) {
       log.warn("{}: writing {} stored key groups ({} bytes) failed; they are stored anew later: {}", id,
@@ -484,7 +524,15 @@ public final class OperatorEntity extends EventSourcedBehavior<OperatorCommand, 
   public CommandHandler<OperatorCommand, OperatorEvent, InstanceEngine> commandHandler() {
     return newCommandHandlerBuilder().forAnyState()
         .onCommand(c -> loading && !(c instanceof OperatorCommand.StoredGroupRead || c instanceof OperatorCommand.Stop
-            || c instanceof OperatorCommand.Crash || c == OperatorCommand.HandOff.INSTANCE), (s, c) -> Effect().stash())
+            || c instanceof OperatorCommand.Crash || c == OperatorCommand.HandOff.INSTANCE
+            || c instanceof OperatorCommand.SavepointRead || c instanceof OperatorCommand.CaptureDone
+            || c instanceof OperatorCommand.RestoreSnapshotted || c == OperatorCommand.RestoreCapture.INSTANCE),
+            (s, c) -> Effect().stash())
+        .onCommand(OperatorCommand.SavepointRead.class, (s, c) -> onSavepointRead(c))
+        .onCommand(OperatorCommand.RestoreCapture.class, (s, c) -> restoreCapture())
+        .onCommand(OperatorCommand.RestoreSnapshotted.class, (s, c) -> onRestoreSnapshotted(c))
+        .onCommand(OperatorCommand.TakeSavepoint.class, (s, c) -> onTakeSavepoint(c))
+        .onCommand(OperatorCommand.SavepointPartWritten.class, (s, c) -> onSavepointPartWritten(c))
         .onCommand(OperatorCommand.StoredGroupRead.class, (s, c) -> onStoredGroupRead(c))
         .onCommand(OperatorCommand.CaptureDone.class, (s, c) -> onCaptureDone(c))
         .onCommand(OperatorCommand.Deliver.class, this::onDeliver)
@@ -492,7 +540,7 @@ public final class OperatorEntity extends EventSourcedBehavior<OperatorCommand, 
         .onCommand(OperatorCommand.Process.class, (s, c) -> onProcess())
         .onCommand(OperatorCommand.Poll.class, (s, c) -> onPoll())
         .onCommand(OperatorCommand.Tick.class, (s, c) -> onTick())
-        .onCommand(OperatorCommand.Start.class, (s, c) -> onStart())
+        .onCommand(OperatorCommand.Start.class, (s, c) -> onStart(c))
         .onCommand(OperatorCommand.Resume.class, (s, c) -> onResume())
         .onCommand(OperatorCommand.Stop.class, (s, c) -> {
           log.info("{}: stopping: {}", id, c.reason());
@@ -582,8 +630,16 @@ public final class OperatorEntity extends EventSourcedBehavior<OperatorCommand, 
     });
   }
 
+  /** Whether the job coordinator paused this instance's job for a savepoint (sources: or has not said yet). */
+  private boolean paused(long nowMillis) {
+    return nowMillis < pausedUntil || (engine.isSource() && !startSeen);
+  }
+
   private Effect<OperatorEvent, InstanceEngine> onPoll() {
     pollScheduled = false;
+    if (paused(System.currentTimeMillis())) {
+      return Effect().none(); // the next Start or tick polls again
+    }
     OperatorEvent e = engine.poll(System.currentTimeMillis());
     if (e == null) {
       if (!engine.blocked(System.currentTimeMillis()) && !engine.finished() && engine.hasCredit()) {
@@ -650,12 +706,22 @@ public final class OperatorEntity extends EventSourcedBehavior<OperatorCommand, 
     if (engine.inputsReady()) {
       scheduleProcess();
     }
-    OperatorEvent e = engine.onTime(System.currentTimeMillis());
+    long now = System.currentTimeMillis();
+    if (paused(now)) {
+      return Effect().none(); // no timer fires while the job drains for a savepoint
+    }
+    OperatorEvent e = engine.onTime(now);
     return e == null ? Effect().none() : persistStep(e, () -> { });
   }
 
-  private Effect<OperatorEvent, InstanceEngine> onStart() {
-    // the coordinator's keep-alive: nothing to do but make sure a source polls
+  private Effect<OperatorEvent, InstanceEngine> onStart(OperatorCommand.Start c) {
+    // the coordinator's keep-alive: whether the job is paused, and make sure a source polls
+    boolean wasPaused = paused(System.currentTimeMillis());
+    pausedUntil = c.pausedUntilMillis();
+    startSeen = true;
+    if (wasPaused && !paused(System.currentTimeMillis()) && engine.inputsReady()) {
+      scheduleProcess();
+    }
     if (engine.isSource() && !engine.blocked(System.currentTimeMillis())) {
       schedulePoll(0);
     }
@@ -674,11 +740,200 @@ public final class OperatorEntity extends EventSourcedBehavior<OperatorCommand, 
   }
 
   private void onRecovered(InstanceEngine s) {
-    if (s.awaitsChunks()) {
+    if (job.spec().hasSavepoint() && !recoveredFromSnapshot && s.problem() == null && !s.failed()) {
+      restoreFromSavepoint(); // goes live after its first snapshot
+    } else if (s.awaitsChunks()) {
       loadStoredState(); // goes live when they are read
     } else {
       goLive(s);
     }
+  }
+
+  // ---- savepoints ----------------------------------------------------------------------------------
+
+  /**
+   * The first incarnation of an instance of a job started from a savepoint (or one that died
+   * before its first snapshot; its journal holds restore markers at most): reads its part of the
+   * savepoint, restores the logic from it, stores it as the job's own state and snapshots, and
+   * only then runs. A crash before that snapshot starts over from the savepoint.
+   */
+  private void restoreFromSavepoint() {
+    loading = true;
+    restoring = true;
+    int[] range = engine.logic().savepointRange();
+    String sp = job.spec().savepoint();
+    String op = engine.logic().operatorName();
+    if (range[0] >= range[1]) {
+      ctx.getSelf().tell(new OperatorCommand.SavepointRead(null, null)); // no savepoint state in this operator
+      return;
+    }
+    io.sluice.persistence.savepoints.Savepoints savepoints = io.sluice.persistence.savepoints.Savepoints.get(
+        ctx.getSystem());
+    java.util.concurrent.CompletionStage<io.sluice.core.internal.exec.OperatorSavepoint> read = savepoints.catalog()
+        .info(sp).thenCompose(info -> {
+          if (info.isEmpty()) {
+            throw new SavepointUnusable("savepoint " + sp + " does not exist (was it deleted?)");
+          }
+          byte[] h = info.get().headers().get(op);
+          if (h == null) {
+            return java.util.concurrent.CompletableFuture.completedFuture(null); // a new operator: it starts empty
+          }
+          io.sluice.core.internal.exec.SavepointFormat.Header header;
+          try {
+            header = io.sluice.core.internal.exec.SavepointFormat.readHeader(h, "savepoint " + sp + ", operator '"
+                + op + "'");
+          } catch (RuntimeException e) {
+            throw new SavepointUnusable(e.getMessage());
+          }
+          return savepoints.readParts(sp, op, header, range[0], range[1]);
+        });
+    ctx.pipeToSelf(read, (part, err) -> new OperatorCommand.SavepointRead(part, err));
+  }
+
+  /** A savepoint that cannot be restored whatever the retries: the job fails with this. */
+  static final class SavepointUnusable extends RuntimeException {
+    SavepointUnusable(String message) {
+      super(message);
+    }
+  }
+
+  private Effect<OperatorEvent, InstanceEngine> onSavepointRead(OperatorCommand.SavepointRead r) {
+    String sp = job.spec().savepoint();
+    if (r.error() != null) {
+      Throwable e = r.error() instanceof java.util.concurrent.CompletionException && r.error().getCause() != null
+          ? r.error().getCause() : r.error();
+      if (e instanceof SavepointUnusable || e instanceof io.sluice.core.codec.CorruptDataException) {
+        return restoreFails(e.getMessage());
+      }
+      log.warn("{}: cannot read its part of savepoint {} yet: {}; stopping to retry", id, sp, e.toString());
+      troubled("cannot read its part of savepoint " + sp + ": " + e);
+      return Effect().stop();
+    }
+    if (r.part() == null) {
+      return restored(); // nothing of it to restore: it starts empty
+    }
+    try {
+      engine.logic().restoreSavepoint(r.part());
+    } catch (RuntimeException e) {
+      return restoreFails(e.getMessage());
+    }
+    log.info("{}: restoring {} bytes of savepoint {}: {}", id, r.part().bytes(), sp, r.part());
+    return restoreCapture();
+  }
+
+  private Effect<OperatorEvent, InstanceEngine> restoreFails(String why) {
+    log.error("{}: cannot restore savepoint {}: {}", id, job.spec().savepoint(), why);
+    peers.report(failedReport(id, peers, id.operator() + " (restoring savepoint " + job.spec().savepoint() + ")",
+        null, why));
+    return Effect().stop();
+  }
+
+  /** Stores what the savepoint gave this instance as its job's own state; a snapshot follows. */
+  private Effect<OperatorEvent, InstanceEngine> restoreCapture() {
+    InstanceEngine.Capture c = engine.startRestoreCapture(lastSequenceNumber(ctx), System.currentTimeMillis());
+    capture = c;
+    if (c.groups().isEmpty()) {
+      engine.captureWritten(c);
+      capture = null;
+      return persistRestoreMarker();
+    }
+    writeCapture(c);
+    return Effect().none();
+  }
+
+  /**
+   * Persists an empty step after a restore capture was written: the event the snapshot is taken
+   * with. If the capture left key groups unstored (it is bounded in bytes), another one follows.
+   */
+  private Effect<OperatorEvent, InstanceEngine> persistRestoreMarker() {
+    if (!PauseFence.permitsWrites()) {
+      log.error("{}: not persisting: this process was paused past the pause fence and may have been replaced", id);
+      return Effect().stop();
+    }
+    restoreSnapshotRequested = false;
+    OperatorEvent marker = new OperatorEvent.Stepped(new int[0], new long[0], null, java.util.List.of(), new int[0],
+        new long[0], 0, 0, System.currentTimeMillis(), incarnation);
+    return Effect().persist(marker).thenRun(st -> {
+      if (!restoreSnapshotRequested) {
+        ctx.getSelf().tell(OperatorCommand.RestoreCapture.INSTANCE);
+      }
+    });
+  }
+
+  private Effect<OperatorEvent, InstanceEngine> onRestoreSnapshotted(OperatorCommand.RestoreSnapshotted r) {
+    if (!restoring) {
+      return Effect().none();
+    }
+    if (r.error() != null) {
+      troubled("cannot snapshot the state restored from savepoint " + job.spec().savepoint() + ": " + r.error());
+      return Effect().stop(); // the next incarnation restores the savepoint again
+    }
+    log.info("{}: restored from savepoint {} in {} ms", id, job.spec().savepoint(),
+        (System.nanoTime() - startedNanos) / 1_000_000);
+    return restored();
+  }
+
+  private Effect<OperatorEvent, InstanceEngine> restored() {
+    restoring = false;
+    loading = false;
+    goLive(engine);
+    return Effect().unstashAll();
+  }
+
+  /** The job coordinator asks for this instance's part of a savepoint: taken only when drained. */
+  private Effect<OperatorEvent, InstanceEngine> onTakeSavepoint(OperatorCommand.TakeSavepoint t) {
+    if (!t.jobId().equals(id.jobId())) {
+      return Effect().none();
+    }
+    long now = System.currentTimeMillis();
+    String notYet = !paused(now) ? "not paused" : engine.failed() || engine.problem() != null ? "failed"
+        : engine.unacked() > 0 ? engine.unacked() + " batch(es) unacknowledged"
+        : engine.backlog() > 0 ? engine.backlog() + " batch(es) not consumed" : null;
+    long[] sent = engine.sentSeqs();
+    long[] consumed = engine.consumedSeqs();
+    if (notYet != null) {
+      peers.savepointPart(new SavepointPartReport(id, incarnation, t.savepointId(), "not drained: " + notYet, null,
+          marks(sent, consumed)));
+      return Effect().none();
+    }
+    io.sluice.core.internal.exec.OperatorSavepoint part;
+    try {
+      part = engine.logic().savepoint();
+    } catch (RuntimeException e) {
+      peers.savepointPart(new SavepointPartReport(id, incarnation, t.savepointId(), "cannot take its part: " + e,
+          null, marks(sent, consumed)));
+      return Effect().none();
+    }
+    if (part == null) {
+      ctx.getSelf().tell(new OperatorCommand.SavepointPartWritten(t.savepointId(), null, sent, consumed, null));
+    } else {
+      ctx.pipeToSelf(io.sluice.persistence.savepoints.Savepoints.get(ctx.getSystem()).writePart(t.savepointId(),
+          engine.logic().operatorName(), part), (h, err) -> new OperatorCommand.SavepointPartWritten(t.savepointId(), h,
+          sent, consumed, err));
+    }
+    return Effect().none();
+  }
+
+  private Effect<OperatorEvent, InstanceEngine> onSavepointPartWritten(OperatorCommand.SavepointPartWritten w) {
+    peers.savepointPart(new SavepointPartReport(id, incarnation, w.savepointId(),
+        w.error() == null ? null : "cannot store its part: " + w.error(),
+        w.header() == null ? null : io.sluice.core.internal.exec.SavepointFormat.write(w.header()),
+        marks(w.sent(), w.consumed())));
+    return Effect().none();
+  }
+
+  private java.util.Map<String, Long> marks(long[] sent, long[] consumed) {
+    java.util.Map<String, Long> m = new java.util.HashMap<>();
+    int self = engine.logic().operator().index();
+    for (int c = 0; c < sent.length; c++) {
+      io.sluice.core.internal.plan.PhysicalPlan.ChannelRef r = engine.output(c);
+      m.put(SavepointPartReport.channel(self, id.index(), r.peerOperator(), r.peerInstance()), sent[c]);
+    }
+    for (int c = 0; c < consumed.length; c++) {
+      io.sluice.core.internal.plan.PhysicalPlan.ChannelRef r = engine.input(c);
+      m.put(SavepointPartReport.channel(r.peerOperator(), r.peerInstance(), self, id.index()), consumed[c]);
+    }
+    return m;
   }
 
   private void goLive(InstanceEngine s) {

@@ -26,6 +26,9 @@ public interface Peers {
    */
   default void suspectRoutes(InstanceId from, InstanceId to) {}
 
+  /** Tells the job coordinator about this instance's part of a savepoint (or why it has none yet). */
+  default void savepointPart(SavepointPartReport part) {}
+
   /** The name of this node, for reports. */
   String nodeName();
 }

@@ -19,14 +19,18 @@ import java.util.function.Function;
  * manifest and the old one stays readable. Golden-bytes tests pin every format.
  *
  * <pre>
- *   Start    S1 := spec
- *   spec        := jobId:str pipeline:str nParams:varint {name:str value:str} fingerprint:str [jar:str]
- *                  (jar: the SHA-256 of the job's jar, present only for a job from an uploaded jar)
+ *   Start    S2 := pausedUntil:varlong spec
+ *            S1 := spec (read only: not paused)
+ *   spec        := jobId:str pipeline:str nParams:varint {name:str value:str} fingerprint:str
+ *                  [jar:str [savepoint:str]]
+ *                  (jar: the SHA-256 of the job's jar, present for a job from an uploaded jar or one
+ *                  from a savepoint; savepoint: the id of the savepoint the job started from)
  *   Deliver  D2 := jobId:str fromOperator:varint fromIndex:varint seq:varlong watermark:zigzag flags:u8
  *                  createdAt:varlong batch:bytes senderAcked:varlong
  *            D1 := D2 without senderAcked (read only)
  *   Ack      A1 := jobId:str fromOperator:varint fromIndex:varint upTo:varlong resend:bool
  *   Stop     X1 := jobId:str reason:str
+ *   TakeSavepoint P1 := jobId:str savepointId:str
  *   Stepped, StepFailed (E2, E1, F1): the engine's events, see {@link EventFormats}
  *   Snapshot N1 := the bytes of {@link io.sluice.core.internal.engine.InstanceEngine#snapshot}
  *   Report   R1 := see {@link #writeReport}
@@ -46,8 +50,11 @@ public final class ProtocolFormats {
       w.writeString(e.getKey()).writeString(e.getValue());
     }
     w.writeString(s.fingerprint());
-    if (s.hasJar()) {
+    if (s.hasJar() || s.hasSavepoint()) {
       w.writeString(s.jar()); // absent before jars: a node reads "" for a spec without it
+    }
+    if (s.hasSavepoint()) {
+      w.writeString(s.savepoint());
     }
   }
 
@@ -60,7 +67,8 @@ public final class ProtocolFormats {
       p.put(r.readString(), r.readString());
     }
     String fingerprint = r.readString();
-    return new JobSpec(id, pipeline, Parameters.of(p), fingerprint, r.hasRemaining() ? r.readString() : "");
+    String jar = r.hasRemaining() ? r.readString() : "";
+    return new JobSpec(id, pipeline, Parameters.of(p), fingerprint, jar, r.hasRemaining() ? r.readString() : "");
   }
 
   public static void writeDeliver(ByteWriter w, OperatorCommand.Deliver d, byte[] batch) {

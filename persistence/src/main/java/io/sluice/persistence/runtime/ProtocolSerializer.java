@@ -17,7 +17,9 @@ import org.apache.pekko.serialization.SerializerWithStringManifest;
  * same JVM until now) is encoded here with its job's codec when it first leaves the JVM.
  */
 public final class ProtocolSerializer extends SerializerWithStringManifest {
-  static final String START = "S1";
+  static final String START = "S2";
+  static final String START_V1 = "S1";
+  static final String TAKE_SAVEPOINT = "P1";
   static final String DELIVER = "D2";
   static final String DELIVER_V1 = "D1";
   static final String ACK = "A1";
@@ -71,6 +73,8 @@ public final class ProtocolSerializer extends SerializerWithStringManifest {
       return SPEC;
     } else if (o instanceof OperatorCommand.Crash) {
       return CRASH;
+    } else if (o instanceof OperatorCommand.TakeSavepoint) {
+      return TAKE_SAVEPOINT;
     }
     throw new IllegalArgumentException("cannot serialize " + o.getClass().getName() + " with " + getClass().getName());
   }
@@ -111,6 +115,7 @@ public final class ProtocolSerializer extends SerializerWithStringManifest {
     } else if (o instanceof OperatorCommand.Ack a) {
       ProtocolFormats.writeAck(w, a);
     } else if (o instanceof OperatorCommand.Start s) {
+      w.writeVarLong(Math.max(0, s.pausedUntilMillis()));
       ProtocolFormats.writeSpec(w, s.spec());
     } else if (o instanceof InstanceReport r) {
       ProtocolFormats.writeReport(w, r);
@@ -123,6 +128,8 @@ public final class ProtocolSerializer extends SerializerWithStringManifest {
       ProtocolFormats.writeSpec(w, s);
     } else if (o instanceof OperatorCommand.Crash c) {
       w.writeString(c.jobId());
+    } else if (o instanceof OperatorCommand.TakeSavepoint t) {
+      w.writeString(t.jobId()).writeString(t.savepointId());
     } else {
       throw new IllegalArgumentException("cannot serialize " + o.getClass().getName());
     }
@@ -154,7 +161,14 @@ public final class ProtocolSerializer extends SerializerWithStringManifest {
           o = ProtocolFormats.readAck(r);
           break;
         case START:
+          long pausedUntil = r.readVarLong();
+          o = new OperatorCommand.Start(ProtocolFormats.readSpec(r), pausedUntil);
+          break;
+        case START_V1:
           o = new OperatorCommand.Start(ProtocolFormats.readSpec(r));
+          break;
+        case TAKE_SAVEPOINT:
+          o = new OperatorCommand.TakeSavepoint(r.readString(), r.readString());
           break;
         case REPORT:
           o = ProtocolFormats.readReport(r, true);

@@ -39,10 +39,28 @@ class ProtocolFormatsTest {
 
   @Test
   void start() throws Exception {
-    OperatorCommand.Start s = new OperatorCommand.Start(spec());
-    roundTrip(s, "S1", "0977632d3161326233630a776f72642d636f756e740105696e707574"
+    // paused until 1000 ms (varlong e8 07), then the spec
+    OperatorCommand.Start s = new OperatorCommand.Start(spec(), 1000);
+    roundTrip(s, "S2", "e807" + "0977632d3161326233630a776f72642d636f756e740105696e707574"
         + "06696e2e7478741030303131323233333434353536363737");
-    assertEquals(s, serializer.fromBinary(serializer.toBinary(s), "S1"));
+    // S1, from nodes before pauses: the spec alone, not paused
+    assertEquals(new OperatorCommand.Start(spec()), serializer.fromBinary(HEX.parseHex(
+        "0977632d3161326233630a776f72642d636f756e740105696e707574"
+        + "06696e2e7478741030303131323233333434353536363737"), "S1"));
+  }
+
+  @Test
+  void takeSavepoint() throws Exception {
+    roundTrip(new OperatorCommand.TakeSavepoint("j", "sp-1"), "P1", "016a" + "0473702d31");
+  }
+
+  @Test
+  void aSpecFromASavepointEndsWithItsId_afterAJarThatMayBeEmpty() throws Exception {
+    JobSpec restored = new JobSpec("wc-1a2b3c", "word-count", Parameters.of(Map.of("input", "in.txt")),
+        "0011223344556677", "", "sp-1");
+    roundTrip(restored, "J1", "0977632d3161326233630a776f72642d636f756e740105696e707574"
+        + "06696e2e7478741030303131323233333434353536363737" + "00" + "0473702d31");
+    assertEquals("sp-1", ((JobSpec) serializer.fromBinary(serializer.toBinary(restored), "J1")).savepoint());
   }
 
   @Test
@@ -150,7 +168,7 @@ class ProtocolFormatsTest {
         + "06696e2e7478741030303131323233333434353536363737" + "40" + "6162".repeat(32));
     assertEquals("", ((JobSpec) serializer.fromBinary(serializer.toBinary(spec()), "J1")).jar());
     assertEquals(withJar, ((OperatorCommand.Start) serializer.fromBinary(serializer.toBinary(
-        new OperatorCommand.Start(withJar)), "S1")).spec());
+        new OperatorCommand.Start(withJar)), "S2")).spec());
   }
 
   @Test

@@ -947,6 +947,30 @@ public final class InstanceEngine {
     return inFlight;
   }
 
+  /**
+   * A new job's instance restored its logic from a savepoint (no event was replayed but markers):
+   * starts a capture of everything, so that the job's own stored state and a snapshot hold it
+   * before the instance consumes anything.
+   */
+  public Capture startRestoreCapture(long version, long nowMillis) {
+    replaying = false;
+    return startCapture(version, nowMillis);
+  }
+
+  /** Per output channel, the sequence number of the last batch sent (0: none). */
+  public long[] sentSeqs() {
+    long[] out = new long[state.nextSeqOut.length];
+    for (int c = 0; c < out.length; c++) {
+      out[c] = state.nextSeqOut[c] - 1;
+    }
+    return out;
+  }
+
+  /** Per input channel, the sequence number of the last batch consumed (0: none). */
+  public long[] consumedSeqs() {
+    return state.lastSeqIn.clone();
+  }
+
   /** The capture's chunks are durable: the next event gets a snapshot that refers to them. */
   public void captureWritten(Capture c) {
     if (c != inFlight) {

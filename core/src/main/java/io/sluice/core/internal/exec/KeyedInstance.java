@@ -294,6 +294,11 @@ final class KeyedInstance extends ConsumingInstance implements ChunkedState {
   }
 
   @Override
+  public int[] savepointRange() {
+    return new int[] {backend.firstKeyGroup(), backend.endKeyGroup()};
+  }
+
+  @Override
   public void restoreSavepoint(OperatorSavepoint part) {
     ensureOpen();
     if (!(part instanceof OperatorSavepoint.Keyed k)) {

@@ -105,6 +105,14 @@ public abstract class OperatorInstance {
         + part + " for it");
   }
 
+  /**
+   * Which parts of its operator's savepoint this instance restores from, {@code [from, to)}: key
+   * groups of its range, or its split. Empty for operators without savepoint state.
+   */
+  public int[] savepointRange() {
+    return new int[] {0, 0};
+  }
+
   public String operatorName() {
     return op.name();
   }

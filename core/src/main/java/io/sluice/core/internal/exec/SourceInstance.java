@@ -305,6 +305,11 @@ final class SourceInstance extends OperatorInstance {
   }
 
   @Override
+  public int[] savepointRange() {
+    return new int[] {split, split + 1};
+  }
+
+  @Override
   public void restoreSavepoint(OperatorSavepoint part) {
     if (!(part instanceof OperatorSavepoint.Source s)) {
       throw new IllegalArgumentException("operator '" + op.name() + "' is a source, but the savepoint has " + part
