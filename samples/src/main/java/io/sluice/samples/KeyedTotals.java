@@ -80,9 +80,33 @@ public final class KeyedTotals implements PipelineFactory {
    */
   @Override
   public Optional<Verdict> verify(Parameters params, String jobId) {
+    return verifyChain(params, NAME, java.util.List.of(jobId));
+  }
+
+  /**
+   * Checks the file-sink outputs of a chain of jobs together (each restored from a savepoint of the
+   * one before): every key's totals must run on from one job to the next, in order.
+   */
+  @Override
+  public Optional<Verdict> verify(Parameters params, java.util.List<String> jobIds) {
+    return verifyChain(params, NAME, jobIds);
+  }
+
+  /**
+   * The file-sink outputs of sample {@code sample}'s jobs {@code jobIds}, one after the other,
+   * checked with {@link TotalsVerifier}; empty for {@code discard=true}.
+   */
+  static Optional<Verdict> verifyChain(Parameters params, String sample, java.util.List<String> jobIds) {
     Generator g = generator(params);
-    return SampleSinks.jobDirectory(params, NAME, jobId)
-        .map(dir -> TotalsVerifier.verifyLines(g, SampleSinks.lines(dir)).toVerdict());
+    java.util.List<String> lines = new java.util.ArrayList<>();
+    for (String job : jobIds) {
+      Optional<java.nio.file.Path> dir = SampleSinks.jobDirectory(params, sample, job);
+      if (dir.isEmpty()) {
+        return Optional.empty();
+      }
+      lines.addAll(SampleSinks.lines(dir.get()));
+    }
+    return Optional.of(TotalsVerifier.verifyLines(g, lines).toVerdict());
   }
 
   /** The generator the parameters describe (the verifier needs the same one). */

@@ -19,7 +19,7 @@ class PipelineFactoriesTest {
     }
     assertTrue(byName.keySet().containsAll(java.util.Set.of("click-sessions", "keyed-totals", "word-count",
         "tumbling-windows", "sliding-windows", "process-state", "two-hops", "rebalance-broadcast", "at-least-once",
-        "cassandra-sink")), byName.keySet().toString());
+        "cassandra-sink", "upgrade-totals")), byName.keySet().toString());
     for (PipelineFactory f : byName.values()) {
       assertTrue(!f.description().isBlank(), f.name());
     }
@@ -36,5 +36,10 @@ class PipelineFactoriesTest {
       String d = f.create(Parameters.empty()).describe();
       assertTrue(d.contains("pipeline '" + f.name() + "'"), d);
     }
+    // upgrade-totals' version 2 adds a stateless step before, and a stateful one after, "totals"
+    String v1 = new UpgradeTotals().create(Parameters.empty()).describe();
+    String v2 = new UpgradeTotals().create(Parameters.of(java.util.Map.of("version", "2"))).describe();
+    assertTrue(v1.contains("totals") && !v1.contains("audit") && !v1.contains("checked"), v1);
+    assertTrue(v2.contains("totals") && v2.contains("audit") && v2.contains("checked"), v2);
   }
 }

@@ -38,4 +38,14 @@ public interface PipelineFactory {
   default java.util.Optional<Verdict> verify(Parameters params, String jobId) {
     return java.util.Optional.empty();
   }
+
+  /**
+   * Checks the output of a chain of jobs of this pipeline, each started from a savepoint of the
+   * one before (rescaled or upgraded), together against the right answer: what the first job
+   * started with {@code params} must produce. By default, a chain of one job is checked as
+   * {@link #verify(Parameters, String)}, a longer one not at all (empty).
+   */
+  default java.util.Optional<Verdict> verify(Parameters params, java.util.List<String> jobIds) {
+    return jobIds.size() == 1 ? verify(params, jobIds.get(0)) : java.util.Optional.empty();
+  }
 }

@@ -19,6 +19,20 @@ final class NodeJobs {
     return r.path("jobId").asText();
   }
 
+  /** Starts every node of {@code cluster} and waits until they are ready and form the cluster. */
+  static void startAll(LocalCluster cluster) {
+    int n = cluster.nodes().size();
+    for (int i = 0; i < n; i++) {
+      cluster.start(i);
+    }
+    java.util.List<Integer> all = new java.util.ArrayList<>();
+    for (int i = 0; i < n; i++) {
+      assertTrue(cluster.awaitReady(i, Duration.ofSeconds(180)), "node " + i + " not ready:\n" + cluster.tail(i, 40));
+      all.add(i);
+    }
+    assertTrue(cluster.awaitMembersUp(0, all, Duration.ofSeconds(60)), "the cluster did not form");
+  }
+
   /** Polls the job until it ends; returns its last view. */
   static JsonNode awaitEnd(LocalCluster cluster, String jobId, Duration timeout) {
     Optional<JsonNode> end = cluster.awaitAnswer(0, "/jobs/" + jobId,

@@ -5,14 +5,11 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import io.sluice.cluster.LocalCluster;
-import io.sluice.core.connector.FileSink;
 import io.sluice.core.dsl.Parameters;
 import io.sluice.core.dsl.Verdict;
 import io.sluice.persistence.cassandra.DevCassandra;
 import io.sluice.persistence.testkit.CassandraExtension;
 import io.sluice.samples.KeyedTotals;
-import io.sluice.samples.TotalsVerifier;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -57,13 +54,7 @@ class SavepointIT {
     Path logs = home.resolve("target/it-logs").resolve(NAME);
     try (LocalCluster cluster = new LocalCluster(home, ChaosScenarios.NODES, cassandra.jvmFlags(), logs)) {
       ChaosScenarios.assertPortsFree(cluster);
-      for (int i = 0; i < 3; i++) {
-        cluster.start(i);
-      }
-      for (int i = 0; i < 3; i++) {
-        assertTrue(cluster.awaitReady(i, Duration.ofSeconds(180)), "node " + i + " not ready:\n" + cluster.tail(i, 40));
-      }
-      assertTrue(cluster.awaitMembersUp(0, List.of(0, 1, 2), Duration.ofSeconds(60)), "the cluster did not form");
+      NodeJobs.startAll(cluster);
       List<String> jobs = new ArrayList<>();
       String first = NodeJobs.submit(cluster, KeyedTotals.NAME, params);
       jobs.add(first);
@@ -111,14 +102,7 @@ class SavepointIT {
           .path("httpStatus").asInt());
 
       // exact across the three jobs: the union of their outputs, in job order
-      List<String> lines = new ArrayList<>();
-      for (String job : jobs) {
-        Path dir = out.resolve(job);
-        List<String> l = Files.isDirectory(dir) ? FileSink.readLines(dir) : List.of();
-        System.out.printf("[%s] %s wrote %,d lines%n", NAME, job, l.size());
-        lines.addAll(l);
-      }
-      Verdict v = TotalsVerifier.verifyLines(KeyedTotals.generator(Parameters.of(params)), lines).toVerdict();
+      Verdict v = new KeyedTotals().verify(Parameters.of(params), jobs).orElseThrow();
       System.out.println("[" + NAME + "] VERDICT over " + jobs + ": " + v.summary() + " (first job had " + resumedAt
           + " at its stop)");
       assertTrue(v.exact(), v.summary() + " " + v.problems());
