@@ -52,6 +52,11 @@ public final class ChaosCommand implements Callable<Integer> {
       + " back to it for balance)")
   boolean leaves;
 
+  @Option(names = "--rescale", split = ",", paramLabel = "N", description = "rescale the job to each of these"
+      + " parallelisms in turn, spread over the fault window (savepoint, stop, restore), while the other faults go"
+      + " on; the verdict checks the chain of jobs together. Pins the source's splits to the first job's.")
+  List<Integer> rescales = List.of();
+
   @Option(names = "--restart-delay", description = "restart a killed node after this long (default ${DEFAULT-VALUE})")
   Duration restartDelay = Duration.ofSeconds(5);
 
@@ -94,6 +99,9 @@ public final class ChaosCommand implements Callable<Integer> {
       p.putAll(ChaosRun.keyedTotals(keys, rate, duration, dir.resolve("out")));
     }
     p.putAll(io.sluice.core.dsl.Parameters.parse(params).asMap());
+    if (!rescales.isEmpty()) {
+      p.putIfAbsent("splits", p.getOrDefault("parallelism", "2")); // a source keeps its splits across a savepoint
+    }
     ChaosRun.Settings settings = new ChaosRun.Settings(pipeline, p, duration, killInterval, restartDelay, seed,
         cassandraKillAt, cassandraDown, freezeAt, freezeFor, drainTimeout, List.of());
     if (jar != null) {
@@ -105,6 +113,9 @@ public final class ChaosCommand implements Callable<Integer> {
     }
     if (leaves) {
       settings = settings.withGracefulLeaves();
+    }
+    if (!rescales.isEmpty()) {
+      settings = settings.withRescales(rescales);
     }
     DevCassandra cassandra = CassandraCommandSupport.devCassandra(null);
     if (cassandraKillAt != null && cassandra.servesCql()
@@ -138,8 +149,8 @@ public final class ChaosCommand implements Callable<Integer> {
   static void print(ChaosRun.Result r) {
     Verdict v = r.verdict();
     System.out.println();
-    System.out.println("VERDICT: " + (r.exact() ? "EXACT" : "NOT EXACT") + " (job " + r.jobId() + " " + r.status()
-        + ")");
+    System.out.println("VERDICT: " + (r.exact() ? "EXACT" : "NOT EXACT") + " (job " + String.join(" -> ", r.jobs())
+        + " " + r.status() + ")");
     if (r.cassandraDeath() != null) {
       System.out.println("  " + r.cassandraDeath());
     }

@@ -44,9 +44,18 @@ public final class ChaosRun {
   public record Settings(String pipeline, Map<String, String> parameters, Duration duration, Duration killInterval,
       Duration restartDelay, long seed, Duration cassandraKillAt, Duration cassandraDown, Duration freezeAt,
       Duration freezeFor, Duration drainTimeout, List<Long> killAtRecords, String victimOperator, Path jar,
-      boolean gracefulLeaves) {
+      boolean gracefulLeaves, List<Integer> rescales) {
     public Settings {
       killAtRecords = List.copyOf(killAtRecords);
+      rescales = List.copyOf(rescales);
+    }
+
+    public Settings(String pipeline, Map<String, String> parameters, Duration duration, Duration killInterval,
+        Duration restartDelay, long seed, Duration cassandraKillAt, Duration cassandraDown, Duration freezeAt,
+        Duration freezeFor, Duration drainTimeout, List<Long> killAtRecords, String victimOperator, Path jar,
+        boolean gracefulLeaves) {
+      this(pipeline, parameters, duration, killInterval, restartDelay, seed, cassandraKillAt, cassandraDown, freezeAt,
+          freezeFor, drainTimeout, killAtRecords, victimOperator, jar, gracefulLeaves, List.of());
     }
 
     public Settings(String pipeline, Map<String, String> parameters, Duration duration, Duration killInterval,
@@ -74,13 +83,13 @@ public final class ChaosRun {
     /** The same settings with kills when the sinks have received these numbers of records. */
     public Settings withKillsAtRecords(List<Long> counts) {
       return new Settings(pipeline, parameters, duration, killInterval, restartDelay, seed, cassandraKillAt,
-          cassandraDown, freezeAt, freezeFor, drainTimeout, counts, victimOperator, jar, gracefulLeaves);
+          cassandraDown, freezeAt, freezeFor, drainTimeout, counts, victimOperator, jar, gracefulLeaves, rescales);
     }
 
     /** The same settings whose kills prefer a node that runs an instance of {@code operator}. */
     public Settings withVictimOperator(String operator) {
       return new Settings(pipeline, parameters, duration, killInterval, restartDelay, seed, cassandraKillAt,
-          cassandraDown, freezeAt, freezeFor, drainTimeout, killAtRecords, operator, jar, gracefulLeaves);
+          cassandraDown, freezeAt, freezeFor, drainTimeout, killAtRecords, operator, jar, gracefulLeaves, rescales);
     }
 
     /**
@@ -89,7 +98,7 @@ public final class ChaosRun {
      */
     public Settings withJar(Path file) {
       return new Settings(pipeline, parameters, duration, killInterval, restartDelay, seed, cassandraKillAt,
-          cassandraDown, freezeAt, freezeFor, drainTimeout, killAtRecords, victimOperator, file, gracefulLeaves);
+          cassandraDown, freezeAt, freezeFor, drainTimeout, killAtRecords, victimOperator, file, gracefulLeaves, rescales);
     }
 
     /**
@@ -99,7 +108,18 @@ public final class ChaosRun {
      */
     public Settings withGracefulLeaves() {
       return new Settings(pipeline, parameters, duration, killInterval, restartDelay, seed, cassandraKillAt,
-          cassandraDown, freezeAt, freezeFor, drainTimeout, killAtRecords, victimOperator, jar, true);
+          cassandraDown, freezeAt, freezeFor, drainTimeout, killAtRecords, victimOperator, jar, true, rescales);
+    }
+
+    /**
+     * The same settings with the job rescaled to each of {@code parallelisms} in turn, spread evenly
+     * over the fault window (a savepoint that stops the job, then a new job from it with that
+     * parallelism), while the other faults go on. The verdict checks the chain of jobs together.
+     */
+    public Settings withRescales(List<Integer> parallelisms) {
+      return new Settings(pipeline, parameters, duration, killInterval, restartDelay, seed, cassandraKillAt,
+          cassandraDown, freezeAt, freezeFor, drainTimeout, killAtRecords, victimOperator, jar, gracefulLeaves,
+          parallelisms);
     }
   }
 
@@ -116,7 +136,16 @@ public final class ChaosRun {
    * Cassandra during the run (its pid and what its log told), else null.
    */
   public record Result(String jobId, String status, Verdict verdict, List<Fault> faults, List<double[]> timeline,
-      long delivered, double seconds, String stallCause, String cassandraDeath) {
+      long delivered, double seconds, String stallCause, String cassandraDeath, List<String> jobs) {
+    public Result {
+      jobs = List.copyOf(jobs);
+    }
+
+    public Result(String jobId, String status, Verdict verdict, List<Fault> faults, List<double[]> timeline,
+        long delivered, double seconds, String stallCause, String cassandraDeath) {
+      this(jobId, status, verdict, faults, timeline, delivered, seconds, stallCause, cassandraDeath, List.of(jobId));
+    }
+
     public boolean exact() {
       return verdict != null && verdict.exact() && "FINISHED".equals(status);
     }
@@ -131,6 +160,8 @@ public final class ChaosRun {
   static final Duration STALL = Duration.ofSeconds(60);
   /** How long a node that leaves (SIGTERM) may take to hand its instances over and exit before it is killed. */
   static final Duration LEAVE_TIMEOUT = Duration.ofSeconds(60);
+  /** How long a rescale (savepoint, stop, restore) may take before the run fails. */
+  static final Duration RESCALE_TIMEOUT = Duration.ofMinutes(6);
   /** The exit code of a process ended by SIGKILL. */
   private static final int EXIT_KILLED = 137;
 
@@ -144,6 +175,8 @@ public final class ChaosRun {
   private final CassandraWatch cassandraWatch;
   private long t0;
   private String jobId;
+  /** The job and the jobs it was rescaled into, in order: the verdict checks their outputs together. */
+  private final List<String> jobs = new ArrayList<>();
   private int lastVictim = -1;
   private CassandraWatch.Death cassandraDeath;
 
@@ -208,6 +241,7 @@ public final class ChaosRun {
       throw new IllegalStateException("the job was refused: " + sub.path("error").asText());
     }
     jobId = sub.path("jobId").asText();
+    jobs.add(jobId);
     t0 = System.nanoTime();
     out.printf("job %s submitted: %s %s%n", jobId, settings.pipeline(), settings.parameters());
 
@@ -233,14 +267,45 @@ public final class ChaosRun {
     long lastPrint = 0;
     long durationMs = settings.duration().toMillis();
     long drainDeadline = Long.MAX_VALUE;
+    CompletableFuture<JsonNode> rescaling = null;
+    MutableFault rescaleFault = null;
+    int rescalesDone = 0;
+    int rescaleVia = -1;
+    long countOfEarlierJobs = 0;
     while (true) {
       long ms = (System.nanoTime() - t0) / 1_000_000;
       watchCassandra();
       JsonNode view = anyNode("/jobs/" + jobId).orElse(null);
       long count = lastCount;
-      if (view != null) {
+      if (rescaling != null && rescaling.isDone()) {
+        JsonNode r = rescaling.join();
+        rescaling = null;
+        if (r.path("httpStatus").asInt() != 201) {
+          out.printf("%n[%6.1f s] the rescale failed: %s%n", elapsed(), r.path("error").asText(r.toString()));
+          status = "RESCALE FAILED";
+          stallCause = "rescale to " + rescaleFault.target + " failed: " + r.path("error").asText(r.toString());
+          break;
+        }
+        String old = jobId;
+        countOfEarlierJobs += anyNode("/jobs/" + old).map(j -> j.path("sinkRecords").asLong()).orElse(0L);
+        jobId = r.path("jobId").asText();
+        jobs.add(jobId);
+        rescaleFault.endedAt = elapsed();
+        rescaleFault.endMillis = System.currentTimeMillis();
+        rescaleFault.detail = old + " stopped with savepoint " + r.path("savepointId").asText() + ", " + jobId
+            + " started from it";
+        out.printf("%n[%6.1f s] rescaled to %s: %s%n", elapsed(), rescaleFault.target, rescaleFault.detail);
+        for (MutableFault f : faults) {
+          if (f.recovery == null && f != rescaleFault && !f.kind.equals("cassandra")) {
+            f.detail = (f.detail.isEmpty() ? "" : f.detail + "; ") + "not measured: the job was rescaled first";
+            f.recovery = null;
+          }
+        }
+        view = null; // the new job's view comes next time
+      }
+      if (view != null && rescaling == null) {
         lastAnswerMs = ms;
-        count = view.path("sinkRecords").asLong(lastCount);
+        count = countOfEarlierJobs + view.path("sinkRecords").asLong(lastCount - countOfEarlierJobs);
         status = view.path("status").asText(status);
         String now = view.path("state").isTextual() ? view.path("state").asText() : status;
         String nowCause = view.path("cause").isTextual() ? view.path("cause").asText() : null;
@@ -262,7 +327,7 @@ public final class ChaosRun {
       timeline.add(new double[] {ms / 1000.0, count});
       lastCount = count;
       boolean faultPending = !restartAt.isEmpty() || !resumeAt.isEmpty()
-          || (cassandraRestart != null && !cassandraRestart.isDone());
+          || (cassandraRestart != null && !cassandraRestart.isDone()) || rescaling != null;
       if ("RUNNING".equals(status) && "DEGRADED".equals(state) && !faultPending) {
         if (degradedUnexplainedMs < 0 || count != countWhenDegraded) {
           degradedUnexplainedMs = ms; // records still reach the sinks: degraded, but not stalled
@@ -346,6 +411,11 @@ public final class ChaosRun {
           }
           List<Integer> others = new ArrayList<>(candidates);
           others.remove(Integer.valueOf(lastVictim)); // a different node than last time
+          if (rescaling != null && others.size() > 1) {
+            // not the node the rescale request waits on: its answer says what became of the job (the
+            // request is not idempotent); any other node, the job coordinator's included, may die
+            others.remove(Integer.valueOf(rescaleVia));
+          }
           List<Integer> preferred = hosting(others, settings.victimOperator());
           List<Integer> pool = preferred.isEmpty() ? others : preferred;
           int victim = pool.get(random.nextInt(pool.size()));
@@ -373,6 +443,22 @@ public final class ChaosRun {
           out.printf("%n[%6.1f s] froze %s (SIGSTOP) for %d s%n", f.atSeconds, f.target,
               settings.freezeFor().toSeconds());
         }
+      }
+      List<Integer> rescales = settings.rescales();
+      int via = faultWindow && rescaling == null && rescalesDone < rescales.size()
+          && ms >= durationMs * (rescalesDone + 1) / (rescales.size() + 1) ? readyNode(restartAt, resumeAt) : -1;
+      if (via >= 0) { // due, and a node is ready to take the request (one that was just restarted may not be)
+        int to = rescales.get(rescalesDone++);
+        rescaleFault = begin("rescale", "parallelism " + to, count);
+        String from = jobId;
+        String node = cluster.node(via).name();
+        rescaleVia = via;
+        rescaling = CompletableFuture.supplyAsync(() -> cluster.post(via, "/jobs/" + from + "/rescale",
+            Map.of("parameters", Map.of("parallelism", Integer.toString(to))), RESCALE_TIMEOUT)
+            .orElseGet(() -> com.fasterxml.jackson.databind.node.JsonNodeFactory.instance.objectNode()
+                .put("error", node + " did not answer (it died, or took over " + RESCALE_TIMEOUT.toSeconds() + " s)")));
+        out.printf("%n[%6.1f s] rescaling %s to parallelism %d through %s (savepoint, stop, restore)%n",
+            rescaleFault.atSeconds, from, to, node);
       }
       if (faultWindow && !cassandraDone && ms >= settings.cassandraKillAt().toMillis()) {
         cassandraDone = true;
@@ -411,12 +497,13 @@ public final class ChaosRun {
         lastLineLength = line.length();
       }
       if (!faultWindow && restartAt.isEmpty() && resumeAt.isEmpty() && killsByCount >= settings.killAtRecords().size()
-          && (cassandraRestart == null || cassandraRestart.isDone()) && drainDeadline == Long.MAX_VALUE) {
+          && (cassandraRestart == null || cassandraRestart.isDone()) && rescaling == null
+          && drainDeadline == Long.MAX_VALUE) {
         drainDeadline = ms + settings.drainTimeout().toMillis();
         out.printf("%n[%6.1f s] fault window over; draining the job ...%n", elapsed());
       }
       if (!"RUNNING".equals(status) && restartAt.isEmpty() && resumeAt.isEmpty()
-          && (cassandraRestart == null || cassandraRestart.isDone())) {
+          && (cassandraRestart == null || cassandraRestart.isDone()) && rescaling == null) {
         break;
       }
       if (ms > drainDeadline) {
@@ -430,11 +517,12 @@ public final class ChaosRun {
     }
     watchCassandra();
     double seconds = elapsed();
-    out.printf("%n[%6.1f s] job %s %s with %,d records at the sinks%n", seconds, jobId, status, lastCount);
+    out.printf("%n[%6.1f s] job %s %s with %,d records at the sinks%n", seconds, jobs.size() == 1 ? jobId
+        : String.join(" -> ", jobs), status, lastCount);
     Verdict verdict = verify();
     List<Fault> done = faults.stream().map(MutableFault::freeze).toList();
-    return new Result(jobId, status, verdict, done, List.copyOf(timeline), lastCount, seconds, stallCause,
-        cassandraDeath == null ? null : cassandraDeath.summary());
+    return new Result(jobs.get(0), status, verdict, done, List.copyOf(timeline), lastCount, seconds, stallCause,
+        cassandraDeath == null ? null : cassandraDeath.summary(), jobs);
   }
 
   /** Says at once, and loudly, if the dev Cassandra died without this run killing it. */
@@ -471,6 +559,16 @@ public final class ChaosRun {
       }
     }
     return c;
+  }
+
+  /** A node that runs, is not due for a restart or resume, and answers /ready; -1 if none does. */
+  private int readyNode(Map<Integer, Long> restartAt, Map<Integer, Long> resumeAt) {
+    for (int i : candidates(restartAt, resumeAt)) {
+      if (cluster.get(i, "/ready").map(j -> j.path("httpStatus").asInt() == 200).orElse(false)) {
+        return i;
+      }
+    }
+    return -1;
   }
 
   /** The nodes among {@code nodes} that run an instance of {@code operator} (none if it is null). */
@@ -527,6 +625,13 @@ public final class ChaosRun {
     JsonNode instances = null;
     for (MutableFault f : faults) {
       if (f.recovery != null) {
+        continue;
+      }
+      if (f.kind.equals("rescale")) {
+        // records flow again when the sinks of the new job have received records
+        if (f.endedAt != null && count > f.countAtFault) {
+          f.recovery = ms / 1000.0 - f.atSeconds;
+        }
         continue;
       }
       if (f.kind.equals("cassandra")) {
@@ -603,7 +708,7 @@ public final class ChaosRun {
       // the jar's own right answer, from its own classes
       try (JobClassLoader l = new JobClassLoader("verify", settings.jar(), ChaosRun.class.getClassLoader())) {
         PipelineFactory f = JarInspector.factories(l, settings.jar().toString()).get(settings.pipeline());
-        return f == null ? null : f.verify(Parameters.of(settings.parameters()), jobId).orElse(null);
+        return f == null ? null : f.verify(Parameters.of(settings.parameters()), jobs).orElse(null);
       } catch (java.io.IOException e) {
         throw new java.io.UncheckedIOException(e);
       }
@@ -613,7 +718,7 @@ public final class ChaosRun {
     if (f == null) {
       return null;
     }
-    return f.verify(Parameters.of(settings.parameters()), jobId).orElse(null);
+    return f.verify(Parameters.of(settings.parameters()), jobs).orElse(null);
   }
 
   /** The settings' defaults for a keyed-totals run of {@code duration} at {@code rate} records/s. */

@@ -83,7 +83,10 @@ public final class OperatorEntity extends EventSourcedBehavior<OperatorCommand, 
   private long applyNanos;
   /** While a savepoint is taken, the job coordinator pauses sources and timers until then (wall clock). */
   private long pausedUntil;
-  /** Sources read only after the first Start of their incarnation: it says whether the job is paused. */
+  /**
+   * Sources read, and timers fire, only after the first Start of the incarnation: it says whether
+   * the job is paused (an incarnation started while a savepoint is taken must not produce).
+   */
   private boolean startSeen;
   /** Recovery began from a snapshot (a restored instance's first snapshot holds its savepoint state). */
   private boolean recoveredFromSnapshot;
@@ -630,9 +633,9 @@ public final class OperatorEntity extends EventSourcedBehavior<OperatorCommand, 
     });
   }
 
-  /** Whether the job coordinator paused this instance's job for a savepoint (sources: or has not said yet). */
+  /** Whether the job coordinator paused this instance's job for a savepoint, or has not said yet. */
   private boolean paused(long nowMillis) {
-    return nowMillis < pausedUntil || (engine.isSource() && !startSeen);
+    return nowMillis < pausedUntil || !startSeen;
   }
 
   private Effect<OperatorEvent, InstanceEngine> onPoll() {
