@@ -113,9 +113,8 @@ public sealed interface OperatorCommand permits OperatorCommand.Start, OperatorC
    */
   enum HandOff implements Local { INSTANCE }
 
-  /** A savepoint part was stored (header null if the instance has none; error null) or not. */
-  record SavepointPartWritten(String savepointId, io.sluice.core.internal.exec.SavepointFormat.Header header,
-      long[] sent, long[] consumed, Throwable error) implements Local {}
+  /** One part of this instance's savepoint part was stored (error null) or not. */
+  record SavepointPartStored(String savepointId, int part, Throwable error) implements Local {}
 
   /** A new job's instance read its part of the savepoint the job starts from (part null: it has none). */
   record SavepointRead(io.sluice.core.internal.exec.OperatorSavepoint part, Throwable error) implements Local {}

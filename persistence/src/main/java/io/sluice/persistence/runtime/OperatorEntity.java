@@ -535,7 +535,7 @@ public final class OperatorEntity extends EventSourcedBehavior<OperatorCommand, 
         .onCommand(OperatorCommand.RestoreCapture.class, (s, c) -> restoreCapture())
         .onCommand(OperatorCommand.RestoreSnapshotted.class, (s, c) -> onRestoreSnapshotted(c))
         .onCommand(OperatorCommand.TakeSavepoint.class, (s, c) -> onTakeSavepoint(c))
-        .onCommand(OperatorCommand.SavepointPartWritten.class, (s, c) -> onSavepointPartWritten(c))
+        .onCommand(OperatorCommand.SavepointPartStored.class, (s, c) -> onSavepointPartStored(c))
         .onCommand(OperatorCommand.StoredGroupRead.class, (s, c) -> onStoredGroupRead(c))
         .onCommand(OperatorCommand.CaptureDone.class, (s, c) -> onCaptureDone(c))
         .onCommand(OperatorCommand.Deliver.class, this::onDeliver)
@@ -899,30 +899,107 @@ public final class OperatorEntity extends EventSourcedBehavior<OperatorCommand, 
           marks(sent, consumed)));
       return Effect().none();
     }
-    io.sluice.core.internal.exec.OperatorSavepoint part;
+    io.sluice.core.internal.exec.SavepointFormat.Header shape;
+    int[] parts;
     try {
-      part = engine.logic().savepoint();
+      shape = engine.logic().savepointShape();
+      parts = shape == null ? new int[0] : engine.logic().savepointParts();
     } catch (RuntimeException e) {
       peers.savepointPart(new SavepointPartReport(id, incarnation, t.savepointId(), "cannot take its part: " + e,
           null, marks(sent, consumed)));
       return Effect().none();
     }
-    if (part == null) {
-      ctx.getSelf().tell(new OperatorCommand.SavepointPartWritten(t.savepointId(), null, sent, consumed, null));
-    } else {
-      ctx.pipeToSelf(io.sluice.persistence.savepoints.Savepoints.get(ctx.getSystem()).writePart(t.savepointId(),
-          engine.logic().operatorName(), part), (h, err) -> new OperatorCommand.SavepointPartWritten(t.savepointId(), h,
-          sent, consumed, err));
+    if (shape == null) {
+      peers.savepointPart(new SavepointPartReport(id, incarnation, t.savepointId(), null, null, marks(sent,
+          consumed)));
+      return Effect().none();
+    }
+    for (SavepointWrite earlier : savepointWrites.values()) {
+      earlier.abandoned = true; // it stops making parts, and reports what it stored: the coordinator removes it
+    }
+    SavepointWrite w = new SavepointWrite(t.savepointId(), shape, parts, sent, consumed);
+    savepointWrites.put(t.savepointId(), w);
+    for (int i = 0; i < settings.groupsInFlight() && w.writeNext(); i++) {
+      // up to groups-in-flight parts are made and written at once
+    }
+    if (w.inFlight == 0) {
+      finishSavepointWrite(w);
     }
     return Effect().none();
   }
 
-  private Effect<OperatorEvent, InstanceEngine> onSavepointPartWritten(OperatorCommand.SavepointPartWritten w) {
-    peers.savepointPart(new SavepointPartReport(id, incarnation, w.savepointId(),
-        w.error() == null ? null : "cannot store its part: " + w.error(),
-        w.header() == null ? null : io.sluice.core.internal.exec.SavepointFormat.write(w.header()),
-        marks(w.sent(), w.consumed())));
+  /**
+   * This instance's part of a savepoint being stored, part by part (key group or split), at most
+   * {@code sluice.state.groups-in-flight} parts made and in flight at a time: a savepoint holds a
+   * few key groups' bytes, not the instance's state again.
+   */
+  private final class SavepointWrite {
+    final String savepointId;
+    final io.sluice.core.internal.exec.SavepointFormat.Header shape;
+    final java.util.ArrayDeque<Integer> left = new java.util.ArrayDeque<>();
+    final java.util.TreeMap<Integer, Long> sizes = new java.util.TreeMap<>();
+    final long[] sent;
+    final long[] consumed;
+    int inFlight;
+    Throwable error;
+    boolean abandoned;
+
+    SavepointWrite(String savepointId, io.sluice.core.internal.exec.SavepointFormat.Header shape, int[] parts,
+        long[] sent, long[] consumed) {
+      this.savepointId = savepointId;
+      this.shape = shape;
+      for (int p : parts) {
+        left.add(p);
+      }
+      this.sent = sent;
+      this.consumed = consumed;
+    }
+
+    /** Makes the next part and starts its write; false if none is left. */
+    boolean writeNext() {
+      Integer part = abandoned || error != null ? null : left.poll();
+      if (part == null) {
+        return false;
+      }
+      byte[] bytes = engine.logic().savepointPart(part);
+      sizes.put(part, (long) bytes.length);
+      inFlight++;
+      ctx.pipeToSelf(io.sluice.persistence.savepoints.Savepoints.get(ctx.getSystem()).writePart(savepointId,
+          engine.logic().operatorName(), part, bytes), (v, err) -> new OperatorCommand.SavepointPartStored(savepointId,
+          part, err));
+      return true;
+    }
+  }
+
+  /** The savepoint parts being stored, by savepoint id (an earlier attempt's, abandoned, until its writes end). */
+  private final java.util.Map<String, SavepointWrite> savepointWrites = new java.util.HashMap<>();
+
+  private Effect<OperatorEvent, InstanceEngine> onSavepointPartStored(OperatorCommand.SavepointPartStored s) {
+    SavepointWrite w = savepointWrites.get(s.savepointId());
+    if (w == null) {
+      return Effect().none();
+    }
+    w.inFlight--;
+    if (s.error() != null && w.error == null) {
+      w.error = s.error();
+    }
+    if (!w.writeNext() && w.inFlight == 0) {
+      finishSavepointWrite(w);
+    }
     return Effect().none();
+  }
+
+  /** Every part is stored (or one failed, or a newer attempt came): tells the job coordinator. */
+  private void finishSavepointWrite(SavepointWrite w) {
+    savepointWrites.remove(w.savepointId);
+    String error = w.abandoned ? "a newer attempt came" : w.error != null ? "cannot store its part: " + w.error
+        : !java.util.Arrays.equals(engine.sentSeqs(), w.sent) || !java.util.Arrays.equals(engine.consumedSeqs(),
+            w.consumed) ? "its channels moved while its part was stored" : null;
+    io.sluice.core.internal.exec.SavepointFormat.Header h = new io.sluice.core.internal.exec.SavepointFormat.Header(
+        w.shape.keyed(), w.shape.maxParallelism(), w.shape.layout(), w.shape.splits(), w.sizes);
+    // the header goes with an error too: the coordinator removes the parts it names
+    peers.savepointPart(new SavepointPartReport(id, incarnation, w.savepointId, error,
+        io.sluice.core.internal.exec.SavepointFormat.write(h), marks(w.sent, w.consumed)));
   }
 
   private java.util.Map<String, Long> marks(long[] sent, long[] consumed) {

@@ -59,18 +59,10 @@ public final class Savepoints implements Extension {
     return catalog;
   }
 
-  /** Stores one instance's part of operator {@code operator} in savepoint {@code id}; its header when written. */
-  public CompletionStage<SavepointFormat.Header> writePart(String id, String operator, OperatorSavepoint part) {
-    String owner = SavepointInfo.owner(id, operator);
-    SortedMap<Integer, byte[]> parts = part instanceof OperatorSavepoint.Keyed k ? k.groups()
-        : ((OperatorSavepoint.Source) part).positions();
-    List<CompletableFuture<Void>> writes = new ArrayList<>(parts.size());
-    for (Map.Entry<Integer, byte[]> e : parts.entrySet()) {
-      writes.add(store.write(owner, e.getKey(), 0, InstanceEngine.chunks(e.getValue(), SavepointFormat.CHUNK_BYTES))
-          .toCompletableFuture());
-    }
-    SavepointFormat.Header header = SavepointFormat.headerOf(part);
-    return CompletableFuture.allOf(writes.toArray(new CompletableFuture<?>[0])).thenApply(v -> header);
+  /** Stores part {@code part} (a key group, or a split) of operator {@code operator} in savepoint {@code id}. */
+  public CompletionStage<Void> writePart(String id, String operator, int part, byte[] bytes) {
+    return store.write(SavepointInfo.owner(id, operator), part, 0, InstanceEngine.chunks(bytes,
+        SavepointFormat.CHUNK_BYTES));
   }
 
   /** Reads the parts {@code [from, to)} of operator {@code operator} of savepoint {@code id}, as its header lists them. */

@@ -279,18 +279,34 @@ final class KeyedInstance extends ConsumingInstance implements ChunkedState {
 
   @Override
   public OperatorSavepoint savepoint() {
+    java.util.TreeMap<Integer, byte[]> groups = new java.util.TreeMap<>();
+    for (int kg : savepointParts()) {
+      groups.put(kg, savepointPart(kg));
+    }
+    return new OperatorSavepoint.Keyed(backend.layout(), ctx.plan().config().maxParallelism(), groups);
+  }
+
+  @Override
+  public SavepointFormat.Header savepointShape() {
+    return new SavepointFormat.Header(true, ctx.plan().config().maxParallelism(), backend.layout(), 0,
+        new java.util.TreeMap<>());
+  }
+
+  @Override
+  public int[] savepointParts() {
     ensureOpen();
     if (awaitsChunks) {
       throw new IllegalStateException(this + ": a savepoint before the stored state was loaded");
     }
-    java.util.TreeMap<Integer, byte[]> groups = new java.util.TreeMap<>();
-    for (int kg : backend.occupiedGroups()) {
-      ByteWriter w = new ByteWriter(256);
-      scope.clear();
-      backend.writeGroup(kg, false, true, w, scope);
-      groups.put(kg, w.toByteArray());
-    }
-    return new OperatorSavepoint.Keyed(backend.layout(), ctx.plan().config().maxParallelism(), groups);
+    return backend.occupiedGroups();
+  }
+
+  @Override
+  public byte[] savepointPart(int keyGroup) {
+    ByteWriter w = new ByteWriter(256);
+    scope.clear();
+    backend.writeGroup(keyGroup, false, true, w, scope);
+    return w.toByteArray();
   }
 
   @Override

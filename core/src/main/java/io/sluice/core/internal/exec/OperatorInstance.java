@@ -106,6 +106,27 @@ public abstract class OperatorInstance {
   }
 
   /**
+   * This instance's part of a savepoint as its shape (a {@link SavepointFormat.Header} without
+   * parts) and its part numbers, each part's bytes made by {@link #savepointPart} when it is
+   * written: so that a savepoint holds a few parts in memory at a time, not the instance's whole
+   * state again. Null if the operator keeps no state a new job needs. The job must be drained, and
+   * stay so until every part is made.
+   */
+  public SavepointFormat.Header savepointShape() {
+    return null;
+  }
+
+  /** The part numbers (key groups, or the split) of {@link #savepointShape}'s savepoint. */
+  public int[] savepointParts() {
+    return new int[0];
+  }
+
+  /** The bytes of part {@code part} of this instance's savepoint. */
+  public byte[] savepointPart(int part) {
+    throw new IllegalArgumentException("operator '" + op.name() + "' keeps no savepoint state");
+  }
+
+  /**
    * Which parts of its operator's savepoint this instance restores from, {@code [from, to)}: key
    * groups of its range, or its split. Empty for operators without savepoint state.
    */

@@ -305,6 +305,24 @@ final class SourceInstance extends OperatorInstance {
   }
 
   @Override
+  public SavepointFormat.Header savepointShape() {
+    return new SavepointFormat.Header(false, 0, java.util.List.of(), splitCount, new java.util.TreeMap<>());
+  }
+
+  @Override
+  public int[] savepointParts() {
+    return new int[] {split};
+  }
+
+  @Override
+  public byte[] savepointPart(int part) {
+    if (part != split) {
+      throw new IllegalArgumentException(this + " holds split " + split + ", not " + part);
+    }
+    return snapshot();
+  }
+
+  @Override
   public int[] savepointRange() {
     return new int[] {split, split + 1};
   }
