@@ -236,8 +236,8 @@ class SavepointTest {
     JobFailedException layout = assertThrows(JobFailedException.class,
         () -> PipelineTestDriver.fromSavepoint(p.build(), sp));
     assertEquals("operator 'totals': its state is [aggregate:VALUE] now but [reduce:VALUE] in the savepoint; a"
-        + " stateful step must keep its states' names, kinds and order across a savepoint",
-        layout.getCause().getMessage());
+        + " stateful step keeps its states' names, kinds and order across a savepoint, and may add states after"
+        + " them (they start empty)", layout.getCause().getMessage());
     // another max parallelism
     Pipeline.Builder q = Pipeline.builder("totals");
     q.config(config(2).withMaxParallelism(64));
@@ -245,5 +245,83 @@ class SavepointTest {
         .reduce("totals", (a, b) -> a).writeTo(out);
     assertTrue(assertThrows(JobFailedException.class, () -> PipelineTestDriver.fromSavepoint(q.build(), sp))
         .getCause().getMessage().contains("max parallelism 128, the job's is 64"));
+  }
+
+  /** Version 1 of a process function: a count per key. */
+  static class Counting extends io.sluice.core.dsl.KeyedProcessFunction<String, Ev, Total> {
+    io.sluice.core.dsl.ValueState<Long> count;
+
+    @Override
+    public void open(OpenContext ctx) {
+      count = ctx.state(io.sluice.core.dsl.StateSpec.value("count"));
+    }
+
+    @Override
+    public void processElement(Ev e, Context<String> ctx, io.sluice.core.dsl.Collector<Total> out) {
+      Long n = count.value();
+      count.update(n == null ? 1 : n + 1);
+      out.collect(new Total(e.key(), count.value(), 0));
+    }
+  }
+
+  /** Version 2: the same count, and a state added after it (the records since the upgrade, in "sum"). */
+  static final class CountingV2 extends Counting {
+    io.sluice.core.dsl.ValueState<Long> since;
+
+    @Override
+    public void open(OpenContext ctx) {
+      super.open(ctx);
+      since = ctx.state(io.sluice.core.dsl.StateSpec.value("since-upgrade"));
+    }
+
+    @Override
+    public void processElement(Ev e, Context<String> ctx, io.sluice.core.dsl.Collector<Total> out) {
+      Long n = count.value();
+      count.update(n == null ? 1 : n + 1);
+      Long m = since.value();
+      since.update(m == null ? 1 : m + 1);
+      out.collect(new Total(e.key(), count.value(), since.value()));
+    }
+  }
+
+  private static Pipeline counting(TestSource<Ev> in, CollectingSink<Total> out, int parallelism,
+      java.util.function.Supplier<? extends Counting> fn) {
+    Pipeline.Builder p = Pipeline.builder("counting");
+    p.config(config(parallelism));
+    p.readFrom(in).keyBy(Ev::key).process("count", fn).writeTo(out);
+    return p.build();
+  }
+
+  @Test
+  void aStatefulStepThatGainedAStateRestores_theNewStateStartingEmpty() {
+    TestSource<Ev> in = TestSource.named("events");
+    CollectingSink<Total> out = Sinks.collecting("out");
+    in.pushAll(events(0, 300));
+    Savepoint sp;
+    try (PipelineTestDriver d = PipelineTestDriver.of(counting(in, out, 2, Counting::new))) {
+      d.run();
+      sp = d.savepoint();
+    }
+    try (PipelineTestDriver d = PipelineTestDriver.fromSavepoint(counting(in, out, 3, CountingV2::new), sp)) {
+      in.push(new Ev("k0", 1, 0), new Ev("k0", 1, 0), new Ev("k1", 1, 0));
+      d.crash("count", 0); // before its first snapshot: restored from the savepoint again
+      d.run();
+      List<Total> after = new ArrayList<>(d.results(out));
+      after.sort(java.util.Comparator.comparing(Total::key).thenComparingLong(Total::count));
+      long k0 = events(0, 300).stream().filter(e -> e.key().equals("k0")).count();
+      long k1 = events(0, 300).stream().filter(e -> e.key().equals("k1")).count();
+      // the counts go on from the savepoint; the added state counts from the upgrade
+      assertEquals(List.of(new Total("k0", k0 + 1, 1), new Total("k0", k0 + 2, 2), new Total("k1", k1 + 1, 1)),
+          after);
+    }
+    // a state removed (or reordered) is refused, naming the operator
+    try (PipelineTestDriver v2 = PipelineTestDriver.of(counting(in, out, 2, CountingV2::new))) {
+      v2.run();
+      Savepoint two = v2.savepoint();
+      JobFailedException e = assertThrows(JobFailedException.class,
+          () -> PipelineTestDriver.fromSavepoint(counting(in, out, 2, Counting::new), two));
+      assertTrue(e.getCause().getMessage().startsWith("operator 'count': its state is [count:VALUE] now but"
+          + " [count:VALUE, since-upgrade:VALUE] in the savepoint"), e.getCause().getMessage());
+    }
   }
 }

@@ -326,10 +326,11 @@ final class KeyedInstance extends ConsumingInstance implements ChunkedState {
           + " parallelism " + k.maxParallelism() + ", the job's is " + ctx.plan().config().maxParallelism()
           + "; max parallelism cannot change across a savepoint");
     }
-    if (!k.layout().equals(backend.layout())) {
-      throw new IllegalArgumentException("operator '" + op.name() + "': its state is " + backend.layout()
-          + " now but " + k.layout() + " in the savepoint; a stateful step must keep its states' names, kinds"
-          + " and order across a savepoint");
+    java.util.List<String> now = backend.layout();
+    if (k.layout().size() > now.size() || !now.subList(0, k.layout().size()).equals(k.layout())) {
+      throw new IllegalArgumentException("operator '" + op.name() + "': its state is " + now + " now but "
+          + k.layout() + " in the savepoint; a stateful step keeps its states' names, kinds and order across a"
+          + " savepoint, and may add states after them (they start empty)");
     }
     if (backend.size() > 0) {
       throw new IllegalStateException(this + ": restoring a savepoint into state that is not empty");
