@@ -121,6 +121,34 @@ public final class SluiceNode implements AutoCloseable {
     }
   }
 
+  /**
+   * On SIGTERM, Pekko's coordinated shutdown hands this node's shards off before the node leaves
+   * the cluster: meanwhile the node is still Up, its regions empty, and balancing would move
+   * instances to it. So the node announces its leave first, and waits until it is Leaving and the
+   * others had a gossip round to see it (balancing waits while a member is not Up), at most 4 s.
+   */
+  private void leaveBeforeHandOff(Cluster cluster) {
+    org.apache.pekko.actor.CoordinatedShutdown.get(Adapter.toClassic(system)).addTask(
+        org.apache.pekko.actor.CoordinatedShutdown.PhaseBeforeClusterShutdown(), "sluice-leave-before-hand-off",
+        () -> {
+          if (cluster.selfMember().status() != org.apache.pekko.cluster.MemberStatus.up()) {
+            return java.util.concurrent.CompletableFuture.completedFuture(Done.getInstance());
+          }
+          cluster.leave(cluster.selfAddress());
+          return java.util.concurrent.CompletableFuture.supplyAsync(() -> {
+            long deadline = System.nanoTime() + 2_500_000_000L;
+            while (cluster.selfMember().status() == org.apache.pekko.cluster.MemberStatus.up()
+                && System.nanoTime() < deadline) {
+              java.util.concurrent.locks.LockSupport.parkNanos(50_000_000L);
+            }
+            java.util.concurrent.locks.LockSupport.parkNanos(1_500_000_000L); // a gossip round (1 s) for the others
+            log.info("node {} is {} before handing its instances off", config.nodeName(),
+                cluster.selfMember().status());
+            return Done.getInstance();
+          });
+        });
+  }
+
   /** The exit status of a node that stopped itself after a long pause. */
   public static final int EXIT_FENCED = 4;
 
@@ -131,6 +159,7 @@ public final class SluiceNode implements AutoCloseable {
       up.set(true);
       log.info("node {} is Up in the cluster after {} ms", config.nodeName(), System.currentTimeMillis() - startedAt);
     });
+    leaveBeforeHandOff(cluster);
     ClusterSharding sharding = ClusterSharding.get(system);
     sharding.init(Entity.of(Canary.TYPE_KEY, ctx -> Canary.create(ctx.getEntityId(), config.nodeName())));
     JobJars jars = JobJars.get(system);
