@@ -32,8 +32,9 @@ class UpgradeIT {
    * stateless step before the keyed one, the accumulator with a component added (read from version
    * 1's state by its logical name), and a new stateful step after it. It must continue every key's
    * totals exactly: the union of both jobs' outputs is checked against the generator's right
-   * answer. A pipeline whose stateful step's states do not match the savepoint's (keyed-totals
-   * keeps "total" where the savepoint has "acc") must fail with that reason, not start empty.
+   * answer, with node-3 SIGKILLed while version 2 runs. A pipeline whose stateful step's states do
+   * not match the savepoint's (keyed-totals keeps "total" where the savepoint has "acc") must fail
+   * with that reason, not start empty.
    */
   @Test
   void aChangedPipelineRestoresFromASavepointOfTheOldOne_withExactOutput() throws Exception {
@@ -81,6 +82,10 @@ class UpgradeIT {
           "fromSavepoint", savepoint)).orElseThrow();
       assertEquals(201, submitted.path("httpStatus").asInt(), submitted.toString());
       String v2 = submitted.path("jobId").asText();
+      // the upgraded job survives a node kill: its instances recover from their own snapshots, not the savepoint's
+      NodeJobs.awaitSinkRecords(cluster, v2, 50_000, Duration.ofSeconds(120));
+      cluster.kill(2);
+      System.out.println("[" + NAME + "] node-3 killed while " + v2 + " runs");
       JsonNode end = NodeJobs.awaitEnd(cluster, v2, Duration.ofMinutes(4));
       assertEquals("FINISHED", end.path("status").asText(), end.toString());
 
