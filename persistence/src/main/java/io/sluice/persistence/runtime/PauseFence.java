@@ -17,9 +17,10 @@ import org.slf4j.LoggerFactory;
  * refuses. The threshold must stay below the time the cluster needs to down a silent node
  * (failure detection plus the split brain resolver's stable-after).
  *
- * <p>It cannot recall a write that was already handed to the database driver when the process
- * froze; such a write lands when the process resumes. That window is the time a write spends in
- * the driver before it reaches the socket (microseconds).
+ * <p>Instances check it before they persist, and {@link PauseFenceThrottler} checks it again for
+ * every request the Cassandra driver is about to send. It cannot recall a request the driver had
+ * registered when the process froze; such a write lands when the process resumes. That window is
+ * the time from the driver's registration to the socket (microseconds).
  */
 public final class PauseFence {
   private static final Logger log = LoggerFactory.getLogger(PauseFence.class);
