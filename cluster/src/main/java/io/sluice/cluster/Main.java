@@ -13,7 +13,7 @@ import picocli.CommandLine.Parameters;
  */
 @Command(name = "sluice", mixinStandardHelpOptions = true, version = "sluice 0.1.0",
     description = "Sluice: an exactly-once stream processor on Pekko and Cassandra.",
-    subcommands = {Main.NodeCommand.class, CassandraCommand.class, JobsCommands.Submit.class,
+    subcommands = {Main.NodeCommand.class, CassandraCommand.class, KafkaCommand.class, JobsCommands.Submit.class,
         JobsCommands.Jobs.class, JobsCommands.Status.class, JobsCommands.Cancel.class, JobsCommands.Pipelines.class,
         JobsCommands.Jars.class, JobsCommands.Savepoint.class, JobsCommands.Stop.class, JobsCommands.Rescale.class,
         JobsCommands.Savepoints.class,

@@ -223,6 +223,7 @@ public final class ChaosRun {
   public Result run() {
     int n = cluster.nodes().size();
     cassandraWatch.poll();
+    prepare();
     out.printf("starting %d nodes ...%n", n);
     cluster.startAll();
     Map<String, Object> body = new LinkedHashMap<>();
@@ -704,21 +705,36 @@ public final class ChaosRun {
   }
 
   private Verdict verify() {
+    return withFactory(f -> f.verify(Parameters.of(settings.parameters()), jobs).orElse(null));
+  }
+
+  /** The pipeline's factory: the jar's own (from its own classes) or one on this classpath; null if none. */
+  private <R> R withFactory(java.util.function.Function<PipelineFactory, R> use) {
     if (settings.jar() != null) {
-      // the jar's own right answer, from its own classes
       try (JobClassLoader l = new JobClassLoader("verify", settings.jar(), ChaosRun.class.getClassLoader())) {
         PipelineFactory f = JarInspector.factories(l, settings.jar().toString()).get(settings.pipeline());
-        return f == null ? null : f.verify(Parameters.of(settings.parameters()), jobs).orElse(null);
+        return f == null ? null : use.apply(f);
       } catch (java.io.IOException e) {
         throw new java.io.UncheckedIOException(e);
       }
     }
     ServicePipelineResolver pipelines = new ServicePipelineResolver(ChaosRun.class.getClassLoader());
     PipelineFactory f = pipelines.factories().get(settings.pipeline());
-    if (f == null) {
+    return f == null ? null : use.apply(f);
+  }
+
+  /** Lets the pipeline make what it needs outside Sluice (topics, input) before it is submitted. */
+  private void prepare() {
+    withFactory(f -> {
+      try {
+        f.prepare(Parameters.of(settings.parameters()));
+      } catch (RuntimeException e) {
+        throw e;
+      } catch (Exception e) {
+        throw new IllegalStateException("preparing " + settings.pipeline() + " failed: " + e, e);
+      }
       return null;
-    }
-    return f.verify(Parameters.of(settings.parameters()), jobs).orElse(null);
+    });
   }
 
   /** The settings' defaults for a keyed-totals run of {@code duration} at {@code rate} records/s. */

@@ -27,6 +27,15 @@ public interface SourceReader<T> extends AutoCloseable {
   /** True once the split has no more records (never for unbounded sources). */
   boolean isEnd();
 
+  /**
+   * Why this reader cannot read right now, when that is not just a lack of new data (for example
+   * "no connection to the brokers at ... for 12 s"); null when it can. Sluice asks when a read
+   * returned nothing, and shows the reason in the job's status (DEGRADED) until it is null again.
+   */
+  default String problem() {
+    return null;
+  }
+
   @Override
   default void close() throws Exception {}
 

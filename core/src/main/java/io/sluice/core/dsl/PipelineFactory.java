@@ -31,6 +31,14 @@ public interface PipelineFactory {
   Pipeline create(Parameters params);
 
   /**
+   * Makes what a run of this pipeline needs outside Sluice before a tool that knows the right
+   * answer (the chaos tool, the demo) submits it: for example the topics of a Kafka pipeline and
+   * their input. Throws {@link IllegalArgumentException} when it cannot (an output that already
+   * holds data would spoil the check). By default nothing.
+   */
+  default void prepare(Parameters params) throws Exception {}
+
+  /**
    * Checks the output of job {@code jobId}, built with {@code params}, against the known right
    * answer — for pipelines that have one (the chaos tool and the demo run those). Empty if this
    * pipeline has no known right answer (the default).

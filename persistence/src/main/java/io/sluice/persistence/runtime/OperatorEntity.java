@@ -96,6 +96,8 @@ public final class OperatorEntity extends EventSourcedBehavior<OperatorCommand, 
   /** Why this instance cannot make progress right now (journal or state store unreachable), or null. */
   private String trouble;
   private long troubleSince;
+  /** The trouble is the source's: it cannot read its input. */
+  private boolean inputTroubled;
 
   private OperatorEntity(ActorContext<OperatorCommand> ctx, TimerScheduler<OperatorCommand> timers, InstanceId id,
       JobRuntime job, OperatorInstance logic, Peers peers, RuntimeSettings settings) {
@@ -644,6 +646,7 @@ public final class OperatorEntity extends EventSourcedBehavior<OperatorCommand, 
       return Effect().none(); // the next Start or tick polls again
     }
     OperatorEvent e = engine.poll(System.currentTimeMillis());
+    inputTrouble(e == null ? engine.inputProblem() : null);
     if (e == null) {
       if (!engine.blocked(System.currentTimeMillis()) && !engine.finished() && engine.hasCredit()) {
         idlePollMillis = Math.min(settings.idlePollMax().toMillis(), Math.max(1, idlePollMillis * 2));
@@ -1047,6 +1050,22 @@ public final class OperatorEntity extends EventSourcedBehavior<OperatorCommand, 
   }
 
   /** Tells the job coordinator why this instance cannot make progress now (it will retry). */
+  /** Shows (or clears) why a source cannot read its input, as the instance's trouble. */
+  private void inputTrouble(String why) {
+    if (why != null && !why.equals(trouble)) {
+      log.warn("{}: cannot read its input: {}", id, why);
+      troubled(why);
+      inputTroubled = true;
+    } else if (why == null && inputTroubled) {
+      inputTroubled = false;
+      if (trouble != null) {
+        log.info("{}: reads its input again", id);
+        trouble = null;
+        report();
+      }
+    }
+  }
+
   private void troubled(String why) {
     if (trouble == null) {
       troubleSince = System.currentTimeMillis();

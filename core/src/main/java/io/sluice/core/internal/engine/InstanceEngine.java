@@ -212,6 +212,11 @@ public final class InstanceEngine {
     return problem;
   }
 
+  /** Why a source instance cannot read its input right now, or null (see SourceReader#problem). */
+  public String inputProblem() {
+    return logic.inputProblem();
+  }
+
   /** The job failed here: the restart strategy gave up. */
   public boolean failed() {
     return state.failed;

@@ -197,6 +197,11 @@ public abstract class OperatorInstance {
     return finished;
   }
 
+  /** Why this instance's input cannot be read right now (a source's reader says), or null. */
+  public String inputProblem() {
+    return null;
+  }
+
   /** True if this instance can send failing records to the dead-letter sink. */
   public boolean hasDeadLetters() {
     return deadLetterChannel >= 0;

@@ -93,6 +93,11 @@ final class SourceInstance extends OperatorInstance {
   }
 
   @Override
+  public String inputProblem() {
+    return reader == null ? null : reader.problem();
+  }
+
+  @Override
   public StepResult emit(long now) {
     if (ended) {
       finished = true;
