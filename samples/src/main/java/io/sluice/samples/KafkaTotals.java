@@ -6,6 +6,7 @@ import io.sluice.core.connector.Generator;
 import io.sluice.core.dsl.Parameters;
 import io.sluice.core.dsl.Pipeline;
 import io.sluice.core.dsl.PipelineFactory;
+import io.sluice.core.dsl.RestartStrategy;
 import io.sluice.core.dsl.Verdict;
 import io.sluice.persistence.kafka.KafkaSerializers;
 import io.sluice.persistence.kafka.KafkaSinks;
@@ -102,7 +103,9 @@ public final class KafkaTotals implements PipelineFactory {
   @Override
   public Pipeline create(Parameters params) {
     Topics t = topics(params);
-    Pipeline.Builder p = Pipeline.builder(NAME).config(SampleTypes.named(SampleSinks.config(params)));
+    // a broker restart must not fail the job: retry for about five minutes, backing off to 10 s
+    Pipeline.Builder p = Pipeline.builder(NAME).config(SampleTypes.named(SampleSinks.config(params))
+        .withRestartStrategy(RestartStrategy.exponentialBackoff(Duration.ofSeconds(1), Duration.ofSeconds(10), 2, 35)));
     p.readFrom(KafkaSources.topic("events", t.servers(), t.input(), r -> parse(r)).bounded())
         .keyBy(GeneratedRecord::key)
         .process("totals", KeyedTotals.RunningTotal::new)
@@ -143,6 +146,7 @@ public final class KafkaTotals implements PipelineFactory {
     Generator g = generator(params);
     Properties admin = new Properties();
     admin.put("bootstrap.servers", t.servers());
+    admin.put("request.timeout.ms", "10000");
     admin.put("default.api.timeout.ms", "15000");
     try (Admin a = Admin.create(admin)) {
       for (String topic : List.of(t.input(), t.output())) {

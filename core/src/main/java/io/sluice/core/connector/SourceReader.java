@@ -43,5 +43,17 @@ public interface SourceReader<T> extends AutoCloseable {
   @FunctionalInterface
   interface Output<T> {
     void emit(T record);
+
+    /**
+     * Reports an input record the reader cannot turn into a record (bytes that do not
+     * deserialize, a malformed line), described by {@code record} with where it is (file and line,
+     * topic, partition and offset). If the job has a dead-letter sink, it goes there with
+     * {@code error} and reading goes on after it; otherwise this throws, failing the read with the
+     * description, and the restart strategy decides. A reader must reject the same records again
+     * when it re-reads a range, and must not count them in what {@link #read} returns.
+     */
+    default void reject(String record, Exception error) {
+      throw new IllegalArgumentException(record + ": " + error, error);
+    }
   }
 }

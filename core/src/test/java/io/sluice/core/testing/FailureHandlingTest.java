@@ -319,4 +319,110 @@ class FailureHandlingTest {
       assertEquals(null, e.record());
     }
   }
+
+  /**
+   * Numbers as text, one split; a reader that cannot parse an item rejects it (as a Kafka or CSV
+   * reader rejects bytes that do not deserialize) and reads on; rejects are not counted.
+   */
+  private static final class TextNumbers implements io.sluice.core.connector.Source<Integer> {
+    private final List<String> items;
+
+    TextNumbers(List<String> items) {
+      this.items = items;
+    }
+
+    @Override
+    public String name() {
+      return "text";
+    }
+
+    @Override
+    public int splitCount(int defaultParallelism) {
+      return 1;
+    }
+
+    @Override
+    public boolean isBounded() {
+      return true;
+    }
+
+    @Override
+    public io.sluice.core.connector.SourceReader<Integer> createReader(int split, int splitCount) {
+      return new io.sluice.core.connector.SourceReader<>() {
+        private int next;
+
+        @Override
+        public int read(int maxRecords, Output<Integer> out) {
+          int n = 0;
+          while (n < maxRecords && next < items.size()) {
+            String item = items.get(next++);
+            try {
+              out.emit(Integer.parseInt(item));
+              n++;
+            } catch (NumberFormatException e) {
+              out.reject("item " + (next - 1) + " '" + item + "'", e);
+            }
+          }
+          return n;
+        }
+
+        @Override
+        public long position() {
+          return next;
+        }
+
+        @Override
+        public void seek(long position) {
+          next = (int) position;
+        }
+
+        @Override
+        public boolean isEnd() {
+          return next >= items.size();
+        }
+      };
+    }
+  }
+
+  private static final List<String> TEXT = List.of("1", "2", "x3", "4", "5", "6", "seven", "8", "9", "10", "11", "12");
+
+  /*
+   * Design of this test: a reader rejects two items it cannot parse. With a dead-letter sink, each
+   * goes there once, naming the item, and every other item is summed exactly once — also when
+   * every instance is crashed and recovered after each step (the driver's recovery checks), which
+   * replays the source's ranges: rejects must not come back from a replay.
+   */
+  @Test
+  void whenAReaderRejectsARecordAndTheJobHasADeadLetterSink_thenItGoesThereOnceAndReadingGoesOn() {
+    CollectingSink<KV<Integer, Integer>> out = Sinks.collecting("out");
+    CollectingSink<DeadLetter> dead = Sinks.collecting("dead");
+    Pipeline.Builder b = Pipeline.builder("rejects");
+    b.config(config(RestartStrategy.none()).withDeadLetterSink(dead));
+    b.readFrom(new TextNumbers(TEXT)).keyBy(i -> i % 2).reduce("sums", Integer::sum)
+        .map(v -> KV.of(0, v)).writeTo(out);
+    try (PipelineTestDriver d = PipelineTestDriver.withRecoveryChecks(b.build())) {
+      d.run();
+      assertTrue(d.isFinished());
+      List<Integer> good = List.of(1, 2, 4, 5, 6, 8, 9, 10, 11, 12);
+      assertEquals(good.size(), d.results(out).size(), "one running sum per parsed item: " + d.results(out));
+      List<String> letters = d.results(dead).stream().map(l -> l.operator() + " | " + l.record() + " | " + l.error())
+          .sorted().toList();
+      assertEquals(List.of(
+          "text (reading split 0) | item 2 'x3' | java.lang.NumberFormatException: For input string: \"x3\"",
+          "text (reading split 0) | item 6 'seven' | java.lang.NumberFormatException: For input string: \"seven\""),
+          letters);
+    }
+  }
+
+  @Test
+  void whenAReaderRejectsARecordAndTheJobHasNoDeadLetterSink_thenTheJobFailsNamingIt() {
+    Pipeline.Builder b = Pipeline.builder("rejects-fail");
+    b.config(config(RestartStrategy.fixedDelay(1, Duration.ZERO)));
+    b.readFrom(new TextNumbers(TEXT)).map(i -> i).writeTo(Sinks.collecting("out"));
+    try (PipelineTestDriver d = PipelineTestDriver.of(b.build())) {
+      JobFailedException e = assertThrows(JobFailedException.class, d::run);
+      assertEquals("item 2 'x3'", e.record());
+      assertTrue(e.getMessage().contains("text (reading split 0)") && e.getMessage().contains("x3"), e.getMessage());
+    }
+  }
 }

@@ -56,8 +56,12 @@ import org.slf4j.LoggerFactory;
  */
 public final class KafkaSink<T> implements Sink<T> {
   private static final Logger log = LoggerFactory.getLogger(KafkaSink.class);
-  /** How long a write may wait for the brokers before it fails (and is retried by the restart strategy). */
-  private static final Duration BLOCK = Duration.ofSeconds(30);
+  /**
+   * How long a write may wait for the brokers before it fails and the restart strategy retries it.
+   * A write blocks its instance, which meanwhile cannot report; short enough that an unreachable
+   * broker shows in the job's status within seconds, long enough for a commit on a loaded broker.
+   */
+  private static final Duration BLOCK = Duration.ofSeconds(10);
 
   private final String name;
   private final String topic;
@@ -114,7 +118,8 @@ public final class KafkaSink<T> implements Sink<T> {
 
   @Override
   public SinkWriter<T> createWriter(Context context) {
-    KafkaClients.partitions(properties, topic); // a missing topic or no access: a clear error at once
+    // no network here: a writer opens while its instance starts, and a failure there fails the job
+    // at once; a broker that is down must only fail writes, which the restart strategy retries
     return guarantee == DeliveryGuarantee.EXACTLY_ONCE
         ? new TransactionalWriter(context)
         : new PlainWriter(context);
@@ -162,12 +167,18 @@ public final class KafkaSink<T> implements Sink<T> {
   private final class PlainWriter implements SinkWriter<T> {
     private final KafkaProducer<byte[], byte[]> producer;
 
+    private boolean checked;
+
     PlainWriter(Context c) {
       producer = new KafkaProducer<>(producerProperties("sluice-" + c.jobId() + "-" + name + "-" + c.instanceIndex()));
     }
 
     @Override
     public void write(BatchId id, List<T> records) throws Exception {
+      if (!checked) {
+        KafkaClients.partitions(properties, topic); // a missing topic is named, not waited for
+        checked = true;
+      }
       List<Future<RecordMetadata>> sent = new ArrayList<>(records.size());
       for (ProducerRecord<byte[], byte[]> r : serialize(id, records)) {
         sent.add(producer.send(r));
@@ -193,11 +204,15 @@ public final class KafkaSink<T> implements Sink<T> {
     TransactionalWriter(Context c) {
       this.context = c;
       this.transactionalId = idPrefix + "." + c.jobId() + "." + name + "." + c.instanceIndex();
-      open();
     }
 
-    /** A new producer under the stable id: aborts what a predecessor left open, fences it. */
+    /**
+     * A new producer under the stable id: aborts what a predecessor left open, fences it. Done
+     * before the first write of each producer, so no incarnation writes before it fenced the
+     * one before. The topic is looked up first: a missing one is named.
+     */
     private void open() {
+      KafkaClients.partitions(properties, topic);
       Properties p = producerProperties(transactionalId);
       p.put("transactional.id", transactionalId);
       KafkaProducer<byte[], byte[]> pr = new KafkaProducer<>(p);
@@ -222,6 +237,7 @@ public final class KafkaSink<T> implements Sink<T> {
       Long w = written.get(group);
       if (w == null) {
         Properties p = KafkaClients.properties(properties);
+        p.put("request.timeout.ms", Long.toString(BLOCK.toMillis()));
         p.put("default.api.timeout.ms", Long.toString(BLOCK.toMillis()));
         try (Admin admin = Admin.create(p)) {
           OffsetAndMetadata o = admin.listConsumerGroupOffsets(group, new ListConsumerGroupOffsetsOptions()

@@ -43,6 +43,8 @@ public final class KafkaSource<T> implements Source<T> {
   private static final Logger log = LoggerFactory.getLogger(KafkaSource.class);
   /** How long a reader may be without any connection to the brokers before its job shows it as a problem. */
   static final Duration DISCONNECTED_PROBLEM = Duration.ofSeconds(10);
+  /** How much of a record's value an error or a dead letter shows. */
+  private static final int PREVIEW_BYTES = 200;
 
   private final String name;
   private final String topic;
@@ -154,6 +156,7 @@ public final class KafkaSource<T> implements Source<T> {
     private final KafkaConsumer<byte[], byte[]> consumer;
     private final ArrayDeque<ConsumerRecord<byte[], byte[]>> buffer = new ArrayDeque<>();
     private long position;
+    private boolean positioned;
     private long end = Long.MAX_VALUE;
     private boolean ended;
     private long committedPosition = -1;
@@ -176,16 +179,18 @@ public final class KafkaSource<T> implements Source<T> {
         p.put("group.id", groupId);
       }
       consumer = new KafkaConsumer<>(p);
-      try {
-        consumer.assign(List.of(partition));
-        position = replay ? 0 : startOffset();
-        consumer.seek(partition, position);
-        if (bounded) {
-          end = consumer.endOffsets(List.of(partition), KafkaClients.LOOKUP_TIMEOUT).get(partition);
-        }
-      } catch (RuntimeException e) {
-        consumer.close(org.apache.kafka.clients.consumer.CloseOptions.timeout(Duration.ZERO));
-        throw e;
+      consumer.assign(List.of(partition));
+      // no network here: a reader opens while its instance starts, and a failure there fails the
+      // job at once; a broker that is down must only fail reads, which the restart strategy retries
+    }
+
+    /** Looks up where the split starts, unless a position was sought (a recovered instance). */
+    private void positioned() {
+      if (!positioned) {
+        seek(startOffset());
+      }
+      if (bounded && end == Long.MAX_VALUE) {
+        end = consumer.endOffsets(List.of(partition), KafkaClients.LOOKUP_TIMEOUT).get(partition);
       }
     }
 
@@ -216,6 +221,7 @@ public final class KafkaSource<T> implements Source<T> {
 
     @Override
     public int read(int maxRecords, Output<T> out) throws Exception {
+      positioned();
       if (buffer.isEmpty() && !ended) {
         try {
           for (ConsumerRecord<byte[], byte[]> r : consumer.poll(replay ? Duration.ofMillis(200) : pollTimeout)) {
@@ -233,8 +239,10 @@ public final class KafkaSource<T> implements Source<T> {
         try {
           value = deserializer.deserialize(r);
         } catch (Exception e) {
-          throw new IllegalArgumentException("cannot deserialize the record at topic " + r.topic() + ", partition "
-              + r.partition() + ", offset " + r.offset() + ": " + e, e);
+          out.reject(describe(r), e); // to the dead-letter sink, or it throws
+          buffer.poll();
+          position = r.offset() + 1;
+          continue;
         }
         buffer.poll();
         out.emit(value);
@@ -254,6 +262,15 @@ public final class KafkaSource<T> implements Source<T> {
         }
       }
       return n;
+    }
+
+    /** Where a record is, and the start of its value, for errors and dead letters. */
+    private static String describe(ConsumerRecord<byte[], byte[]> r) {
+      String value = r.value() == null ? "no value"
+          : r.value().length + " bytes: " + new String(r.value(), 0, Math.min(r.value().length, PREVIEW_BYTES),
+              java.nio.charset.StandardCharsets.UTF_8) + (r.value().length > PREVIEW_BYTES ? "..." : "");
+      return "the record at topic " + r.topic() + ", partition " + r.partition() + ", offset " + r.offset() + " ("
+          + value + ")";
     }
 
     private void maybeCommit() {
@@ -309,6 +326,9 @@ public final class KafkaSource<T> implements Source<T> {
     /** The offset of the next record to emit: one past the last emitted record, or where it was sought. */
     @Override
     public long position() {
+      if (!positioned) {
+        seek(startOffset()); // the first position of a new split (a recovered one was sought)
+      }
       return position;
     }
 
@@ -316,6 +336,7 @@ public final class KafkaSource<T> implements Source<T> {
     public void seek(long offset) {
       buffer.clear();
       ended = false;
+      positioned = true;
       position = offset;
       consumer.seek(partition, offset);
     }

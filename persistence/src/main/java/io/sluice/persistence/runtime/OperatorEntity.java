@@ -1091,7 +1091,8 @@ public final class OperatorEntity extends EventSourcedBehavior<OperatorCommand, 
     String error = f != null ? f.error() : problem;
     peers.report(new InstanceReport(id, peers.nodeName(), incarnation, engine.recordsIn(), engine.recordsOut(),
         engine.backlog(), engine.unacked(), engine.finished(), stage, f == null ? null : f.record(), error,
-        engine.deadLetters(), engine.drainLatency(), engine.firstInputMillis(), engine.lastInputMillis(), trouble,
-        trouble == null ? 0 : troubleSince));
+        engine.deadLetters(), engine.drainLatency(), engine.firstInputMillis(), engine.lastInputMillis(),
+        trouble != null ? trouble : engine.retrying(),
+        trouble != null ? troubleSince : engine.retryingSinceMillis()));
   }
 }

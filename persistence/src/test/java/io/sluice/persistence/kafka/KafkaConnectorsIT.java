@@ -246,9 +246,36 @@ class KafkaConnectorsIT {
         }
       }
       assertEquals(List.of(new Item("ok", 1)), got);
-      assertTrue(e.getMessage().contains("topic " + topic + ", partition 0, offset 1"), e.getMessage());
+      assertTrue(e.getMessage().contains("topic " + topic + ", partition 0, offset 1 (9 bytes: {not json)"),
+          e.getMessage());
       assertEquals(1, r.position(), "the bad record is not passed over");
     }
+    // with a dead-letter sink the job's output takes the reject, and the reader reads on
+    try (KafkaProducer<String, String> pr = new KafkaProducer<>(p)) {
+      pr.send(new ProducerRecord<>(topic, "{\"name\":\"after\",\"count\":2}")).get();
+    }
+    List<Item> items = new ArrayList<>();
+    List<String> rejects = new ArrayList<>();
+    SourceReader.Output<Item> out = new SourceReader.Output<>() {
+      @Override
+      public void emit(Item record) {
+        items.add(record);
+      }
+
+      @Override
+      public void reject(String record, Exception error) {
+        rejects.add(record);
+      }
+    };
+    try (SourceReader<Item> r = source.createReader(0, 1)) {
+      long deadline = System.nanoTime() + Duration.ofSeconds(30).toNanos();
+      while (r.position() < 3) {
+        assertTrue(System.nanoTime() < deadline, "not read to offset 3 within 30 s: " + items + " " + rejects);
+        r.read(10, out);
+      }
+    }
+    assertEquals(List.of(new Item("ok", 1), new Item("after", 2)), items);
+    assertEquals(List.of("the record at topic " + topic + ", partition 0, offset 1 (9 bytes: {not json)"), rejects);
   }
 
   /** A JSON record type. */

@@ -4,7 +4,15 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNotNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import com.fasterxml.jackson.databind.JsonNode;
+import io.sluice.cluster.LocalCluster;
 import io.sluice.cluster.chaos.ChaosRun;
+import io.sluice.core.dsl.Parameters;
+import io.sluice.core.dsl.Verdict;
+import io.sluice.persistence.cassandra.DevCassandra;
+import io.sluice.samples.KafkaTotals;
+import java.nio.file.Path;
+import java.util.Optional;
 import io.sluice.persistence.testkit.CassandraExtension;
 import io.sluice.persistence.testkit.KafkaExtension;
 import java.time.Duration;
@@ -36,7 +44,8 @@ class KafkaTotalsIT {
   @RegisterExtension
   static final KafkaExtension kafka = new KafkaExtension();
 
-  private static ChaosRun.Result run(String name, Map<String, String> extra) {
+  /** 2,000 keys x 150 records over 4 partitions, on topics of the run {@code name}. */
+  private static Map<String, String> params(String name) {
     Map<String, String> p = new LinkedHashMap<>();
     p.put("bootstrap-servers", kafka.bootstrapServers());
     p.put("input-topic", kafka.topicName(name + "-in"));
@@ -44,6 +53,11 @@ class KafkaTotalsIT {
     p.put("partitions", "4");
     p.put("keys", "2000");
     p.put("records-per-key", "150");
+    return p;
+  }
+
+  private static ChaosRun.Result run(String name, Map<String, String> extra) {
+    Map<String, String> p = params(name);
     p.putAll(extra);
     ChaosRun.Settings s = new ChaosRun.Settings("kafka-totals", p, Duration.ZERO, Duration.ZERO,
         Duration.ofSeconds(5), 42, null, Duration.ofSeconds(8), null, Duration.ofSeconds(10), Duration.ofMinutes(5),
@@ -59,6 +73,51 @@ class KafkaTotalsIT {
   void whenANodeIsKilled_thenTheOutputTopicHoldsEveryTotalExactlyOnce() {
     ChaosRun.Result r = run("kafka-eos", Map.of());
     ChaosScenarios.assertExact(r);
+  }
+
+  /*
+   * The broker itself is killed (SIGKILL) while the job runs: the source instances lose their
+   * connections, so the job must say DEGRADED with Kafka named in the cause within a minute (a
+   * reader reports after 10 s without a connection); then the broker is started again and the job
+   * must resume on its own, finish, and be exact. The broker is restarted in a finally block, so a
+   * failing test leaves it running for the others.
+   */
+  @Test
+  void whenTheBrokerIsKilled_thenTheJobSaysDegradedAndResumesExactly() throws Exception {
+    String name = "kafka-outage";
+    Map<String, String> p = params(name);
+    KafkaTotals pipeline = new KafkaTotals();
+    pipeline.prepare(Parameters.of(p));
+    Path home = DevCassandra.home();
+    try (LocalCluster cluster = new LocalCluster(home, ChaosScenarios.NODES, cassandra.jvmFlags(),
+        home.resolve("target/it-logs").resolve(name))) {
+      ChaosScenarios.assertPortsFree(cluster);
+      NodeJobs.startAll(cluster);
+      String job = NodeJobs.submit(cluster, KafkaTotals.NAME, p);
+      NodeJobs.awaitSinkRecords(cluster, job, 30_000, Duration.ofSeconds(120));
+      long killedAt = System.nanoTime();
+      try {
+        assertTrue(kafka.devKafka().kill(), "the broker was not running");
+        System.out.printf("[%s] broker killed at %d records%n", name,
+            cluster.get(0, "/jobs/" + job).orElseThrow().path("sinkRecords").asLong());
+        Optional<JsonNode> degraded = cluster.awaitAnswer(0, "/jobs/" + job,
+            j -> "DEGRADED".equals(j.path("state").asText()) && j.path("cause").asText().contains("Kafka"),
+            Duration.ofSeconds(60));
+        assertTrue(degraded.isPresent(), "the job did not say DEGRADED naming Kafka within 60 s; last view: "
+            + cluster.get(0, "/jobs/" + job).map(JsonNode::toString).orElse("none"));
+        System.out.printf("[%s] DEGRADED after %.1f s: %s%n", name, (System.nanoTime() - killedAt) / 1e9,
+            degraded.get().path("cause").asText());
+      } finally {
+        kafka.devKafka().start();
+      }
+      System.out.printf("[%s] broker back after %.1f s%n", name, (System.nanoTime() - killedAt) / 1e9);
+      JsonNode end = NodeJobs.awaitEnd(cluster, job, Duration.ofMinutes(5));
+      assertEquals("FINISHED", end.path("status").asText(), end.toString());
+      Verdict v = pipeline.verify(Parameters.of(p), job).orElseThrow();
+      System.out.println("[" + name + "] VERDICT: " + v.summary());
+      assertTrue(v.exact(), v.summary() + " " + v.problems());
+      assertEquals(300_000, v.expected());
+    }
   }
 
   @Test

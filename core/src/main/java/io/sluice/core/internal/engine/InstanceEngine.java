@@ -217,6 +217,24 @@ public final class InstanceEngine {
     return logic.inputProblem();
   }
 
+  /**
+   * While the last steps failed and the restart strategy retries (no step succeeded since):
+   * what failed, for the job's status; else null.
+   */
+  public String retrying() {
+    OperatorEvent.StepFailed f = state.lastFailure;
+    if (f == null || state.consecutiveFailures == 0 || f.decision() != OperatorEvent.Decision.RETRY) {
+      return null;
+    }
+    return "stage '" + f.stage() + "' failed " + state.consecutiveFailures + " time(s) in a row, retrying"
+        + (f.record() == null ? "" : " (record " + f.record() + ")") + ": " + f.error();
+  }
+
+  /** When the failure {@link #retrying} describes happened (wall-clock millis), or 0. */
+  public long retryingSinceMillis() {
+    return retrying() == null ? 0 : state.lastFailure.atMillis();
+  }
+
   /** The job failed here: the restart strategy gave up. */
   public boolean failed() {
     return state.failed;

@@ -37,6 +37,33 @@ final class SourceInstance extends OperatorInstance {
   private final int split;
   private final int splitCount;
   private final List<Object> pending = new ArrayList<>();
+  /** Input records the reader rejected in the current read, for the dead-letter sink. */
+  private final List<DeadLetter> rejected = new ArrayList<>();
+  private final SourceReader.Output<Object> live = new SourceReader.Output<>() {
+    @Override
+    public void emit(Object record) {
+      pending.add(record);
+    }
+
+    @Override
+    public void reject(String record, Exception error) {
+      if (!hasDeadLetters()) {
+        throw new UserCodeException(op.name() + " (reading split " + split + ")", record, error);
+      }
+      rejected.add(new DeadLetter(ctx.jobId(), op.name() + " (reading split " + split + ")", index, record,
+          error.getClass().getName() + ": " + error.getMessage(), 1));
+    }
+  };
+  /** Re-reading a range: rejected records were sent to the dead-letter sink the first time, from the step. */
+  private final SourceReader.Output<Object> replaying = new SourceReader.Output<>() {
+    @Override
+    public void emit(Object record) {
+      pending.add(record);
+    }
+
+    @Override
+    public void reject(String record, Exception error) {}
+  };
   private SourceReader<Object> reader;
   private SourceReader<Object> replayReader;
   private Outputs replayOutputs;
@@ -109,12 +136,15 @@ final class SourceInstance extends OperatorInstance {
     SourceReader<Object> r = reader();
     long from = position;
     pending.clear();
+    rejected.clear();
     int n;
     boolean eos;
     try {
-      n = r.read(batchSize, pending::add);
+      n = r.read(batchSize, live);
       eos = r.isEnd();
       position = r.position();
+    } catch (UserCodeException e) {
+      throw e;
     } catch (Exception e) {
       throw new UserCodeException(op.name() + " (reading split " + split + ")", null, e);
     }
@@ -122,7 +152,7 @@ final class SourceInstance extends OperatorInstance {
       throw new UserCodeException(op.name(), null, new IllegalStateException("reader reported " + n
           + " records but emitted " + pending.size()));
     }
-    if (n == 0 && !eos) {
+    if (n == 0 && !eos && rejected.isEmpty()) {
       boolean becameIdle = idleTimeout > 0 && !idle && now - lastRecordAt >= idleTimeout;
       if (becameIdle) {
         idle = true;
@@ -137,6 +167,10 @@ final class SourceInstance extends OperatorInstance {
     chain.resetRoundRobin(from);
     List<Integer> skipped = new ArrayList<>();
     List<DeadLetter> dls = new ArrayList<>();
+    for (DeadLetter dl : rejected) {
+      dls.add(dl);
+      sendDeadLetter(dl);
+    }
     for (int i = 0; i < n; i++) {
       Object rec = pending.get(i);
       if (isolation) {
@@ -264,7 +298,7 @@ final class SourceInstance extends OperatorInstance {
         replayReader.seek(c.from());
         int guard = 0;
         while (pending.size() < c.count()) {
-          int got = replayReader.read(c.count() - pending.size(), pending::add);
+          int got = replayReader.read(c.count() - pending.size(), replaying);
           if (got == 0 && (replayReader.isEnd() || ++guard > 1000)) {
             break;
           }
