@@ -1,16 +1,15 @@
 package io.sluice.persistence.cassandra;
 
 import com.typesafe.config.Config;
+import io.sluice.persistence.process.DetachedJvm;
 import java.io.IOException;
 import java.io.UncheckedIOException;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Optional;
-import java.util.concurrent.TimeUnit;
 
 /**
  * Starts, stops and inspects the dev Cassandra: Apache Cassandra 5.0 from the
@@ -64,9 +63,11 @@ public final class DevCassandra {
   }
 
   private final Settings settings;
+  private final DetachedJvm jvm;
 
   public DevCassandra(Settings settings) {
     this.settings = settings;
+    this.jvm = new DetachedJvm("Cassandra", "cassandra", settings.directory());
   }
 
   public Settings settings() {
@@ -74,7 +75,7 @@ public final class DevCassandra {
   }
 
   public Path pidFile() {
-    return settings.directory().resolve("cassandra.pid");
+    return jvm.pidFile();
   }
 
   public Path logFile() {
@@ -91,24 +92,7 @@ public final class DevCassandra {
 
   /** The running process named in the pid file, if it is really our Cassandra. */
   public Optional<ProcessHandle> process() {
-    Path pf = pidFile();
-    if (!Files.isRegularFile(pf)) {
-      return Optional.empty();
-    }
-    long pid;
-    try {
-      pid = Long.parseLong(Files.readString(pf).trim());
-    } catch (IOException | NumberFormatException e) {
-      return Optional.empty();
-    }
-    return ProcessHandle.of(pid).filter(DevCassandra::alive).filter(this::isOurs);
-  }
-
-  private boolean isOurs(ProcessHandle p) {
-    // Guards against pid reuse: the command line must carry our marker. (The JDK reads only the first
-    // 4 KiB of a command line, so the marker is the first JVM flag, before the long classpath.)
-    Optional<String> cmd = p.info().commandLine();
-    return cmd.isEmpty() || cmd.get().contains(marker());
+    return jvm.process();
   }
 
   public Status status() {
@@ -141,24 +125,17 @@ public final class DevCassandra {
   private void awaitCql(ProcessHandle p, long t0) {
     long deadline = t0 + settings.startTimeout().toNanos();
     while (!CqlProbe.serves(settings.host(), settings.cqlPort(), Duration.ofMillis(500))) {
-      if (!alive(p)) {
+      if (!DetachedJvm.alive(p)) {
         throw new IllegalStateException("Cassandra (pid " + p.pid() + ") exited during start-up. Last lines of "
-            + logFile() + ":\n" + tail(logFile(), 30) + "\nLast lines of " + stdoutFile() + ":\n"
-            + tail(stdoutFile(), 15));
+            + logFile() + ":\n" + DetachedJvm.tail(logFile(), 30) + "\nLast lines of " + stdoutFile() + ":\n"
+            + DetachedJvm.tail(stdoutFile(), 15));
       }
       if (System.nanoTime() > deadline) {
         throw new IllegalStateException("Cassandra (pid " + p.pid() + ") did not serve CQL on " + contactPoint()
             + " within " + settings.startTimeout().toSeconds() + " s. Last lines of " + logFile() + ":\n"
-            + tail(logFile(), 30));
+            + DetachedJvm.tail(logFile(), 30));
       }
-      try {
-        p.onExit().get(200, TimeUnit.MILLISECONDS);
-      } catch (java.util.concurrent.TimeoutException e) {
-        // still running: poll again
-      } catch (Exception e) {
-        Thread.currentThread().interrupt();
-        throw new IllegalStateException("interrupted while waiting for Cassandra", e);
-      }
+      jvm.pause(p, Duration.ofMillis(200));
     }
   }
 
@@ -188,7 +165,7 @@ public final class DevCassandra {
     String classpath = classpath();
     List<String> cmd = new ArrayList<>();
     cmd.add("setsid");
-    if (isRoot() && onPath("setpriv")) {
+    if (isRoot() && DetachedJvm.onPath("setpriv")) {
       // As root, Cassandra mlocks its whole heap (there is no switch). Without the IPC_LOCK
       // capability the call fails, Cassandra logs one warning and goes on: ~0.4 GB RSS instead of
       // heap + 0.4 GB, and a faster start.
@@ -199,25 +176,13 @@ public final class DevCassandra {
     cmd.add("-cp");
     cmd.add(classpath);
     cmd.add("org.apache.cassandra.service.CassandraDaemon");
-    ProcessBuilder pb = new ProcessBuilder(cmd).directory(dir.toFile())
-        .redirectErrorStream(true)
-        .redirectOutput(ProcessBuilder.Redirect.appendTo(stdoutFile().toFile()))
-        .redirectInput(ProcessBuilder.Redirect.from(new java.io.File("/dev/null")));
-    pb.environment().put("MALLOC_ARENA_MAX", "4");
-    Process process;
-    try {
-      process = pb.start();
-      Files.writeString(pidFile(), process.pid() + "\n");
-    } catch (IOException e) {
-      throw new UncheckedIOException("cannot start Cassandra: " + e.getMessage(), e);
-    }
-    return process.toHandle();
+    return jvm.launch(cmd, stdoutFile());
   }
 
   private List<String> jvmFlags(String classpath) {
     Path dir = settings.directory();
     List<String> f = new ArrayList<>(List.of(
-        marker(),
+        jvm.marker(),
         "-Xms" + settings.heap(), "-Xmx" + settings.heap(), "-Xss256k",
         "-XX:+UseG1GC", "-XX:+ParallelRefProcEnabled", "-XX:MaxTenuringThreshold=1", "-XX:G1HeapRegionSize=16m",
         "-XX:G1RSetUpdatingPauseTimePercent=5", "-XX:MaxGCPauseMillis=300", "-XX:InitiatingHeapOccupancyPercent=70",
@@ -263,169 +228,28 @@ public final class DevCassandra {
     return f;
   }
 
-  private String marker() {
-    return "-Dsluice.dev-cassandra=" + settings.directory();
-  }
-
   private static boolean isRoot() {
     return "root".equals(System.getProperty("user.name"));
   }
 
-  private static boolean onPath(String program) {
-    String path = System.getenv("PATH");
-    if (path == null) {
-      return false;
-    }
-    for (String d : path.split(java.io.File.pathSeparator)) {
-      if (Files.isExecutable(Path.of(d, program))) {
-        return true;
-      }
-    }
-    return false;
-  }
-
-  /**
-   * Alive and not a zombie: a detached Cassandra whose launcher exited is reparented to init,
-   * which may reap it only seconds after it died.
-   */
-  static boolean alive(ProcessHandle p) {
-    if (!p.isAlive()) {
-      return false;
-    }
-    Path status = Path.of("/proc", Long.toString(p.pid()), "status");
-    try {
-      for (String line : Files.readAllLines(status)) {
-        if (line.startsWith("State:")) {
-          return !line.contains("Z");
-        }
-      }
-    } catch (IOException e) {
-      return p.isAlive(); // no /proc (macOS): trust the JDK
-    }
-    return true;
-  }
-
   /** The cached classpath of cassandra-all, resolved with Maven on first use. */
   String classpath() {
-    Path cache = settings.directory().resolve("cassandra.classpath");
-    try {
-      if (Files.isRegularFile(cache) && Files.size(cache) > 0) {
-        String cp = Files.readString(cache).trim();
-        if (allExist(cp)) {
-          return cp;
-        }
-      }
-      Files.createDirectories(settings.directory());
-      Path pom = settings.home().resolve("conf/cassandra/pom.xml");
-      if (!Files.isRegularFile(pom)) {
-        throw new IllegalStateException("cannot find " + pom + ": run from the Sluice repository or set -Dsluice.home");
-      }
-      System.err.println("sluice: resolving the Cassandra 5.0 classpath with Maven (first use only)...");
-      Path log = settings.directory().resolve("classpath-resolution.log");
-      Process mvn = new ProcessBuilder("mvn", "-B", "-q", "-f", pom.toString(), "dependency:build-classpath",
-          "-Dmdep.outputFile=" + cache, "-Dmdep.includeScope=runtime")
-          .redirectErrorStream(true).redirectOutput(log.toFile()).start();
-      if (!mvn.waitFor(15, TimeUnit.MINUTES) || mvn.exitValue() != 0) {
-        throw new IllegalStateException("Maven could not resolve cassandra-all (see " + log + "):\n" + tail(log, 20));
-      }
-      return Files.readString(cache).trim();
-    } catch (IOException e) {
-      throw new UncheckedIOException("cannot resolve the Cassandra classpath: " + e.getMessage()
-          + " (is Maven's `mvn` on the PATH?)", e);
-    } catch (InterruptedException e) {
-      Thread.currentThread().interrupt();
-      throw new IllegalStateException("interrupted while resolving the Cassandra classpath", e);
-    }
-  }
-
-  private static boolean allExist(String cp) {
-    for (String p : cp.split(java.io.File.pathSeparator)) {
-      if (!Files.exists(Path.of(p))) {
-        return false;
-      }
-    }
-    return true;
+    return jvm.classpath(settings.home().resolve("conf/cassandra/pom.xml"), "the Cassandra 5.0 classpath",
+        "cassandra-all");
   }
 
   /** Stops the Cassandra named in the pid file: SIGTERM, then SIGKILL after the stop timeout. */
   public Duration stop() {
-    long t0 = System.nanoTime();
-    Optional<ProcessHandle> p = process();
-    if (p.isEmpty()) {
-      deletePidFile();
-      return Duration.ZERO;
-    }
-    p.get().destroy();
-    if (!awaitDeath(p.get(), settings.stopTimeout())) {
-      p.get().destroyForcibly();
-      awaitDeath(p.get(), Duration.ofSeconds(30));
-    }
-    deletePidFile();
-    return Duration.ofNanos(System.nanoTime() - t0);
+    return jvm.stop(settings.stopTimeout());
   }
 
   /** SIGKILL, at once (chaos tests). Returns false if it was not running. */
   public boolean kill() {
-    Optional<ProcessHandle> p = process();
-    if (p.isEmpty()) {
-      return false;
-    }
-    p.get().destroyForcibly();
-    awaitDeath(p.get(), Duration.ofSeconds(30));
-    deletePidFile();
-    return true;
-  }
-
-  private static boolean awaitDeath(ProcessHandle p, Duration timeout) {
-    long deadline = System.nanoTime() + timeout.toNanos();
-    while (alive(p)) {
-      if (System.nanoTime() > deadline) {
-        return false;
-      }
-      try {
-        p.onExit().get(50, TimeUnit.MILLISECONDS);
-      } catch (java.util.concurrent.TimeoutException e) {
-        // poll again
-      } catch (Exception e) {
-        Thread.currentThread().interrupt();
-        return !alive(p);
-      }
-    }
-    return true;
-  }
-
-  private void deletePidFile() {
-    try {
-      Files.deleteIfExists(pidFile());
-    } catch (IOException e) {
-      throw new UncheckedIOException(e);
-    }
-  }
-
-  static String tail(Path file, int lines) {
-    try {
-      if (!Files.exists(file)) {
-        return "  (" + file + " does not exist)";
-      }
-      List<String> all = Files.readAllLines(file, StandardCharsets.UTF_8);
-      return "  " + String.join("\n  ", all.subList(Math.max(0, all.size() - lines), all.size()));
-    } catch (IOException e) {
-      return "  (cannot read " + file + ": " + e.getMessage() + ")";
-    }
+    return jvm.kill();
   }
 
   /** The repository root: {@code -Dsluice.home}, else the first ancestor of the working directory with conf/cassandra. */
   public static Path home() {
-    String h = System.getProperty("sluice.home");
-    if (h != null && !h.isEmpty()) {
-      return Path.of(h).toAbsolutePath();
-    }
-    Path p = Path.of("").toAbsolutePath();
-    for (Path q = p; q != null; q = q.getParent()) {
-      if (Files.isRegularFile(q.resolve("conf/cassandra/pom.xml"))) {
-        return q;
-      }
-    }
-    return p;
+    return DetachedJvm.home("conf/cassandra/pom.xml");
   }
 }

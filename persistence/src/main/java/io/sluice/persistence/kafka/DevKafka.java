@@ -1,5 +1,6 @@
 package io.sluice.persistence.kafka;
 
+import io.sluice.persistence.process.DetachedJvm;
 import java.io.DataInputStream;
 import java.io.File;
 import java.io.IOException;
@@ -77,9 +78,11 @@ public final class DevKafka {
   }
 
   private final DevKafkaSettings settings;
+  private final DetachedJvm jvm;
 
   public DevKafka(DevKafkaSettings settings) {
     this.settings = settings;
+    this.jvm = new DetachedJvm("Kafka", "kafka", settings.directory());
   }
 
   public DevKafkaSettings settings() {
@@ -87,7 +90,7 @@ public final class DevKafka {
   }
 
   public Path pidFile() {
-    return settings.directory().resolve("kafka.pid");
+    return jvm.pidFile();
   }
 
   /** The broker's own log (Log4j, INFO). */
@@ -162,28 +165,7 @@ public final class DevKafka {
 
   /** The running process named in the pid file, if it is really our broker. */
   public Optional<ProcessHandle> process() {
-    Path pf = pidFile();
-    if (!Files.isRegularFile(pf)) {
-      return Optional.empty();
-    }
-    long pid;
-    try {
-      pid = Long.parseLong(Files.readString(pf).trim());
-    } catch (IOException | NumberFormatException e) {
-      return Optional.empty();
-    }
-    return ProcessHandle.of(pid).filter(DevKafka::alive).filter(this::isOurs);
-  }
-
-  private boolean isOurs(ProcessHandle p) {
-    // Guards against pid reuse: the command line must carry our marker. (The JDK reads only the first
-    // 4 KiB of a command line, so the marker is the first JVM flag, before the long classpath.)
-    Optional<String> cmd = p.info().commandLine();
-    return cmd.isEmpty() || cmd.get().contains(marker());
-  }
-
-  private String marker() {
-    return "-Dsluice.dev-kafka=" + settings.directory();
+    return jvm.process();
   }
 
   public Status status() {
@@ -234,27 +216,18 @@ public final class DevKafka {
         }
       }
       lastProblem = problem.get();
-      if (!alive(p)) {
+      if (!DetachedJvm.alive(p)) {
         String stdout = size(stdoutFile()) == 0 ? ""
-            : "\nLast lines of " + stdoutFile() + ":\n" + tail(stdoutFile(), 15);
+            : "\nLast lines of " + stdoutFile() + ":\n" + DetachedJvm.tail(stdoutFile(), 15);
         throw new IllegalStateException("Kafka (pid " + p.pid() + ") exited during start-up." + errors(logStart)
-            + "\nLast lines of " + logFile() + ":\n" + tail(logFile(), 10) + stdout);
+            + "\nLast lines of " + logFile() + ":\n" + DetachedJvm.tail(logFile(), 10) + stdout);
       }
       if (System.nanoTime() > deadline) {
         throw new IllegalStateException("Kafka (pid " + p.pid() + ") was not ready on " + bootstrapServers()
             + " within " + settings.startTimeout().toSeconds() + " s (" + lastProblem + ")." + errors(logStart)
-            + "\nLast lines of " + logFile() + ":\n" + tail(logFile(), 10));
+            + "\nLast lines of " + logFile() + ":\n" + DetachedJvm.tail(logFile(), 10));
       }
-      try {
-        p.onExit().get(200, TimeUnit.MILLISECONDS);
-      } catch (TimeoutException e) {
-        // still running: poll again
-      } catch (InterruptedException e) {
-        Thread.currentThread().interrupt();
-        throw new IllegalStateException("interrupted while waiting for Kafka", e);
-      } catch (ExecutionException e) {
-        // onExit does not fail; poll again
-      }
+      jvm.pause(p, Duration.ofMillis(200));
     }
   }
 
@@ -323,25 +296,13 @@ public final class DevKafka {
     }
     formatOnce(classpath, serverProperties, t0);
     List<String> cmd = new ArrayList<>();
-    if (onPath("setsid")) {
+    if (DetachedJvm.onPath("setsid")) {
       cmd.add("setsid"); // its own session: a Ctrl-C in the terminal that started it does not reach it
     }
     cmd.addAll(java(classpath));
     cmd.add("kafka.Kafka");
     cmd.add(serverProperties.toString());
-    ProcessBuilder pb = new ProcessBuilder(cmd).directory(dir.toFile())
-        .redirectErrorStream(true)
-        .redirectOutput(ProcessBuilder.Redirect.appendTo(stdoutFile().toFile()))
-        .redirectInput(ProcessBuilder.Redirect.from(new File("/dev/null")));
-    pb.environment().put("MALLOC_ARENA_MAX", "4");
-    Process process;
-    try {
-      process = pb.start();
-      Files.writeString(pidFile(), process.pid() + "\n");
-    } catch (IOException e) {
-      throw new UncheckedIOException("cannot start Kafka: " + e.getMessage(), e);
-    }
-    return process.toHandle();
+    return jvm.launch(cmd, stdoutFile());
   }
 
   /** {@code java <flags> -cp <classpath>}, for the broker and for its storage tool. */
@@ -349,7 +310,7 @@ public final class DevKafka {
     Path dir = settings.directory();
     return new ArrayList<>(List.of(
         Path.of(System.getProperty("java.home"), "bin", "java").toString(),
-        marker(),
+        jvm.marker(),
         "-Xmx" + settings.heap(),
         "-XX:+UseG1GC", "-XX:MaxGCPauseMillis=20", "-XX:InitiatingHeapOccupancyPercent=35",
         "-XX:+ExplicitGCInvokesConcurrent", "-XX:+PerfDisableSharedMem",
@@ -380,11 +341,11 @@ public final class DevKafka {
       if (!p.waitFor(Math.max(left, 1), TimeUnit.NANOSECONDS)) {
         p.destroyForcibly();
         throw new IllegalStateException("formatting the Kafka storage in " + dataDir() + " took longer than "
-            + settings.startTimeout().toSeconds() + " s. Last lines of " + log + ":\n" + tail(log, 20));
+            + settings.startTimeout().toSeconds() + " s. Last lines of " + log + ":\n" + DetachedJvm.tail(log, 20));
       }
       if (p.exitValue() != 0) {
         throw new IllegalStateException("cannot format the Kafka storage in " + dataDir() + " (exit status "
-            + p.exitValue() + "). Last lines of " + log + ":\n" + tail(log, 20));
+            + p.exitValue() + "). Last lines of " + log + ":\n" + DetachedJvm.tail(log, 20));
       }
     } catch (IOException e) {
       throw new UncheckedIOException("cannot format the Kafka storage: " + e.getMessage(), e);
@@ -394,136 +355,20 @@ public final class DevKafka {
     }
   }
 
-  private static boolean onPath(String program) {
-    String path = System.getenv("PATH");
-    if (path == null) {
-      return false;
-    }
-    for (String d : path.split(File.pathSeparator)) {
-      if (Files.isExecutable(Path.of(d, program))) {
-        return true;
-      }
-    }
-    return false;
-  }
-
-  /**
-   * Alive and not a zombie: a detached broker whose launcher exited is reparented to init, which
-   * may reap it only seconds after it died.
-   */
-  static boolean alive(ProcessHandle p) {
-    if (!p.isAlive()) {
-      return false;
-    }
-    Path status = Path.of("/proc", Long.toString(p.pid()), "status");
-    try {
-      for (String line : Files.readAllLines(status)) {
-        if (line.startsWith("State:")) {
-          return !line.contains("Z");
-        }
-      }
-    } catch (IOException e) {
-      return p.isAlive(); // no /proc (macOS): trust the JDK
-    }
-    return true;
-  }
-
   /** The cached classpath of the broker, resolved with Maven on first use. */
   String classpath() {
-    Path cache = settings.directory().resolve("kafka.classpath");
-    try {
-      if (Files.isRegularFile(cache) && Files.size(cache) > 0) {
-        String cp = Files.readString(cache).trim();
-        if (allExist(cp)) {
-          return cp;
-        }
-      }
-      Files.createDirectories(settings.directory());
-      Path pom = settings.home().resolve("conf/kafka/pom.xml");
-      if (!Files.isRegularFile(pom)) {
-        throw new IllegalStateException("cannot find " + pom + ": run from the Sluice repository or set -Dsluice.home");
-      }
-      System.err.println("sluice: resolving the Kafka 4.4 broker's classpath with Maven (first use only)...");
-      Path log = settings.directory().resolve("classpath-resolution.log");
-      Process mvn = new ProcessBuilder("mvn", "-B", "-q", "-f", pom.toString(), "dependency:build-classpath",
-          "-Dmdep.outputFile=" + cache, "-Dmdep.includeScope=runtime")
-          .redirectErrorStream(true).redirectOutput(log.toFile()).start();
-      if (!mvn.waitFor(15, TimeUnit.MINUTES) || mvn.exitValue() != 0) {
-        mvn.destroyForcibly();
-        throw new IllegalStateException("Maven could not resolve the Kafka broker (see " + log + "):\n" + tail(log, 20));
-      }
-      return Files.readString(cache).trim();
-    } catch (IOException e) {
-      throw new UncheckedIOException("cannot resolve the Kafka classpath: " + e.getMessage()
-          + " (is Maven's `mvn` on the PATH?)", e);
-    } catch (InterruptedException e) {
-      Thread.currentThread().interrupt();
-      throw new IllegalStateException("interrupted while resolving the Kafka classpath", e);
-    }
-  }
-
-  private static boolean allExist(String cp) {
-    for (String p : cp.split(File.pathSeparator)) {
-      if (!Files.exists(Path.of(p))) {
-        return false;
-      }
-    }
-    return true;
+    return jvm.classpath(settings.home().resolve("conf/kafka/pom.xml"), "the Kafka 4.4 broker's classpath",
+        "the Kafka broker");
   }
 
   /** Stops the broker named in the pid file: SIGTERM, then SIGKILL after the stop timeout. */
   public Duration stop() {
-    long t0 = System.nanoTime();
-    Optional<ProcessHandle> p = process();
-    if (p.isEmpty()) {
-      deletePidFile();
-      return Duration.ZERO;
-    }
-    p.get().destroy();
-    if (!awaitDeath(p.get(), settings.stopTimeout())) {
-      p.get().destroyForcibly();
-      awaitDeath(p.get(), Duration.ofSeconds(30));
-    }
-    deletePidFile();
-    return Duration.ofNanos(System.nanoTime() - t0);
+    return jvm.stop(settings.stopTimeout());
   }
 
   /** SIGKILL, at once (chaos tests). Returns false if it was not running. */
   public boolean kill() {
-    Optional<ProcessHandle> p = process();
-    if (p.isEmpty()) {
-      return false;
-    }
-    p.get().destroyForcibly();
-    awaitDeath(p.get(), Duration.ofSeconds(30));
-    deletePidFile();
-    return true;
-  }
-
-  private static boolean awaitDeath(ProcessHandle p, Duration timeout) {
-    long deadline = System.nanoTime() + timeout.toNanos();
-    while (alive(p)) {
-      if (System.nanoTime() > deadline) {
-        return false;
-      }
-      try {
-        p.onExit().get(50, TimeUnit.MILLISECONDS);
-      } catch (TimeoutException | ExecutionException e) {
-        // poll again
-      } catch (InterruptedException e) {
-        Thread.currentThread().interrupt();
-        return !alive(p);
-      }
-    }
-    return true;
-  }
-
-  private void deletePidFile() {
-    try {
-      Files.deleteIfExists(pidFile());
-    } catch (IOException e) {
-      throw new UncheckedIOException(e);
-    }
+    return jvm.kill();
   }
 
   /**
@@ -566,30 +411,8 @@ public final class DevKafka {
     }
   }
 
-  static String tail(Path file, int lines) {
-    try {
-      if (!Files.exists(file)) {
-        return "  (" + file + " does not exist)";
-      }
-      List<String> all = Files.readAllLines(file, StandardCharsets.UTF_8);
-      return "  " + String.join("\n  ", all.subList(Math.max(0, all.size() - lines), all.size()));
-    } catch (IOException e) {
-      return "  (cannot read " + file + ": " + e.getMessage() + ")";
-    }
-  }
-
   /** The repository root: {@code -Dsluice.home}, else the first ancestor of the working directory with conf/kafka. */
   public static Path home() {
-    String h = System.getProperty("sluice.home");
-    if (h != null && !h.isEmpty()) {
-      return Path.of(h).toAbsolutePath();
-    }
-    Path p = Path.of("").toAbsolutePath();
-    for (Path q = p; q != null; q = q.getParent()) {
-      if (Files.isRegularFile(q.resolve("conf/kafka/pom.xml"))) {
-        return q;
-      }
-    }
-    return p;
+    return DetachedJvm.home("conf/kafka/pom.xml");
   }
 }
