@@ -1,10 +1,6 @@
 package io.sluice.cluster;
 
-import com.typesafe.config.Config;
-import com.typesafe.config.ConfigException;
-import com.typesafe.config.ConfigFactory;
 import io.sluice.persistence.cassandra.DevCassandra;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 
@@ -15,18 +11,7 @@ public final class CassandraCommandSupport {
   /** The dev Cassandra configured in {@code config} (default: conf/base.conf of the repository). */
   public static DevCassandra devCassandra(Path config) {
     Path home = DevCassandra.home();
-    Path file = config != null ? config : home.resolve("conf/base.conf");
-    if (config != null && !Files.isRegularFile(config)) {
-      throw new ConfigProblem("config file " + config + " does not exist");
-    }
-    Config c;
-    try {
-      c = (Files.isRegularFile(file) ? ConfigFactory.parseFile(file.toFile()) : ConfigFactory.empty())
-          .withFallback(ConfigFactory.defaultReferenceUnresolved()).resolve();
-    } catch (ConfigException e) {
-      throw new ConfigProblem(NodeConfig.describe(file, e), e);
-    }
-    return new DevCassandra(DevCassandra.Settings.from(c, home));
+    return new DevCassandra(DevServerConfig.read(config, home, c -> DevCassandra.Settings.from(c, home)));
   }
 
   /**

@@ -1,11 +1,7 @@
 package io.sluice.cluster;
 
-import com.typesafe.config.Config;
-import com.typesafe.config.ConfigException;
-import com.typesafe.config.ConfigFactory;
 import io.sluice.persistence.kafka.DevKafka;
 import io.sluice.persistence.kafka.DevKafkaSettings;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.concurrent.Callable;
@@ -74,17 +70,6 @@ final class KafkaCommand implements Callable<Integer> {
   /** The dev Kafka configured in {@code config} (default: conf/base.conf of the repository). */
   static DevKafka devKafka(Path config) {
     Path home = DevKafka.home();
-    Path file = config != null ? config : home.resolve("conf/base.conf");
-    if (config != null && !Files.isRegularFile(config)) {
-      throw new ConfigProblem("config file " + config + " does not exist");
-    }
-    Config c;
-    try {
-      c = (Files.isRegularFile(file) ? ConfigFactory.parseFile(file.toFile()) : ConfigFactory.empty())
-          .withFallback(ConfigFactory.defaultReferenceUnresolved()).resolve();
-      return new DevKafka(DevKafkaSettings.from(c, home));
-    } catch (ConfigException e) {
-      throw new ConfigProblem(NodeConfig.describe(file, e), e);
-    }
+    return new DevKafka(DevServerConfig.read(config, home, c -> DevKafkaSettings.from(c, home)));
   }
 }
