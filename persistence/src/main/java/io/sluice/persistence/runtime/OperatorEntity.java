@@ -1049,7 +1049,6 @@ public final class OperatorEntity extends EventSourcedBehavior<OperatorCommand, 
     report();
   }
 
-  /** Tells the job coordinator why this instance cannot make progress now (it will retry). */
   /** Shows (or clears) why a source cannot read its input, as the instance's trouble. */
   private void inputTrouble(String why) {
     if (why != null && !why.equals(trouble)) {
@@ -1066,6 +1065,7 @@ public final class OperatorEntity extends EventSourcedBehavior<OperatorCommand, 
     }
   }
 
+  /** Tells the job coordinator why this instance cannot make progress now (it will retry). */
   private void troubled(String why) {
     if (trouble == null) {
       troubleSince = System.currentTimeMillis();
