@@ -15,6 +15,8 @@ public interface SourceReader<T> extends AutoCloseable {
   /**
    * Emits up to {@code maxRecords} records to {@code out}. Returns how many it emitted: 0 when
    * nothing is available right now (an unbounded source waiting for data, or a rate limit).
+   * Records it {@linkplain Output#reject rejects} count toward {@code maxRecords} but not toward
+   * what it returns: re-reading a range then takes exactly the input records of the first read.
    */
   int read(int maxRecords, Output<T> out) throws Exception;
 
@@ -50,7 +52,7 @@ public interface SourceReader<T> extends AutoCloseable {
      * topic, partition and offset). If the job has a dead-letter sink, it goes there with
      * {@code error} and reading goes on after it; otherwise this throws, failing the read with the
      * description, and the restart strategy decides. A reader must reject the same records again
-     * when it re-reads a range, and must not count them in what {@link #read} returns.
+     * when it re-reads a range; see {@link SourceReader#read} for how rejects are counted.
      */
     default void reject(String record, Exception error) {
       throw new IllegalArgumentException(record + ": " + error, error);

@@ -233,7 +233,8 @@ public final class KafkaSource<T> implements Source<T> {
         }
       }
       int n = 0;
-      while (n < maxRecords && !buffer.isEmpty()) {
+      int taken = 0; // emitted and rejected: rejects count toward maxRecords (see SourceReader#read)
+      while (taken < maxRecords && !buffer.isEmpty()) {
         ConsumerRecord<byte[], byte[]> r = buffer.peek();
         T value;
         try {
@@ -242,19 +243,21 @@ public final class KafkaSource<T> implements Source<T> {
           out.reject(describe(r), e); // to the dead-letter sink, or it throws
           buffer.poll();
           position = r.offset() + 1;
+          taken++;
           continue;
         }
         buffer.poll();
         out.emit(value);
         position = r.offset() + 1;
         n++;
+        taken++;
       }
       if (bounded && buffer.isEmpty() && (position >= end || consumer.position(partition) >= end)) {
         ended = true; // past the end: also when the last offsets are transaction markers, not records
       }
       if (!replay) {
         maybeCommit();
-        if (n == 0) {
+        if (taken == 0) {
           checkConnection();
         } else {
           disconnectedSinceMillis = 0;

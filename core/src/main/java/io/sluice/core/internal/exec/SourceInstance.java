@@ -54,6 +54,8 @@ final class SourceInstance extends OperatorInstance {
           error.getClass().getName() + ": " + error.getMessage(), 1));
     }
   };
+  /** Records the replay reader rejected again (their dead letters come from the step, not from here). */
+  private int replayRejects;
   /** Re-reading a range: rejected records were sent to the dead-letter sink the first time, from the step. */
   private final SourceReader.Output<Object> replaying = new SourceReader.Output<>() {
     @Override
@@ -62,7 +64,9 @@ final class SourceInstance extends OperatorInstance {
     }
 
     @Override
-    public void reject(String record, Exception error) {}
+    public void reject(String record, Exception error) {
+      replayRejects++;
+    }
   };
   private SourceReader<Object> reader;
   private SourceReader<Object> replayReader;
@@ -292,24 +296,30 @@ final class SourceInstance extends OperatorInstance {
       replayChain = new Chain(ctx, op, index, replayOutputs);
       replayHead = replayChain.emitterFor(op.head(), Port.MAIN);
     }
-    if (c.count() > 0) {
+    // the first read took count records and the rejected ones (their dead letters, less those
+    // of records a function failed on, which are among the count): re-read exactly as many
+    int rejects = c.deadLetters().size() - c.skipped().length;
+    if (c.count() + rejects > 0) {
       pending.clear();
+      replayRejects = 0;
       try {
         replayReader.seek(c.from());
         int guard = 0;
-        while (pending.size() < c.count()) {
-          int got = replayReader.read(c.count() - pending.size(), replaying);
-          if (got == 0 && (replayReader.isEnd() || ++guard > 1000)) {
+        while (pending.size() + replayRejects < c.count() + rejects) {
+          int before = pending.size() + replayRejects;
+          replayReader.read(c.count() + rejects - before, replaying);
+          if (pending.size() + replayRejects == before && (replayReader.isEnd() || ++guard > 1000)) {
             break;
           }
         }
       } catch (Exception e) {
         throw new UserCodeException(op.name() + " (replaying split " + split + ")", null, e);
       }
-      if (pending.size() != c.count() || replayReader.position() != c.to()) {
+      if (pending.size() != c.count() || replayRejects != rejects || replayReader.position() != c.to()) {
         throw new CorruptDataException("source '" + op.name() + "' split " + split + " is not replayable: re-reading"
-            + " positions [" + c.from() + ", " + c.to() + ") gave " + pending.size() + " records ending at position "
-            + replayReader.position() + ", the original read gave " + c.count());
+            + " positions [" + c.from() + ", " + c.to() + ") gave " + pending.size() + " records and " + replayRejects
+            + " rejects ending at position " + replayReader.position() + ", the original read gave " + c.count()
+            + " and " + rejects);
       }
       replayChain.resetRoundRobin(c.from());
       int s = 0;
