@@ -17,6 +17,13 @@ final class KafkaClients {
 
   private KafkaClients() {}
 
+  /** {@code properties} with {@code key} set to {@code value}, for the connectors' withProperty. */
+  static Map<String, String> with(Map<String, String> properties, String key, String value) {
+    Map<String, String> p = new java.util.LinkedHashMap<>(properties);
+    p.put(java.util.Objects.requireNonNull(key, "key"), java.util.Objects.requireNonNull(value, "value"));
+    return p;
+  }
+
   static Properties properties(Map<String, String> user) {
     Properties p = new Properties();
     p.putAll(user);

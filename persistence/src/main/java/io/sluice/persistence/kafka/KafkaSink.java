@@ -7,7 +7,6 @@ import io.sluice.core.connector.SinkWriter;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.HashMap;
-import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Objects;
@@ -96,9 +95,7 @@ public final class KafkaSink<T> implements Sink<T> {
 
   /** A producer property (security settings, compression, ...); Sluice sets the ones it depends on. */
   public KafkaSink<T> withProperty(String key, String value) {
-    Map<String, String> p = new LinkedHashMap<>(properties);
-    p.put(key, value);
-    return new KafkaSink<>(name, topic, p, serializer, guarantee, idPrefix);
+    return new KafkaSink<>(name, topic, KafkaClients.with(properties, key, value), serializer, guarantee, idPrefix);
   }
 
   @Override

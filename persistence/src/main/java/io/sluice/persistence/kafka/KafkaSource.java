@@ -4,7 +4,6 @@ import io.sluice.core.connector.Source;
 import io.sluice.core.connector.SourceReader;
 import java.time.Duration;
 import java.util.ArrayDeque;
-import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Objects;
@@ -103,9 +102,8 @@ public final class KafkaSource<T> implements Source<T> {
 
   /** A consumer property (security settings, fetch sizes, ...); Sluice sets the ones it depends on. */
   public KafkaSource<T> withProperty(String key, String value) {
-    Map<String, String> p = new LinkedHashMap<>(properties);
-    p.put(key, value);
-    return new KafkaSource<>(name, topic, p, deserializer, start, groupId, commitInterval, pollTimeout, bounded);
+    return new KafkaSource<>(name, topic, KafkaClients.with(properties, key, value), deserializer, start, groupId,
+        commitInterval, pollTimeout, bounded);
   }
 
   @Override

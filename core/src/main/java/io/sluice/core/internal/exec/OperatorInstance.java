@@ -238,8 +238,15 @@ public abstract class OperatorInstance {
 
   protected DeadLetter deadLetterOf(UserCodeException e) {
     Throwable cause = e.getCause() != null ? e.getCause() : e;
-    return new DeadLetter(ctx.jobId(), e.stage(), index, e.record(),
-        cause.getClass().getName() + ": " + cause.getMessage(), failedAttempts + 1);
+    return new DeadLetter(ctx.jobId(), e.stage(), index, e.record(), errorText(cause), failedAttempts + 1);
+  }
+
+  /**
+   * A dead letter's error, for people: the exception's type and message, as a log shows them.
+   * Text only: nothing reads a type back from it.
+   */
+  protected static String errorText(Throwable error) {
+    return error.getClass().getName() + ": " + error.getMessage();
   }
 
   protected void sendDeadLetter(DeadLetter dl) {

@@ -51,7 +51,7 @@ final class SourceInstance extends OperatorInstance {
         throw new UserCodeException(op.name() + " (reading split " + split + ")", record, error);
       }
       rejected.add(new DeadLetter(ctx.jobId(), op.name() + " (reading split " + split + ")", index, record,
-          error.getClass().getName() + ": " + error.getMessage(), 1));
+          errorText(error), 1));
     }
   };
   /** Records the replay reader rejected again (their dead letters come from the step, not from here). */
