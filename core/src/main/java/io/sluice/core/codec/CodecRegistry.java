@@ -31,7 +31,8 @@ public final class CodecRegistry {
       .withName(io.sluice.core.dsl.Window.class, "sluice.Window")
       .withName(io.sluice.core.dsl.Verdict.class, "sluice.Verdict")
       .withName(io.sluice.core.connector.GeneratedRecord.class, "sluice.GeneratedRecord")
-      .withName(io.sluice.core.connector.BatchId.class, "sluice.BatchId");
+      .withName(io.sluice.core.connector.BatchId.class, "sluice.BatchId")
+      .withCodec(io.sluice.core.table.Row.class, "sluice.Row", new io.sluice.core.internal.codec.RowCodec());
 
   /** A registered type: its logical name and its codec (null for a renamed record or enum). */
   public record Entry(Class<?> type, String name, Codec<?> codec) {}
@@ -47,7 +48,7 @@ public final class CodecRegistry {
   /**
    * A registry with no user types: the built-in types (numbers, strings, collections, KV) and
    * Sluice's own records (sluice.DeadLetter, sluice.WindowResult, sluice.Window, sluice.Verdict,
-   * sluice.GeneratedRecord, sluice.BatchId).
+   * sluice.GeneratedRecord, sluice.BatchId) and table rows (sluice.Row).
    */
   public static CodecRegistry defaults() {
     return DEFAULTS;

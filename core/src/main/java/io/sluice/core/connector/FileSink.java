@@ -2,21 +2,13 @@ package io.sluice.core.connector;
 
 import java.io.IOException;
 import java.io.UncheckedIOException;
-import java.nio.ByteBuffer;
-import java.nio.channels.FileChannel;
 import java.nio.charset.StandardCharsets;
-import java.nio.file.AtomicMoveNotSupportedException;
-import java.nio.file.DirectoryStream;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.nio.file.StandardCopyOption;
-import java.nio.file.StandardOpenOption;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Objects;
-import java.util.UUID;
 import java.util.function.Function;
-import java.util.stream.Stream;
 
 /**
  * Exactly-once text output. Every batch becomes one part file {@code part-<batch id>.txt} in
@@ -73,14 +65,7 @@ public final class FileSink<T> implements Sink<T> {
 
   @Override
   public SinkWriter<T> createWriter(Context context) throws IOException {
-    Path dir = jobDirectory(context.jobId());
-    Files.createDirectories(dir);
-    String tmpPrefix = ".tmp-" + context.instanceIndex() + "-";
-    try (DirectoryStream<Path> leftovers = Files.newDirectoryStream(dir, tmpPrefix + "*")) {
-      for (Path p : leftovers) {
-        Files.deleteIfExists(p);
-      }
-    }
+    PartFiles parts = PartFiles.open(name, jobDirectory(context.jobId()), context.instanceIndex(), fsync);
     return new SinkWriter<>() {
       @Override
       public void write(BatchId id, List<T> records) throws IOException {
@@ -93,38 +78,14 @@ public final class FileSink<T> implements Sink<T> {
           }
           sb.append(line).append('\n');
         }
-        Path tmp = dir.resolve(tmpPrefix + UUID.randomUUID());
-        writeAndSync(tmp, sb.toString().getBytes(StandardCharsets.UTF_8));
-        Path part = dir.resolve("part-" + id.asFileName() + ".txt");
-        try {
-          Files.move(tmp, part, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
-        } catch (AtomicMoveNotSupportedException e) {
-          Files.deleteIfExists(tmp);
-          throw new IOException("sink '" + name + "': " + dir + " does not support atomic renames, which"
-              + " exactly-once output needs", e);
-        }
+        parts.write("part-" + id.asFileName() + ".txt", sb.toString().getBytes(StandardCharsets.UTF_8));
       }
 
       @Override
       public void endOfStream() throws IOException {
-        Path marker = dir.resolve("_END-" + context.instanceIndex());
-        if (!Files.exists(marker)) {
-          writeAndSync(marker, new byte[0]);
-        }
+        parts.end();
       }
     };
-  }
-
-  private void writeAndSync(Path file, byte[] bytes) throws IOException {
-    try (FileChannel ch = FileChannel.open(file, StandardOpenOption.CREATE_NEW, StandardOpenOption.WRITE)) {
-      ByteBuffer b = ByteBuffer.wrap(bytes);
-      while (b.hasRemaining()) {
-        ch.write(b);
-      }
-      if (fsync) {
-        ch.force(true);
-      }
-    }
   }
 
   /**
@@ -132,14 +93,8 @@ public final class FileSink<T> implements Sink<T> {
    * name: by sink instance, upstream, upstream instance and batch sequence.
    */
   public static List<String> readLines(Path jobDirectory) {
-    List<Path> parts;
-    try (Stream<Path> s = Files.list(jobDirectory)) {
-      parts = s.filter(p -> p.getFileName().toString().startsWith("part-")).sorted().toList();
-    } catch (IOException e) {
-      throw new UncheckedIOException("cannot list " + jobDirectory, e);
-    }
     List<String> out = new ArrayList<>();
-    for (Path p : parts) {
+    for (Path p : PartFiles.parts(jobDirectory)) {
       try {
         out.addAll(Files.readAllLines(p, StandardCharsets.UTF_8));
       } catch (IOException e) {
@@ -151,11 +106,7 @@ public final class FileSink<T> implements Sink<T> {
 
   /** Number of {@code _END-*} markers in {@code jobDirectory}: sink instances that finished. */
   public static int endedInstances(Path jobDirectory) {
-    try (Stream<Path> s = Files.list(jobDirectory)) {
-      return (int) s.filter(p -> p.getFileName().toString().startsWith("_END-")).count();
-    } catch (IOException e) {
-      return 0;
-    }
+    return PartFiles.endedInstances(jobDirectory);
   }
 
   @Override

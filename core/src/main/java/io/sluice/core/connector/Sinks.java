@@ -1,5 +1,6 @@
 package io.sluice.core.connector;
 
+import io.sluice.core.table.Schema;
 import java.nio.file.Path;
 
 /** Built-in sinks. */
@@ -22,6 +23,19 @@ public final class Sinks {
    */
   public static <T> FileSink<T> files(String name, Path directory) {
     return new FileSink<>(name, directory, String::valueOf, true);
+  }
+
+  /**
+   * Exactly-once CSV files in the default {@link CsvFormat}: one part file per batch in
+   * {@code directory/<job id>/}; see {@link CsvSink}.
+   */
+  public static CsvSink csv(String name, Path directory, Schema schema) {
+    return csv(name, directory, schema, CsvFormat.defaults());
+  }
+
+  /** Exactly-once CSV files in {@code format}; see {@link CsvSink}. */
+  public static CsvSink csv(String name, Path directory, Schema schema, CsvFormat format) {
+    return new CsvSink(name, directory, schema, format, true);
   }
 
   /** Logs every record at INFO. At-least-once: a failure may log a record again. */

@@ -1,5 +1,7 @@
 package io.sluice.core.connector;
 
+import io.sluice.core.table.Row;
+import io.sluice.core.table.Schema;
 import java.nio.file.Path;
 import java.util.List;
 import java.util.Objects;
@@ -20,6 +22,21 @@ public final class Sources {
   /** The lines of a UTF-8 text file, split into byte ranges (one per instance). */
   public static Source<String> textFile(String name, Path file) {
     return new TextFileSource(name, file);
+  }
+
+  /**
+   * The rows of a CSV file, or of every file in a directory (in name order, skipping names that
+   * start with {@code .} or {@code _}), in the default {@link CsvFormat}: split into byte ranges
+   * (one per instance) without breaking a quoted line break. See {@link CsvFormat} for how fields
+   * become values and what a malformed line does.
+   */
+  public static Source<Row> csv(String name, Path path, Schema schema) {
+    return csv(name, path, schema, CsvFormat.defaults());
+  }
+
+  /** The rows of CSV files in {@code format}; see {@link #csv(String, Path, Schema)}. */
+  public static Source<Row> csv(String name, Path path, Schema schema, CsvFormat format) {
+    return new CsvSource(name, path, schema, format);
   }
 
   /** Deterministic keyed records; see {@link Generator}. */

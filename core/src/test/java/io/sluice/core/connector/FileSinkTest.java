@@ -22,7 +22,8 @@ class FileSinkTest {
   @TempDir
   Path dir;
 
-  private static Sink.Context context(String job, int instance) {
+  /** A writer's context in job {@code job}, instance {@code instance} of 2 (also for other sinks' tests). */
+  static Sink.Context context(String job, int instance) {
     return new Sink.Context() {
       @Override
       public String jobId() {

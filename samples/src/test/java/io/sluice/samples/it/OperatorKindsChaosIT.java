@@ -74,6 +74,15 @@ class OperatorKindsChaosIT {
   }
 
   @Test
+  void whenANodeIsKilledDuringCsvToCsvWindows_thenEveryWindowRowIsExact() {
+    // 1,500,000 orders in 3 CSV files (quoted commas, quotes and line breaks), read as fast as the
+    // cluster goes; 1,000 users x 150 ten-second windows: 150,000 rows
+    Map<String, String> p = params("keys", "1000", "records", "1500000", "files", "3",
+        "input", output("csv-windows-input").toString(), "output", output("csv-windows").toString());
+    ChaosScenarios.assertExact(killOneNode("csv-windows", "csv-windows", p, 25_000));
+  }
+
+  @Test
   void whenANodeIsKilledDuringSessionWindows_thenTheSessionsAreExact() {
     // 2,000 users x 40 sessions x 5 generator records at 5,000/s: 80 s; 80,000 sessions
     Map<String, String> p = params("users", "2000", "sessions-per-user", "40", "rate", "5000",
