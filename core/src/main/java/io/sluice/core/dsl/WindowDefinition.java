@@ -10,8 +10,10 @@ import java.util.Objects;
  *   <li>{@link #tumbling(Duration)}: fixed-size, non-overlapping windows aligned to the epoch;
  *   <li>{@link #sliding(Duration, Duration)}: fixed-size windows starting every {@code slide};
  *       a record belongs to {@code size / slide} windows;
- *   <li>{@link #session(Duration)}: per key, records closer than {@code gap} to each other form
- *       one window; windows merge when a record bridges them.
+ *   <li>{@link #session(Duration)}: per key, records at most {@code gap} apart form one window: a
+ *       record at {@code t} opens {@code [t, t + gap)}, and windows that overlap or touch merge
+ *       (as in Flink, a record exactly {@code gap} after the previous one joins its session);
+ *       windows merge when a record bridges them.
  * </ul>
  *
  * A window {@code [start, end)} fires when the watermark reaches {@code end - 1}.

@@ -197,6 +197,35 @@ class EventTimeWindowTest {
   }
 
   /**
+   * Design of this test: as in Flink, session windows that touch merge ([0,10) and [10,20) are one
+   * session), so records exactly one gap apart are one session and records more than a gap apart
+   * are two. The record at 10 arrives before the watermark reaches 9, when [0,10) would fire alone.
+   */
+  @Test
+  void recordsExactlyOneGapApartAreOneSession() {
+    Sessions s = new Sessions(10, 0);
+    s.push(new Ev("a", 0));                   // [0,10); watermark -1
+    s.push(new Ev("a", 10));                  // [10,20) touches [0,10): one session [0,20); watermark 9
+    assertEquals(List.of(), s.results(), "the merged session ends at 20: nothing fires at 9");
+    s.push(new Ev("a", 31));                  // 21 after 10: a new session [31,41); watermark 30
+    assertEquals(List.of("a [0,20) [0, 10]"), s.results());
+    s.in.end();
+    s.driver.run();
+    assertEquals(List.of("a [0,20) [0, 10]", "a [31,41) [31]"), s.results());
+  }
+
+  /** Design of this test: a record exactly one gap after one session and one gap before the next joins both. */
+  @Test
+  void aRecordTouchingTwoSessionsMergesThem() {
+    Sessions s = new Sessions(10, 30);
+    s.push(new Ev("a", 0), new Ev("a", 20)); // sessions [0,10) and [20,30)
+    s.push(new Ev("a", 10));                 // [10,20) touches both: one session [0,30)
+    s.in.end();
+    s.driver.run();
+    assertEquals(List.of("a [0,30) [0, 10, 20]"), s.results());
+  }
+
+  /**
    * Design of this test: an out-of-order record whose own session [t, t+gap) is already behind
    * the watermark, but which falls inside a session that has not fired yet, belongs to that
    * session (Flink merges first, then decides lateness on the merged window).

@@ -23,7 +23,8 @@ import java.util.List;
  *
  * <ul>
  *   <li>A record goes to every window it falls in; for session windows, to {@code [t, t + gap)},
- *       merged with every session of the key it touches.
+ *       merged with every session of the key it overlaps or touches: {@code [a, b)} and
+ *       {@code [b, c)} merge, so records exactly one gap apart are one session.
  *   <li>A window fires when the watermark reaches its {@link Window#maxTimestamp()} (an event-time
  *       timer per window), and is removed {@code allowedLateness} later.
  *   <li>A record for a window that fired but is within the allowed lateness updates it and fires
@@ -349,22 +350,29 @@ final class WindowLogic extends KeyedLogic {
 
   private boolean addToSession(Object key, Wins wins, Object record, long ts) {
     // as Flink: merge first, then decide lateness on the merged window; a record inside a session
-    // that has not expired joins it even if its own [ts, ts + gap) is behind the watermark
+    // that has not expired joins it even if its own [ts, ts + gap) is behind the watermark.
+    // The merged session covers the record's window and every session that touches it, directly or
+    // through another one (sessions restored from state written before touching sessions merged
+    // may touch each other).
+    long start = ts;
     long end = ts + def.sizeMillis();
-    for (Win w : wins.list) {
-      if (w.start < ts + def.sizeMillis() && ts < w.end) {
-        end = Math.max(end, w.end);
+    for (boolean grew = true; grew; ) {
+      grew = false;
+      for (Win w : wins.list) {
+        if (touches(w, start, end) && (w.start < start || w.end > end)) {
+          start = Math.min(start, w.start);
+          end = Math.max(end, w.end);
+          grew = true;
+        }
       }
     }
     if (isLate(end - 1)) {
       return false;
     }
-    Win merged = new Win(ts, ts + def.sizeMillis(), acc.add(acc.create(), record));
+    Win merged = new Win(start, end, acc.add(acc.create(), record));
     for (int i = 0; i < wins.list.size(); ) {
       Win w = wins.list.get(i);
-      if (w.start < merged.end && merged.start < w.end) {
-        merged.start = Math.min(merged.start, w.start);
-        merged.end = Math.max(merged.end, w.end);
+      if (touches(w, start, end)) {
         merged.acc = acc.merge(w.acc, merged.acc);
         wins.remove(i);
       } else {
@@ -376,6 +384,15 @@ final class WindowLogic extends KeyedLogic {
       emit(key, merged, true);
     }
     return true;
+  }
+
+  /**
+   * True if session {@code w} overlaps or touches {@code [start, end)}: as Flink's sessions, a
+   * window ending exactly where the other starts merges with it, so records exactly one gap apart
+   * are one session.
+   */
+  private static boolean touches(Win w, long start, long end) {
+    return w.start <= end && start <= w.end;
   }
 
   private static Win find(Wins wins, long start) {
