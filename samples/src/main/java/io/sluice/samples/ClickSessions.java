@@ -39,7 +39,10 @@ import java.util.TreeMap;
  * so clicks of a session are half a gap apart and sessions two gaps apart: every session is one
  * session window, whatever the parallelism. In every third session ({@code (u + k) mod 3 = 0})
  * with three or more clicks, clicks 1 and 2 swap times: click 1 arrives a whole gap after click 0
- * (a second window, for the moment) and click 2, half a gap earlier and out of order, merges both.
+ * (for an even gap exactly one gap: its window touches click 0's and, as in Flink, merges with
+ * it) and click 2 arrives half a gap earlier, out of order, inside the merged window. In every
+ * third session with exactly two clicks ({@code (u + k) mod 3 = 1}), click 1 is exactly one gap
+ * after click 0, for any gap: still one session, as in Flink.
  * Records are never more than the out-of-orderness (one gap) behind the largest time seen, so none
  * is late.
  *
@@ -128,11 +131,14 @@ public final class ClickSessions implements PipelineFactory {
       long g = gapMillis();
       long session = (seq - 1) / MAX_CLICKS;
       int slot = (int) ((seq - 1) % MAX_CLICKS);
-      int at = slot;
-      if (clicksIn(user, session) >= 3 && (user + session) % 3 == 0 && (slot == 1 || slot == 2)) {
-        at = 3 - slot; // clicks 1 and 2 swap times: 2 arrives after 1 but is earlier
+      int clicks = clicksIn(user, session);
+      long at = slot * (g / 2);
+      if (clicks >= 3 && (user + session) % 3 == 0 && (slot == 1 || slot == 2)) {
+        at = (3 - slot) * (g / 2); // clicks 1 and 2 swap times: 2 arrives after 1 but is earlier
+      } else if (clicks == 2 && (user + session) % 3 == 1 && slot == 1) {
+        at = g; // exactly one gap after click 0: the two windows touch and merge
       }
-      return session * 4 * g + (user % 8) * (g / 16) + at * (g / 2);
+      return session * 4 * g + (user % 8) * (g / 16) + at;
     }
 
     /** The event time of a generator record. */
@@ -153,7 +159,8 @@ public final class ClickSessions implements PipelineFactory {
 
     /**
      * The sessions of {@link #allClicks()}, found without windows: per user, clicks sorted by
-     * time, a new session wherever two consecutive clicks are a gap or more apart.
+     * time, a new session wherever two consecutive clicks are more than a gap apart (clicks exactly
+     * a gap apart are one session, as in Flink).
      */
     public List<Session> expectedSessions() {
       Map<String, List<Long>> times = new TreeMap<>();
@@ -167,7 +174,7 @@ public final class ClickSessions implements PipelineFactory {
         ts.sort(null);
         int from = 0;
         for (int i = 1; i <= ts.size(); i++) {
-          if (i == ts.size() || ts.get(i) - ts.get(i - 1) >= g) {
+          if (i == ts.size() || ts.get(i) - ts.get(i - 1) > g) {
             out.add(new Session(e.getKey(), ts.get(from), ts.get(i - 1) + g, i - from, ts.get(from), ts.get(i - 1)));
             from = i;
           }

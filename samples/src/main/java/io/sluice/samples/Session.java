@@ -1,7 +1,8 @@
 package io.sluice.samples;
 
 /**
- * One session of the {@code click-sessions} sample: a user's clicks no more than the gap apart.
+ * One session of the {@code click-sessions} sample: a user's clicks each no more than the gap
+ * after the one before (exactly the gap still joins the session, as in Flink).
  *
  * <p>Its line in the file sink is {@code user,windowStart,windowEnd,clicks,firstMillis,lastMillis}
  * ({@link #toLine}, {@link #parse}).

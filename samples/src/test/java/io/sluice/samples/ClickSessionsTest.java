@@ -29,7 +29,8 @@ import org.junit.jupiter.params.provider.ValueSource;
 /**
  * The click-sessions sample on the test driver. The expected sessions are computed here from the
  * clicks alone, without windows or watermarks: sort each user's clicks by time and start a new
- * session wherever two consecutive clicks are a gap or more apart.
+ * session wherever two consecutive clicks are more than a gap apart (exactly a gap apart is one
+ * session, as in Flink).
  */
 class ClickSessionsTest {
   private static final Comparator<Session> ORDER = Comparator.comparing(Session::user)
@@ -49,7 +50,7 @@ class ClickSessionsTest {
       ts.sort(null);
       int from = 0;
       for (int i = 1; i <= ts.size(); i++) {
-        if (i == ts.size() || ts.get(i) - ts.get(i - 1) >= gap) {
+        if (i == ts.size() || ts.get(i) - ts.get(i - 1) > gap) {
           long first = ts.get(from);
           long last = ts.get(i - 1);
           out.add(new Session(e.getKey(), first, last + gap, i - from, first, last));
@@ -89,6 +90,10 @@ class ClickSessionsTest {
       }
     }
     assertTrue(outOfOrder > 10, "out-of-order clicks: " + outOfOrder);
+    // some sessions have two clicks exactly a gap apart: one session, as in Flink
+    long gap = MODEL.gap().toMillis();
+    long exactGap = e.stream().filter(s -> s.clicks() == 2 && s.lastMillis() - s.firstMillis() == gap).count();
+    assertTrue(exactGap > 5, "sessions with two clicks exactly a gap apart: " + exactGap);
   }
 
   @ParameterizedTest(name = "parallelism {0}")
