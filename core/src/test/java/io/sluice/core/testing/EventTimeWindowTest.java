@@ -148,6 +148,26 @@ class EventTimeWindowTest {
     assertEquals(List.of(), c.driver.results(c.late), "the side output sink is not part of this pipeline");
   }
 
+  /**
+   * Design of this test: an allowed lateness so large that a window's end plus it overflows keeps
+   * the window to the end of input, as Flink's cleanup time does, instead of wrapping round to a
+   * time long past, which made every record for a fired window late.
+   */
+  @Test
+  void anAllowedLatenessBeyondTheEndOfTimeKeepsWindowsToTheEndOfInput() {
+    Counting c = new Counting(WindowDefinition.tumbling(Duration.ofMillis(10)), 0, Long.MAX_VALUE, true);
+    c.push(new Ev("a", 1), new Ev("a", 2)); // watermark 1
+    c.push(new Ev("a", 11));                // watermark 10: [0,10) fires
+    c.push(new Ev("a", 100));               // watermark 99: [10,20) fires, [0,10) stays
+    c.push(new Ev("a", 5));                 // allowed: re-fires [0,10) late
+    assertEquals(List.of(r("a", 0, 10, 2, false), r("a", 0, 10, 3, true), r("a", 10, 20, 1, false)),
+        c.results());
+    c.end();
+    assertEquals(List.of(r("a", 0, 10, 2, false), r("a", 0, 10, 3, true), r("a", 10, 20, 1, false),
+        r("a", 100, 110, 1, false)), c.results());
+    assertEquals(List.of(), c.driver.results(c.late));
+  }
+
   // ---- sessions -------------------------------------------------------------------------------
 
   /** Session windows whose function lists the records, to see what merged. */

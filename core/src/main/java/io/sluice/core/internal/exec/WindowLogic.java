@@ -26,7 +26,8 @@ import java.util.List;
  *       merged with every session of the key it overlaps or touches: {@code [a, b)} and
  *       {@code [b, c)} merge, so records exactly one gap apart are one session.
  *   <li>A window fires when the watermark reaches its {@link Window#maxTimestamp()} (an event-time
- *       timer per window), and is removed {@code allowedLateness} later.
+ *       timer per window), and is removed {@code allowedLateness} later (at its cleanup time; one
+ *       that would overflow is {@code Long.MAX_VALUE}, the end of input).
  *   <li>A record for a window that fired but is within the allowed lateness updates it and fires
  *       it again at once, marked late. A record all of whose windows are past their lateness is
  *       late: it goes to the late side output, or is dropped and counted.
@@ -110,7 +111,7 @@ final class WindowLogic extends KeyedLogic {
           into.add(w.maxTimestamp());
         }
         if (lateness > 0) {
-          into.add(w.maxTimestamp() + lateness);
+          into.add(cleanupTime(w));
         }
       }
     });
@@ -294,9 +295,24 @@ final class WindowLogic extends KeyedLogic {
     return (Wins) backend.update(0, Wins::new);
   }
 
+  /**
+   * When window {@code w} is removed: {@code allowedLateness} after its max timestamp, or
+   * {@code Long.MAX_VALUE} if that overflows (so a lateness of {@code Long.MAX_VALUE} ms keeps
+   * windows to the end of input instead of making every record late).
+   */
+  private long cleanupTime(Win w) {
+    return cleanupTime(w.maxTimestamp());
+  }
+
+  private long cleanupTime(long maxTimestamp) {
+    long t = maxTimestamp + lateness;
+    return t >= maxTimestamp ? t : Long.MAX_VALUE;
+  }
+
+  /** True if a window with this max timestamp is past its cleanup time: records for it are late. */
   private boolean isLate(long maxTimestamp) {
     long wm = watermark.getAsLong();
-    return wm != Long.MIN_VALUE && maxTimestamp + lateness <= wm;
+    return wm != Long.MIN_VALUE && cleanupTime(maxTimestamp) <= wm;
   }
 
   @Override
@@ -420,7 +436,7 @@ final class WindowLogic extends KeyedLogic {
       if (!w.fired && w.maxTimestamp() <= t) {
         emit(key, w, false);
       }
-      if (w.maxTimestamp() + lateness <= t) {
+      if (cleanupTime(w) <= t) {
         wins.remove(i);
       } else {
         i++;
