@@ -149,6 +149,32 @@ class EventTimeWindowTest {
   }
 
   /**
+   * Design of this test: window starts are multiples of the slide also before the epoch, as in
+   * Flink (the start is the time rounded down, not towards zero): -1 is in [-10,0), -11 in
+   * [-20,-10), and a window [-10,0) fires when the watermark reaches -1.
+   */
+  @Test
+  void windowsBeforeTheEpochAreAlignedToo() {
+    Counting c = new Counting(WindowDefinition.tumbling(Duration.ofMillis(10)), 0, 0, false);
+    c.push(new Ev("a", -15), new Ev("a", -11));                   // watermark -12
+    assertEquals(List.of(), c.results());
+    c.push(new Ev("a", -10));                                     // watermark -11: [-20,-10) fires
+    assertEquals(List.of(r("a", -20, -10, 2, false)), c.results());
+    c.push(new Ev("a", -1));                                      // watermark -2
+    assertEquals(List.of(r("a", -20, -10, 2, false)), c.results());
+    c.push(new Ev("a", 0));                                       // watermark -1: [-10,0) fires
+    assertEquals(List.of(r("a", -20, -10, 2, false), r("a", -10, 0, 2, false)), c.results());
+    c.end();
+    assertEquals(List.of(r("a", -20, -10, 2, false), r("a", -10, 0, 2, false), r("a", 0, 10, 1, false)),
+        c.results());
+
+    Counting s = new Counting(WindowDefinition.sliding(Duration.ofMillis(10), Duration.ofMillis(5)), 0, 0, false);
+    s.push(new Ev("a", -7)); // windows [-15,-5) and [-10,0)
+    s.end();
+    assertEquals(List.of(r("a", -15, -5, 1, false), r("a", -10, 0, 1, false)), s.results());
+  }
+
+  /**
    * Design of this test: an allowed lateness so large that a window's end plus it overflows keeps
    * the window to the end of input, as Flink's cleanup time does, instead of wrapping round to a
    * time long past, which made every record for a fired window late.
