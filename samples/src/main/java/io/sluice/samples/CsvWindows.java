@@ -18,6 +18,7 @@ import io.sluice.core.dsl.WindowResult;
 import io.sluice.core.table.DataType;
 import io.sluice.core.table.Row;
 import io.sluice.core.table.Schema;
+import io.sluice.sql.SqlPlanner;
 import java.io.BufferedWriter;
 import java.io.IOException;
 import java.io.UncheckedIOException;
@@ -56,7 +57,8 @@ import java.util.stream.Stream;
  * <p>Parameters: {@code input} (directory, default {@code data/csv-windows/input}), {@code output}
  * (directory, default {@code out/csv-windows}), {@code keys} (1000), {@code records} (1,200,000),
  * {@code files} (3), {@code window} (10s), {@code parallelism} (2), {@code fsync}, and the job
- * settings of {@link SampleSinks#config}.
+ * settings of {@link SampleSinks#config}. With {@code sql=true} the same job is planned from SQL
+ * ({@link #script}): the window function {@code TUMBLE} grouped by user, into a CSV table.
  */
 public final class CsvWindows implements PipelineFactory {
   /** The name users submit. */
@@ -98,6 +100,10 @@ public final class CsvWindows implements PipelineFactory {
   @Override
   public Pipeline create(Parameters params) {
     Settings s = settings(params);
+    if (SampleSinks.bool(params, "sql", false)) {
+      return new SqlPlanner(Path.of(".")).plan(script(s, SampleSinks.positiveInt(params, "parallelism", 2),
+          SampleSinks.bool(params, "fsync", true))).pipeline();
+    }
     CsvSink sink = Sinks.csv("out", s.output(), TOTALS, FORMAT).withFsync(SampleSinks.bool(params, "fsync", true));
     return pipeline(s.input(), s.window(), SampleSinks.config(params), sink);
   }
@@ -113,6 +119,24 @@ public final class CsvWindows implements PipelineFactory {
         .map(CsvWindows::row).named("rows")
         .writeTo(sink);
     return p.build();
+  }
+
+  /** The same job in SQL: what {@code sql=true} runs. */
+  static String script(Settings s, int parallelism, boolean fsync) {
+    if (s.window().toMillis() % 1000 != 0) {
+      throw new IllegalArgumentException("parameter 'window' must be whole seconds with sql=true: " + s.window());
+    }
+    return "SET 'parallelism.default' = '" + parallelism + "';\n"
+        + "CREATE TABLE orders (`user` STRING, amount DECIMAL(10, 2), ts TIMESTAMP(3), WATERMARK FOR ts AS ts)\n"
+        + "  WITH ('connector' = 'filesystem', 'path' = '" + s.input() + "', 'format' = 'csv', 'csv.header' = 'true');\n"
+        + "CREATE TABLE totals (`user` STRING, window_start TIMESTAMP(3), window_end TIMESTAMP(3), orders BIGINT,"
+        + " total DECIMAL(12, 2))\n"
+        + "  WITH ('connector' = 'filesystem', 'path' = '" + s.output() + "', 'format' = 'csv', 'csv.header' = 'true',"
+        + " 'sink.fsync' = '" + fsync + "');\n"
+        + "INSERT INTO totals\n"
+        + "SELECT `user`, window_start, window_end, COUNT(*), SUM(amount)\n"
+        + "FROM TABLE(TUMBLE(TABLE orders, DESCRIPTOR(ts), INTERVAL '" + s.window().toSeconds() + "' SECOND))\n"
+        + "GROUP BY window_start, window_end, `user`;\n";
   }
 
   private static Row row(WindowResult<String, Acc> w) {

@@ -83,6 +83,16 @@ class OperatorKindsChaosIT {
   }
 
   @Test
+  void whenANodeIsKilledDuringASqlWindowAggregationOverCsv_thenEveryWindowRowIsExact() {
+    // the same job planned from SQL (CREATE TABLE ... WITH ('connector' = 'filesystem', ...), INSERT INTO
+    // ... SELECT ... FROM TABLE(TUMBLE(...)) GROUP BY window_start, window_end, `user`), checked by the
+    // same verifier
+    Map<String, String> p = params("keys", "1000", "records", "1000000", "files", "3", "sql", "true",
+        "input", output("csv-windows-sql-input").toString(), "output", output("csv-windows-sql").toString());
+    ChaosScenarios.assertExact(killOneNode("csv-windows-sql", "csv-windows", p, 20_000));
+  }
+
+  @Test
   void whenANodeIsKilledDuringSessionWindows_thenTheSessionsAreExact() {
     // 2,000 users x 40 sessions x 5 generator records at 5,000/s: 80 s; 80,000 sessions
     Map<String, String> p = params("users", "2000", "sessions-per-user", "40", "rate", "5000",

@@ -1,0 +1,236 @@
+package io.sluice.sql;
+
+import io.sluice.core.dsl.AggregateFunction;
+import io.sluice.core.table.Column;
+import io.sluice.core.table.DataType;
+import io.sluice.core.table.Row;
+import io.sluice.core.table.Schema;
+import java.math.BigDecimal;
+import java.math.RoundingMode;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Locale;
+import org.apache.calcite.sql.SqlBasicCall;
+import org.apache.calcite.sql.SqlIdentifier;
+import org.apache.calcite.sql.SqlLiteral;
+import org.apache.calcite.sql.SqlNode;
+
+/**
+ * SQL's aggregate functions over the rows of a group (COUNT(*), COUNT(x), SUM, MIN, MAX, AVG) as
+ * one {@link AggregateFunction} whose accumulator is a {@link Row} (so it is stored without Java
+ * class names). Result types follow Flink: COUNT is BIGINT, SUM, MIN, MAX and AVG have their
+ * argument's type (AVG of integers is an integer); they are null for a group without values.
+ */
+final class Aggregates {
+  private Aggregates() {}
+
+  enum Kind { COUNT_STAR, COUNT, SUM, MIN, MAX, AVG }
+
+  /** One aggregate call: its kind, argument (null for COUNT(*)), result type and accumulator slots. */
+  record Call(Kind kind, Expr arg, DataType type, int slot) {}
+
+  static boolean isAggregate(SqlNode node) {
+    if (!(node instanceof SqlBasicCall c)) {
+      return false;
+    }
+    switch (c.getOperator().getName().toUpperCase(Locale.ROOT)) {
+      case "COUNT":
+      case "SUM":
+      case "MIN":
+      case "MAX":
+      case "AVG":
+        return true;
+      default:
+        return false;
+    }
+  }
+
+  /** Compiles aggregate call {@code node} over {@code input}, its accumulator slots starting at {@code slot}. */
+  static Call compile(SqlBasicCall node, Schema input, int slot) {
+    String name = node.getOperator().getName().toUpperCase(Locale.ROOT);
+    if (node.getFunctionQuantifier() != null
+        && "DISTINCT".equalsIgnoreCase(String.valueOf(((SqlLiteral) node.getFunctionQuantifier()).getValue()))) {
+      throw SqlException.at(node, name + "(DISTINCT ...) is not supported yet");
+    }
+    List<SqlNode> ops = node.getOperandList();
+    if (name.equals("COUNT") && ops.size() == 1 && ops.get(0) instanceof SqlIdentifier id && id.isStar()) {
+      return new Call(Kind.COUNT_STAR, null, DataType.BIGINT, slot);
+    }
+    if (ops.size() != 1) {
+      throw SqlException.at(node, name + " takes one argument");
+    }
+    Expr arg = Exprs.compile(ops.get(0), input);
+    Kind kind = Kind.valueOf(name);
+    switch (kind) {
+      case COUNT:
+        return new Call(kind, arg, DataType.BIGINT, slot);
+      case SUM:
+      case AVG:
+        if (arg.type() != DataType.INT && arg.type() != DataType.BIGINT && arg.type() != DataType.DECIMAL
+            && arg.type() != DataType.DOUBLE) {
+          throw SqlException.at(node, name + " needs a number, not " + arg.type() + ": " + Exprs.safe(node));
+        }
+        return new Call(kind, arg, arg.type(), slot);
+      default:
+        if (arg.type() == DataType.BOOLEAN) {
+          throw SqlException.at(node, name + " of a BOOLEAN is not supported");
+        }
+        return new Call(kind, arg, arg.type(), slot);
+    }
+  }
+
+  /** The accumulator's columns for {@code calls}, in slot order. */
+  static Schema accumulator(List<Call> calls) {
+    List<Column> cols = new ArrayList<>();
+    for (Call c : calls) {
+      switch (c.kind()) {
+        case COUNT_STAR:
+        case COUNT:
+          cols.add(new Column("a" + cols.size(), DataType.BIGINT));
+          break;
+        case AVG:
+          cols.add(new Column("a" + cols.size(), c.type() == DataType.DOUBLE ? DataType.DOUBLE : DataType.DECIMAL));
+          cols.add(new Column("a" + cols.size(), DataType.BIGINT));
+          break;
+        default:
+          cols.add(new Column("a" + cols.size(), c.type()));
+          break;
+      }
+    }
+    return Schema.of(cols);
+  }
+
+  /** The number of accumulator slots {@code c} takes. */
+  static int slots(Call c) {
+    return c.kind() == Kind.AVG ? 2 : 1;
+  }
+
+  /** One function for all of {@code calls}: the result is the accumulator; {@link #result} reads each call's value. */
+  static AggregateFunction<Row, Row, Row> function(List<Call> calls) {
+    Schema acc = accumulator(calls);
+    return new AggregateFunction<>() {
+      @Override
+      public Row createAccumulator() {
+        Object[] v = new Object[acc.size()];
+        for (Call c : calls) {
+          if (c.kind() == Kind.COUNT || c.kind() == Kind.COUNT_STAR) {
+            v[c.slot()] = 0L;
+          } else if (c.kind() == Kind.AVG) {
+            v[c.slot() + 1] = 0L;
+          }
+        }
+        return Row.of(acc, v);
+      }
+
+      @Override
+      public Row add(Row a, Row r) {
+        Object[] v = a.values();
+        for (Call c : calls) {
+          int s = c.slot();
+          if (c.kind() == Kind.COUNT_STAR) {
+            v[s] = (Long) v[s] + 1;
+            continue;
+          }
+          Object x = c.arg().eval(r);
+          if (x == null) {
+            continue;
+          }
+          switch (c.kind()) {
+            case COUNT:
+              v[s] = (Long) v[s] + 1;
+              break;
+            case SUM:
+              v[s] = v[s] == null ? x : plus(c.type(), v[s], x);
+              break;
+            case MIN:
+              v[s] = v[s] == null || Exprs.compare(x, v[s]) < 0 ? x : v[s];
+              break;
+            case MAX:
+              v[s] = v[s] == null || Exprs.compare(x, v[s]) > 0 ? x : v[s];
+              break;
+            default: { // AVG
+              Object w = c.type() == DataType.DOUBLE ? x : Exprs.convert(x, c.type(), DataType.DECIMAL);
+              DataType st = c.type() == DataType.DOUBLE ? DataType.DOUBLE : DataType.DECIMAL;
+              v[s] = v[s] == null ? w : plus(st, v[s], w);
+              v[s + 1] = (Long) v[s + 1] + 1;
+              break;
+            }
+          }
+        }
+        return Row.of(acc, v);
+      }
+
+      @Override
+      public Row merge(Row a, Row b) {
+        Object[] v = a.values();
+        for (Call c : calls) {
+          int s = c.slot();
+          Object y = b.get(s);
+          switch (c.kind()) {
+            case COUNT_STAR:
+            case COUNT:
+              v[s] = (Long) v[s] + (Long) y;
+              break;
+            case SUM:
+              v[s] = v[s] == null ? y : y == null ? v[s] : plus(c.type(), v[s], y);
+              break;
+            case MIN:
+              v[s] = v[s] == null ? y : y == null || Exprs.compare(v[s], y) <= 0 ? v[s] : y;
+              break;
+            case MAX:
+              v[s] = v[s] == null ? y : y == null || Exprs.compare(v[s], y) >= 0 ? v[s] : y;
+              break;
+            default: {
+              DataType st = c.type() == DataType.DOUBLE ? DataType.DOUBLE : DataType.DECIMAL;
+              v[s] = v[s] == null ? y : y == null ? v[s] : plus(st, v[s], y);
+              v[s + 1] = (Long) v[s + 1] + (Long) b.get(s + 1);
+              break;
+            }
+          }
+        }
+        return Row.of(acc, v);
+      }
+
+      @Override
+      public Row result(Row a) {
+        return a;
+      }
+    };
+  }
+
+  /** The value of {@code c} in accumulator {@code acc}. */
+  static Object result(Call c, Row acc) {
+    Object v = acc.get(c.slot());
+    if (c.kind() != Kind.AVG) {
+      return v;
+    }
+    long n = (Long) acc.get(c.slot() + 1);
+    if (v == null || n == 0) {
+      return null;
+    }
+    switch (c.type()) {
+      case DOUBLE:
+        return (Double) v / n;
+      case DECIMAL: {
+        BigDecimal sum = (BigDecimal) v;
+        return sum.divide(BigDecimal.valueOf(n), Math.max(6, sum.scale()), RoundingMode.HALF_UP);
+      }
+      default:
+        return Exprs.convert(((BigDecimal) v).divide(BigDecimal.valueOf(n), 0, RoundingMode.DOWN), DataType.DECIMAL,
+            c.type());
+    }
+  }
+
+  private static Object plus(DataType t, Object a, Object b) {
+    switch (t) {
+      case INT:
+        return (Integer) a + (Integer) b;
+      case BIGINT:
+        return (Long) a + (Long) b;
+      case DECIMAL:
+        return ((BigDecimal) a).add((BigDecimal) b);
+      default:
+        return (Double) a + (Double) b;
+    }
+  }
+}
