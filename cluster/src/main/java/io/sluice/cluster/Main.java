@@ -32,6 +32,17 @@ public final class Main implements Callable<Integer> {
     System.exit(commandLine().execute(args));
   }
 
+  /**
+   * Runs the CLI in this JVM with its output and errors going to {@code out} and {@code err}
+   * (for tests of the commands); returns the exit status {@link #main} would exit with.
+   */
+  public static int execute(java.io.PrintWriter out, java.io.PrintWriter err, String... args) {
+    CommandLine cl = commandLine();
+    cl.setOut(out);
+    cl.setErr(err);
+    return cl.execute(args);
+  }
+
   static CommandLine commandLine() {
     CommandLine cl = new CommandLine(new Main());
     // durations as people write them: 500ms, 40s, 2m, 1h (or ISO-8601: PT40S)

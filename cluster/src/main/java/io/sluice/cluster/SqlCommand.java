@@ -9,7 +9,9 @@ import java.util.LinkedHashMap;
 import java.util.Map;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
+import picocli.CommandLine.Spec;
 
 /**
  * {@code sluice sql -f job.sql}: plans a SQL script here (so a mistake is reported with its file,
@@ -28,6 +30,9 @@ final class SqlCommand extends JobsCommands.NodeOption implements Callable<Integ
 
   @Option(names = "--plan-only", description = "check and explain the script, submit nothing")
   boolean planOnly;
+
+  @Spec
+  CommandSpec spec;
 
   @Override
   public Integer call() throws IOException {
@@ -52,12 +57,13 @@ final class SqlCommand extends JobsCommands.NodeOption implements Callable<Integ
     } catch (IllegalArgumentException e) { // a SqlException, or a pipeline the DSL refuses
       throw new JobsCommands.CliFailure(where + ": " + e.getMessage());
     }
-    for (String out : r.output()) {
-      System.out.println(out);
+    java.io.PrintWriter out = spec.commandLine().getOut();
+    for (String o : r.output()) {
+      out.println(o);
     }
     if (r.pipeline() == null || planOnly) {
       if (r.pipeline() == null && !planOnly) {
-        System.err.println(where + ": no INSERT INTO statement: nothing to submit");
+        spec.commandLine().getErr().println(where + ": no INSERT INTO statement: nothing to submit");
       }
       return 0;
     }
@@ -65,7 +71,8 @@ final class SqlCommand extends JobsCommands.NodeOption implements Callable<Integ
     body.put("pipeline", SqlPlanner.PIPELINE_NAME);
     body.put("parameters", Map.of("script", script, "base-dir", base.toString()));
     String jobId = call("POST", "/jobs", body).path("jobId").asText();
-    System.out.println(jobId);
+    out.println(jobId);
+    out.flush();
     return waitForEnd ? JobsCommands.follow(this, jobId) : 0;
   }
 }
