@@ -1,20 +1,30 @@
 package io.sluice.sql;
 
 import io.sluice.core.connector.CsvFormat;
+import io.sluice.core.connector.DeliveryGuarantee;
 import io.sluice.core.connector.Sink;
 import io.sluice.core.connector.Sinks;
 import io.sluice.core.connector.Source;
 import io.sluice.core.connector.Sources;
 import io.sluice.core.table.Row;
+import io.sluice.persistence.kafka.KafkaSink;
+import io.sluice.persistence.kafka.KafkaSinks;
+import io.sluice.persistence.kafka.KafkaSource;
+import io.sluice.persistence.kafka.KafkaSources;
+import io.sluice.persistence.kafka.StartingOffsets;
 import java.nio.file.Path;
 import java.util.List;
+import java.util.Map;
 import java.util.Set;
 import java.util.TreeSet;
+import org.apache.kafka.clients.producer.ProducerRecord;
 
 /**
- * The connectors a table's {@code WITH (...)} options name. Today {@code 'connector' = 'filesystem'}
- * with {@code 'format' = 'csv'}: a file or directory to read, a directory to write exactly-once part
- * files to. Options as in Flink ({@code path}, {@code csv.field-delimiter},
+ * The connectors a table's {@code WITH (...)} options name: {@code 'connector' = 'filesystem'} with
+ * {@code 'format' = 'csv'}, a file or directory to read, a directory to write exactly-once part
+ * files to; and {@code 'connector' = 'kafka'} with {@code 'format' = 'csv'} or {@code 'json'}, one
+ * row per message, read and written exactly-once by Sluice's Kafka source and sink. Filesystem Options as in Flink ({@code path}, {@code csv.field-delimiter} (or {@code field-delimiter},
+ * as the first design document writes it),
  * {@code csv.quote-character}, {@code csv.disable-quote-character}, {@code csv.escape-character},
  * {@code csv.null-literal}, {@code csv.ignore-parse-errors}) and Sluice's own ({@code csv.header},
  * {@code csv.max-record-bytes}, {@code sink.fsync}). An unknown option is an error that lists the
@@ -22,8 +32,15 @@ import java.util.TreeSet;
  */
 final class Connectors {
   private static final Set<String> FILESYSTEM = Set.of("connector", "path", "format", "csv.field-delimiter",
+      "field-delimiter",
       "csv.quote-character", "csv.disable-quote-character", "csv.escape-character", "csv.null-literal",
       "csv.ignore-parse-errors", "csv.header", "csv.max-record-bytes", "sink.fsync");
+
+  private static final Set<String> KAFKA = Set.of("connector", "topic", "format", "properties.bootstrap.servers",
+      "properties.group.id", "scan.startup.mode", "scan.startup.timestamp-millis", "scan.bounded.mode",
+      "sink.delivery-guarantee", "csv.field-delimiter", "field-delimiter", "csv.quote-character",
+      "csv.disable-quote-character", "csv.escape-character", "csv.null-literal", "csv.ignore-parse-errors",
+      "json.fail-on-missing-field", "json.ignore-parse-errors");
 
   private Connectors() {}
 
@@ -31,27 +48,104 @@ final class Connectors {
     String connector = t.options().get("connector");
     if (connector == null) {
       throw new SqlException(t.line(), 1, "Table options do not contain an option key 'connector' for table '"
-          + t.name() + "'; the connectors are 'filesystem'");
+          + t.name() + "'; the connectors are 'filesystem' and 'kafka'");
     }
-    if (!connector.equals("filesystem")) {
+    boolean kafka = connector.equals("kafka");
+    if (!kafka && !connector.equals("filesystem")) {
       throw new SqlException(t.line(), 1, "Could not find any factory for identifier '" + connector
-          + "' (table '" + t.name() + "'); the connectors are 'filesystem'");
+          + "' (table '" + t.name() + "'); the connectors are 'filesystem' and 'kafka'");
     }
     Set<String> unknown = new TreeSet<>(t.options().keySet());
-    unknown.removeAll(FILESYSTEM);
-    if (!unknown.isEmpty()) {
-      throw new SqlException(t.line(), 1, "Unsupported options found for 'filesystem' (table '" + t.name() + "'): "
-          + unknown + "; supported options: " + new TreeSet<>(FILESYSTEM));
+    unknown.removeAll(kafka ? KAFKA : FILESYSTEM);
+    if (kafka) {
+      unknown.removeIf(k -> k.startsWith("properties."));
     }
-    if (t.options().get("path") == null) {
-      throw new SqlException(t.line(), 1, "table '" + t.name() + "': the filesystem connector needs 'path'");
+    if (!unknown.isEmpty()) {
+      throw new SqlException(t.line(), 1, "Unsupported options found for '" + connector + "' (table '" + t.name()
+          + "'): " + unknown + "; supported options: " + new TreeSet<>(kafka ? KAFKA : FILESYSTEM)
+          + (kafka ? " and properties.* (Kafka client settings)" : ""));
+    }
+    for (String required : kafka ? List.of("topic", "properties.bootstrap.servers") : List.of("path")) {
+      if (t.options().get(required) == null) {
+        throw new SqlException(t.line(), 1, "table '" + t.name() + "': the " + connector + " connector needs '"
+            + required + "'");
+      }
     }
     String format = t.options().get("format");
-    if (!"csv".equals(format)) {
+    if (!"csv".equals(format) && !(kafka && "json".equals(format))) {
       throw new SqlException(t.line(), 1, "table '" + t.name() + "': " + (format == null ? "no 'format'"
-          : "format '" + format + "' is not supported") + "; the formats are 'csv'");
+          : "format '" + format + "' is not supported") + "; the formats are " + (kafka ? "'csv' and 'json'"
+          : "'csv'"));
     }
     format(t);
+    if (kafka) {
+      startingOffsets(t);
+      String bounded = t.options().getOrDefault("scan.bounded.mode", "unbounded");
+      if (!bounded.equals("unbounded") && !bounded.equals("latest-offset")) {
+        throw new SqlException(t.line(), 1, "table '" + t.name() + "': 'scan.bounded.mode' must be 'unbounded' or"
+            + " 'latest-offset', not '" + bounded + "'");
+      }
+      guarantee(t);
+    }
+  }
+
+  private static boolean isKafka(TableDef t) {
+    return "kafka".equals(t.options().get("connector"));
+  }
+
+  private static StartingOffsets startingOffsets(TableDef t) {
+    String mode = t.options().getOrDefault("scan.startup.mode", "earliest-offset");
+    switch (mode) {
+      case "earliest-offset":
+        return StartingOffsets.earliest();
+      case "latest-offset":
+        return StartingOffsets.latest();
+      case "group-offsets":
+        return StartingOffsets.committed(StartingOffsets.earliest());
+      case "timestamp": {
+        String ms = t.options().get("scan.startup.timestamp-millis");
+        try {
+          return StartingOffsets.timestamp(Long.parseLong(ms == null ? "" : ms.trim()));
+        } catch (NumberFormatException e) {
+          throw new SqlException(t.line(), 1, "table '" + t.name() + "': 'scan.startup.mode' = 'timestamp' needs"
+              + " 'scan.startup.timestamp-millis' (milliseconds since the epoch), not " + ms);
+        }
+      }
+      default:
+        throw new SqlException(t.line(), 1, "table '" + t.name() + "': 'scan.startup.mode' must be"
+            + " 'earliest-offset', 'latest-offset', 'group-offsets' or 'timestamp', not '" + mode + "'");
+    }
+  }
+
+  private static DeliveryGuarantee guarantee(TableDef t) {
+    String g = t.options().getOrDefault("sink.delivery-guarantee", "exactly-once");
+    switch (g) {
+      case "exactly-once":
+        return DeliveryGuarantee.EXACTLY_ONCE;
+      case "at-least-once":
+        return DeliveryGuarantee.AT_LEAST_ONCE;
+      default:
+        throw new SqlException(t.line(), 1, "table '" + t.name() + "': 'sink.delivery-guarantee' must be"
+            + " 'exactly-once' or 'at-least-once', not '" + g + "'");
+    }
+  }
+
+  private static RowFormats.Format messages(TableDef t) {
+    return "json".equals(t.options().get("format"))
+        ? RowFormats.json(t.schema(), "true".equalsIgnoreCase(t.options().get("json.fail-on-missing-field")))
+        : RowFormats.csv(t.schema(), format(t));
+  }
+
+  private static <C> C withProperties(TableDef t, C connector, java.util.function.BiFunction<C, String[], C> with) {
+    C c = connector;
+    for (Map.Entry<String, String> e : new java.util.TreeMap<>(t.options()).entrySet()) {
+      String k = e.getKey();
+      if (k.startsWith("properties.") && !k.equals("properties.bootstrap.servers")
+          && !k.equals("properties.group.id")) {
+        c = with.apply(c, new String[] {k.substring("properties.".length()), e.getValue()});
+      }
+    }
+    return c;
   }
 
   /** True if the table's sink only appends rows (it cannot take updates of earlier results). */
@@ -60,10 +154,36 @@ final class Connectors {
   }
 
   static Source<Row> source(TableDef t, String stageName, Path baseDir) {
+    if (isKafka(t)) {
+      RowFormats.Format f = messages(t);
+      String topic = t.options().get("topic");
+      KafkaSource<Row> k = KafkaSources.topic(stageName, t.options().get("properties.bootstrap.servers"), topic,
+          record -> {
+            if (record.value() == null) {
+              throw new IllegalArgumentException("a record without a value");
+            }
+            return f.read(record.value());
+          }).withStartingOffsets(startingOffsets(t));
+      String group = t.options().get("properties.group.id");
+      if (group != null) {
+        k = k.withGroupId(group);
+      }
+      if ("latest-offset".equals(t.options().get("scan.bounded.mode"))) {
+        k = k.bounded();
+      }
+      return withProperties(t, k, (c, kv) -> c.withProperty(kv[0], kv[1]));
+    }
     return Sources.csv(stageName, path(t, baseDir), t.schema(), format(t));
   }
 
   static Sink<Row> sink(TableDef t, String stageName, Path baseDir) {
+    if (isKafka(t)) {
+      RowFormats.Format f = messages(t);
+      KafkaSink<Row> k = KafkaSinks.topic(stageName, t.options().get("properties.bootstrap.servers"),
+          t.options().get("topic"), (Row row, String topic) -> new ProducerRecord<>(topic, null, f.write(row)))
+          .withGuarantee(guarantee(t));
+      return withProperties(t, k, (c, kv) -> c.withProperty(kv[0], kv[1]));
+    }
     return Sinks.csv(stageName, path(t, baseDir), t.schema(), format(t))
         .withFsync(!"false".equalsIgnoreCase(t.options().getOrDefault("sink.fsync", "true")));
   }
@@ -75,7 +195,7 @@ final class Connectors {
   private static CsvFormat format(TableDef t) {
     CsvFormat f = CsvFormat.defaults();
     try {
-      String d = t.options().get("csv.field-delimiter");
+      String d = t.options().getOrDefault("csv.field-delimiter", t.options().get("field-delimiter"));
       if (d != null) {
         f = f.withDelimiter(character(t, "csv.field-delimiter", d));
       }
@@ -132,8 +252,4 @@ final class Connectors {
     return s.charAt(0);
   }
 
-  /** For messages. */
-  static List<String> names() {
-    return List.of("filesystem");
-  }
 }

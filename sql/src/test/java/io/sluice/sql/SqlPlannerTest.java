@@ -55,8 +55,8 @@ class SqlPlannerTest {
   void theDesignDocumentsExampleCopiesTheFile() throws Exception {
     Files.writeString(dir.resolve("data.csv"), "a,1\n\"b,c\",2\n\"d\"\"e\",-3\n");
     String script = """
-        CREATE TABLE Sources (key STRING, `value` INT) WITH ('connector' = 'filesystem', 'path' = 'data.csv', 'format' = 'csv', 'csv.field-delimiter' = ',');
-        CREATE TABLE Sinks   (key STRING, `value` INT) WITH ('connector' = 'filesystem', 'path' = 'output.csv', 'format' = 'csv', 'csv.field-delimiter' = ',');
+        CREATE TABLE Sources (key STRING, `value` INT) WITH ('connector' = 'filesystem', 'path' = 'data.csv', 'format' = 'csv', 'field-delimiter' = ',');
+        CREATE TABLE Sinks   (key STRING, `value` INT) WITH ('connector' = 'filesystem', 'path' = 'output.csv', 'format' = 'csv', 'field-delimiter' = ',');
         INSERT INTO Sinks SELECT * FROM Sources;
         """;
     Schema s = Schema.builder().column("key", DataType.STRING).column("value", DataType.INT).build();
@@ -237,8 +237,8 @@ class SqlPlannerTest {
         error(CLICKS + "INSERT INTO totals SELECT `user`, amount FROM clicks;"));
     assertEquals("line 1, column 1: Unsupported options found for 'filesystem' (table 'x'): [csv.delimiter];"
         + " supported options: [connector, csv.disable-quote-character, csv.escape-character, csv.field-delimiter,"
-        + " csv.header, csv.ignore-parse-errors, csv.max-record-bytes, csv.null-literal, csv.quote-character, format,"
-        + " path, sink.fsync]",
+        + " csv.header, csv.ignore-parse-errors, csv.max-record-bytes, csv.null-literal, csv.quote-character,"
+        + " field-delimiter, format, path, sink.fsync]",
         error("CREATE TABLE x (a INT) WITH ('connector' = 'filesystem', 'path' = 'p', 'format' = 'csv',"
             + " 'csv.delimiter' = ';');"));
     assertEquals("line 7, column 114: GROUP BY over a window function must contain window_start and window_end",

@@ -1,12 +1,17 @@
 package io.sluice.core.connector;
 
+import com.fasterxml.jackson.databind.MappingIterator;
 import com.fasterxml.jackson.databind.ObjectReader;
 import com.fasterxml.jackson.databind.ObjectWriter;
 import com.fasterxml.jackson.dataformat.csv.CsvGenerator;
 import com.fasterxml.jackson.dataformat.csv.CsvMapper;
 import com.fasterxml.jackson.dataformat.csv.CsvParser;
 import com.fasterxml.jackson.dataformat.csv.CsvSchema;
+import io.sluice.core.table.Column;
+import io.sluice.core.table.DataType;
+import io.sluice.core.table.Row;
 import io.sluice.core.table.Schema;
+import java.io.IOException;
 
 /**
  * How a CSV file is written: delimiter, quote and escape characters, a header line, the text of a
@@ -181,6 +186,74 @@ public final class CsvFormat {
       b.setNullValue(nullLiteral);
     }
     return b;
+  }
+
+  /**
+   * Reads one record (the text of one CSV record, without its line break; it may hold quoted line
+   * breaks) as a row of {@code schema}, as a CSV source does: for a message that holds one record,
+   * such as a Kafka record's value.
+   *
+   * @throws IllegalArgumentException with the reason (malformed, wrong field count, a value not of
+   *     its column's type) naming the column
+   */
+  public Row parseRow(String record, Schema schema) {
+    return parseRow(record, schema, fieldReader());
+  }
+
+  /** {@link #parseRow(String, Schema)} with a reader made by {@link #fieldReader()}. */
+  Row parseRow(String text, Schema schema, ObjectReader fields) {
+    String[] values;
+    try (MappingIterator<String[]> it = fields.readValues(text)) {
+      if (!it.hasNextValue()) {
+        throw new IllegalArgumentException("no fields");
+      }
+      values = it.nextValue();
+      if (it.hasNextValue()) {
+        throw new IllegalArgumentException("the record does not end where a record should end");
+      }
+    } catch (IOException e) {
+      String m = e.getMessage();
+      int nl = m == null ? -1 : m.indexOf('\n');
+      throw new IllegalArgumentException("malformed CSV: " + (nl < 0 ? m : m.substring(0, nl)));
+    }
+    if (values.length != schema.size()) {
+      throw new IllegalArgumentException("expected " + schema.size() + " fields (" + schema + "), found "
+          + values.length);
+    }
+    Object[] row = new Object[values.length];
+    for (int i = 0; i < values.length; i++) {
+      String v = values[i];
+      Column c = schema.column(i);
+      if (v == null || (v.isEmpty() && c.type() != DataType.STRING)) {
+        continue;
+      }
+      try {
+        row[i] = c.type().parse(v);
+      } catch (IllegalArgumentException e) {
+        throw new IllegalArgumentException("column " + (i + 1) + " '" + c.name() + "': " + e.getMessage());
+      }
+    }
+    return Row.of(schema, row);
+  }
+
+  /** One row as one CSV record, with its line break: what a CSV sink writes for it (without a header). */
+  public String formatRow(Row row) {
+    try {
+      return withHeader(false).rowWriter(row.schema()).writeValueAsString(fields(row));
+    } catch (IOException e) {
+      throw new java.io.UncheckedIOException(e);
+    }
+  }
+
+  /** The text of each field of {@code row} (null for null), as written to CSV. */
+  static String[] fields(Row row) {
+    Schema schema = row.schema();
+    String[] fields = new String[schema.size()];
+    for (int i = 0; i < fields.length; i++) {
+      Object v = row.get(i);
+      fields[i] = v == null ? null : schema.column(i).type().format(v);
+    }
+    return fields;
   }
 
   /** Reads one record's text as its fields. */

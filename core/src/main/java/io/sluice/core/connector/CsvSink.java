@@ -70,14 +70,9 @@ public final class CsvSink implements Sink<Row> {
       public void write(BatchId id, List<Row> rows) throws IOException {
         ByteArrayOutputStream bytes = new ByteArrayOutputStream(rows.size() * 32 + 64);
         try (SequenceWriter w = writer.writeValues(bytes)) {
-          String[] fields = new String[schema.size()];
           for (Row r : rows) {
             check(r);
-            for (int i = 0; i < fields.length; i++) {
-              Object v = r.get(i);
-              fields[i] = v == null ? null : schema.column(i).type().format(v);
-            }
-            w.write(fields);
+            w.write(CsvFormat.fields(r));
           }
         }
         parts.write("part-" + id.asFileName() + ".csv", bytes.toByteArray());

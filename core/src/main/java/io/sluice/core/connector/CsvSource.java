@@ -1,8 +1,6 @@
 package io.sluice.core.connector;
 
-import com.fasterxml.jackson.databind.MappingIterator;
 import com.fasterxml.jackson.databind.ObjectReader;
-import io.sluice.core.table.Column;
 import io.sluice.core.table.Row;
 import io.sluice.core.table.Schema;
 import java.io.IOException;
@@ -171,8 +169,7 @@ final class CsvSource implements Source<Row> {
         } else {
           try {
             text = decode(from, (int) len);
-            String[] values = parse(text);
-            row = toRow(values);
+            row = format.parseRow(text, schema, fields);
             problem = null;
           } catch (CharacterCodingException e) {
             problem = "invalid UTF-8";
@@ -193,44 +190,6 @@ final class CsvSource implements Source<Row> {
         out.reject(where + ": " + (text == null ? "(not read)" : cut(text)), new IllegalArgumentException(problem));
       }
       return emitted;
-    }
-
-    private String[] parse(String text) {
-      try (MappingIterator<String[]> it = fields.readValues(text)) {
-        if (!it.hasNextValue()) {
-          throw new IllegalArgumentException("no fields");
-        }
-        String[] values = it.nextValue();
-        if (it.hasNextValue()) {
-          throw new IllegalArgumentException("the record does not end where a record should end");
-        }
-        return values;
-      } catch (IOException e) {
-        String m = e.getMessage();
-        int nl = m == null ? -1 : m.indexOf('\n');
-        throw new IllegalArgumentException("malformed CSV: " + (nl < 0 ? m : m.substring(0, nl)));
-      }
-    }
-
-    private Row toRow(String[] values) {
-      if (values.length != schema.size()) {
-        throw new IllegalArgumentException("expected " + schema.size() + " fields (" + schema + "), found "
-            + values.length);
-      }
-      Object[] row = new Object[values.length];
-      for (int i = 0; i < values.length; i++) {
-        String v = values[i];
-        Column c = schema.column(i);
-        if (v == null || (v.isEmpty() && c.type() != io.sluice.core.table.DataType.STRING)) {
-          continue;
-        }
-        try {
-          row[i] = c.type().parse(v);
-        } catch (IllegalArgumentException e) {
-          throw new IllegalArgumentException("column " + (i + 1) + " '" + c.name() + "': " + e.getMessage());
-        }
-      }
-      return Row.of(schema, row);
     }
 
     /** The first record start at or after {@code target}: in the file it falls in, by following quotes. */
