@@ -152,6 +152,26 @@ public final class SqlPlanner {
     return new Result(inserts.isEmpty() ? null : build(inserts), output);
   }
 
+  /**
+   * The columns a query ({@code SELECT ...}, one statement, no {@code INSERT}) gives, planned against
+   * this planner's tables and views, which it leaves as they were: what a table must have to take
+   * its rows with {@code INSERT INTO}. A query that updates its results (a {@code GROUP BY} without
+   * a window) is refused, as no file sink can take it.
+   */
+  public Schema resultSchema(String query) {
+    List<SqlNode> nodes = parse(query);
+    if (nodes.size() != 1 || !nodes.get(0).isA(SqlKind.QUERY)) {
+      throw SqlException.at(nodes.isEmpty() ? null : nodes.get(0), "expected one query (SELECT ... FROM ...), got "
+          + (nodes.isEmpty() ? "none" : nodes.size() == 1 ? nodes.get(0).getKind() : nodes.size() + " statements"));
+    }
+    Planned q = query(Pipeline.builder(PIPELINE_NAME).config(config()), "q1", nodes.get(0), new int[] {0});
+    if (q.updating() != null) {
+      throw SqlException.at(nodes.get(0), "the query updates its results (" + q.updating() + "), which an"
+          + " append-only file cannot take; group by a window (TUMBLE, HOP or SESSION) instead");
+    }
+    return q.schema();
+  }
+
   private static List<String> joined(java.util.Set<String> a, java.util.Set<String> b) {
     List<String> l = new ArrayList<>(a);
     l.addAll(b);

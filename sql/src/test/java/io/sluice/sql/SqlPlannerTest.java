@@ -214,6 +214,28 @@ class SqlPlannerTest {
     assertEquals(expected(sessions), sorted(run(script, "totals", TOTALS, false)));
   }
 
+  @Test
+  void resultSchemaNamesAndTypesAQuerysColumnsWithoutChangingTheSession() throws Exception {
+    SqlPlanner planner = new SqlPlanner(dir);
+    planner.plan(CLICKS + "CREATE VIEW big AS SELECT `user`, amount * 2 AS twice FROM clicks WHERE amount > 10;");
+    assertEquals(Schema.builder().column("user", DataType.STRING).column("twice", DataType.INT)
+        .column("EXPR$2", DataType.BOOLEAN).build(),
+        planner.resultSchema("SELECT `user`, twice, twice > 40 FROM big"));
+    assertEquals(Schema.builder().column("user", DataType.STRING).column("window_start", DataType.TIMESTAMP)
+        .column("n", DataType.BIGINT).build(),
+        planner.resultSchema("SELECT `user`, window_start, COUNT(*) AS n FROM TABLE(TUMBLE(TABLE clicks,"
+            + " DESCRIPTOR(ts), INTERVAL '10' SECOND)) GROUP BY window_start, window_end, `user`"));
+    assertEquals("line 1, column 8: Column 'nope' not found in any table; the columns are [user, amount, ts]",
+        assertThrows(SqlException.class, () -> planner.resultSchema("SELECT nope FROM clicks")).getMessage());
+    assertTrue(assertThrows(SqlException.class, () -> planner.resultSchema("SELECT `user`, COUNT(*) FROM clicks"
+        + " GROUP BY `user`")).getMessage().startsWith("line 1, column 1: the query updates its results"
+        + " (GroupAggregate(groupBy=[user]"));
+    assertEquals("line 1, column 1: expected one query (SELECT ... FROM ...), got DROP_TABLE",
+        assertThrows(SqlException.class, () -> planner.resultSchema("DROP TABLE clicks")).getMessage());
+    // nothing was added or dropped
+    assertEquals(List.of("big\nclicks\ntotals"), planner.plan("SHOW TABLES").output());
+  }
+
   private String error(String script) {
     return assertThrows(SqlException.class, () -> new SqlPlanner(dir).plan(script)).getMessage();
   }
