@@ -163,6 +163,14 @@ final class JobsCommands {
    * DEGRADED is also printed in full on a line of its own.
    */
   static int follow(NodeOption node, String jobId) {
+    return follow(node, jobId, null);
+  }
+
+  /**
+   * As {@link #follow(NodeOption, String)}, but gives up once {@code timeout} has passed (null: never)
+   * with a {@link CliFailure} that says the job is still running; the job is left as it is.
+   */
+  static int follow(NodeOption node, String jobId, Duration timeout) {
     long t0 = System.nanoTime();
     long lastCount = 0;
     long lastNanos = t0;
@@ -196,6 +204,10 @@ final class JobsCommands {
       line = Lines.cut(line, Lines.width() - 1);
       System.err.print("\r" + line + " ".repeat(Math.max(0, lastLength - line.length())));
       lastLength = line.length();
+      if (timeout != null && "RUNNING".equals(status) && now - t0 > timeout.toNanos()) {
+        System.err.println();
+        throw new CliFailure(jobId + " is still " + state + " after " + timeout.toSeconds() + " s");
+      }
       if (!"RUNNING".equals(status)) {
         System.err.println();
         if ("FAILED".equals(status)) {
