@@ -58,7 +58,10 @@ import java.util.stream.Stream;
  * (directory, default {@code out/csv-windows}), {@code keys} (1000), {@code records} (1,200,000),
  * {@code files} (3), {@code window} (10s), {@code parallelism} (2), {@code fsync}, and the job
  * settings of {@link SampleSinks#config}. With {@code sql=true} the same job is planned from SQL
- * ({@link #script}): the window function {@code TUMBLE} grouped by user, into a CSV table.
+ * ({@link #script}): the window function {@code TUMBLE} grouped by user, into a CSV table; with
+ * {@code kafka=<bootstrap servers>} too, the orders are JSON messages in Kafka topic {@code topic}
+ * (default {@code csv-windows-orders}, {@code partitions} 4), which {@link #prepare} writes, read by a
+ * Kafka table of the script.
  */
 public final class CsvWindows implements PipelineFactory {
   /** The name users submit. */
@@ -77,7 +80,12 @@ public final class CsvWindows implements PipelineFactory {
   /** A window's accumulator: orders and the sum of their amounts in cents. */
   public record Acc(long orders, long cents) {}
 
-  record Settings(Path input, Path output, int keys, long records, int files, Duration window) {}
+  /**
+   * Where the orders are: CSV files in {@code input}, or, with {@code kafka} (bootstrap servers)
+   * set, JSON messages in Kafka topic {@code topic} of {@code partitions} partitions.
+   */
+  record Settings(Path input, Path output, int keys, long records, int files, Duration window, String kafka,
+      String topic, int partitions) {}
 
   @Override
   public String name() {
@@ -94,12 +102,16 @@ public final class CsvWindows implements PipelineFactory {
     return new Settings(Path.of(params.string("input", "data/csv-windows/input")).toAbsolutePath(),
         SampleSinks.outputDir(params, NAME).toAbsolutePath(), SampleSinks.positiveInt(params, "keys", 1000),
         SampleSinks.positiveLong(params, "records", 1_200_000), SampleSinks.positiveInt(params, "files", 3),
-        params.duration("window", Duration.ofSeconds(10)));
+        params.duration("window", Duration.ofSeconds(10)), params.get("kafka").orElse(null),
+        params.string("topic", "csv-windows-orders"), SampleSinks.positiveInt(params, "partitions", 4));
   }
 
   @Override
   public Pipeline create(Parameters params) {
     Settings s = settings(params);
+    if (s.kafka() != null && !SampleSinks.bool(params, "sql", false)) {
+      throw new IllegalArgumentException("parameter 'kafka' needs sql=true: the orders in Kafka are read by SQL");
+    }
     if (SampleSinks.bool(params, "sql", false)) {
       return new SqlPlanner(Path.of(".")).plan(script(s, SampleSinks.positiveInt(params, "parallelism", 2),
           SampleSinks.bool(params, "fsync", true))).pipeline();
@@ -128,7 +140,10 @@ public final class CsvWindows implements PipelineFactory {
     }
     return "SET 'parallelism.default' = '" + parallelism + "';\n"
         + "CREATE TABLE orders (`user` STRING, amount DECIMAL(10, 2), ts TIMESTAMP(3), WATERMARK FOR ts AS ts)\n"
-        + "  WITH ('connector' = 'filesystem', 'path' = '" + s.input() + "', 'format' = 'csv', 'csv.header' = 'true');\n"
+        + (s.kafka() == null
+            ? "  WITH ('connector' = 'filesystem', 'path' = '" + s.input() + "', 'format' = 'csv', 'csv.header' = 'true');\n"
+            : "  WITH ('connector' = 'kafka', 'topic' = '" + s.topic() + "', 'properties.bootstrap.servers' = '"
+                + s.kafka() + "', 'format' = 'json', 'scan.bounded.mode' = 'latest-offset');\n")
         + "CREATE TABLE totals (`user` STRING, window_start TIMESTAMP(3), window_end TIMESTAMP(3), orders BIGINT,"
         + " total DECIMAL(12, 2))\n"
         + "  WITH ('connector' = 'filesystem', 'path' = '" + s.output() + "', 'format' = 'csv', 'csv.header' = 'true',"
@@ -201,8 +216,12 @@ public final class CsvWindows implements PipelineFactory {
 
   /** Writes the orders into {@code files} CSV files (a temporary name each, then renamed). */
   @Override
-  public void prepare(Parameters params) throws IOException {
+  public void prepare(Parameters params) throws Exception {
     Settings s = settings(params);
+    if (s.kafka() != null) {
+      prepareKafka(s);
+      return;
+    }
     Files.createDirectories(s.input());
     try (Stream<Path> old = Files.list(s.input())) {
       for (Path p : old.toList()) {
@@ -226,6 +245,34 @@ public final class CsvWindows implements PipelineFactory {
         }
       }
       Files.move(tmp, s.input().resolve(String.format("orders-%03d.csv", f)), StandardCopyOption.ATOMIC_MOVE);
+    }
+  }
+
+  /** The orders as JSON messages in the topic, keyed by user; nothing if the topic already holds them all. */
+  private static void prepareKafka(Settings s) throws Exception {
+    KafkaTotals.createTopics(s.kafka(), s.partitions(), s.topic());
+    long there = KafkaTotals.records(s.kafka(), s.topic());
+    if (there == s.records()) {
+      return;
+    }
+    if (there > 0) {
+      throw new IllegalArgumentException("Kafka topic '" + s.topic() + "' holds " + there + " records, not the "
+          + s.records() + " orders: pass another topic=");
+    }
+    com.fasterxml.jackson.databind.ObjectMapper json = new com.fasterxml.jackson.databind.ObjectMapper();
+    try (org.apache.kafka.clients.producer.KafkaProducer<byte[], byte[]> producer = KafkaTotals.producer(s.kafka())) {
+      for (long i = 0; i < s.records(); i++) {
+        String user = userName(userOf(i, s.keys()));
+        com.fasterxml.jackson.databind.node.ObjectNode o = json.createObjectNode()
+            .put("user", user).put("amount", BigDecimal.valueOf(centsOf(i), 2)).put("ts", TEXT.format(time(EPOCH + i)));
+        producer.send(new org.apache.kafka.clients.producer.ProducerRecord<>(s.topic(),
+            user.getBytes(StandardCharsets.UTF_8), json.writeValueAsBytes(o)));
+      }
+      producer.flush();
+    }
+    long written = KafkaTotals.records(s.kafka(), s.topic());
+    if (written != s.records()) {
+      throw new IllegalStateException("wrote " + s.records() + " orders to '" + s.topic() + "' but it holds " + written);
     }
   }
 

@@ -144,27 +144,7 @@ public final class KafkaTotals implements PipelineFactory {
   public void prepare(Parameters params) throws Exception {
     Topics t = topics(params);
     Generator g = generator(params);
-    Properties admin = new Properties();
-    admin.put("bootstrap.servers", t.servers());
-    admin.put("request.timeout.ms", "10000");
-    admin.put("default.api.timeout.ms", "15000");
-    try (Admin a = Admin.create(admin)) {
-      for (String topic : List.of(t.input(), t.output())) {
-        try {
-          a.createTopics(List.of(new NewTopic(topic, t.partitions(), (short) 1))).all()
-              .get(TIMEOUT.toMillis(), TimeUnit.MILLISECONDS);
-        } catch (java.util.concurrent.ExecutionException e) {
-          if (e.getCause() instanceof org.apache.kafka.common.errors.TimeoutException) {
-            throw new IllegalStateException("no Kafka broker answered at " + t.servers() + " within 15 s (a local"
-                + " one: bin/sluice kafka start; another: pass bootstrap-servers=)", e.getCause());
-          }
-          if (!(e.getCause() instanceof TopicExistsException)) {
-            throw new IllegalStateException("cannot create Kafka topic '" + topic + "' at " + t.servers() + ": "
-                + e.getCause(), e.getCause());
-          }
-        }
-      }
-    }
+    createTopics(t.servers(), t.partitions(), t.input(), t.output());
     long outRecords = records(t.servers(), t.output());
     if (outRecords > 0) {
       throw new IllegalArgumentException("Kafka topic '" + t.output() + "' already holds " + outRecords
@@ -179,14 +159,7 @@ public final class KafkaTotals implements PipelineFactory {
           + g.totalRecords() + " of keys=" + g.keys() + " records-per-key=" + g.recordsPerKey()
           + ": pass another input-topic=");
     }
-    Properties p = new Properties();
-    p.put("bootstrap.servers", t.servers());
-    p.put("key.serializer", ByteArraySerializer.class.getName());
-    p.put("value.serializer", ByteArraySerializer.class.getName());
-    p.put("enable.idempotence", "true");
-    p.put("acks", "all");
-    p.put("linger.ms", "20");
-    try (KafkaProducer<byte[], byte[]> producer = new KafkaProducer<>(p)) {
+    try (KafkaProducer<byte[], byte[]> producer = producer(t.servers())) {
       for (long seq = 1; seq <= g.recordsPerKey(); seq++) {
         for (long key = 0; key < g.keys(); key++) {
           producer.send(new ProducerRecord<>(t.input(), Long.toString(key).getBytes(StandardCharsets.UTF_8),
@@ -217,7 +190,45 @@ public final class KafkaTotals implements PipelineFactory {
     return Optional.of(TotalsVerifier.verifyLines(generator(params), lines).toVerdict());
   }
 
-  private static long records(String servers, String topic) {
+  /** Creates {@code topics} with {@code partitions} each, unless they exist; says so if no broker answers. */
+  static void createTopics(String servers, int partitions, String... topics) throws Exception {
+    Properties admin = new Properties();
+    admin.put("bootstrap.servers", servers);
+    admin.put("request.timeout.ms", "10000");
+    admin.put("default.api.timeout.ms", "15000");
+    try (Admin a = Admin.create(admin)) {
+      for (String topic : topics) {
+        try {
+          a.createTopics(List.of(new NewTopic(topic, partitions, (short) 1))).all()
+              .get(TIMEOUT.toMillis(), TimeUnit.MILLISECONDS);
+        } catch (java.util.concurrent.ExecutionException e) {
+          if (e.getCause() instanceof org.apache.kafka.common.errors.TimeoutException) {
+            throw new IllegalStateException("no Kafka broker answered at " + servers + " within 15 s (a local"
+                + " one: bin/sluice kafka start; another: pass bootstrap-servers=)", e.getCause());
+          }
+          if (!(e.getCause() instanceof TopicExistsException)) {
+            throw new IllegalStateException("cannot create Kafka topic '" + topic + "' at " + servers + ": "
+                + e.getCause(), e.getCause());
+          }
+        }
+      }
+    }
+  }
+
+  /** An idempotent producer of bytes that waits for every replica. */
+  static KafkaProducer<byte[], byte[]> producer(String servers) {
+    Properties p = new Properties();
+    p.put("bootstrap.servers", servers);
+    p.put("key.serializer", ByteArraySerializer.class.getName());
+    p.put("value.serializer", ByteArraySerializer.class.getName());
+    p.put("enable.idempotence", "true");
+    p.put("acks", "all");
+    p.put("linger.ms", "20");
+    return new KafkaProducer<>(p);
+  }
+
+  /** How many committed records {@code topic} holds. */
+  static long records(String servers, String topic) {
     long[] n = {0};
     readCommitted(servers, topic, r -> n[0]++);
     return n[0];

@@ -23,7 +23,7 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.RegisterExtension;
 
 /**
- * Kafka in, Kafka out, on real node JVMs with a node killed.
+ * Kafka in, Kafka out, on real node JVMs with a node killed; and SQL over a Kafka table.
  *
  * <p>Design of these tests: each runs the {@code kafka-totals} sample with the chaos tool's own
  * engine ({@link ChaosRun}) on three node JVMs from conf/, against the dev Kafka broker and the
@@ -118,6 +118,32 @@ class KafkaTotalsIT {
       assertTrue(v.exact(), v.summary() + " " + v.problems());
       assertEquals(300_000, v.expected());
     }
+  }
+
+  /*
+   * SQL over a Kafka table: csv-windows with sql=true and kafka= reads 500,000 orders as JSON
+   * messages from a topic of 4 partitions (a bounded scan) and writes per-user totals of 10 s
+   * tumbling windows to CSV, with a node killed mid-run; the sample's verifier compares every row.
+   */
+  @Test
+  void whenANodeIsKilledUnderSqlOverAKafkaTable_thenEveryWindowRowIsExact() {
+    Map<String, String> p = new LinkedHashMap<>();
+    p.put("sql", "true");
+    p.put("kafka", kafka.bootstrapServers());
+    p.put("topic", kafka.topicName("sql-orders"));
+    p.put("partitions", "4");
+    p.put("keys", "1000");
+    p.put("records", "500000");
+    p.put("output", DevCassandra.home().resolve("target/it-out/kafka-sql").toString());
+    ChaosRun.Settings s = new ChaosRun.Settings("csv-windows", p, Duration.ZERO, Duration.ZERO,
+        Duration.ofSeconds(5), 42, null, Duration.ofSeconds(8), null, Duration.ofSeconds(10), Duration.ofMinutes(5),
+        List.of(10_000L));
+    ChaosRun.Result r = ChaosScenarios.run(cassandra, "kafka-sql", s);
+    assertEquals(1, r.faults().size(), "one kill: " + r.faults());
+    assertNotNull(r.faults().get(0).recoverySeconds(), "recovery after the kill not measured: " + r.faults());
+    ChaosScenarios.assertExact(r);
+    assertEquals(49_999, r.verdict().expected(), "1,000 users in 50 ten-second windows, less the one (user,"
+        + " window) the orders' definition leaves without an order");
   }
 
   @Test
