@@ -61,7 +61,9 @@ import java.util.stream.Stream;
  * ({@link #script}): the window function {@code TUMBLE} grouped by user, into a CSV table; with
  * {@code kafka=<bootstrap servers>} too, the orders are JSON messages in Kafka topic {@code topic}
  * (default {@code csv-windows-orders}, {@code partitions} 4), which {@link #prepare} writes, read by a
- * Kafka table of the script.
+ * Kafka table of the script; with {@code cassandra=<contact point>} (and {@code keyspace},
+ * {@code table}), the script is instead a running {@code GROUP BY `user`} (no window) upserted into
+ * a Cassandra table with the user as its primary key, and {@link #verify} reads that table.
  */
 public final class CsvWindows implements PipelineFactory {
   /** The name users submit. */
@@ -85,7 +87,7 @@ public final class CsvWindows implements PipelineFactory {
    * set, JSON messages in Kafka topic {@code topic} of {@code partitions} partitions.
    */
   record Settings(Path input, Path output, int keys, long records, int files, Duration window, String kafka,
-      String topic, int partitions) {}
+      String topic, int partitions, CassandraTotals.Table cassandra) {}
 
   @Override
   public String name() {
@@ -103,14 +105,17 @@ public final class CsvWindows implements PipelineFactory {
         SampleSinks.outputDir(params, NAME).toAbsolutePath(), SampleSinks.positiveInt(params, "keys", 1000),
         SampleSinks.positiveLong(params, "records", 1_200_000), SampleSinks.positiveInt(params, "files", 3),
         params.duration("window", Duration.ofSeconds(10)), params.get("kafka").orElse(null),
-        params.string("topic", "csv-windows-orders"), SampleSinks.positiveInt(params, "partitions", 4));
+        params.string("topic", "csv-windows-orders"), SampleSinks.positiveInt(params, "partitions", 4),
+        params.get("cassandra").map(c -> new CassandraTotals.Table(params.string("keyspace", "sluice_samples"),
+            params.string("table", "user_totals"), c, params.string("local-datacenter", "datacenter1"))).orElse(null));
   }
 
   @Override
   public Pipeline create(Parameters params) {
     Settings s = settings(params);
-    if (s.kafka() != null && !SampleSinks.bool(params, "sql", false)) {
-      throw new IllegalArgumentException("parameter 'kafka' needs sql=true: the orders in Kafka are read by SQL");
+    if ((s.kafka() != null || s.cassandra() != null) && !SampleSinks.bool(params, "sql", false)) {
+      throw new IllegalArgumentException("parameters 'kafka' and 'cassandra' need sql=true: the orders in Kafka and"
+          + " the totals in Cassandra are read and written by SQL");
     }
     if (SampleSinks.bool(params, "sql", false)) {
       return new SqlPlanner(Path.of(".")).plan(script(s, SampleSinks.positiveInt(params, "parallelism", 2),
@@ -138,12 +143,17 @@ public final class CsvWindows implements PipelineFactory {
     if (s.window().toMillis() % 1000 != 0) {
       throw new IllegalArgumentException("parameter 'window' must be whole seconds with sql=true: " + s.window());
     }
+    if (s.cassandra() != null) {
+      return "SET 'parallelism.default' = '" + parallelism + "';\n"
+          + ordersTable(s)
+          + "CREATE TABLE totals (`user` STRING, orders BIGINT, total DECIMAL(12, 2), PRIMARY KEY (`user`) NOT ENFORCED)\n"
+          + "  WITH ('connector' = 'cassandra', 'keyspace' = '" + s.cassandra().keyspace() + "', 'table' = '"
+          + s.cassandra().table() + "', 'contact-points' = '" + s.cassandra().contactPoint() + "',"
+          + " 'local-datacenter' = '" + s.cassandra().localDatacenter() + "');\n"
+          + "INSERT INTO totals SELECT `user`, COUNT(*), SUM(amount) FROM orders GROUP BY `user`;\n";
+    }
     return "SET 'parallelism.default' = '" + parallelism + "';\n"
-        + "CREATE TABLE orders (`user` STRING, amount DECIMAL(10, 2), ts TIMESTAMP(3), WATERMARK FOR ts AS ts)\n"
-        + (s.kafka() == null
-            ? "  WITH ('connector' = 'filesystem', 'path' = '" + s.input() + "', 'format' = 'csv', 'csv.header' = 'true');\n"
-            : "  WITH ('connector' = 'kafka', 'topic' = '" + s.topic() + "', 'properties.bootstrap.servers' = '"
-                + s.kafka() + "', 'format' = 'json', 'scan.bounded.mode' = 'latest-offset');\n")
+        + ordersTable(s)
         + "CREATE TABLE totals (`user` STRING, window_start TIMESTAMP(3), window_end TIMESTAMP(3), orders BIGINT,"
         + " total DECIMAL(12, 2))\n"
         + "  WITH ('connector' = 'filesystem', 'path' = '" + s.output() + "', 'format' = 'csv', 'csv.header' = 'true',"
@@ -152,6 +162,14 @@ public final class CsvWindows implements PipelineFactory {
         + "SELECT `user`, window_start, window_end, COUNT(*), SUM(amount)\n"
         + "FROM TABLE(TUMBLE(TABLE orders, DESCRIPTOR(ts), INTERVAL '" + s.window().toSeconds() + "' SECOND))\n"
         + "GROUP BY window_start, window_end, `user`;\n";
+  }
+
+  private static String ordersTable(Settings s) {
+    return "CREATE TABLE orders (`user` STRING, amount DECIMAL(10, 2), ts TIMESTAMP(3), WATERMARK FOR ts AS ts)\n"
+        + (s.kafka() == null
+            ? "  WITH ('connector' = 'filesystem', 'path' = '" + s.input() + "', 'format' = 'csv', 'csv.header' = 'true');\n"
+            : "  WITH ('connector' = 'kafka', 'topic' = '" + s.topic() + "', 'properties.bootstrap.servers' = '"
+                + s.kafka() + "', 'format' = 'json', 'scan.bounded.mode' = 'latest-offset');\n");
   }
 
   private static Row row(WindowResult<String, Acc> w) {
@@ -222,6 +240,9 @@ public final class CsvWindows implements PipelineFactory {
       prepareKafka(s);
       return;
     }
+    if (s.cassandra() != null) {
+      prepareTable(s.cassandra());
+    }
     Files.createDirectories(s.input());
     try (Stream<Path> old = Files.list(s.input())) {
       for (Path p : old.toList()) {
@@ -276,6 +297,56 @@ public final class CsvWindows implements PipelineFactory {
     }
   }
 
+  /** The totals table (a row per user), which must be empty: the check reads the whole table. */
+  private static void prepareTable(CassandraTotals.Table t) {
+    try (com.datastax.oss.driver.api.core.CqlSession c = t.session()) {
+      c.execute(com.datastax.oss.driver.api.core.cql.SimpleStatement.newInstance("CREATE KEYSPACE IF NOT EXISTS "
+          + t.keyspace() + " WITH replication = {'class': 'SimpleStrategy', 'replication_factor': 1}")
+          .setTimeout(Duration.ofSeconds(60)));
+      c.execute(com.datastax.oss.driver.api.core.cql.SimpleStatement.newInstance("CREATE TABLE IF NOT EXISTS "
+          + t.name() + " (\"user\" text PRIMARY KEY, orders bigint, total decimal)").setTimeout(Duration.ofSeconds(60)));
+      if (c.execute(com.datastax.oss.driver.api.core.cql.SimpleStatement.newInstance("SELECT \"user\" FROM " + t.name()
+          + " LIMIT 1").setTimeout(Duration.ofSeconds(60))).one() != null) {
+        throw new IllegalArgumentException("Cassandra table " + t.name() + " already holds rows: pass another table="
+            + " (the check reads the whole table)");
+      }
+    }
+  }
+
+  /** Checks the per-user totals in the Cassandra table against the orders' definition. */
+  private static Verdict verifyTable(Settings s) {
+    Map<String, Expected> want = new HashMap<>();
+    for (long i = 0; i < s.records(); i++) {
+      want.merge(userName(userOf(i, s.keys())), new Expected(1, centsOf(i)),
+          (a, b) -> new Expected(a.orders() + b.orders(), a.cents() + b.cents()));
+    }
+    List<String> problems = new ArrayList<>();
+    long delivered = 0;
+    long wrong = 0;
+    long present = 0; // rows of users that have orders, right or wrong
+    try (com.datastax.oss.driver.api.core.CqlSession c = s.cassandra().session()) {
+      for (com.datastax.oss.driver.api.core.cql.Row r : c.execute(com.datastax.oss.driver.api.core.cql.SimpleStatement
+          .newInstance("SELECT \"user\", orders, total FROM " + s.cassandra().name()).setPageSize(5000)
+          .setTimeout(Duration.ofSeconds(60)))) {
+        delivered++;
+        Expected e = want.get(r.getString(0));
+        Expected got = new Expected(r.getLong(1), r.getBigDecimal(2).movePointRight(2).longValueExact());
+        if (e != null) {
+          present++;
+        }
+        if (e == null || !e.equals(got)) {
+          wrong++;
+          problem(problems, "user '" + r.getString(0) + "': " + got + ", expected " + e);
+        }
+      }
+    }
+    long lost = want.size() - present;
+    boolean exact = wrong == 0 && lost == 0;
+    String summary = (exact ? "EXACT" : "NOT EXACT") + ": " + want.size() + " user totals expected, " + delivered
+        + " rows in " + s.cassandra().name() + ", " + lost + " lost, " + wrong + " wrong";
+    return new Verdict(exact, want.size(), delivered, lost, 0, wrong, problems, summary);
+  }
+
   record Expected(long orders, long cents) {}
 
   /** The right answer: per user and window start, the orders and cents, from the orders' definition. */
@@ -295,6 +366,9 @@ public final class CsvWindows implements PipelineFactory {
   @Override
   public Optional<Verdict> verify(Parameters params, String jobId) {
     Settings s = settings(params);
+    if (s.cassandra() != null) {
+      return Optional.of(verifyTable(s));
+    }
     return Optional.of(verify(expected(s), s.window(), s.output().resolve(jobId)));
   }
 

@@ -8,6 +8,7 @@ import io.sluice.core.connector.Source;
 import io.sluice.core.connector.Sources;
 import io.sluice.core.table.Row;
 import io.sluice.persistence.kafka.KafkaSink;
+import io.sluice.persistence.sinks.CassandraSink;
 import io.sluice.persistence.kafka.KafkaSinks;
 import io.sluice.persistence.kafka.KafkaSource;
 import io.sluice.persistence.kafka.KafkaSources;
@@ -36,6 +37,9 @@ final class Connectors {
       "csv.quote-character", "csv.disable-quote-character", "csv.escape-character", "csv.null-literal",
       "csv.ignore-parse-errors", "csv.header", "csv.max-record-bytes", "sink.fsync");
 
+  private static final Set<String> CASSANDRA = Set.of("connector", "keyspace", "table", "contact-points",
+      "local-datacenter");
+  private static final java.util.regex.Pattern CQL_NAME = java.util.regex.Pattern.compile("[A-Za-z_][A-Za-z0-9_]{0,47}");
   private static final Set<String> KAFKA = Set.of("connector", "topic", "format", "properties.bootstrap.servers",
       "properties.group.id", "scan.startup.mode", "scan.startup.timestamp-millis", "scan.bounded.mode",
       "sink.delivery-guarantee", "csv.field-delimiter", "field-delimiter", "csv.quote-character",
@@ -48,12 +52,16 @@ final class Connectors {
     String connector = t.options().get("connector");
     if (connector == null) {
       throw new SqlException(t.line(), 1, "Table options do not contain an option key 'connector' for table '"
-          + t.name() + "'; the connectors are 'filesystem' and 'kafka'");
+          + t.name() + "'; the connectors are 'filesystem', 'kafka' and 'cassandra'");
     }
     boolean kafka = connector.equals("kafka");
+    if (connector.equals("cassandra")) {
+      checkCassandra(t);
+      return;
+    }
     if (!kafka && !connector.equals("filesystem")) {
       throw new SqlException(t.line(), 1, "Could not find any factory for identifier '" + connector
-          + "' (table '" + t.name() + "'); the connectors are 'filesystem' and 'kafka'");
+          + "' (table '" + t.name() + "'); the connectors are 'filesystem', 'kafka' and 'cassandra'");
     }
     Set<String> unknown = new TreeSet<>(t.options().keySet());
     unknown.removeAll(kafka ? KAFKA : FILESYSTEM);
@@ -87,6 +95,35 @@ final class Connectors {
       }
       guarantee(t);
     }
+  }
+
+  private static void checkCassandra(TableDef t) {
+    Set<String> unknown = new TreeSet<>(t.options().keySet());
+    unknown.removeAll(CASSANDRA);
+    if (!unknown.isEmpty()) {
+      throw new SqlException(t.line(), 1, "Unsupported options found for 'cassandra' (table '" + t.name() + "'): "
+          + unknown + "; supported options: " + new TreeSet<>(CASSANDRA));
+    }
+    for (String k : List.of("keyspace", "table")) {
+      String v = t.options().get(k);
+      if (v == null || !CQL_NAME.matcher(v).matches()) {
+        throw new SqlException(t.line(), 1, "table '" + t.name() + "': the cassandra connector needs '" + k
+            + "', a CQL name (letters, digits, _), not " + (v == null ? "nothing" : "'" + v + "'"));
+      }
+    }
+    if (t.primaryKey().isEmpty()) {
+      throw new SqlException(t.line(), 1, "table '" + t.name() + "': a cassandra table needs PRIMARY KEY (...) NOT"
+          + " ENFORCED, the key of the Cassandra table's rows: each row is an upsert");
+    }
+    for (io.sluice.core.table.Column c : t.schema().columns()) {
+      if (!CQL_NAME.matcher(c.name()).matches()) {
+        throw new SqlException(t.line(), 1, "table '" + t.name() + "': column '" + c.name() + "' is not a CQL name");
+      }
+    }
+  }
+
+  private static boolean isCassandra(TableDef t) {
+    return "cassandra".equals(t.options().get("connector"));
   }
 
   private static boolean isKafka(TableDef t) {
@@ -150,10 +187,14 @@ final class Connectors {
 
   /** True if the table's sink only appends rows (it cannot take updates of earlier results). */
   static boolean appendOnly(TableDef t) {
-    return true;
+    return !isCassandra(t);
   }
 
   static Source<Row> source(TableDef t, String stageName, Path baseDir) {
+    if (isCassandra(t)) {
+      throw new SqlException(t.line(), 1, "table '" + t.name() + "': a cassandra table can only be written to"
+          + " (INSERT INTO), not read");
+    }
     if (isKafka(t)) {
       RowFormats.Format f = messages(t);
       String topic = t.options().get("topic");
@@ -177,6 +218,24 @@ final class Connectors {
   }
 
   static Sink<Row> sink(TableDef t, String stageName, Path baseDir) {
+    if (isCassandra(t)) {
+      java.util.List<io.sluice.core.table.Column> cols = t.schema().columns();
+      String cql = "INSERT INTO " + t.options().get("keyspace") + "." + t.options().get("table") + " ("
+          + cols.stream().map(c -> "\"" + c.name() + "\"").collect(java.util.stream.Collectors.joining(", "))
+          + ") VALUES (" + cols.stream().map(c -> "?").collect(java.util.stream.Collectors.joining(", ")) + ")";
+      List<String> contactPoints = java.util.Arrays.stream(t.options().getOrDefault("contact-points",
+          "127.0.0.1:9042").split(",")).map(String::trim).filter(x -> !x.isEmpty()).toList();
+      int[] key = t.primaryKey().stream().mapToInt(k -> t.schema().indexOf(k)).toArray();
+      return new UpsertSink(CassandraSink.<Row>upsert(stageName, cql, row -> {
+        Object[] v = row.values();
+        for (int i = 0; i < v.length; i++) {
+          if (v[i] instanceof java.time.LocalDateTime ts) {
+            v[i] = ts.toInstant(java.time.ZoneOffset.UTC);
+          }
+        }
+        return v;
+      }).withContactPoints(contactPoints, t.options().getOrDefault("local-datacenter", "datacenter1")), key);
+    }
     if (isKafka(t)) {
       RowFormats.Format f = messages(t);
       KafkaSink<Row> k = KafkaSinks.topic(stageName, t.options().get("properties.bootstrap.servers"),

@@ -211,7 +211,23 @@ public final class SqlPlanner {
       }
       delay = watermarkDelay(w, timeColumn);
     }
-    TableDef def = new TableDef(name, schema, options, timeColumn, delay, t.getParserPosition().getLineNum());
+    List<String> primaryKey = new ArrayList<>();
+    for (org.apache.flink.sql.parser.ddl.constraint.SqlTableConstraint c : t.getFullConstraints()) {
+      if (c.isPrimaryKey()) {
+        if (c.isEnforced()) {
+          throw SqlException.at(c, "Flink doesn't support ENFORCED mode for PRIMARY KEY constraint; write"
+              + " PRIMARY KEY (...) NOT ENFORCED");
+        }
+        for (String k : c.getColumnNames()) {
+          if (schema.indexOf(k) < 0) {
+            throw SqlException.at(c, "the primary key column '" + k + "' is not a column of table '" + name + "'");
+          }
+          primaryKey.add(k);
+        }
+      }
+    }
+    TableDef def = new TableDef(name, schema, options, timeColumn, delay, primaryKey,
+        t.getParserPosition().getLineNum());
     Connectors.check(def);
     tables.put(name, def);
   }
@@ -301,7 +317,11 @@ public final class SqlPlanner {
   }
 
   /** A planned query: its stage and the schema of its rows, or, for an updating query, what it is. */
-  private record Planned(Stage<Row> stage, Schema schema, String updating) {}
+  private record Planned(Stage<Row> stage, Schema schema, String updating, List<Integer> keyPositions) {
+    Planned(Stage<Row> stage, Schema schema, String updating) {
+      this(stage, schema, updating, List.of());
+    }
+  }
 
   private void insert(Pipeline.Builder b, String prefix, RichSqlInsert insert) {
     if (!(insert.getTargetTable() instanceof SqlIdentifier target)) {
@@ -315,6 +335,16 @@ public final class SqlPlanner {
     if (q.updating() != null && Connectors.appendOnly(sink)) {
       throw SqlException.at(insert.getSource(), "Table sink '" + sink.name() + "' doesn't support consuming update"
           + " changes which is produced by node " + q.updating());
+    }
+    if (q.updating() != null) {
+      // an upsert sink: its primary key must be the query's group key, so that each group updates its own row
+      List<String> groupKey = q.keyPositions().stream().map(i -> sink.schema().column(i).name()).sorted().toList();
+      if (q.keyPositions().stream().anyMatch(i -> i >= sink.schema().size())
+          || !groupKey.equals(sink.primaryKey().stream().sorted().toList())) {
+        throw SqlException.at(insert.getSource(), "Table sink '" + sink.name() + "' has the primary key "
+            + sink.primaryKey() + ", but the query " + q.updating() + " updates one row per " + groupKey
+            + ": the primary key must be the grouped columns");
+      }
     }
     Schema want = sink.schema();
     Schema got = q.schema();
@@ -614,14 +644,36 @@ public final class SqlPlanner {
     for (int c : keyColumns) {
       keyCols.add(schema.column(c));
     }
-    if (window == null) {
-      String groupBy = keyCols.stream().map(Column::name).collect(Collectors.joining(", "));
-      String selected = list.stream().map(Exprs::safe).collect(Collectors.joining(", "));
-      return new Planned(null, out, "GroupAggregate(groupBy=[" + groupBy + "], select=[" + selected + "])");
-    }
     Schema keySchema = keyCols.isEmpty() ? Schema.of(new Column("all", DataType.BOOLEAN)) : Schema.of(keyCols);
     int[] keyIdx = keyColumns.stream().mapToInt(Integer::intValue).toArray();
     List<Item> fixed = List.copyOf(items);
+    if (window == null) {
+      // a running aggregate: an updated result for every input row, for an upsert sink keyed by the group
+      String groupBy = keyCols.stream().map(Column::name).collect(Collectors.joining(", "));
+      String selected = list.stream().map(Exprs::safe).collect(Collectors.joining(", "));
+      List<Integer> positions = new ArrayList<>();
+      for (int i = 0; i < fixed.size(); i++) {
+        if (fixed.get(i).window() == null && fixed.get(i).call() == null) {
+          positions.add(i);
+        }
+      }
+      if (positions.size() != keyColumns.size()) {
+        throw SqlException.at(s, "a GROUP BY without a window must select every grouped column");
+      }
+      Stage<Row> updates = stage
+          .keyBy(r -> key(r, keySchema, keyIdx))
+          .aggregate(prefix + ".group", Aggregates.function(calls))
+          .map((io.sluice.core.dsl.KV<Row, Row> kv) -> {
+            Object[] v = new Object[fixed.size()];
+            for (int i = 0; i < v.length; i++) {
+              Item it = fixed.get(i);
+              v[i] = it.call() != null ? Aggregates.result(it.call(), kv.value()) : kv.key().get(it.key());
+            }
+            return Row.of(out, v);
+          }).named(prefix + ".select");
+      return new Planned(updates, out, "GroupAggregate(groupBy=[" + groupBy + "], select=[" + selected + "])",
+          positions);
+    }
     return new Planned(stage
         .keyBy(r -> key(r, keySchema, keyIdx))
         .window(window.def())

@@ -272,6 +272,26 @@ class SqlPlannerTest {
   }
 
   @Test
+  void aGroupByWithoutAWindowUpsertsIntoACassandraTableKeyedByTheGroup() throws Exception {
+    Files.writeString(dir.resolve("clicks.csv"), "");
+    String sink = "CREATE TABLE per_user (`user` STRING, clicks BIGINT, total INT%s) WITH ('connector' = 'cassandra',"
+        + " 'keyspace' = 'ks', 'table' = 'per_user');\n";
+    String query = "INSERT INTO per_user SELECT `user`, COUNT(*), SUM(amount) FROM clicks GROUP BY `user`;";
+    Pipeline p = new SqlPlanner(dir).plan(CLICKS + String.format(sink, ", PRIMARY KEY (`user`) NOT ENFORCED") + query)
+        .pipeline();
+    assertTrue(p.describe().contains("q1.group") && p.describe().contains("q1.sink.per_user"), p.describe());
+    assertEquals("line 7, column 1: table 'per_user': a cassandra table needs PRIMARY KEY (...) NOT ENFORCED, the"
+        + " key of the Cassandra table's rows: each row is an upsert", error(CLICKS + String.format(sink, "") + query));
+    assertEquals("line 8, column 22: Table sink 'per_user' has the primary key [clicks], but the query"
+        + " GroupAggregate(groupBy=[user], select=[user, COUNT(*), SUM(`amount`)]) updates one row per [user]: the"
+        + " primary key must be the grouped columns",
+        error(CLICKS + String.format(sink, ", PRIMARY KEY (clicks) NOT ENFORCED") + query));
+    assertEquals("line 8, column 1: table 'per_user': a cassandra table can only be written to (INSERT INTO), not"
+        + " read", error(CLICKS + String.format(sink, ", PRIMARY KEY (`user`) NOT ENFORCED")
+            + "INSERT INTO totals SELECT * FROM per_user;").replaceFirst("line \\d+, column \\d+", "line 8, column 1"));
+  }
+
+  @Test
   void explainShowAndDescribePrintWhatTheScriptDefines() throws Exception {
     SqlPlanner.Result r = new SqlPlanner(dir).plan(CLICKS + "SHOW TABLES; DESCRIBE clicks;"
         + " EXPLAIN INSERT INTO totals SELECT `user`, window_start, window_end, COUNT(*), SUM(amount), MIN(amount),"
