@@ -8,26 +8,36 @@ import io.sluice.core.table.Schema;
 import java.math.BigDecimal;
 import java.math.RoundingMode;
 import java.util.ArrayList;
+import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Locale;
+import java.util.Set;
 import org.apache.calcite.sql.SqlBasicCall;
 import org.apache.calcite.sql.SqlIdentifier;
 import org.apache.calcite.sql.SqlLiteral;
 import org.apache.calcite.sql.SqlNode;
 
 /**
- * SQL's aggregate functions over the rows of a group (COUNT(*), COUNT(x), SUM, MIN, MAX, AVG) as
- * one {@link AggregateFunction} whose accumulator is a {@link Row} (so it is stored without Java
- * class names). Result types follow Flink: COUNT is BIGINT, SUM, MIN, MAX and AVG have their
+ * SQL's aggregate functions over the rows of a group (COUNT(*), COUNT(x), COUNT(DISTINCT x), SUM,
+ * MIN, MAX, AVG) as one {@link AggregateFunction} whose accumulator is a {@link Row} of slots and a
+ * set of value texts per COUNT(DISTINCT) (so it is stored without Java class names; a set grows
+ * with the distinct values of its group, as Flink's state does). Result types follow Flink: COUNT is BIGINT, SUM, MIN, MAX and AVG have their
  * argument's type (AVG of integers is an integer); they are null for a group without values.
  */
 final class Aggregates {
   private Aggregates() {}
 
-  enum Kind { COUNT_STAR, COUNT, SUM, MIN, MAX, AVG }
+  enum Kind { COUNT_STAR, COUNT, COUNT_DISTINCT, SUM, MIN, MAX, AVG }
 
-  /** One aggregate call: its kind, argument (null for COUNT(*)), result type and accumulator slots. */
-  record Call(Kind kind, Expr arg, DataType type, int slot) {}
+  /**
+   * One aggregate call: its kind, argument (null for COUNT(*)), result type, first slot in the
+   * accumulator's row, and (COUNT(DISTINCT)) the index of its set of values in the accumulator.
+   */
+  record Call(Kind kind, Expr arg, DataType type, int slot, int set) {
+    Call(Kind kind, Expr arg, DataType type, int slot) {
+      this(kind, arg, type, slot, -1);
+    }
+  }
 
   static boolean isAggregate(SqlNode node) {
     if (!(node instanceof SqlBasicCall c)) {
@@ -45,14 +55,20 @@ final class Aggregates {
     }
   }
 
-  /** Compiles aggregate call {@code node} over {@code input}, its accumulator slots starting at {@code slot}. */
-  static Call compile(SqlBasicCall node, Schema input, int slot) {
+  /**
+   * Compiles aggregate call {@code node} over {@code input}, its accumulator slots starting at
+   * {@code slot}; a COUNT(DISTINCT) gets set {@code set} of the accumulator.
+   */
+  static Call compile(SqlBasicCall node, Schema input, int slot, int set) {
     String name = node.getOperator().getName().toUpperCase(Locale.ROOT);
+    List<SqlNode> ops = node.getOperandList();
     if (node.getFunctionQuantifier() != null
         && "DISTINCT".equalsIgnoreCase(String.valueOf(((SqlLiteral) node.getFunctionQuantifier()).getValue()))) {
-      throw SqlException.at(node, name + "(DISTINCT ...) is not supported yet");
+      if (!name.equals("COUNT") || ops.size() != 1) {
+        throw SqlException.at(node, name + "(DISTINCT ...) is not supported; COUNT(DISTINCT x) is");
+      }
+      return new Call(Kind.COUNT_DISTINCT, Exprs.compile(ops.get(0), input), DataType.BIGINT, slot, set);
     }
-    List<SqlNode> ops = node.getOperandList();
     if (name.equals("COUNT") && ops.size() == 1 && ops.get(0) instanceof SqlIdentifier id && id.isStar()) {
       return new Call(Kind.COUNT_STAR, null, DataType.BIGINT, slot);
     }
@@ -84,6 +100,8 @@ final class Aggregates {
     List<Column> cols = new ArrayList<>();
     for (Call c : calls) {
       switch (c.kind()) {
+        case COUNT_DISTINCT:
+          break;
         case COUNT_STAR:
         case COUNT:
           cols.add(new Column("a" + cols.size(), DataType.BIGINT));
@@ -97,20 +115,42 @@ final class Aggregates {
           break;
       }
     }
+    if (cols.isEmpty()) {
+      cols.add(new Column("unused", DataType.BOOLEAN)); // only COUNT(DISTINCT): its sets hold everything
+    }
     return Schema.of(cols);
   }
 
   /** The number of accumulator slots {@code c} takes. */
   static int slots(Call c) {
-    return c.kind() == Kind.AVG ? 2 : 1;
+    return c.kind() == Kind.AVG ? 2 : c.kind() == Kind.COUNT_DISTINCT ? 0 : 1;
   }
 
-  /** One function for all of {@code calls}: the result is the accumulator; {@link #result} reads each call's value. */
-  static AggregateFunction<Row, Row, Row> function(List<Call> calls) {
+  /** The number of sets of distinct values {@code c} takes. */
+  static int sets(Call c) {
+    return c.kind() == Kind.COUNT_DISTINCT ? 1 : 0;
+  }
+
+  /** A value as the text a set of distinct values holds: numbers that are equal have the same text. */
+  private static String distinct(DataType t, Object v) {
+    if (t == DataType.DECIMAL) {
+      BigDecimal d = ((BigDecimal) v).stripTrailingZeros();
+      return d.signum() == 0 ? "0" : d.toPlainString();
+    }
+    return t.format(v);
+  }
+
+  /**
+   * One function for all of {@code calls}: the result is the accumulator, a list of the row of
+   * scalar slots and then a set of value texts per COUNT(DISTINCT) (so it is stored without Java
+   * class names); {@link #result} reads each call's value.
+   */
+  static AggregateFunction<Row, List<Object>, List<Object>> function(List<Call> calls) {
     Schema acc = accumulator(calls);
+    int sets = calls.stream().mapToInt(Aggregates::sets).sum();
     return new AggregateFunction<>() {
       @Override
-      public Row createAccumulator() {
+      public List<Object> createAccumulator() {
         Object[] v = new Object[acc.size()];
         for (Call c : calls) {
           if (c.kind() == Kind.COUNT || c.kind() == Kind.COUNT_STAR) {
@@ -119,14 +159,28 @@ final class Aggregates {
             v[c.slot() + 1] = 0L;
           }
         }
-        return Row.of(acc, v);
+        List<Object> out = new ArrayList<>(1 + sets);
+        out.add(Row.of(acc, v));
+        for (int i = 0; i < sets; i++) {
+          out.add(new LinkedHashSet<String>());
+        }
+        return out;
       }
 
       @Override
-      public Row add(Row a, Row r) {
+      @SuppressWarnings("unchecked")
+      public List<Object> add(List<Object> all, Row r) {
+        Row a = (Row) all.get(0);
         Object[] v = a.values();
         for (Call c : calls) {
           int s = c.slot();
+          if (c.kind() == Kind.COUNT_DISTINCT) {
+            Object x = c.arg().eval(r);
+            if (x != null) {
+              ((Set<String>) all.get(1 + c.set())).add(distinct(c.arg().type(), x));
+            }
+            continue;
+          }
           if (c.kind() == Kind.COUNT_STAR) {
             v[s] = (Long) v[s] + 1;
             continue;
@@ -157,14 +211,22 @@ final class Aggregates {
             }
           }
         }
-        return Row.of(acc, v);
+        all.set(0, Row.of(acc, v));
+        return all;
       }
 
       @Override
-      public Row merge(Row a, Row b) {
+      @SuppressWarnings("unchecked")
+      public List<Object> merge(List<Object> allA, List<Object> allB) {
+        Row a = (Row) allA.get(0);
+        Row b = (Row) allB.get(0);
         Object[] v = a.values();
         for (Call c : calls) {
           int s = c.slot();
+          if (c.kind() == Kind.COUNT_DISTINCT) {
+            ((Set<String>) allA.get(1 + c.set())).addAll((Set<String>) allB.get(1 + c.set()));
+            continue;
+          }
           Object y = b.get(s);
           switch (c.kind()) {
             case COUNT_STAR:
@@ -188,18 +250,23 @@ final class Aggregates {
             }
           }
         }
-        return Row.of(acc, v);
+        allA.set(0, Row.of(acc, v));
+        return allA;
       }
 
       @Override
-      public Row result(Row a) {
+      public List<Object> result(List<Object> a) {
         return a;
       }
     };
   }
 
-  /** The value of {@code c} in accumulator {@code acc}. */
-  static Object result(Call c, Row acc) {
+  /** The value of {@code c} in accumulator {@code all} (see {@link #function}). */
+  static Object result(Call c, List<Object> all) {
+    if (c.kind() == Kind.COUNT_DISTINCT) {
+      return (long) ((Set<?>) all.get(1 + c.set())).size();
+    }
+    Row acc = (Row) all.get(0);
     Object v = acc.get(c.slot());
     if (c.kind() != Kind.AVG) {
       return v;

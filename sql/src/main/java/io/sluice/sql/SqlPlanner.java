@@ -609,6 +609,7 @@ public final class SqlPlanner {
     List<Aggregates.Call> calls = new ArrayList<>();
     List<Column> cols = new ArrayList<>();
     int slot = 0;
+    int sets = 0;
     SqlNodeList list = s.getSelectList();
     for (int i = 0; i < list.size(); i++) {
       SqlNode item = list.get(i);
@@ -629,8 +630,9 @@ public final class SqlPlanner {
         items.add(new Item(null, k, null));
         cols.add(uniqueColumn(cols, name, schema.column(c).type(), item));
       } else if (Aggregates.isAggregate(e)) {
-        Aggregates.Call call = Aggregates.compile((SqlBasicCall) e, schema, slot);
+        Aggregates.Call call = Aggregates.compile((SqlBasicCall) e, schema, slot, sets);
         slot += Aggregates.slots(call);
+        sets += Aggregates.sets(call);
         calls.add(call);
         items.add(new Item(null, -1, call));
         cols.add(uniqueColumn(cols, name, call.type(), item));
@@ -663,7 +665,7 @@ public final class SqlPlanner {
       Stage<Row> updates = stage
           .keyBy(r -> key(r, keySchema, keyIdx))
           .aggregate(prefix + ".group", Aggregates.function(calls))
-          .map((io.sluice.core.dsl.KV<Row, Row> kv) -> {
+          .map((io.sluice.core.dsl.KV<Row, List<Object>> kv) -> {
             Object[] v = new Object[fixed.size()];
             for (int i = 0; i < v.length; i++) {
               Item it = fixed.get(i);
@@ -678,7 +680,7 @@ public final class SqlPlanner {
         .keyBy(r -> key(r, keySchema, keyIdx))
         .window(window.def())
         .aggregate(prefix + ".window", Aggregates.function(calls))
-        .map((WindowResult<Row, Row> w) -> {
+        .map((WindowResult<Row, List<Object>> w) -> {
           Object[] v = new Object[fixed.size()];
           for (int i = 0; i < v.length; i++) {
             Item it = fixed.get(i);

@@ -183,6 +183,36 @@ class SqlPlannerTest {
   }
 
   @Test
+  void countDistinctCountsEqualValuesOnceWhateverTheirScale() throws Exception {
+    List<long[]> clicks = writeClicks(2500, 21);
+    Map<String, java.util.Set<Long>> want = new TreeMap<>();
+    for (long[] c : clicks) {
+      long start = c[2] - Math.floorMod(c[2], 5_000);
+      want.computeIfAbsent("u" + c[0] + "|" + start, k -> new java.util.HashSet<>()).add(c[1] % 10);
+    }
+    String script = CLICKS + """
+        CREATE TABLE kinds (`user` STRING, window_start TIMESTAMP(3), kinds BIGINT, kinds_again BIGINT, clicks BIGINT)
+          WITH ('connector' = 'filesystem', 'path' = 'kinds', 'format' = 'csv');
+        INSERT INTO kinds SELECT `user`, window_start, COUNT(DISTINCT amount % 10),
+            COUNT(DISTINCT CAST(amount % 10 AS DECIMAL(10, 2)) * 1.0), COUNT(*)
+        FROM TABLE(TUMBLE(TABLE clicks, DESCRIPTOR(ts), INTERVAL '5' SECOND)) GROUP BY window_start, window_end, `user`;
+        """;
+    Schema kinds = Schema.builder().column("user", DataType.STRING).column("window_start", DataType.TIMESTAMP)
+        .column("kinds", DataType.BIGINT).column("kinds_again", DataType.BIGINT).column("clicks", DataType.BIGINT)
+        .build();
+    List<Row> got = run(script, "kinds", kinds, false);
+    Map<String, Long> gotKinds = new TreeMap<>();
+    for (Row r : got) {
+      String k = r.getString("user") + "|" + r.getTimestamp("window_start").toInstant(ZoneOffset.UTC).toEpochMilli();
+      gotKinds.put(k, r.getLong("kinds"));
+      assertEquals(r.getLong("kinds"), r.getLong("kinds_again"), "1.0 and 1.00 are one value: " + r);
+    }
+    Map<String, Long> wantKinds = new TreeMap<>();
+    want.forEach((k, v) -> wantKinds.put(k, (long) v.size()));
+    assertEquals(wantKinds, gotKinds);
+  }
+
+  @Test
   void sessionWindowsJoinClicksAtMostAGapApartAsFlinkDoes() throws Exception {
     List<long[]> clicks = writeClicks(2000, 8);
     long gap = 2_000;
