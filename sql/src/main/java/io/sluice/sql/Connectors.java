@@ -2,6 +2,7 @@ package io.sluice.sql;
 
 import io.sluice.core.connector.CsvFormat;
 import io.sluice.core.connector.DeliveryGuarantee;
+import io.sluice.core.connector.JsonFormat;
 import io.sluice.core.connector.Sink;
 import io.sluice.core.connector.Sinks;
 import io.sluice.core.connector.Source;
@@ -22,8 +23,8 @@ import org.apache.kafka.clients.producer.ProducerRecord;
 
 /**
  * The connectors a table's {@code WITH (...)} options name: {@code 'connector' = 'filesystem'} with
- * {@code 'format' = 'csv'}, a file or directory to read, a directory to write exactly-once part
- * files to; and {@code 'connector' = 'kafka'} with {@code 'format' = 'csv'} or {@code 'json'}, one
+ * {@code 'format' = 'csv'} or {@code 'json'} (a JSON object per line), a file or directory to read,
+ * a directory to write exactly-once part files to; and {@code 'connector' = 'kafka'} with {@code 'format' = 'csv'} or {@code 'json'}, one
  * row per message, read and written exactly-once by Sluice's Kafka source and sink. Filesystem Options as in Flink ({@code path}, {@code csv.field-delimiter} (or {@code field-delimiter},
  * as the first design document writes it),
  * {@code csv.quote-character}, {@code csv.disable-quote-character}, {@code csv.escape-character},
@@ -35,7 +36,8 @@ final class Connectors {
   private static final Set<String> FILESYSTEM = Set.of("connector", "path", "format", "csv.field-delimiter",
       "field-delimiter",
       "csv.quote-character", "csv.disable-quote-character", "csv.escape-character", "csv.null-literal",
-      "csv.ignore-parse-errors", "csv.header", "csv.max-record-bytes", "sink.fsync");
+      "csv.ignore-parse-errors", "csv.header", "csv.max-record-bytes", "sink.fsync", "json.fail-on-missing-field",
+      "json.ignore-parse-errors");
 
   private static final Set<String> CASSANDRA = Set.of("connector", "keyspace", "table", "contact-points",
       "local-datacenter");
@@ -80,10 +82,9 @@ final class Connectors {
       }
     }
     String format = t.options().get("format");
-    if (!"csv".equals(format) && !(kafka && "json".equals(format))) {
+    if (!"csv".equals(format) && !"json".equals(format)) {
       throw new SqlException(t.line(), 1, "table '" + t.name() + "': " + (format == null ? "no 'format'"
-          : "format '" + format + "' is not supported") + "; the formats are " + (kafka ? "'csv' and 'json'"
-          : "'csv'"));
+          : "format '" + format + "' is not supported") + "; the formats are 'csv' and 'json'");
     }
     format(t);
     if (kafka) {
@@ -214,7 +215,20 @@ final class Connectors {
       }
       return withProperties(t, k, (c, kv) -> c.withProperty(kv[0], kv[1]));
     }
+    if (isJson(t)) {
+      return Sources.json(stageName, path(t, baseDir), t.schema(), jsonFormat(t));
+    }
     return Sources.csv(stageName, path(t, baseDir), t.schema(), format(t));
+  }
+
+  private static boolean isJson(TableDef t) {
+    return "json".equals(t.options().get("format"));
+  }
+
+  /** A filesystem table's JSON lines: Flink's json.* options. */
+  private static JsonFormat jsonFormat(TableDef t) {
+    JsonFormat f = JsonFormat.defaults().withFailOnMissingField(bool(t, "json.fail-on-missing-field"));
+    return bool(t, "json.ignore-parse-errors") ? f.onError(CsvFormat.OnError.DEAD_LETTER) : f;
   }
 
   static Sink<Row> sink(TableDef t, String stageName, Path baseDir) {
@@ -242,6 +256,10 @@ final class Connectors {
           t.options().get("topic"), (Row row, String topic) -> new ProducerRecord<>(topic, null, f.write(row)))
           .withGuarantee(guarantee(t));
       return withProperties(t, k, (c, kv) -> c.withProperty(kv[0], kv[1]));
+    }
+    if (isJson(t)) {
+      return Sinks.json(stageName, path(t, baseDir), t.schema(), jsonFormat(t))
+          .withFsync(!"false".equalsIgnoreCase(t.options().getOrDefault("sink.fsync", "true")));
     }
     return Sinks.csv(stageName, path(t, baseDir), t.schema(), format(t))
         .withFsync(!"false".equalsIgnoreCase(t.options().getOrDefault("sink.fsync", "true")));

@@ -65,6 +65,28 @@ class SqlPlannerTest {
   }
 
   @Test
+  void jsonLinesFilesAreTablesToo() throws Exception {
+    Files.writeString(dir.resolve("in.jsonl"), "{\"key\":\"a\",\"value\":1}\n{\"key\":\"b, \\\"c\\\"\",\"value\":\"2\"}\n"
+        + "{\"value\":3,\"other\":true}\n");
+    String script = """
+        CREATE TABLE j (key STRING, `value` INT) WITH ('connector' = 'filesystem', 'path' = 'in.jsonl', 'format' = 'json');
+        CREATE TABLE c (key STRING, doubled BIGINT) WITH ('connector' = 'filesystem', 'path' = 'out', 'format' = 'json');
+        INSERT INTO c SELECT COALESCE(key, '?'), `value` * 2 FROM j;
+        """;
+    Pipeline p = new SqlPlanner(dir).plan(script).pipeline();
+    String jobId;
+    try (PipelineTestDriver d = PipelineTestDriver.withRecoveryChecks(p)) {
+      d.run();
+      jobId = d.jobId();
+    }
+    Schema c = Schema.builder().column("key", DataType.STRING).column("doubled", DataType.BIGINT).build();
+    io.sluice.core.connector.JsonSink sink = Sinks.json("read", dir.resolve("out"), c,
+        io.sluice.core.connector.JsonFormat.defaults());
+    assertEquals(List.of(Row.of(c, "a", 2L), Row.of(c, "b, \"c\"", 4L), Row.of(c, "?", 6L)),
+        sink.readRows(sink.jobDirectory(jobId)));
+  }
+
+  @Test
   void projectionsExpressionsAndWhereGiveWhatJavaComputes() throws Exception {
     SplittableRandom rnd = new SplittableRandom(9);
     StringBuilder in = new StringBuilder();
@@ -290,7 +312,7 @@ class SqlPlannerTest {
     assertEquals("line 1, column 1: Unsupported options found for 'filesystem' (table 'x'): [csv.delimiter];"
         + " supported options: [connector, csv.disable-quote-character, csv.escape-character, csv.field-delimiter,"
         + " csv.header, csv.ignore-parse-errors, csv.max-record-bytes, csv.null-literal, csv.quote-character,"
-        + " field-delimiter, format, path, sink.fsync]",
+        + " field-delimiter, format, json.fail-on-missing-field, json.ignore-parse-errors, path, sink.fsync]",
         error("CREATE TABLE x (a INT) WITH ('connector' = 'filesystem', 'path' = 'p', 'format' = 'csv',"
             + " 'csv.delimiter' = ';');"));
     assertEquals("line 7, column 114: GROUP BY over a window function must contain window_start and window_end",

@@ -1,13 +1,11 @@
 package io.sluice.core.connector;
 
-import com.fasterxml.jackson.databind.ObjectWriter;
 import com.fasterxml.jackson.databind.SequenceWriter;
 import io.sluice.core.table.Row;
 import io.sluice.core.table.Schema;
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.nio.file.Path;
-import java.util.ArrayList;
 import java.util.List;
 import java.util.Objects;
 
@@ -22,19 +20,12 @@ import java.util.Objects;
  * <p>Rows must have the table's column types, in order (their column names may differ, as in SQL's
  * {@code INSERT INTO}). A {@link Sources#csv CSV source} over the job directory reads the rows back.
  */
-public final class CsvSink implements Sink<Row> {
-  private final String name;
-  private final Path directory;
-  private final Schema schema;
+public final class CsvSink extends RowFileSink {
   private final CsvFormat format;
-  private final boolean fsync;
 
   CsvSink(String name, Path directory, Schema schema, CsvFormat format, boolean fsync) {
-    this.name = Objects.requireNonNull(name, "sink name");
-    this.directory = Objects.requireNonNull(directory, "directory").toAbsolutePath();
-    this.schema = Objects.requireNonNull(schema, "schema");
+    super(name, directory, schema, fsync);
     this.format = Objects.requireNonNull(format, "format");
-    this.fsync = fsync;
   }
 
   /** Whether each part is forced to disk before it is renamed into place (default on); see {@link FileSink#withFsync}. */
@@ -43,70 +34,24 @@ public final class CsvSink implements Sink<Row> {
   }
 
   @Override
-  public String name() {
-    return name;
+  byte[] encode(List<Row> rows) throws IOException {
+    ByteArrayOutputStream bytes = new ByteArrayOutputStream(rows.size() * 32 + 64);
+    try (SequenceWriter w = format.rowWriter(schema).writeValues(bytes)) {
+      for (Row r : rows) {
+        w.write(CsvFormat.fields(r));
+      }
+    }
+    return bytes.toByteArray();
   }
 
   @Override
-  public DeliveryGuarantee guarantee() {
-    return DeliveryGuarantee.EXACTLY_ONCE;
-  }
-
-  public Schema schema() {
-    return schema;
-  }
-
-  /** Where a job's parts go. */
-  public Path jobDirectory(String jobId) {
-    return directory.resolve(jobId);
+  String suffix() {
+    return ".csv";
   }
 
   @Override
-  public SinkWriter<Row> createWriter(Context context) throws IOException {
-    PartFiles parts = PartFiles.open(name, jobDirectory(context.jobId()), context.instanceIndex(), fsync);
-    ObjectWriter writer = format.rowWriter(schema);
-    return new SinkWriter<>() {
-      @Override
-      public void write(BatchId id, List<Row> rows) throws IOException {
-        ByteArrayOutputStream bytes = new ByteArrayOutputStream(rows.size() * 32 + 64);
-        try (SequenceWriter w = writer.writeValues(bytes)) {
-          for (Row r : rows) {
-            check(r);
-            w.write(CsvFormat.fields(r));
-          }
-        }
-        parts.write("part-" + id.asFileName() + ".csv", bytes.toByteArray());
-      }
-
-      @Override
-      public void endOfStream() throws IOException {
-        parts.end();
-      }
-    };
-  }
-
-  private void check(Row r) {
-    Schema s = r.schema();
-    boolean fits = s.size() == schema.size();
-    for (int i = 0; fits && i < s.size(); i++) {
-      fits = s.column(i).type() == schema.column(i).type();
-    }
-    if (!fits) {
-      throw new IllegalArgumentException("sink '" + name + "': a row of (" + s + ") does not fit the table ("
-          + schema + "): " + r);
-    }
-  }
-
-  /**
-   * The rows of every part in {@code jobDirectory}, in part order (by sink instance, upstream,
-   * upstream instance and batch), read with this sink's schema and format.
-   */
-  public List<Row> readRows(Path jobDirectory) throws IOException {
-    List<Row> out = new ArrayList<>();
-    for (Path part : PartFiles.parts(jobDirectory)) {
-      out.addAll(new CsvSource(name, part, schema, format.onError(CsvFormat.OnError.FAIL)).readAll());
-    }
-    return out;
+  CsvSource reader(Path part) {
+    return new CsvSource(name, part, schema, format.onError(CsvFormat.OnError.FAIL));
   }
 
   @Override

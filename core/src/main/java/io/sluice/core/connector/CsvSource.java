@@ -29,6 +29,8 @@ import java.util.stream.Stream;
  * the same way while reading; Jackson's CSV module then parses each record's fields. Positions are
  * byte offsets of record starts in the sequence, so re-reading from a position gives the same rows.
  *
+ * <p>The same reader, without quoting, reads files of JSON objects, one per line ({@link JsonFormat}).
+ *
  * <p>The files must not change while a job reads them, and every node must see the same files.
  * A line's number, for errors, is counted only when there is an error.
  */
@@ -37,12 +39,23 @@ final class CsvSource implements Source<Row> {
   private final Path path;
   private final Schema schema;
   private final CsvFormat format;
+  private final JsonFormat json;
 
   CsvSource(String name, Path path, Schema schema, CsvFormat format) {
+    this(name, path, schema, format, null);
+  }
+
+  /** Lines of JSON objects: records are lines (no quoting), each parsed by {@code json}. */
+  CsvSource(String name, Path path, Schema schema, JsonFormat json) {
+    this(name, path, schema, json.lines(), json);
+  }
+
+  private CsvSource(String name, Path path, Schema schema, CsvFormat format, JsonFormat json) {
     this.name = Objects.requireNonNull(name, "source name");
     this.path = Objects.requireNonNull(path, "path").toAbsolutePath();
     this.schema = Objects.requireNonNull(schema, "schema");
     this.format = Objects.requireNonNull(format, "format");
+    this.json = json;
   }
 
   @Override
@@ -94,7 +107,8 @@ final class CsvSource implements Source<Row> {
 
   @Override
   public String describe() {
-    return "csv(" + path + ", " + schema + "; " + format + ")";
+    return (json != null ? "json(" + path + ", " + schema + "; " + json : "csv(" + path + ", " + schema + "; " + format)
+        + ")";
   }
 
   private final class Reader implements SourceReader<Row> {
@@ -169,7 +183,7 @@ final class CsvSource implements Source<Row> {
         } else {
           try {
             text = decode(from, (int) len);
-            row = format.parseRow(text, schema, fields);
+            row = json != null ? json.parseRow(text, schema) : format.parseRow(text, schema, fields);
             problem = null;
           } catch (CharacterCodingException e) {
             problem = "invalid UTF-8";

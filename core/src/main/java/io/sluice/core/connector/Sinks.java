@@ -38,6 +38,14 @@ public final class Sinks {
     return new CsvSink(name, directory, schema, format, true);
   }
 
+  /**
+   * Exactly-once files of JSON objects, one row per line: one part file ({@code part-<batch
+   * id>.jsonl}) per batch in {@code directory/<job id>/}, written as {@link CsvSink} writes its parts.
+   */
+  public static JsonSink json(String name, Path directory, Schema schema, JsonFormat format) {
+    return new JsonSink(name, directory, schema, format, true);
+  }
+
   /** Logs every record at INFO. At-least-once: a failure may log a record again. */
   public static <T> Sink<T> logging(String name) {
     return new LoggingSink<>(name);

@@ -39,6 +39,14 @@ public final class Sources {
     return new CsvSource(name, path, schema, format);
   }
 
+  /**
+   * The rows of files of JSON objects, one per line (JSON lines), in a file or a directory, split
+   * into byte ranges as {@link #csv(String, Path, Schema)} is; see {@link JsonFormat}.
+   */
+  public static Source<Row> json(String name, Path path, Schema schema, JsonFormat format) {
+    return new CsvSource(name, path, schema, format);
+  }
+
   /** Deterministic keyed records; see {@link Generator}. */
   public static Source<GeneratedRecord> generator(String name, Generator generator) {
     return Objects.requireNonNull(generator, "generator").toSource(name);
