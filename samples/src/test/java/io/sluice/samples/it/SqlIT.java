@@ -125,7 +125,7 @@ class SqlIT {
   }
 
   private static final String COLUMNS = "(name STRING, n INT, big BIGINT, d DOUBLE, price DECIMAL(12, 2), ok BOOLEAN,"
-      + " day DATE, ts TIMESTAMP(3))";
+      + " born DATE, ts TIMESTAMP(3))";
 
   private static String table(String name, String with) {
     return "CREATE TABLE " + name + " " + COLUMNS + " WITH (" + with + ");\n";
