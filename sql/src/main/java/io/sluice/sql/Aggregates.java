@@ -1,6 +1,7 @@
 package io.sluice.sql;
 
 import io.sluice.core.dsl.AggregateFunction;
+import io.sluice.core.dsl.KV;
 import io.sluice.core.table.Column;
 import io.sluice.core.table.DataType;
 import io.sluice.core.table.Row;
@@ -141,16 +142,17 @@ final class Aggregates {
   }
 
   /**
-   * One function for all of {@code calls}: the result is the accumulator, a list of the row of
-   * scalar slots and then a set of value texts per COUNT(DISTINCT) (so it is stored without Java
-   * class names); {@link #result} reads each call's value.
+   * One function for all of {@code calls}: the result is the accumulator, the row of scalar slots
+   * with the list of sets of value texts, one per COUNT(DISTINCT) (so it is stored without Java
+   * class names); {@link #result} reads each call's value. The accumulator is a {@link KV}, not a
+   * list: the window state writes a list accumulator as appended elements, which this is not.
    */
-  static AggregateFunction<Row, List<Object>, List<Object>> function(List<Call> calls) {
+  static AggregateFunction<Row, KV<Row, List<Object>>, KV<Row, List<Object>>> function(List<Call> calls) {
     Schema acc = accumulator(calls);
     int sets = calls.stream().mapToInt(Aggregates::sets).sum();
     return new AggregateFunction<>() {
       @Override
-      public List<Object> createAccumulator() {
+      public KV<Row, List<Object>> createAccumulator() {
         Object[] v = new Object[acc.size()];
         for (Call c : calls) {
           if (c.kind() == Kind.COUNT || c.kind() == Kind.COUNT_STAR) {
@@ -159,25 +161,24 @@ final class Aggregates {
             v[c.slot() + 1] = 0L;
           }
         }
-        List<Object> out = new ArrayList<>(1 + sets);
-        out.add(Row.of(acc, v));
+        List<Object> out = new ArrayList<>(sets);
         for (int i = 0; i < sets; i++) {
           out.add(new LinkedHashSet<String>());
         }
-        return out;
+        return KV.of(Row.of(acc, v), out);
       }
 
       @Override
       @SuppressWarnings("unchecked")
-      public List<Object> add(List<Object> all, Row r) {
-        Row a = (Row) all.get(0);
+      public KV<Row, List<Object>> add(KV<Row, List<Object>> all, Row r) {
+        Row a = all.key();
         Object[] v = a.values();
         for (Call c : calls) {
           int s = c.slot();
           if (c.kind() == Kind.COUNT_DISTINCT) {
             Object x = c.arg().eval(r);
             if (x != null) {
-              ((Set<String>) all.get(1 + c.set())).add(distinct(c.arg().type(), x));
+              ((Set<String>) all.value().get(c.set())).add(distinct(c.arg().type(), x));
             }
             continue;
           }
@@ -211,20 +212,19 @@ final class Aggregates {
             }
           }
         }
-        all.set(0, Row.of(acc, v));
-        return all;
+        return KV.of(Row.of(acc, v), all.value());
       }
 
       @Override
       @SuppressWarnings("unchecked")
-      public List<Object> merge(List<Object> allA, List<Object> allB) {
-        Row a = (Row) allA.get(0);
-        Row b = (Row) allB.get(0);
+      public KV<Row, List<Object>> merge(KV<Row, List<Object>> allA, KV<Row, List<Object>> allB) {
+        Row a = allA.key();
+        Row b = allB.key();
         Object[] v = a.values();
         for (Call c : calls) {
           int s = c.slot();
           if (c.kind() == Kind.COUNT_DISTINCT) {
-            ((Set<String>) allA.get(1 + c.set())).addAll((Set<String>) allB.get(1 + c.set()));
+            ((Set<String>) allA.value().get(c.set())).addAll((Set<String>) allB.value().get(c.set()));
             continue;
           }
           Object y = b.get(s);
@@ -250,23 +250,22 @@ final class Aggregates {
             }
           }
         }
-        allA.set(0, Row.of(acc, v));
-        return allA;
+        return KV.of(Row.of(acc, v), allA.value());
       }
 
       @Override
-      public List<Object> result(List<Object> a) {
+      public KV<Row, List<Object>> result(KV<Row, List<Object>> a) {
         return a;
       }
     };
   }
 
   /** The value of {@code c} in accumulator {@code all} (see {@link #function}). */
-  static Object result(Call c, List<Object> all) {
+  static Object result(Call c, KV<Row, List<Object>> all) {
     if (c.kind() == Kind.COUNT_DISTINCT) {
-      return (long) ((Set<?>) all.get(1 + c.set())).size();
+      return (long) ((Set<?>) all.value().get(c.set())).size();
     }
-    Row acc = (Row) all.get(0);
+    Row acc = all.key();
     Object v = acc.get(c.slot());
     if (c.kind() != Kind.AVG) {
       return v;

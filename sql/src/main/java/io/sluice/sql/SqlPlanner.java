@@ -665,7 +665,7 @@ public final class SqlPlanner {
       Stage<Row> updates = stage
           .keyBy(r -> key(r, keySchema, keyIdx))
           .aggregate(prefix + ".group", Aggregates.function(calls))
-          .map((io.sluice.core.dsl.KV<Row, List<Object>> kv) -> {
+          .map((io.sluice.core.dsl.KV<Row, io.sluice.core.dsl.KV<Row, List<Object>>> kv) -> {
             Object[] v = new Object[fixed.size()];
             for (int i = 0; i < v.length; i++) {
               Item it = fixed.get(i);
@@ -680,7 +680,7 @@ public final class SqlPlanner {
         .keyBy(r -> key(r, keySchema, keyIdx))
         .window(window.def())
         .aggregate(prefix + ".window", Aggregates.function(calls))
-        .map((WindowResult<Row, List<Object>> w) -> {
+        .map((WindowResult<Row, io.sluice.core.dsl.KV<Row, List<Object>>> w) -> {
           Object[] v = new Object[fixed.size()];
           for (int i = 0; i < v.length; i++) {
             Item it = fixed.get(i);
