@@ -55,7 +55,10 @@ final class WindowLogic extends KeyedLogic {
     Object acc;
     /** Changed since the last commit. */
     boolean dirty = true;
-    /** List accumulators: elements written so far, or -1 (write the accumulator in full). */
+    /**
+     * Accumulators that only ever grow at the end ({@link Acc#appendOnly}): elements written so
+     * far, or -1 (write the accumulator in full).
+     */
     int committed = -1;
 
     Win(long start, long end, Object acc) {
@@ -277,7 +280,7 @@ final class WindowLogic extends KeyedLogic {
       Wins w = (Wins) value;
       for (Win x : w.list) {
         x.dirty = false;
-        x.committed = x.acc instanceof List<?> l ? l.size() : -1;
+        x.committed = acc.appendOnly() ? ((List<?>) x.acc).size() : -1;
       }
       if (w.removed == null) {
         w.removed = new ArrayList<>();
@@ -483,6 +486,15 @@ final class WindowLogic extends KeyedLogic {
     Object decoded(Object acc) {
       return acc;
     }
+
+    /**
+     * Whether the accumulator is a list that Sluice itself only appends to, so a change may hold
+     * just the elements appended since the last commit. Never true for a user's accumulator: a
+     * user function may sort, replace or trim a list, and only the whole list replays that.
+     */
+    boolean appendOnly() {
+      return false;
+    }
   }
 
   static final class ReduceAcc extends Acc {
@@ -608,6 +620,11 @@ final class WindowLogic extends KeyedLogic {
     @SuppressWarnings("unchecked")
     Object decoded(Object acc) {
       return new ArrayList<>((List<Object>) acc);
+    }
+
+    @Override
+    boolean appendOnly() {
+      return true;
     }
 
     @Override

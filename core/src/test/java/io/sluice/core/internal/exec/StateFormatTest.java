@@ -10,6 +10,7 @@ import io.sluice.core.codec.CorruptDataException;
 import io.sluice.core.connector.Sinks;
 import io.sluice.core.connector.Sources;
 import io.sluice.core.dsl.DeadLetter;
+import io.sluice.core.dsl.AggregateFunction;
 import io.sluice.core.dsl.Aggregations;
 import io.sluice.core.dsl.Collector;
 import io.sluice.core.dsl.JobConfig;
@@ -18,12 +19,14 @@ import io.sluice.core.dsl.ListState;
 import io.sluice.core.dsl.MapState;
 import io.sluice.core.dsl.StateSpec;
 import io.sluice.core.dsl.WindowDefinition;
+import io.sluice.core.dsl.WindowResult;
 import io.sluice.core.dsl.Pipeline;
 import io.sluice.core.internal.codec.Hex;
 import io.sluice.core.internal.dsl.PipelineImpl;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Arrays;
+import java.util.Comparator;
 import java.util.List;
 import org.junit.jupiter.api.Test;
 
@@ -472,6 +475,59 @@ class StateFormatTest {
     }
     assertArrayEquals(live.canonicalSnapshot(), replayed.canonicalSnapshot());
     assertEquals(live.nextDeadline(), replayed.nextDeadline());
+  }
+
+  /** Keeps the two largest values seen, in a list it sorts and trims in place. */
+  static final class TopTwo implements AggregateFunction<Long, ArrayList<Long>, List<Long>> {
+    @Override
+    public ArrayList<Long> createAccumulator() {
+      return new ArrayList<>();
+    }
+
+    @Override
+    public ArrayList<Long> add(ArrayList<Long> acc, Long v) {
+      acc.add(v);
+      acc.sort(Comparator.reverseOrder());
+      while (acc.size() > 2) {
+        acc.remove(acc.size() - 1);
+      }
+      return acc;
+    }
+
+    @Override
+    public ArrayList<Long> merge(ArrayList<Long> a, ArrayList<Long> b) {
+      for (Long v : b) {
+        add(a, v);
+      }
+      return a;
+    }
+
+    @Override
+    public List<Long> result(ArrayList<Long> acc) {
+      return acc;
+    }
+  }
+
+  @Test
+  void aUserListAccumulatorChangedInPlaceReplaysAsItWas() throws Exception {
+    // the list is sorted and trimmed, not appended to: a change must hold it whole
+    Pipeline.Builder p = Pipeline.builder("fmt");
+    p.config(JobConfig.defaults().withParallelism(1));
+    p.readFrom(Sources.collection("nums", List.of(1L))).withTimestamps(v -> v, Duration.ZERO).keyBy(v -> 0L)
+        .window(WindowDefinition.tumbling(Duration.ofMillis(100))).aggregate("w", new TopTwo())
+        .writeTo(Sinks.collecting("out"));
+    ExecContext ctx = context(p);
+    OperatorInstance live = open(ctx, "w", 0);
+    OperatorInstance replayed = open(ctx, "w", 0);
+    for (StepResult r : List.of(timed(live, 1, Long.MIN_VALUE, 5, 7), timed(live, 2, Long.MIN_VALUE, 9),
+        timed(live, 3, Long.MIN_VALUE, 3, 8))) {
+      replayed.apply(r.changes());
+    }
+    assertArrayEquals(live.canonicalSnapshot(), replayed.canonicalSnapshot());
+    // the window fires with the two largest of 5, 7, 9, 3, 8 on both
+    List<Object> fired = records(timed(live, 4, 200).outputs().get(0));
+    assertEquals(List.of(List.of(9L, 8L)), fired.stream().map(r -> ((WindowResult<?, ?>) r).value()).toList());
+    assertEquals(fired, records(timed(replayed, 4, 200).outputs().get(0)));
   }
 
   // ---- times relative to the unit -----------------------------------------------------------
