@@ -21,7 +21,7 @@ import java.util.concurrent.ConcurrentHashMap;
  * INTERNAL API: the encoding of a {@link Row} (logical name {@code sluice.Row}).
  *
  * <pre>
- *   varint n; per column: its name (string) and its type (one byte, {@link #code});
+ *   version:u8 (= 1); varint n; per column: its name (string) and its type (one byte, {@link #code});
  *   a null bitmap of (n + 7) / 8 bytes (bit i of byte i / 8: column i is null);
  *   per non-null value: STRING string; INT, BIGINT zig-zag varint; DOUBLE 8 bytes;
  *   DECIMAL scale (zig-zag varint) and the unscaled value's two's-complement bytes (length, bytes);
@@ -33,6 +33,8 @@ import java.util.concurrent.ConcurrentHashMap;
  * schemas are shared through a small cache, so a batch of rows holds its schema once.
  */
 public final class RowCodec implements Codec<Row> {
+  /** The format version, the first byte of every row: a format change is a new version. */
+  public static final int VERSION = 1;
   private static final int CACHE_LIMIT = 1024;
   private static final ConcurrentHashMap<List<Column>, Schema> SCHEMAS = new ConcurrentHashMap<>();
 
@@ -69,7 +71,7 @@ public final class RowCodec implements Codec<Row> {
   public void write(ByteWriter out, Row row) {
     Schema s = row.schema();
     int n = s.size();
-    out.writeVarInt(n);
+    out.writeByte(VERSION).writeVarInt(n);
     for (Column c : s.columns()) {
       out.writeString(c.name());
       out.writeByte(code(c.type()));
@@ -130,6 +132,11 @@ public final class RowCodec implements Codec<Row> {
 
   @Override
   public Row read(ByteReader in) {
+    int version = in.readUnsignedByte();
+    if (version != VERSION) {
+      throw new CorruptDataException("sluice.Row format version " + version + " is not supported (expected "
+          + VERSION + ")");
+    }
     int n = in.readCount();
     Column[] cols = new Column[n];
     for (int i = 0; i < n; i++) {
