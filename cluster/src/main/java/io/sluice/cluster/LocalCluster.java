@@ -139,6 +139,34 @@ public final class LocalCluster implements AutoCloseable {
     return request(i, HttpRequest.newBuilder(uri(i, path)).GET());
   }
 
+  /** GET a text body (such as {@code /metrics}) from node {@code i}: empty if it did not answer 200. */
+  public Optional<String> getText(int i, String path) {
+    try {
+      HttpResponse<String> r = http.send(HttpRequest.newBuilder(uri(i, path)).GET().timeout(Duration.ofSeconds(10))
+          .build(), HttpResponse.BodyHandlers.ofString());
+      return r.statusCode() == 200 ? Optional.of(r.body()) : Optional.empty();
+    } catch (IOException e) {
+      return Optional.empty();
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      return Optional.empty();
+    }
+  }
+
+  /**
+   * The sum of a metric's samples (all label sets) in a node's {@code /metrics} scrape: for
+   * counters and gauges the benchmark reads, not a parser of the whole format.
+   */
+  public static double metric(String scrape, String name) {
+    double sum = 0;
+    for (String line : scrape.split("\n")) {
+      if (line.startsWith(name + " ") || line.startsWith(name + "{")) {
+        sum += Double.parseDouble(line.substring(line.lastIndexOf(' ') + 1));
+      }
+    }
+    return sum;
+  }
+
   /** POST a JSON body to node {@code i}. */
   public Optional<JsonNode> post(int i, String path, Object body) {
     return post(i, path, body, Duration.ofSeconds(10));

@@ -4,6 +4,7 @@ import io.sluice.cluster.internal.Canary;
 import io.sluice.cluster.internal.HttpApi;
 import io.sluice.cluster.internal.HttpApi.Response;
 import io.sluice.cluster.internal.JournalCheck;
+import io.sluice.cluster.internal.NodeMetrics;
 import io.sluice.cluster.runtime.JobCoordinator;
 import io.sluice.cluster.runtime.JobsApi;
 import io.sluice.cluster.runtime.OperatorAllocationStrategy;
@@ -149,11 +150,16 @@ public final class SluiceNode implements AutoCloseable {
         });
   }
 
+  /** The content type of the Prometheus text exposition format. */
+  private static final String PROMETHEUS_TEXT = "text/plain; version=0.0.4; charset=utf-8";
+
   /** The exit status of a node that stopped itself after a long pause. */
   public static final int EXIT_FENCED = 4;
 
   private void init(ServicePipelineResolver own) {
     installPauseFence();
+    NodeMetrics metrics = new NodeMetrics(system, config.nodeName(), up::get, () -> journal.get().ok());
+    system.getWhenTerminated().thenRun(metrics::close);
     Cluster cluster = Cluster.get(Adapter.toClassic(system));
     cluster.registerOnMemberUp(() -> {
       up.set(true);
@@ -192,7 +198,7 @@ public final class SluiceNode implements AutoCloseable {
         .route("GET", "/ready", r -> readiness())
         .route("GET", "/cluster", r -> Response.ok(clusterState()))
         .route("GET", "/canary/([A-Za-z0-9_.-]+)", r -> canary(r.param(0)))
-        .route("GET", "/metrics", r -> Response.ok(metrics()));
+        .route("GET", "/metrics", r -> Response.text(PROMETHEUS_TEXT, metrics.scrape()));
     http.start();
     system.getWhenTerminated().thenRun(http::close);
     log.info("node {} started: cluster {} , HTTP http://{}:{}/", config.nodeName(), config.address(),
@@ -246,19 +252,6 @@ public final class SluiceNode implements AutoCloseable {
     out.put("leader", Optional.ofNullable(state.getLeader()).map(Object::toString).orElse(null));
     out.put("members", members);
     return out;
-  }
-
-  private Map<String, Object> metrics() {
-    Map<String, Object> m = new LinkedHashMap<>();
-    m.put("node", config.nodeName());
-    m.put("journalEvents", io.sluice.persistence.runtime.ProtocolSerializer.EVENTS.sum());
-    m.put("journalEventBytes", io.sluice.persistence.runtime.ProtocolSerializer.EVENT_BYTES.sum());
-    m.put("snapshots", io.sluice.persistence.runtime.ProtocolSerializer.SNAPSHOTS.sum());
-    m.put("snapshotBytes", io.sluice.persistence.runtime.ProtocolSerializer.SNAPSHOT_BYTES.sum());
-    Runtime rt = Runtime.getRuntime();
-    m.put("heapUsedBytes", rt.totalMemory() - rt.freeMemory());
-    m.put("heapMaxBytes", rt.maxMemory());
-    return m;
   }
 
   private Response canary(String id) throws Exception {

@@ -192,7 +192,7 @@ public final class BenchCommand implements Callable<Integer> {
       long cassPid = cassandra.status().pid();
       Duration node0 = cpu(nodePid);
       Duration cass0 = cassPid > 0 ? cpu(cassPid) : Duration.ZERO;
-      JsonNode m0 = cluster.get(0, "/metrics").orElseThrow();
+      String m0 = cluster.getText(0, "/metrics").orElseThrow();
       if (workload.name().equals("keyed-sum")) {
         System.out.printf("keyed-sum: %,d records, %,d keys, parallelism %d, exactly-once, discarding sink %s%n",
             records, keys, parallelism, extra);
@@ -205,10 +205,10 @@ public final class BenchCommand implements Callable<Integer> {
       Result r = run(cluster, keys, records, true);
       Duration nodeCpu = cpu(nodePid).minus(node0);
       Duration cassCpu = cassPid > 0 ? cpu(cassPid).minus(cass0) : Duration.ZERO;
-      JsonNode m1 = cluster.get(0, "/metrics").orElseThrow();
-      long eventBytes = m1.path("journalEventBytes").asLong() - m0.path("journalEventBytes").asLong();
-      long events = m1.path("journalEvents").asLong() - m0.path("journalEvents").asLong();
-      long snapBytes = m1.path("snapshotBytes").asLong() - m0.path("snapshotBytes").asLong();
+      String m1 = cluster.getText(0, "/metrics").orElseThrow();
+      long eventBytes = delta(m0, m1, "sluice_journal_event_bytes_total");
+      long events = delta(m0, m1, "sluice_journal_events_total");
+      long snapBytes = delta(m0, m1, "sluice_snapshot_bytes_total");
       System.out.println();
       if (workload.name().equals("keyed-sum")) {
         System.out.printf("events/s (first record to last):  %,.0f%n", r.records / r.seconds);
@@ -347,6 +347,11 @@ public final class BenchCommand implements Callable<Integer> {
     return new Result(total, (end - first) / 1e9, median, view.path("latencyP50Millis").asDouble(),
         view.path("latencyP99Millis").asDouble(), view.path("latencySamples").asLong(),
         view.path("sinkRecords").asLong());
+  }
+
+  /** How much a counter of a node's {@code /metrics} grew between two scrapes. */
+  private static long delta(String before, String after, String counter) {
+    return Math.round(LocalCluster.metric(after, counter) - LocalCluster.metric(before, counter));
   }
 
   private static Duration cpu(long pid) {

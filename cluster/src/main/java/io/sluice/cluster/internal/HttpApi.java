@@ -35,7 +35,15 @@ public final class HttpApi implements AutoCloseable {
     public static Response error(int status, String message) {
       return new Response(status, Map.of("error", message));
     }
+
+    /** A body sent as it is, not as JSON. */
+    public static Response text(String contentType, String text) {
+      return new Response(200, new Text(contentType, text));
+    }
   }
+
+  /** A response body that is not JSON. */
+  public record Text(String contentType, String text) {}
 
   /** A request: the path's captured groups, the query string's parameters, the body. */
   public record Request(String method, List<String> pathParams, Map<String, String> query, byte[] body) {
@@ -103,8 +111,14 @@ public final class HttpApi implements AutoCloseable {
       log.warn("HTTP {} {} failed", ex.getRequestMethod(), ex.getRequestURI(), e);
       response = Response.error(500, e.toString());
     }
-    byte[] bytes = JSON.writeValueAsBytes(response.body());
-    ex.getResponseHeaders().set("Content-Type", "application/json; charset=utf-8");
+    byte[] bytes;
+    if (response.body() instanceof Text t) {
+      bytes = t.text().getBytes(StandardCharsets.UTF_8);
+      ex.getResponseHeaders().set("Content-Type", t.contentType());
+    } else {
+      bytes = JSON.writeValueAsBytes(response.body());
+      ex.getResponseHeaders().set("Content-Type", "application/json; charset=utf-8");
+    }
     ex.sendResponseHeaders(response.status(), bytes.length);
     try (OutputStream out = ex.getResponseBody()) {
       out.write(bytes);

@@ -9,6 +9,8 @@ import io.sluice.core.internal.exec.OperatorInstance;
 import io.sluice.core.internal.exec.UserCodeException;
 import io.sluice.core.internal.plan.PhysicalPlan;
 import io.sluice.core.dsl.JobConfig;
+import io.sluice.persistence.metrics.InstanceMeters;
+import io.sluice.persistence.metrics.SluiceMetrics;
 import io.sluice.persistence.state.StateStores;
 import java.time.Duration;
 import java.util.Optional;
@@ -70,6 +72,9 @@ public final class OperatorEntity extends EventSourcedBehavior<OperatorCommand, 
   private boolean problemReported;
   private final StateStore store;
   private final StateStores.Retention retention;
+  private final InstanceMeters meters;
+  /** When the capture in progress started writing (System.nanoTime()). */
+  private long captureStartedNanos;
   /** After recovery, until the stored key groups are read: commands wait. */
   private boolean loading;
   private InstanceEngine.Capture capture;
@@ -113,6 +118,8 @@ public final class OperatorEntity extends EventSourcedBehavior<OperatorCommand, 
     StateStores stores = StateStores.get(ctx.getSystem());
     this.store = stores.store();
     this.retention = stores.retention();
+    this.meters = new InstanceMeters(SluiceMetrics.get(ctx.getSystem()).registry(), id.jobId(), id.operator(),
+        id.index(), logic.kind() == OperatorInstance.Kind.SINK);
     this.engine = new InstanceEngine(job.exec(), logic, settings.engine(), new InstanceEngine.Outbound() {
       @Override
       public void deliver(int channel, long seq, long watermark, int flags, long createdAtMillis, BatchPayload payload,
@@ -351,7 +358,10 @@ public final class OperatorEntity extends EventSourcedBehavior<OperatorCommand, 
             ctx.getSelf().tell(new OperatorCommand.RestoreSnapshotted(null));
           }
         })
-        .onSignal(PostStop.instance(), s -> closeLogic())
+        .onSignal(PostStop.instance(), s -> {
+          meters.close();
+          closeLogic();
+        })
         .build();
   }
 
@@ -392,6 +402,7 @@ public final class OperatorEntity extends EventSourcedBehavior<OperatorCommand, 
 
   /** Writes a capture's chunks to the state store; {@code CaptureDone} says when they are written. */
   private void writeCapture(InstanceEngine.Capture c) {
+    captureStartedNanos = System.nanoTime();
     java.util.List<java.util.concurrent.CompletableFuture<Void>> writes = new java.util.ArrayList<>();
     for (int i = 0; i < c.groups().size(); i++) {
       writes.add(store.write(engine.stateOwner(), c.groups().get(i).keyGroup(), c.version(), c.chunks().get(i))
@@ -428,6 +439,7 @@ public final class OperatorEntity extends EventSourcedBehavior<OperatorCommand, 
       troubled("cannot write its stored key groups (no snapshot until it can): " + d.error());
     } else {
       engine.captureWritten(d.capture());
+      meters.captured(d.capture().bytes(), System.nanoTime() - captureStartedNanos);
       if (trouble != null) {
         trouble = null;
         report();
@@ -618,6 +630,7 @@ public final class OperatorEntity extends EventSourcedBehavior<OperatorCommand, 
   private Effect<OperatorEvent, InstanceEngine> onProcess() {
     processScheduled = false;
     long now = System.currentTimeMillis();
+    long t0 = System.nanoTime();
     OperatorEvent e = engine.process(now);
     if (e == null) {
       if (engine.processDueAt() > now) {
@@ -628,6 +641,7 @@ public final class OperatorEntity extends EventSourcedBehavior<OperatorCommand, 
       }
       return Effect().none();
     }
+    meters.step(System.nanoTime() - t0);
     return persistStep(e, () -> {
       if (engine.inputsReady()) {
         scheduleProcess();
@@ -645,6 +659,7 @@ public final class OperatorEntity extends EventSourcedBehavior<OperatorCommand, 
     if (paused(System.currentTimeMillis())) {
       return Effect().none(); // the next Start or tick polls again
     }
+    long t0 = System.nanoTime();
     OperatorEvent e = engine.poll(System.currentTimeMillis());
     inputTrouble(e == null ? engine.inputProblem() : null);
     if (e == null) {
@@ -654,6 +669,7 @@ public final class OperatorEntity extends EventSourcedBehavior<OperatorCommand, 
       }
       return Effect().none(); // otherwise an acknowledgement or the resume polls again
     }
+    meters.step(System.nanoTime() - t0);
     idlePollMillis = 1;
     boolean full = engine.lastPollFull();
     return persistStep(e, () -> schedulePoll(full || engine.finished() ? 0 : config.batchLinger().toMillis()));
@@ -680,8 +696,11 @@ public final class OperatorEntity extends EventSourcedBehavior<OperatorCommand, 
       }).thenStop();
     }
     OperatorEvent.Stepped step = (OperatorEvent.Stepped) e;
+    long writeStarted = System.nanoTime();
     return Effect().persist(e).thenRun(st -> {
-      engine.afterPersist(step, System.nanoTime());
+      long written = System.nanoTime();
+      meters.journalWrite(written - writeStarted);
+      engine.afterPersist(step, written);
       maybeCapture();
       if (engine.finished() && !finishedReported) {
         finishedReported = true;
@@ -716,8 +735,13 @@ public final class OperatorEntity extends EventSourcedBehavior<OperatorCommand, 
     if (paused(now)) {
       return Effect().none(); // no timer fires while the job drains for a savepoint
     }
+    long t0 = System.nanoTime();
     OperatorEvent e = engine.onTime(now);
-    return e == null ? Effect().none() : persistStep(e, () -> { });
+    if (e == null) {
+      return Effect().none();
+    }
+    meters.step(System.nanoTime() - t0);
+    return persistStep(e, () -> { });
   }
 
   private Effect<OperatorEvent, InstanceEngine> onStart(OperatorCommand.Start c) {
@@ -1027,6 +1051,7 @@ public final class OperatorEntity extends EventSourcedBehavior<OperatorCommand, 
       return;
     }
     if (s.recordsIn() > 0 || s.recordsOut() > 0 || s.unacked() > 0) {
+      meters.recovered(System.nanoTime() - startedNanos);
       log.info("{}: recovered in {} ms on {}: {} records in, {} out, {} unacknowledged batches", id, tookMs,
           peers.nodeName(), s.recordsIn(), s.recordsOut(), s.unacked());
     }
@@ -1085,13 +1110,16 @@ public final class OperatorEntity extends EventSourcedBehavior<OperatorCommand, 
 
   private void report() {
     lastReportNanos = System.nanoTime();
+    meters.counts(engine.recordsIn(), engine.recordsOut(), engine.deadLetters(), engine.backlog(), engine.unacked());
+    long[] latency = engine.drainLatency();
+    meters.endToEnd(latency);
     OperatorEvent.StepFailed f = engine.failed() ? engine.lastFailure() : null;
     String problem = engine.problem();
     String stage = f != null ? f.stage() : problem != null ? id.operator() + " (recovery)" : null;
     String error = f != null ? f.error() : problem;
     peers.report(new InstanceReport(id, peers.nodeName(), incarnation, engine.recordsIn(), engine.recordsOut(),
         engine.backlog(), engine.unacked(), engine.finished(), stage, f == null ? null : f.record(), error,
-        engine.deadLetters(), engine.drainLatency(), engine.firstInputMillis(), engine.lastInputMillis(),
+        engine.deadLetters(), latency, engine.firstInputMillis(), engine.lastInputMillis(),
         trouble != null ? trouble : engine.retrying(),
         trouble != null ? troubleSince : engine.retryingSinceMillis()));
   }

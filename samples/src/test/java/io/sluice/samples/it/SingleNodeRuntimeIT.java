@@ -118,22 +118,79 @@ class SingleNodeRuntimeIT {
     p.put("snapshot-every", "10");
     String job = NodeJobs.submit(cluster, "keyed-totals", p);
     NodeJobs.awaitSinkRecords(cluster, job, 50_000, Duration.ofMinutes(2));
-    long before = incarnation(job, "totals/0");
-    JsonNode crash = cluster.post(0, "/jobs/" + job + "/instances/totals/0/crash", Map.of()).orElseThrow();
-    assertEquals(200, crash.path("httpStatus").asInt());
-    assertTrue(cluster.awaitAnswer(0, "/jobs/" + job + "/instances", j -> {
-      for (JsonNode i : j) {
-        if (i.path("instance").asText().endsWith("/totals/0")) {
-          return i.path("incarnation").asLong() != before && i.path("firstInputMillis").asLong() > 0;
-        }
-      }
-      return false;
-    }, Duration.ofSeconds(30)).isPresent(), "totals/0 did not recover");
+    crashAndAwaitRecovery(job, "totals/0");
     JsonNode end = NodeJobs.awaitEnd(cluster, job, Duration.ofMinutes(5));
     assertEquals("FINISHED", end.path("status").asText());
     assertNotEquals(0, snapshotSequenceNumber(job + "/totals/0"), "totals/0 never took a snapshot");
     Verdict v = verdict(p, job);
     assertTrue(v.exact(), v.summary());
+  }
+
+  /*
+   * Design of this test: a rate-limited job runs; instance totals/0 is stopped hard and recovers;
+   * then the node's /metrics is scraped and parsed by Prometheus' own parser (a malformed
+   * exposition fails the test), and what a monitoring system would chart must be there: each
+   * instance's counts, step and journal-write histograms, the recovery, the sink's end-to-end
+   * latency, the cluster's members, the journal, the JVM; every series labelled with the node.
+   */
+  @Test
+  void whileAJobRuns_thenTheNodesMetricsParseAsPrometheusTextWithEveryInstancesMeters() throws Exception {
+    Map<String, String> p = totals("metrics", 1_000, 150);
+    p.put("rate", "15000");
+    String job = NodeJobs.submit(cluster, "keyed-totals", p);
+    NodeJobs.awaitSinkRecords(cluster, job, 30_000, Duration.ofMinutes(2));
+    crashAndAwaitRecovery(job, "totals/0");
+    PrometheusScrape m = PrometheusScrape.parse(cluster.getText(0, "/metrics").orElseThrow(),
+        out.resolve("scrapes"));
+    Map<String, String> totals0 = Map.of("job", job, "operator", "totals", "instance", "0");
+    assertEquals("counter", m.family("sluice_instance_records_in").type());
+    assertTrue(m.value("sluice_instance_records_in_total", totals0) > 0, "records in of totals/0");
+    assertTrue(m.value("sluice_instance_records_out_total", totals0) > 0, "records out of totals/0");
+    assertEquals("gauge", m.family("sluice_instance_backlog_batches").type());
+    assertTrue(m.value("sluice_instance_backlog_batches", totals0) >= 0);
+    assertTrue(m.value("sluice_instance_unacked_batches", totals0) >= 0);
+    for (String h : List.of("sluice_instance_step_seconds", "sluice_instance_journal_write_seconds")) {
+      assertEquals("histogram", m.family(h).type(), h);
+      double count = m.value(h + "_count", totals0);
+      assertTrue(count > 0, h + " recorded nothing");
+      Map<String, String> inf = new LinkedHashMap<>(totals0);
+      inf.put("le", "+Inf");
+      assertEquals(count, m.value(h + "_bucket", inf), h + ": the +Inf bucket holds every observation");
+    }
+    assertEquals(1.0, m.value("sluice_instance_recovery_seconds_count", totals0), "totals/0 recovered once here");
+    double sinkLatencies = m.samples("sluice_instance_latency_seconds_count", Map.of("job", job)).stream()
+        .mapToDouble(PrometheusScrape.Sample::value).sum();
+    assertTrue(sinkLatencies > 0, "the sink measured no end-to-end latency");
+    assertEquals(1.0, m.value("sluice_cluster_members", Map.of("status", "up")));
+    assertEquals(1.0, m.value("sluice_node_up", Map.of()));
+    assertEquals(1.0, m.value("sluice_node_journal_ready", Map.of()));
+    assertTrue(m.value("sluice_journal_event_bytes_total", Map.of()) > 0, "journal bytes");
+    assertTrue(m.samples("jvm_memory_used_bytes", Map.of("area", "heap")).size() > 0, "JVM heap");
+    assertTrue(m.samples("process_cpu_usage", Map.of()).size() > 0, "process CPU");
+    for (String f : List.of("sluice_instance_records_in", "sluice_cluster_members", "jvm_memory_used_bytes")) {
+      for (PrometheusScrape.Sample x : m.family(f).samples()) {
+        assertEquals("node-1", x.labels().get("node"), "the node label of " + x);
+      }
+    }
+    JsonNode end = NodeJobs.awaitEnd(cluster, job, Duration.ofMinutes(5));
+    assertEquals("FINISHED", end.path("status").asText());
+    Verdict v = verdict(p, job);
+    assertTrue(v.exact(), v.summary());
+  }
+
+  /** Stops {@code instance} of {@code job} hard and waits until its next incarnation consumes input. */
+  private void crashAndAwaitRecovery(String job, String instance) {
+    long before = incarnation(job, instance);
+    JsonNode crash = cluster.post(0, "/jobs/" + job + "/instances/" + instance + "/crash", Map.of()).orElseThrow();
+    assertEquals(200, crash.path("httpStatus").asInt());
+    assertTrue(cluster.awaitAnswer(0, "/jobs/" + job + "/instances", j -> {
+      for (JsonNode i : j) {
+        if (i.path("instance").asText().endsWith("/" + instance)) {
+          return i.path("incarnation").asLong() != before && i.path("firstInputMillis").asLong() > 0;
+        }
+      }
+      return false;
+    }, Duration.ofSeconds(30)).isPresent(), instance + " did not recover");
   }
 
   private long incarnation(String job, String instance) {

@@ -29,7 +29,7 @@ public final class LatencyHistogram {
   }
 
   /** The upper bound of bucket {@code b} in milliseconds. */
-  static double upper(int b) {
+  public static double upper(int b) {
     return b == 0 ? 0 : Math.pow(1.05, b);
   }
 
