@@ -50,8 +50,11 @@ public final class NodeConfig {
   private final java.time.Duration journalProbeTimeout;
   private final java.time.Duration stallAfter;
   private final List<Path> pipelineDirs;
+  private final Path httpTokenFile;
+  private final String httpToken;
+  private final boolean chaosMode;
 
-  private NodeConfig(Path file, Config config) {
+  private NodeConfig(Path file, Config config, Path workDir) {
     this.file = file;
     this.config = config;
     String name = string("sluice.node.name");
@@ -100,13 +103,57 @@ public final class NodeConfig {
     this.stallAfter = positiveDuration("sluice.coordinator.stall-after");
     List<Path> dirs = new java.util.ArrayList<>();
     for (String d : stringList("sluice.node.pipeline-dirs")) {
-      Path p = Path.of(d).toAbsolutePath().normalize();
+      Path p = workDir.resolve(d).normalize();
       if (!Files.isDirectory(p)) {
         throw problem("sluice.node.pipeline-dirs", "'" + d + "' is not a directory (" + p + ")");
       }
       dirs.add(p);
     }
     this.pipelineDirs = List.copyOf(dirs);
+    String tokenFile = string(TOKEN_FILE);
+    this.httpTokenFile = tokenFile.isEmpty() ? null : workDir.resolve(tokenFile).normalize();
+    this.httpToken = httpTokenFile == null ? null : readToken(tokenFile, httpTokenFile);
+    this.chaosMode = bool("sluice.node.chaos-mode");
+  }
+
+  static final String TOKEN_FILE = "sluice.node.http.token-file";
+
+  /** The shortest token taken: a guessable token protects nothing. */
+  static final int MIN_TOKEN_LENGTH = 16;
+
+  /**
+   * The token in {@code file}: its only line, without the line break. No message says anything
+   * about the content but its length.
+   */
+  private String readToken(String given, Path file) {
+    String where = "'" + given + "' (" + file + ")";
+    if (!Files.isRegularFile(file)) {
+      throw problem(TOKEN_FILE, "names the file " + where + ", which does not exist: write the token into it (one"
+          + " line, e.g. openssl rand -hex 32 > " + given + "), or set it to \"\" for no token");
+    }
+    String token;
+    try {
+      if (Files.size(file) > 4096) {
+        throw problem(TOKEN_FILE, "names the file " + where + ", which is larger than 4 KiB: is it the token file?");
+      }
+      token = Files.readString(file, java.nio.charset.StandardCharsets.US_ASCII).strip();
+    } catch (java.io.IOException e) { // MalformedInputException too: not ASCII
+      throw problem(TOKEN_FILE, "names the file " + where + ", which cannot be read as ASCII text: " + e.getClass()
+          .getSimpleName());
+    }
+    if (token.isEmpty()) {
+      throw problem(TOKEN_FILE, "names the file " + where + ", which is empty: the token is its one line (e.g."
+          + " openssl rand -hex 32 > " + given + ")");
+    }
+    if (!token.chars().allMatch(c -> c > 0x20 && c < 0x7f)) {
+      throw problem(TOKEN_FILE, "names the file " + where + ", which must hold one line of printable ASCII without"
+          + " spaces (the token, as it goes into the header 'Authorization: Bearer <token>')");
+    }
+    if (token.length() < MIN_TOKEN_LENGTH) {
+      throw problem(TOKEN_FILE, "names the file " + where + ", whose token has " + token.length() + " characters:"
+          + " it needs at least " + MIN_TOKEN_LENGTH + " (e.g. openssl rand -hex 32 > " + given + ")");
+    }
+    return token;
   }
 
   /** The directories whose jars the node loads pipelines from. */
@@ -121,6 +168,14 @@ public final class NodeConfig {
 
   /** Loads {@code file} with {@code overrides} on top (tests, command-line flags). */
   public static NodeConfig load(Path file, Config overrides) {
+    return load(file, overrides, Path.of("").toAbsolutePath());
+  }
+
+  /**
+   * As {@link #load(Path, Config)} for a node that will run in {@code workDir}: relative paths in
+   * the settings are against it ({@link LocalCluster} starts its nodes in the Sluice home).
+   */
+  static NodeConfig load(Path file, Config overrides, Path workDir) {
     if (!Files.exists(file)) {
       throw new ConfigProblem("config file " + file + " does not exist (working directory "
           + Path.of("").toAbsolutePath() + ")");
@@ -147,7 +202,7 @@ public final class NodeConfig {
     } catch (ConfigException e) {
       throw new ConfigProblem(describe(file, e), e);
     }
-    return new NodeConfig(file, full);
+    return new NodeConfig(file, full, workDir.toAbsolutePath());
   }
 
   static String describe(Path file, ConfigException e) {
@@ -234,6 +289,15 @@ public final class NodeConfig {
     }
   }
 
+  private boolean bool(String key) {
+    value(key);
+    try {
+      return config.getBoolean(key);
+    } catch (ConfigException.WrongType e) {
+      throw problem(key, "must be on or off, was " + typeName(config.getValue(key)));
+    }
+  }
+
   private java.time.Duration positiveDuration(String key) {
     value(key);
     java.time.Duration d;
@@ -312,6 +376,24 @@ public final class NodeConfig {
   /** How long a running job may make no progress before it shows DEGRADED ({@code sluice.coordinator.stall-after}). */
   public java.time.Duration stallAfter() {
     return stallAfter;
+  }
+
+  /** The file of the token that mutating HTTP requests must carry ({@code sluice.node.http.token-file}), if set. */
+  public java.util.Optional<Path> httpTokenFile() {
+    return java.util.Optional.ofNullable(httpTokenFile);
+  }
+
+  /** The token itself, read once when the config was loaded; never log it. */
+  java.util.Optional<String> httpToken() {
+    return java.util.Optional.ofNullable(httpToken);
+  }
+
+  /**
+   * Whether the node runs in chaos mode ({@code sluice.node.chaos-mode}): only then does it serve
+   * {@code POST /jobs/{id}/instances/{operator}/{index}/crash}.
+   */
+  public boolean chaosMode() {
+    return chaosMode;
   }
 
   /** "pekko://sluice@host:port" of this node. */

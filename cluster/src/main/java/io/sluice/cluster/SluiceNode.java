@@ -1,5 +1,6 @@
 package io.sluice.cluster;
 
+import io.sluice.cluster.internal.BearerToken;
 import io.sluice.cluster.internal.Canary;
 import io.sluice.cluster.internal.HttpApi;
 import io.sluice.cluster.internal.HttpApi.Response;
@@ -82,7 +83,8 @@ public final class SluiceNode implements AutoCloseable {
     awaitCassandra(config);
     HttpApi http;
     try {
-      http = new HttpApi(config.httpHost(), config.httpPort());
+      http = new HttpApi(config.httpHost(), config.httpPort(),
+          config.httpToken().map(BearerToken::of).orElse(BearerToken.NONE));
     } catch (IOException e) {
       throw new NodeStartException("cannot open the HTTP API on " + config.httpHost() + ":" + config.httpPort()
           + " (sluice.node.http.port in " + config.file() + "): " + e.getMessage(), e);
@@ -184,7 +186,11 @@ public final class SluiceNode implements AutoCloseable {
             running),
         JobCoordinator.NAME));
     peers.setCoordinator(coordinator);
-    new JobsApi(system, coordinator, pipelines, peers, jars).register(http);
+    new JobsApi(system, coordinator, pipelines, peers, jars, config.chaosMode()).register(http);
+    if (config.chaosMode()) {
+      log.warn("node {} runs in chaos mode (sluice.node.chaos-mode): POST /jobs/{id}/instances/{operator}/"
+          + "{index}/crash makes operator instances fail", config.nodeName());
+    }
     log.info("pipelines on this node: {}", pipelines.origins());
     long validFor = 3 * config.journalProbeInterval().toMillis();
     system.systemActorOf(JournalCheck.create(config.nodeName(), config.journalProbeInterval(),
@@ -201,8 +207,9 @@ public final class SluiceNode implements AutoCloseable {
         .route("GET", "/metrics", r -> Response.text(PROMETHEUS_TEXT, metrics.scrape()));
     http.start();
     system.getWhenTerminated().thenRun(http::close);
-    log.info("node {} started: cluster {} , HTTP http://{}:{}/", config.nodeName(), config.address(),
-        config.httpHost(), http.port());
+    log.info("node {} started: cluster {} , HTTP http://{}:{}/ ({})", config.nodeName(), config.address(),
+        config.httpHost(), http.port(), config.httpTokenFile().map(f -> "POST and DELETE need the token of " + f)
+            .orElse("no token: POST and DELETE are open to whoever reaches it"));
   }
 
   /**

@@ -196,4 +196,74 @@ class NodeConfigTest {
     assertEquals(true, e.getMessage().endsWith(". Start the dev Cassandra with: bin/sluice cassandra start"),
         e.getMessage());
   }
+  private static final String TOKEN = "0123456789abcdef0123456789abcdef";
+
+  @Test
+  void theApiTokenAndChaosModeAreOffByDefault() throws IOException {
+    NodeConfig c = NodeConfig.load(write("node.conf", GOOD));
+    assertEquals(java.util.Optional.empty(), c.httpTokenFile());
+    assertEquals(java.util.Optional.empty(), c.httpToken());
+    assertEquals(false, c.chaosMode());
+    assertEquals("127.0.0.1", c.httpHost());
+  }
+
+  @Test
+  void aTokenFileIsReadOnce_withoutItsLineBreak_andChaosModeParses() throws IOException {
+    Path token = dir.resolve("api-token");
+    Files.writeString(token, TOKEN + "\n");
+    NodeConfig c = NodeConfig.load(write("node.conf", GOOD[0], GOOD[1], GOOD[2],
+        "sluice.node.http.token-file = \"" + token + "\"", "sluice.node.chaos-mode = on"));
+    assertEquals(java.util.Optional.of(token), c.httpTokenFile());
+    assertEquals(java.util.Optional.of(TOKEN), c.httpToken());
+    assertEquals(true, c.chaosMode());
+    // what the node hands to its actor system names the file, never the token
+    org.junit.jupiter.api.Assertions.assertFalse(c.config().root().render().contains(TOKEN));
+  }
+
+  @Test
+  void aRelativeTokenFileIsAgainstTheNodesWorkingDirectory() throws IOException {
+    Path home = Files.createDirectories(dir.resolve("home"));
+    Files.writeString(home.resolve("api-token"), TOKEN);
+    NodeConfig c = NodeConfig.load(write("node.conf", GOOD[0], GOOD[1], GOOD[2],
+        "sluice.node.http.token-file = api-token"), com.typesafe.config.ConfigFactory.empty(), home);
+    assertEquals(java.util.Optional.of(TOKEN), c.httpToken());
+  }
+
+  @Test
+  void aTokenFileThatIsMissing_empty_orNotOneLine_isAnErrorNamingTheFileAndTheSetting() throws IOException {
+    Path missing = dir.resolve("no-such-token");
+    Path f = write("missing.conf", GOOD[0], GOOD[1], GOOD[2], "sluice.node.http.token-file = \"" + missing + "\"");
+    ConfigProblem e = assertThrows(ConfigProblem.class, () -> NodeConfig.load(f));
+    assertEquals(f + ": line 4: setting 'sluice.node.http.token-file' names the file '" + missing + "' (" + missing
+        + "), which does not exist: write the token into it (one line, e.g. openssl rand -hex 32 > " + missing
+        + "), or set it to \"\" for no token", e.getMessage());
+
+    Path empty = Files.writeString(dir.resolve("empty-token"), " \n");
+    Path g = write("empty.conf", GOOD[0], GOOD[1], GOOD[2], "sluice.node.http.token-file = \"" + empty + "\"");
+    e = assertThrows(ConfigProblem.class, () -> NodeConfig.load(g));
+    assertEquals(g + ": line 4: setting 'sluice.node.http.token-file' names the file '" + empty + "' (" + empty
+        + "), which is empty: the token is its one line (e.g. openssl rand -hex 32 > " + empty + ")", e.getMessage());
+
+    String twoLines = "first-line-of-the-file\nsecond-line-of-the-file";
+    Path spaced = Files.writeString(dir.resolve("two-lines"), twoLines);
+    Path h = write("lines.conf", GOOD[0], GOOD[1], GOOD[2], "sluice.node.http.token-file = \"" + spaced + "\"");
+    e = assertThrows(ConfigProblem.class, () -> NodeConfig.load(h));
+    assertEquals(true, e.getMessage().contains("'sluice.node.http.token-file' names the file '" + spaced + "'")
+        && e.getMessage().contains("must hold one line of printable ASCII"), e.getMessage());
+    org.junit.jupiter.api.Assertions.assertFalse(e.getMessage().contains("line-of-the-file"), e.getMessage());
+
+    Path shortToken = Files.writeString(dir.resolve("short"), "secret");
+    Path k = write("short.conf", GOOD[0], GOOD[1], GOOD[2], "sluice.node.http.token-file = \"" + shortToken + "\"");
+    e = assertThrows(ConfigProblem.class, () -> NodeConfig.load(k));
+    assertEquals(true, e.getMessage().contains("whose token has 6 characters: it needs at least 16"), e.getMessage());
+    org.junit.jupiter.api.Assertions.assertFalse(e.getMessage().contains("secret"), e.getMessage());
+  }
+
+  @Test
+  void chaosModeMustBeOnOrOff() throws IOException {
+    Path f = write("node.conf", GOOD[0], GOOD[1], GOOD[2], "sluice.node.chaos-mode = sometimes");
+    ConfigProblem e = assertThrows(ConfigProblem.class, () -> NodeConfig.load(f));
+    assertEquals(f + ": line 4: setting 'sluice.node.chaos-mode' must be on or off, was the string \"sometimes\"",
+        e.getMessage());
+  }
 }

@@ -11,6 +11,7 @@ import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.regex.Matcher;
@@ -21,13 +22,26 @@ import org.slf4j.LoggerFactory;
 /**
  * INTERNAL API: a small JSON-over-HTTP router on the JDK's HTTP server. Handlers return a
  * {@link Response}; an exception becomes a 500 with its message, never a stack trace on the wire.
+ *
+ * <p>Every route whose method is not GET or HEAD changes something, so it is <em>mutating</em>:
+ * when the router has a token, such a request is handled only if it carries
+ * {@code Authorization: Bearer <token>}, otherwise it gets 401 with {@code WWW-Authenticate: Bearer}
+ * before its body is read. The check belongs to the route table, so a new POST route cannot miss it.
  */
 public final class HttpApi implements AutoCloseable {
   private static final Logger log = LoggerFactory.getLogger(HttpApi.class);
   static final ObjectMapper JSON = new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT);
 
-  /** What a handler answers. */
-  public record Response(int status, Object body) {
+  /** What a handler answers; {@code headers} are added to the answer's (Content-Type: JSON, unless the body is {@link Text}). */
+  public record Response(int status, Object body, Map<String, String> headers) {
+    public Response {
+      headers = Map.copyOf(headers);
+    }
+
+    public Response(int status, Object body) {
+      this(status, body, Map.of());
+    }
+
     public static Response ok(Object body) {
       return new Response(200, body);
     }
@@ -58,9 +72,16 @@ public final class HttpApi implements AutoCloseable {
     Response handle(Request request) throws Exception;
   }
 
-  /** A route; {@code large} (non-null for bodies over DEFAULT_MAX_BODY) lets one such request in at a time. */
+  /**
+   * A route; {@code large} (non-null for bodies over DEFAULT_MAX_BODY) lets one such request in at a
+   * time; a {@code mutating} one needs the token, if there is one.
+   */
   private record Route(String method, Pattern path, long maxBody, java.util.concurrent.Semaphore large,
-      Handler handler) {}
+      Handler handler) {
+    boolean mutating() {
+      return !method.equals("GET") && !method.equals("HEAD");
+    }
+  }
 
   /** How long a request with a large body waits for the one before it. */
   static final long LARGE_BODY_WAIT_SECONDS = 30;
@@ -71,8 +92,16 @@ public final class HttpApi implements AutoCloseable {
   private final HttpServer server;
   private final ExecutorService executor;
   private final List<Route> routes = new ArrayList<>();
+  private final BearerToken token;
 
+  /** A router whose mutating routes are open to anyone who reaches {@code host:port}. */
   public HttpApi(String host, int port) throws IOException {
+    this(host, port, BearerToken.NONE);
+  }
+
+  /** A router whose mutating routes need {@code token} ({@link BearerToken#NONE}: they do not). */
+  public HttpApi(String host, int port, BearerToken token) throws IOException {
+    this.token = token;
     this.server = HttpServer.create(new InetSocketAddress(host, port), 64);
     this.executor = Executors.newFixedThreadPool(4, r -> {
       Thread t = new Thread(r, "sluice-http");
@@ -112,6 +141,7 @@ public final class HttpApi implements AutoCloseable {
       response = Response.error(500, e.toString());
     }
     byte[] bytes;
+    response.headers().forEach((k, v) -> ex.getResponseHeaders().set(k, v));
     if (response.body() instanceof Text t) {
       bytes = t.text().getBytes(StandardCharsets.UTF_8);
       ex.getResponseHeaders().set("Content-Type", t.contentType());
@@ -136,6 +166,15 @@ public final class HttpApi implements AutoCloseable {
       pathKnown = true;
       if (!r.method().equals(ex.getRequestMethod())) {
         continue;
+      }
+      if (r.mutating()) {
+        Optional<Response> refused = token.check(ex.getRequestHeaders().getFirst("Authorization"));
+        if (refused.isPresent()) {
+          log.warn("refused {} {} from {}: 401 {}", ex.getRequestMethod(), path, ex.getRemoteAddress(),
+              refused.get().headers().get("WWW-Authenticate"));
+          discard(ex.getRequestBody(), DEFAULT_MAX_BODY);
+          return refused.get();
+        }
       }
       List<String> params = new ArrayList<>();
       for (int i = 1; i <= m.groupCount(); i++) {
@@ -175,13 +214,18 @@ public final class HttpApi implements AutoCloseable {
     if (b.length <= max) {
       return b;
     }
-    long dropped = b.length;
+    discard(in, DISCARD_LIMIT - b.length);
+    return null;
+  }
+
+  /** Reads and drops up to {@code limit} bytes of what is left of a body. */
+  private static void discard(java.io.InputStream in, long limit) throws IOException {
+    long dropped = 0;
     byte[] buf = new byte[64 * 1024];
     int n;
-    while (dropped < DISCARD_LIMIT && (n = in.read(buf)) > 0) {
+    while (dropped < limit && (n = in.read(buf)) > 0) {
       dropped += n;
     }
-    return null;
   }
 
   /** How much of a too-large body is read and dropped before the answer. */

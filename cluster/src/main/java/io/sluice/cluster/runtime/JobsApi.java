@@ -11,6 +11,7 @@ import io.sluice.persistence.jars.JarInspector;
 import io.sluice.persistence.jars.JobJars;
 import io.sluice.persistence.runtime.InstanceId;
 import io.sluice.persistence.runtime.OperatorCommand;
+import io.sluice.persistence.runtime.Peers;
 import io.sluice.persistence.savepoints.SavepointInfo;
 import io.sluice.persistence.savepoints.Savepoints;
 import java.time.Duration;
@@ -51,8 +52,12 @@ import org.apache.pekko.actor.typed.javadsl.AskPattern;
  *   DELETE /savepoints/{id}      deletes a savepoint no running job started from (409 if one did)
  *   GET  /jobs/{id}/instances    each instance as it last reported (node, incarnation, counts)
  *   POST /jobs/{id}/instances/{operator}/{index}/crash
- *                                chaos and diagnostics: the instance fails at once and recovers
+ *                                chaos mode only (sluice.node.chaos-mode): the instance fails at once and
+ *                                recovers; without chaos mode the route does not exist (404)
  * </pre>
+ *
+ * <p>Every POST and DELETE needs the node's token, if it has one: {@link HttpApi} checks that for
+ * each mutating route before its handler runs.
  */
 public final class JobsApi {
   private static final ObjectMapper JSON = new ObjectMapper();
@@ -61,16 +66,19 @@ public final class JobsApi {
   private final ActorSystem<?> system;
   private final ActorRef<JobCoordinator.Command> coordinator;
   private final ServicePipelineResolver pipelines;
-  private final ShardedPeers peers;
+  private final Peers peers;
   private final JobJars jars;
+  private final boolean chaosMode;
 
+  /** {@code chaosMode}: whether to serve the crash route ({@code sluice.node.chaos-mode}). */
   public JobsApi(ActorSystem<?> system, ActorRef<JobCoordinator.Command> coordinator,
-      ServicePipelineResolver pipelines, ShardedPeers peers, JobJars jars) {
+      ServicePipelineResolver pipelines, Peers peers, JobJars jars, boolean chaosMode) {
     this.system = system;
     this.coordinator = coordinator;
     this.pipelines = pipelines;
     this.peers = peers;
     this.jars = jars;
+    this.chaosMode = chaosMode;
   }
 
   public void register(HttpApi http) {
@@ -122,11 +130,13 @@ public final class JobsApi {
       JobCoordinator.InstanceList list = ask(to -> new JobCoordinator.GetInstances(r.param(0), to));
       return Response.ok(list.instances());
     });
-    http.route("POST", "/jobs/([A-Za-z0-9_.-]+)/instances/([A-Za-z0-9_.-]+)/([0-9]+)/crash", r -> {
-      InstanceId id = new InstanceId(r.param(0), r.param(1), Integer.parseInt(r.param(2)));
-      peers.send(id, new OperatorCommand.Crash(id.jobId()));
-      return Response.ok(Map.of("crashed", id.entityId()));
-    });
+    if (chaosMode) {
+      http.route("POST", "/jobs/([A-Za-z0-9_.-]+)/instances/([A-Za-z0-9_.-]+)/([0-9]+)/crash", r -> {
+        InstanceId id = new InstanceId(r.param(0), r.param(1), Integer.parseInt(r.param(2)));
+        peers.send(id, new OperatorCommand.Crash(id.jobId()));
+        return Response.ok(Map.of("crashed", id.entityId()));
+      });
+    }
     http.route("POST", "/jobs/([A-Za-z0-9_.-]+)/savepoint", r -> {
       boolean stop = "true".equals(r.query().get("stop"));
       JobCoordinator.SavepointResult res = ask(to -> new JobCoordinator.TakeSavepoint(r.param(0), stop, to),

@@ -21,16 +21,11 @@ import io.sluice.persistence.runtime.InstanceReport;
 import io.sluice.persistence.runtime.JobCatalog;
 import io.sluice.persistence.runtime.JobRuntime;
 import io.sluice.persistence.runtime.JobSpec;
-import io.sluice.persistence.runtime.OperatorCommand;
-import io.sluice.persistence.runtime.Peers;
 import io.sluice.persistence.runtime.ProtocolFormats;
 import java.time.Duration;
 import java.util.List;
 import java.util.Map;
-import java.util.Optional;
 import java.util.UUID;
-import java.util.concurrent.CompletableFuture;
-import java.util.concurrent.CompletionStage;
 import java.util.concurrent.atomic.AtomicLong;
 import org.apache.pekko.actor.testkit.typed.javadsl.ActorTestKit;
 import org.apache.pekko.actor.testkit.typed.javadsl.TestProbe;
@@ -55,25 +50,6 @@ class JobCoordinatorDegradedTest {
   private static final AtomicLong clock = new AtomicLong(1_700_000_000_000L);
   private static ActorRef<JobCoordinator.Command> coordinator;
 
-  /** Peers that drop everything: the test plays the instances. */
-  private static final class NoPeers implements Peers {
-    @Override
-    public void send(InstanceId target, OperatorCommand command) {}
-
-    @Override
-    public void report(InstanceReport report) {}
-
-    @Override
-    public CompletionStage<Optional<JobSpec>> lookup(String jobId) {
-      return CompletableFuture.completedFuture(Optional.empty());
-    }
-
-    @Override
-    public String nodeName() {
-      return "node-1";
-    }
-  }
-
   @BeforeAll
   static void start() {
     kit = ActorTestKit.create("coordinator-degraded", ConfigFactory.parseString(""
@@ -85,7 +61,7 @@ class JobCoordinatorDegradedTest {
         + "pekko.actor.serialize-messages = on\n")
         .withFallback(ConfigFactory.defaultReferenceUnresolved()).resolve());
     JobCatalog.get(kit.system()).setResolver(io.sluice.persistence.runtime.PipelineResolver.of(pipeline()));
-    coordinator = kit.spawn(JobCoordinator.create(new NoPeers(), Duration.ofDays(1), Duration.ofSeconds(60),
+    coordinator = kit.spawn(JobCoordinator.create(new RecordingPeers(), Duration.ofDays(1), Duration.ofSeconds(60),
         clock::get));
   }
 

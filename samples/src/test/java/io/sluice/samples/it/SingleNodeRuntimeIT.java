@@ -43,7 +43,9 @@ class SingleNodeRuntimeIT {
     Path home = DevCassandra.home();
     out = home.resolve("target/it-out/single-node");
     Files.createDirectories(out);
-    cluster = new LocalCluster(home, List.of(Path.of("conf/node-1.conf")), cassandra.jvmFlags(),
+    List<String> flags = new java.util.ArrayList<>(cassandra.jvmFlags());
+    flags.add("-Dsluice.node.chaos-mode=on"); // the crash endpoint exists only in chaos mode
+    cluster = new LocalCluster(home, List.of(Path.of("conf/node-1.conf")), flags,
         home.resolve("target/it-logs/single-node"));
     cluster.start(0);
     assertTrue(cluster.awaitReady(0, Duration.ofSeconds(180)), "the node did not start:\n" + cluster.tail(0, 40));
