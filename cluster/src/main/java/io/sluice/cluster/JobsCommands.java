@@ -25,13 +25,53 @@ final class JobsCommands {
 
   private JobsCommands() {}
 
-  /** Options shared by the commands: which node to talk to. */
+  /** The environment variable the CLI takes the API token from when no --token-file is given. */
+  static final String TOKEN_ENV = "SLUICE_API_TOKEN";
+
+  /**
+   * Options shared by the commands: which node to talk to, and the token its POST and DELETE
+   * requests need if the node has one ({@code sluice.node.http.token-file}).
+   */
   static class NodeOption {
     @Option(names = "--node", paramLabel = "URL", description = "a node's HTTP address (default: ${DEFAULT-VALUE})",
         defaultValue = "http://127.0.0.1:8551")
     String node;
 
+    @Option(names = "--token-file", paramLabel = "FILE", description = "the file with the node's API token (its"
+        + " sluice.node.http.token-file), sent with every request that changes something; default: the environment"
+        + " variable " + TOKEN_ENV + ", else no token")
+    java.nio.file.Path tokenFile;
+
     private final HttpClient http = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(3)).build();
+
+    /** The token to send: from --token-file, else from SLUICE_API_TOKEN; null if neither is set. */
+    String token() {
+      String t;
+      String from;
+      if (tokenFile == null) {
+        t = System.getenv(TOKEN_ENV);
+        if (t == null || t.isBlank()) {
+          return null;
+        }
+        from = "the environment variable " + TOKEN_ENV;
+      } else {
+        from = "the token file " + tokenFile.toAbsolutePath() + " (--token-file)";
+        try {
+          t = java.nio.file.Files.readString(tokenFile, java.nio.charset.StandardCharsets.US_ASCII);
+        } catch (IOException e) { // MalformedInputException too: not ASCII
+          throw new CliFailure("cannot read " + from + ": " + e.getClass().getSimpleName());
+        }
+      }
+      t = t.strip();
+      if (t.isEmpty()) {
+        throw new CliFailure(from + " is empty");
+      }
+      // the HTTP client would refuse it with a message that shows it: never show a token
+      if (!t.chars().allMatch(c -> c > 0x20 && c < 0x7f)) {
+        throw new CliFailure(from + " must hold one line of printable ASCII without spaces (the token)");
+      }
+      return t;
+    }
 
     JsonNode call(String method, String path, Object body) {
       return call(method, path, body, Duration.ofSeconds(30));
@@ -40,6 +80,10 @@ final class JobsCommands {
     JsonNode call(String method, String path, Object body, Duration timeout) {
       try {
         HttpRequest.Builder b = HttpRequest.newBuilder(URI.create(node + path)).timeout(timeout);
+        String token = method.equals("GET") ? null : token();
+        if (token != null) {
+          b.header("Authorization", "Bearer " + token);
+        }
         b = body == null ? b.method(method, HttpRequest.BodyPublishers.noBody())
             : body instanceof byte[] bytes ? b.header("Content-Type", "application/java-archive").method(method,
                 HttpRequest.BodyPublishers.ofByteArray(bytes))

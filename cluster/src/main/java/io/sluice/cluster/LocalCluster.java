@@ -74,9 +74,26 @@ public final class LocalCluster implements AutoCloseable {
     this.jvmFlags = List.copyOf(jvmFlags);
     this.logDir = logDir;
     this.classpath = System.getProperty("java.class.path");
+    com.typesafe.config.Config overrides = overrides(jvmFlags);
     for (Path c : configs) {
-      nodes.add(new Node(nodes.size(), NodeConfig.load(c.isAbsolute() ? c : home.resolve(c))));
+      nodes.add(new Node(nodes.size(), NodeConfig.load(c.isAbsolute() ? c : home.resolve(c), overrides, home)));
     }
+  }
+
+  /**
+   * The {@code -Dsluice.*} and {@code -Dpekko.*} flags as a config: a node takes them over its file
+   * ({@code sluice node}), so this cluster reads each node's config as the node will (its HTTP
+   * token, for one).
+   */
+  static com.typesafe.config.Config overrides(List<String> jvmFlags) {
+    java.util.Properties props = new java.util.Properties();
+    for (String f : jvmFlags) {
+      int eq = f.indexOf('=');
+      if (eq > 2 && (f.startsWith("-Dsluice.") || f.startsWith("-Dpekko."))) {
+        props.setProperty(f.substring(2, eq), f.substring(eq + 1));
+      }
+    }
+    return com.typesafe.config.ConfigFactory.parseProperties(props);
   }
 
   public List<Node> nodes() {
@@ -136,7 +153,7 @@ public final class LocalCluster implements AutoCloseable {
 
   /** GET {@code path} on node {@code i}; empty if it does not answer (any status is an answer). */
   public Optional<JsonNode> get(int i, String path) {
-    return request(i, HttpRequest.newBuilder(uri(i, path)).GET());
+    return request(i, to(i, path).GET());
   }
 
   /** GET a text body (such as {@code /metrics}) from node {@code i}: empty if it did not answer 200. */
@@ -175,7 +192,7 @@ public final class LocalCluster implements AutoCloseable {
   /** POST a JSON body to node {@code i}, waiting up to {@code timeout} for the answer (savepoints drain first). */
   public Optional<JsonNode> post(int i, String path, Object body, Duration timeout) {
     try {
-      return request(i, HttpRequest.newBuilder(uri(i, path)).header("Content-Type", "application/json")
+      return request(i, to(i, path).header("Content-Type", "application/json")
           .POST(HttpRequest.BodyPublishers.ofByteArray(JSON.writeValueAsBytes(body))), timeout);
     } catch (IOException e) {
       throw new IllegalArgumentException(e);
@@ -184,7 +201,7 @@ public final class LocalCluster implements AutoCloseable {
 
   /** DELETE {@code path} on node {@code i}. */
   public Optional<JsonNode> delete(int i, String path) {
-    return request(i, HttpRequest.newBuilder(uri(i, path)).DELETE());
+    return request(i, to(i, path).DELETE());
   }
 
   /**
@@ -193,7 +210,7 @@ public final class LocalCluster implements AutoCloseable {
    */
   public JsonNode upload(int i, Path file) {
     try {
-      return request(i, HttpRequest.newBuilder(uri(i, "/jars?name=" + file.getFileName()))
+      return request(i, to(i, "/jars?name=" + file.getFileName())
           .header("Content-Type", "application/java-archive")
           .POST(HttpRequest.BodyPublishers.ofByteArray(java.nio.file.Files.readAllBytes(file))))
           .orElseThrow(() -> new IllegalStateException("node " + (i + 1) + " does not answer"));
@@ -202,9 +219,13 @@ public final class LocalCluster implements AutoCloseable {
     }
   }
 
-  private URI uri(int i, String path) {
+  /** A request to node {@code i}, with the node's token (sluice.node.http.token-file) if it has one. */
+  private HttpRequest.Builder to(int i, String path) {
     Node n = nodes.get(i);
-    return URI.create("http://" + n.config.httpHost() + ":" + n.httpPort() + path);
+    HttpRequest.Builder b = HttpRequest.newBuilder(URI.create("http://" + n.config.httpHost() + ":" + n.httpPort()
+        + path));
+    n.config.httpToken().ifPresent(t -> b.header("Authorization", "Bearer " + t));
+    return b;
   }
 
   private Optional<JsonNode> request(int i, HttpRequest.Builder b) {

@@ -44,6 +44,7 @@ class JobsCommandsTest {
   private HttpServer server;
   private final Map<String, Deque<String>> answers = new ConcurrentHashMap<>();
   private final Map<String, byte[]> requests = new ConcurrentHashMap<>();
+  private final Map<String, String> authorizations = new ConcurrentHashMap<>();
   private final PrintStream stdout = System.out;
   private final PrintStream stderr = System.err;
 
@@ -52,6 +53,8 @@ class JobsCommandsTest {
     server = HttpServer.create(new InetSocketAddress("127.0.0.1", 0), 8);
     server.createContext("/", ex -> {
       requests.put(ex.getRequestMethod() + " " + ex.getRequestURI(), ex.getRequestBody().readAllBytes());
+      authorizations.put(ex.getRequestMethod() + " " + ex.getRequestURI(),
+          String.valueOf(ex.getRequestHeaders().getFirst("Authorization")));
       Deque<String> q = answers.get(ex.getRequestURI().getPath());
       String body = q == null ? "{\"error\":\"no such endpoint\"}" : q.size() > 1 ? q.poll() : q.peek();
       byte[] b = body.getBytes(StandardCharsets.UTF_8);
@@ -173,5 +176,93 @@ class JobsCommandsTest {
     assertEquals(1, r[0]);
     assertTrue(((String) r[2]).contains("jar /no/such/app.jar does not exist"), (String) r[2]);
     assertTrue(requests.isEmpty(), requests.keySet().toString());
+  }
+  @Test
+  void withATokenFile_everyCommandThatChangesSomethingSendsTheToken_andReadsSendNone() throws IOException {
+    String token = "0123456789abcdef0123456789abcdef";
+    java.nio.file.Path dir = java.nio.file.Files.createTempDirectory("sluice-cli");
+    try {
+      java.nio.file.Path tokenFile = java.nio.file.Files.writeString(dir.resolve("api-token"), token + "\n");
+      java.nio.file.Path jar = java.nio.file.Files.write(dir.resolve("app.jar"), new byte[] {'P', 'K', 3});
+      java.nio.file.Path script = java.nio.file.Files.writeString(dir.resolve("job.sql"), "CREATE TABLE orders"
+          + " (`user` STRING, amount DECIMAL) WITH ('connector' = 'filesystem', 'path' = 'orders.csv', 'format' ="
+          + " 'csv');\nCREATE TABLE totals (`user` STRING, amount DECIMAL) WITH ('connector' = 'filesystem',"
+          + " 'path' = 'totals', 'format' = 'csv');\nINSERT INTO totals SELECT `user`, amount FROM orders;\n");
+      String id = "ab".repeat(32);
+      answer("/jobs", "{\"jobId\":\"kt-1\"}");
+      answer("/jars", "{\"id\":\"" + id + "\",\"name\":\"app.jar\",\"bytes\":3,\"pipelines\":[]}");
+      answer("/jars/" + id, "{\"deleted\":\"" + id + "\"}");
+      answer("/jobs/kt-1/cancel", "{\"jobId\":\"kt-1\",\"status\":\"CANCELLED\"}");
+      answer("/jobs/kt-1/savepoint", "{\"savepointId\":\"sp-1\"}");
+      answer("/jobs/kt-1/rescale", "{\"savepointId\":\"sp-1\",\"jobId\":\"kt-2\"}");
+      answer("/savepoints/sp-1", "{\"deleted\":\"sp-1\"}");
+      String t = "--token-file=" + tokenFile;
+      List<String[]> commands = List.of(
+          new String[] {"submit", "keyed-totals", t},
+          new String[] {"cancel", "kt-1", t},
+          new String[] {"savepoint", "kt-1", t},
+          new String[] {"stop", "kt-1", t},
+          new String[] {"rescale", "kt-1", "4", t},
+          new String[] {"jars", "--upload", jar.toString(), t},
+          new String[] {"jars", "--delete", id, t},
+          new String[] {"savepoints", "--delete", "sp-1", t},
+          new String[] {"sql", "-f", script.toString(), t},
+          new String[] {"jobs", t});
+      for (String[] c : commands) {
+        String[] args = java.util.Arrays.copyOf(c, c.length + 2);
+        args[c.length] = "--node";
+        args[c.length + 1] = node();
+        Object[] r = run(args);
+        assertEquals(0, r[0], String.join(" ", c) + ": " + r[1] + " " + r[2]);
+      }
+      Map<String, String> expected = new java.util.TreeMap<>();
+      for (String request : List.of("POST /jobs", "POST /jobs/kt-1/cancel", "POST /jobs/kt-1/savepoint",
+          "POST /jobs/kt-1/savepoint?stop=true", "POST /jobs/kt-1/rescale", "POST /jars?name=app.jar",
+          "DELETE /jars/" + id, "DELETE /savepoints/sp-1")) {
+        expected.put(request, "Bearer " + token);
+      }
+      expected.put("GET /jobs", "null");
+      assertEquals(expected, new java.util.TreeMap<>(authorizations));
+    } finally {
+      try (java.util.stream.Stream<java.nio.file.Path> files = java.nio.file.Files.list(dir)) {
+        for (java.nio.file.Path f : files.toList()) {
+          java.nio.file.Files.delete(f);
+        }
+      }
+      java.nio.file.Files.delete(dir);
+    }
+  }
+
+  @Test
+  void anEmptyTokenFile_isRefusedNamingIt_andNothingIsSent() throws IOException {
+    java.nio.file.Path tokenFile = java.nio.file.Files.createTempFile("api-token", "");
+    try {
+      Object[] r = run("cancel", "kt-1", "--token-file", tokenFile.toString(), "--node", node());
+      assertEquals(1, r[0]);
+      assertTrue(((String) r[2]).contains("the token file " + tokenFile.toAbsolutePath() + " (--token-file) is empty"),
+          (String) r[2]);
+      assertTrue(requests.isEmpty(), requests.keySet().toString());
+    } finally {
+      java.nio.file.Files.delete(tokenFile);
+    }
+  }
+
+  @Test
+  void aRefusalShowsTheNodesReason() {
+    org.junit.jupiter.api.Assumptions.assumeTrue(System.getenv(JobsCommands.TOKEN_ENV) == null,
+        JobsCommands.TOKEN_ENV + " is set here");
+    server.removeContext("/");
+    server.createContext("/", ex -> {
+      byte[] b = "{\"error\":\"this endpoint changes the cluster: it needs the header\"}".getBytes(
+          StandardCharsets.UTF_8);
+      ex.getResponseHeaders().set("WWW-Authenticate", "Bearer realm=\"sluice\"");
+      ex.sendResponseHeaders(401, b.length);
+      try (OutputStream o = ex.getResponseBody()) {
+        o.write(b);
+      }
+    });
+    Object[] r = run("cancel", "kt-1", "--node", node());
+    assertEquals(1, r[0]);
+    assertEquals("sluice: this endpoint changes the cluster: it needs the header", ((String) r[2]).strip());
   }
 }
