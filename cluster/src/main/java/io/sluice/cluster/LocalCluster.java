@@ -159,7 +159,7 @@ public final class LocalCluster implements AutoCloseable {
   /** GET a text body (such as {@code /metrics}) from node {@code i}: empty if it did not answer 200. */
   public Optional<String> getText(int i, String path) {
     try {
-      HttpResponse<String> r = http.send(HttpRequest.newBuilder(uri(i, path)).GET().timeout(Duration.ofSeconds(10))
+      HttpResponse<String> r = http.send(to(i, path).GET().timeout(Duration.ofSeconds(10))
           .build(), HttpResponse.BodyHandlers.ofString());
       return r.statusCode() == 200 ? Optional.of(r.body()) : Optional.empty();
     } catch (IOException e) {
