@@ -64,9 +64,10 @@ public final class NodeMetrics implements AutoCloseable {
     }
     Gauge.builder("sluice.cluster.unreachable.members", cluster, c -> c.state().getUnreachable().size())
         .description("Members this node's failure detector marks unreachable").register(r);
-    Gauge.builder("sluice.node.up", up, u -> u.getAsBoolean() ? 1 : 0)
+    // a gauge holds its object weakly unless told: these suppliers have no other holder
+    Gauge.builder("sluice.node.up", up, u -> u.getAsBoolean() ? 1 : 0).strongReference(true)
         .description("1 once this node is an Up member of the cluster").register(r);
-    Gauge.builder("sluice.node.journal.ready", journalReady, j -> j.getAsBoolean() ? 1 : 0)
+    Gauge.builder("sluice.node.journal.ready", journalReady, j -> j.getAsBoolean() ? 1 : 0).strongReference(true)
         .description("1 while this node's journal check writes succeed").register(r);
     FunctionCounter.builder("sluice.journal.events", ProtocolSerializer.EVENTS, a -> a.sum())
         .description("Events this JVM wrote to the journal").register(r);

@@ -1,7 +1,8 @@
 package io.sluice.samples.it;
 
+import com.fasterxml.jackson.core.json.JsonReadFeature;
 import com.fasterxml.jackson.databind.JsonNode;
-import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.json.JsonMapper;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
@@ -20,6 +21,9 @@ import java.util.concurrent.TimeUnit;
  */
 final class PrometheusScrape {
   private static final String PYTHON = "/usr/bin/python3";
+  /** Python writes NaN and Infinity (a gauge with no value yet, a histogram's +Inf) as such. */
+  private static final JsonMapper JSON = JsonMapper.builder().enable(JsonReadFeature.ALLOW_NON_NUMERIC_NUMBERS)
+      .build();
   private static final String PARSE = String.join("\n",
       "import json, sys",
       "from prometheus_client.parser import text_string_to_metric_families",
@@ -61,7 +65,7 @@ final class PrometheusScrape {
             + Files.readString(err));
       }
       PrometheusScrape s = new PrometheusScrape();
-      for (JsonNode f : new ObjectMapper().readTree(out.toFile())) {
+      for (JsonNode f : JSON.readTree(out.toFile())) {
         List<Sample> samples = new ArrayList<>();
         for (JsonNode x : f.path("samples")) {
           Map<String, String> labels = new TreeMap<>();
