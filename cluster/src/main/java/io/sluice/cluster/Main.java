@@ -16,7 +16,7 @@ import picocli.CommandLine.Parameters;
     subcommands = {Main.NodeCommand.class, CassandraCommand.class, KafkaCommand.class, JobsCommands.Submit.class,
         JobsCommands.Jobs.class, JobsCommands.Status.class, JobsCommands.Cancel.class, JobsCommands.Pipelines.class,
         JobsCommands.Jars.class, JobsCommands.Savepoint.class, JobsCommands.Stop.class, JobsCommands.Rescale.class,
-        JobsCommands.Savepoints.class, SqlCommand.class,
+        JobsCommands.Savepoints.class, SqlCommand.class, TlsKeysCommand.class,
         io.sluice.cluster.demo.DemoCommand.class, io.sluice.cluster.bench.BenchCommand.class,
         io.sluice.cluster.chaos.ChaosCommand.class, CommandLine.HelpCommand.class})
 public final class Main implements Callable<Integer> {

@@ -7,6 +7,7 @@ import com.typesafe.config.ConfigOrigin;
 import com.typesafe.config.ConfigParseOptions;
 import com.typesafe.config.ConfigValue;
 import com.typesafe.config.ConfigValueType;
+import io.sluice.cluster.internal.NodeTls;
 import io.sluice.persistence.cassandra.CqlProbe;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -51,6 +52,8 @@ public final class NodeConfig {
   private final java.time.Duration stallAfter;
   private final List<Path> pipelineDirs;
   private final Path httpTokenFile;
+  /** Where the node's TLS material is (absolute paths); null: plain TCP. */
+  private final NodeTls.Files tls;
   private final String httpToken;
   private final boolean chaosMode;
 
@@ -114,6 +117,40 @@ public final class NodeConfig {
     this.httpTokenFile = tokenFile.isEmpty() ? null : workDir.resolve(tokenFile).normalize();
     this.httpToken = httpTokenFile == null ? null : readToken(tokenFile, httpTokenFile);
     this.chaosMode = bool("sluice.node.chaos-mode");
+    this.tls = bool("sluice.node.tls.enabled") ? tls(workDir) : null;
+  }
+
+  /** Validates the TLS settings: the files exist, the password opens both stores, the key store holds a key. */
+  private NodeTls.Files tls(Path workDir) {
+    String[] keys = {"sluice.node.tls.key-store", "sluice.node.tls.trust-store", "sluice.node.tls.password-file"};
+    Path[] files = new Path[3];
+    for (int i = 0; i < 3; i++) {
+      String given = string(keys[i]);
+      if (given.isEmpty()) {
+        throw problem("sluice.node.tls.enabled", "is on, so '" + keys[i] + "' must name a file (bin/sluice"
+            + " tls-keys DIR makes a development key pair)");
+      }
+      files[i] = workDir.resolve(given).normalize();
+      if (!Files.isRegularFile(files[i])) {
+        throw problem(keys[i], "names '" + given + "' (" + files[i] + "), which is not a file");
+      }
+    }
+    NodeTls.Files f = new NodeTls.Files(files[0], files[1], files[2]);
+    try {
+      f.check();
+    } catch (NodeTls.TlsProblem e) {
+      throw problem(keys[e.which()], e.getMessage());
+    }
+    return f;
+  }
+
+  /**
+   * What the node's actor system needs on top of {@link #config()} for its transport: Artery over
+   * TLS with Sluice's engine provider when {@code sluice.node.tls.enabled}, else nothing. Holds
+   * the files' paths, never the password.
+   */
+  public Config transport() {
+    return tls == null ? ConfigFactory.empty() : tls.transport();
   }
 
   static final String TOKEN_FILE = "sluice.node.http.token-file";

@@ -95,7 +95,7 @@ public final class SluiceNode implements AutoCloseable {
       // brain resolver), so that a downed node cannot go on as a zombie next to its replacement.
       system = ActorSystem.create(Behaviors.empty(), "sluice", com.typesafe.config.ConfigFactory
           .parseString("pekko.coordinated-shutdown.exit-jvm = on").withFallback(jarCache(config))
-          .withFallback(config.config()));
+          .withFallback(config.transport()).withFallback(config.config()));
     } catch (RuntimeException e) {
       http.close();
       throw new NodeStartException("the actor system did not start: " + e.getMessage(), e);

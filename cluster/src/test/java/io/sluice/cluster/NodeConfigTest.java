@@ -266,4 +266,56 @@ class NodeConfigTest {
     assertEquals(f + ": line 4: setting 'sluice.node.chaos-mode' must be on or off, was the string \"sometimes\"",
         e.getMessage());
   }
+
+  private Path tlsNode(String name, Path keys) throws IOException {
+    return write(name, GOOD[0], GOOD[1], GOOD[2], "sluice.node.tls.enabled = on",
+        "sluice.node.tls.key-store = \"" + keys.resolve("node.p12") + "\"",
+        "sluice.node.tls.trust-store = \"" + keys.resolve("trust.p12") + "\"",
+        "sluice.node.tls.password-file = \"" + keys.resolve("password") + "\"");
+  }
+
+  @Test
+  void tlsOnMakesArteryTlsWithMutualAuthentication_andTheConfigNamesThePasswordFileNotThePassword()
+      throws Exception {
+    assertEquals(com.typesafe.config.ConfigFactory.empty(), NodeConfig.load(write("plain.conf", GOOD)).transport());
+    Path keys = dir.resolve("tls");
+    io.sluice.cluster.internal.TlsKeys.generate(keys, "test-cluster", false);
+    assertEquals("rw-------", java.nio.file.attribute.PosixFilePermissions.toString(
+        Files.getPosixFilePermissions(keys.resolve("password"))));
+    com.typesafe.config.Config t = NodeConfig.load(tlsNode("tls.conf", keys)).transport();
+    assertEquals("tls-tcp", t.getString("pekko.remote.artery.transport"));
+    assertEquals(true, t.getBoolean("pekko.remote.artery.ssl.config-ssl-engine.require-mutual-authentication"));
+    assertEquals("TLSv1.3", t.getString("pekko.remote.artery.ssl.config-ssl-engine.protocol"));
+    assertEquals(keys.resolve("node.p12").toString(), t.getString("pekko.remote.artery.ssl.config-ssl-engine.key-store"));
+    String password = Files.readString(keys.resolve("password")).strip();
+    assertEquals(false, t.root().render().contains(password), "the password is in the actor system's config");
+    // a second pair refuses to overwrite the first: nodes using it would stop trusting each other
+    IllegalArgumentException again = assertThrows(IllegalArgumentException.class,
+        () -> io.sluice.cluster.internal.TlsKeys.generate(keys, "test-cluster", false));
+    assertEquals(true, again.getMessage().contains("--replace"), again.getMessage());
+  }
+
+  @Test
+  void tlsSettingsThatCannotWorkNameTheFileAndTheSettingAndNeverThePassword() throws Exception {
+    Path keys = dir.resolve("tls");
+    io.sluice.cluster.internal.TlsKeys.generate(keys, "test-cluster", false);
+    Path f = write("empty.conf", GOOD[0], GOOD[1], GOOD[2], "sluice.node.tls.enabled = on");
+    assertEquals(f + ": line 4: setting 'sluice.node.tls.enabled' is on, so 'sluice.node.tls.key-store' must name a"
+        + " file (bin/sluice tls-keys DIR makes a development key pair)",
+        assertThrows(ConfigProblem.class, () -> NodeConfig.load(f)).getMessage());
+    Files.delete(keys.resolve("trust.p12"));
+    Path g = tlsNode("missing.conf", keys);
+    assertEquals(g + ": line 6: setting 'sluice.node.tls.trust-store' names '" + keys.resolve("trust.p12") + "' ("
+        + keys.resolve("trust.p12") + "), which is not a file",
+        assertThrows(ConfigProblem.class, () -> NodeConfig.load(g)).getMessage());
+    Files.delete(keys.resolve("node.p12"));
+    Files.delete(keys.resolve("password"));
+    io.sluice.cluster.internal.TlsKeys.generate(keys, "test-cluster", false);
+    Files.writeString(keys.resolve("password"), "not-the-password\n");
+    Path h = tlsNode("wrong.conf", keys);
+    String wrong = assertThrows(ConfigProblem.class, () -> NodeConfig.load(h)).getMessage();
+    assertEquals(h + ": line 5: setting 'sluice.node.tls.key-store' names " + keys.resolve("node.p12")
+        + ", which the password in the password file does not open as a PKCS12 store (IOException)", wrong);
+    assertEquals(false, wrong.contains("not-the-password"));
+  }
 }
