@@ -2,6 +2,7 @@ package io.sluice.cluster.runtime;
 
 import com.fasterxml.jackson.annotation.JsonInclude;
 import io.sluice.cluster.internal.CborMessage;
+import io.sluice.cluster.internal.Secrets;
 import io.sluice.core.internal.plan.PhysicalPlan;
 import io.sluice.persistence.runtime.InstanceReport;
 import io.sluice.persistence.runtime.JobRuntime;
@@ -50,6 +51,13 @@ public record JobView(String jobId, String pipeline, Map<String, String> paramet
     return new JobView(jobId, pipeline, parameters, status, submittedMillis, endedMillis, failedInstance, failedStage,
         failedRecord, failedError, ops, sinkRecords, latencyP50Millis, latencyP99Millis, latencySamples, lag,
         recoveries, state, degradedSince, cause, jar);
+  }
+
+  /** This view as it may be shown (HTTP API, CLI): secrets in the parameters masked ({@link Secrets}). */
+  public JobView shown() {
+    return new JobView(jobId, pipeline, Secrets.redact(parameters), status, submittedMillis, endedMillis,
+        failedInstance, failedStage, failedRecord, failedError, operators, sinkRecords, latencyP50Millis,
+        latencyP99Millis, latencySamples, lag, recoveries, state, degradedSince, cause, jar);
   }
 
   /** This view's numbers with the lifecycle (status, times, failure) of {@code j}. */

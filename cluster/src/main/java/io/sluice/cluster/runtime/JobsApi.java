@@ -3,6 +3,7 @@ package io.sluice.cluster.runtime;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import io.sluice.cluster.internal.HttpApi;
+import io.sluice.cluster.internal.Secrets;
 import io.sluice.cluster.internal.HttpApi.Response;
 import io.sluice.core.dsl.PipelineFactory;
 import io.sluice.core.internal.exec.SavepointFormat;
@@ -120,11 +121,11 @@ public final class JobsApi {
     http.route("POST", "/jobs", r -> submit(r.body()));
     http.route("GET", "/jobs", r -> {
       JobCoordinator.JobList list = ask(JobCoordinator.ListJobs::new);
-      return Response.ok(list.jobs());
+      return Response.ok(list.jobs().stream().map(JobView::shown).toList());
     });
     http.route("GET", "/jobs/([A-Za-z0-9_.-]+)", r -> {
       JobCoordinator.JobReply reply = ask(to -> new JobCoordinator.GetJob(r.param(0), to));
-      return reply.view() == null ? Response.error(404, "no job " + r.param(0)) : Response.ok(reply.view());
+      return reply.view() == null ? Response.error(404, "no job " + r.param(0)) : Response.ok(reply.view().shown());
     });
     http.route("GET", "/jobs/([A-Za-z0-9_.-]+)/instances", r -> {
       JobCoordinator.InstanceList list = ask(to -> new JobCoordinator.GetInstances(r.param(0), to));
@@ -241,7 +242,7 @@ public final class JobsApi {
           + " job was refused: " + res.error() + " (submit it with fromSavepoint " + sp.savepointId() + ")");
     }
     return new Response(201, Map.of("savepointId", sp.savepointId(), "stoppedJobId", jobId, "jobId", res.jobId(),
-        "parameters", params));
+        "parameters", Secrets.redact(params)));
   }
 
   private static Map<String, Object> describe(SavepointInfo i) {
@@ -250,7 +251,7 @@ public final class JobsApi {
     m.put("jobId", i.jobId());
     m.put("pipeline", i.pipeline());
     m.put("jar", i.jar());
-    m.put("parameters", i.parameters());
+    m.put("parameters", Secrets.redact(i.parameters()));
     m.put("createdMillis", i.createdMillis());
     m.put("bytes", i.bytes());
     Map<String, String> ops = new java.util.TreeMap<>();
