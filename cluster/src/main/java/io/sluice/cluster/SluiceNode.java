@@ -152,6 +152,16 @@ public final class SluiceNode implements AutoCloseable {
         });
   }
 
+  /** The OpenAPI description of the node's HTTP API (a resource beside this class). */
+  static String openApi() throws IOException {
+    try (java.io.InputStream in = SluiceNode.class.getResourceAsStream("openapi.json")) {
+      if (in == null) {
+        throw new IOException("openapi.json is missing from the classpath");
+      }
+      return new String(in.readAllBytes(), java.nio.charset.StandardCharsets.UTF_8);
+    }
+  }
+
   /** The content type of the Prometheus text exposition format. */
   private static final String PROMETHEUS_TEXT = "text/plain; version=0.0.4; charset=utf-8";
 
@@ -204,7 +214,8 @@ public final class SluiceNode implements AutoCloseable {
         .route("GET", "/ready", r -> readiness())
         .route("GET", "/cluster", r -> Response.ok(clusterState()))
         .route("GET", "/canary/([A-Za-z0-9_.-]+)", r -> canary(r.param(0)))
-        .route("GET", "/metrics", r -> Response.text(PROMETHEUS_TEXT, metrics.scrape()));
+        .route("GET", "/metrics", r -> Response.text(PROMETHEUS_TEXT, metrics.scrape()))
+        .route("GET", "/openapi.json", r -> Response.text("application/json; charset=utf-8", openApi()));
     http.start();
     system.getWhenTerminated().thenRun(http::close);
     log.info("node {} started: cluster {} , HTTP http://{}:{}/ ({})", config.nodeName(), config.address(),

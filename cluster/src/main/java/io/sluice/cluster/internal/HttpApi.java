@@ -124,7 +124,16 @@ public final class HttpApi implements AutoCloseable {
     return this;
   }
 
-  public void start() {
+  /** The routes, each as its method, a space and its path's regex, in the order they were added. */
+  public List<String> routeTable() {
+    List<String> out = new ArrayList<>();
+    for (Route r : routes) {
+      out.add(r.method() + " " + r.path().pattern());
+    }
+    return out;
+  }
+
+    public void start() {
     server.start();
   }
 
