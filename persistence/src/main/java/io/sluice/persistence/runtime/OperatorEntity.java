@@ -118,8 +118,6 @@ public final class OperatorEntity extends EventSourcedBehavior<OperatorCommand, 
     StateStores stores = StateStores.get(ctx.getSystem());
     this.store = stores.store();
     this.retention = stores.retention();
-    this.meters = new InstanceMeters(SluiceMetrics.get(ctx.getSystem()).registry(), id.jobId(), id.operator(),
-        id.index(), logic.kind() == OperatorInstance.Kind.SINK);
     this.engine = new InstanceEngine(job.exec(), logic, settings.engine(), new InstanceEngine.Outbound() {
       @Override
       public void deliver(int channel, long seq, long watermark, int flags, long createdAtMillis, BatchPayload payload,
@@ -144,6 +142,9 @@ public final class OperatorEntity extends EventSourcedBehavior<OperatorCommand, 
       PhysicalPlan.ChannelRef r = engine.output(c);
       outTargets[c] = job.instance(r.peerOperator(), r.peerInstance());
     }
+    // last: a constructor that failed before would leave meters no PostStop removes
+    this.meters = new InstanceMeters(SluiceMetrics.get(ctx.getSystem()).registry(), id.jobId(), id.operator(),
+        id.index(), logic.kind() == OperatorInstance.Kind.SINK);
   }
 
   /** Thrown to make the instance fail as if its process died. */

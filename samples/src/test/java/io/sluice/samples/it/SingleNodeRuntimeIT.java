@@ -142,8 +142,10 @@ class SingleNodeRuntimeIT {
     String job = NodeJobs.submit(cluster, "keyed-totals", p);
     NodeJobs.awaitSinkRecords(cluster, job, 30_000, Duration.ofMinutes(2));
     crashAndAwaitRecovery(job, "totals/0");
-    PrometheusScrape m = PrometheusScrape.parse(cluster.getText(0, "/metrics").orElseThrow(),
-        out.resolve("scrapes"));
+    String scrape = cluster.getText(0, "/metrics").orElseThrow();
+    Files.createDirectories(out.resolve("scrapes"));
+    Files.writeString(out.resolve("scrapes/node-1.prom"), scrape); // for people to look at
+    PrometheusScrape m = PrometheusScrape.parse(scrape, out.resolve("scrapes"));
     Map<String, String> totals0 = Map.of("job", job, "operator", "totals", "instance", "0");
     assertEquals("counter", m.family("sluice_instance_records_in").type());
     assertTrue(m.value("sluice_instance_records_in_total", totals0) > 0, "records in of totals/0");
@@ -169,6 +171,9 @@ class SingleNodeRuntimeIT {
     assertTrue(m.value("sluice_journal_event_bytes_total", Map.of()) > 0, "journal bytes");
     assertTrue(m.samples("jvm_memory_used_bytes", Map.of("area", "heap")).size() > 0, "JVM heap");
     assertTrue(m.samples("process_cpu_usage", Map.of()).size() > 0, "process CPU");
+    // the Cassandra driver's own metrics: requests with their latency, connections per node
+    assertTrue(m.value("cassandra_session_cql_requests_seconds_count", Map.of()) > 0, "driver requests");
+    assertEquals(1.0, m.value("cassandra_session_connected_nodes", Map.of()), "driver connections");
     for (String f : List.of("sluice_instance_records_in", "sluice_cluster_members", "jvm_memory_used_bytes")) {
       for (PrometheusScrape.Sample x : m.family(f).samples()) {
         assertEquals("node-1", x.labels().get("node"), "the node label of " + x);
