@@ -19,7 +19,7 @@ class InstanceMetersTest {
     for (int round = 0; round < 3; round++) { // an instance moving back and forth
       InstanceMeters sink = new InstanceMeters(node, "job-1", "out", 0, true);
       InstanceMeters map = new InstanceMeters(node, "job-1", "map", 0, false);
-      assertEquals(sink.meterCount() + map.meterCount(), exposed.getMeters().size());
+      assertEquals(sink.meterCount() + map.meterCount(), node.getMeters().size());
       assertEquals(map.meterCount() + 1, sink.meterCount(), "only a sink measures end-to-end latency");
       sink.close();
       map.close();
