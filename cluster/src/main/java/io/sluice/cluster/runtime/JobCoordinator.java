@@ -86,6 +86,7 @@ public final class JobCoordinator extends EventSourcedBehavior<JobCoordinator.Co
       @JsonSubTypes.Type(value = Reported.class, name = "reported"),
       @JsonSubTypes.Type(value = KeepAlive.class, name = "keep-alive"),
       @JsonSubTypes.Type(value = GetInstances.class, name = "instances"),
+      @JsonSubTypes.Type(value = GetPlan.class, name = "plan"),
       @JsonSubTypes.Type(value = NodeJournal.class, name = "node-journal"),
       @JsonSubTypes.Type(value = JarReady.class, name = "jar-ready"),
       @JsonSubTypes.Type(value = TakeSavepoint.class, name = "take-savepoint"),
@@ -175,6 +176,15 @@ public final class JobCoordinator extends EventSourcedBehavior<JobCoordinator.Co
       String trouble, long troubleSinceMillis) implements CborMessage {}
 
   public record InstanceList(List<InstanceView> instances) implements CborMessage {}
+
+  /** A running job's operator graph. */
+  public record GetPlan(String jobId, ActorRef<PlanReply> replyTo) implements Command {}
+
+  /**
+   * Exactly one of plan and error is set; {@code found} is false for an unknown job. A job that
+   * ended has no plan at hand (the coordinator builds plans only of running jobs).
+   */
+  public record PlanReply(boolean found, PlanView plan, String error) implements CborMessage {}
 
   public record JobList(List<JobView> jobs) implements CborMessage {}
 
@@ -394,6 +404,10 @@ public final class JobCoordinator extends EventSourcedBehavior<JobCoordinator.Co
           }
           out.sort(java.util.Comparator.comparing(InstanceView::instance));
           c.replyTo().tell(new InstanceList(out));
+          return Effect().none();
+        })
+        .onCommand(GetPlan.class, (s, c) -> {
+          c.replyTo().tell(plan(s.jobs().get(c.jobId()), c.jobId()));
           return Effect().none();
         })
         .onCommand(ListJobs.class, (s, c) -> {
@@ -905,6 +919,20 @@ public final class JobCoordinator extends EventSourcedBehavior<JobCoordinator.Co
             (clock.getAsLong() - before.sinceMillis()) / 1000);
       }
     }
+  }
+
+  private PlanReply plan(Job j, String jobId) {
+    if (j == null) {
+      return new PlanReply(false, null, "no job " + jobId);
+    }
+    JobRuntime rt = runtime(j);
+    if (rt != null) {
+      return new PlanReply(true, PlanView.of(j.jobId(), j.pipeline(), rt.plan()), null);
+    }
+    return new PlanReply(true, null, j.status() == Status.RUNNING
+        ? "the plan of job " + jobId + " is not built yet on the coordinator's node (its jar is being fetched);"
+            + " try again"
+        : "job " + jobId + " is " + j.status() + ": the plan of an ended job is not kept");
   }
 
   private JobView view(Job j) {

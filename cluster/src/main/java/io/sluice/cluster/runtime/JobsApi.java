@@ -52,6 +52,8 @@ import org.apache.pekko.actor.typed.javadsl.AskPattern;
  *   GET  /savepoints/{id}        one savepoint
  *   DELETE /savepoints/{id}      deletes a savepoint no running job started from (409 if one did)
  *   GET  /jobs/{id}/instances    each instance as it last reported (node, incarnation, counts)
+ *   GET  /jobs/{id}/plan         a running job's operator graph: operators (kind, parallelism, chained steps)
+ *                                and edges (partitioning); 409 for an ended job, whose plan is not kept
  *   POST /jobs/{id}/instances/{operator}/{index}/crash
  *                                chaos mode only (sluice.node.chaos-mode): the instance fails at once and
  *                                recovers; without chaos mode the route does not exist (404)
@@ -130,6 +132,11 @@ public final class JobsApi {
     http.route("GET", "/jobs/([A-Za-z0-9_.-]+)/instances", r -> {
       JobCoordinator.InstanceList list = ask(to -> new JobCoordinator.GetInstances(r.param(0), to));
       return Response.ok(list.instances());
+    });
+    http.route("GET", "/jobs/([A-Za-z0-9_.-]+)/plan", r -> {
+      JobCoordinator.PlanReply reply = ask(to -> new JobCoordinator.GetPlan(r.param(0), to));
+      return reply.plan() != null ? Response.ok(reply.plan()) : Response.error(reply.found() ? 409 : 404,
+          reply.error());
     });
     if (chaosMode) {
       http.route("POST", "/jobs/([A-Za-z0-9_.-]+)/instances/([A-Za-z0-9_.-]+)/([0-9]+)/crash", r -> {

@@ -1,12 +1,10 @@
 package io.sluice.cluster.runtime;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
-import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
-import com.typesafe.config.ConfigFactory;
 import io.sluice.core.codec.ByteWriter;
 import io.sluice.core.connector.GeneratedRecord;
 import io.sluice.core.connector.Generator;
@@ -22,10 +20,7 @@ import io.sluice.persistence.runtime.JobCatalog;
 import io.sluice.persistence.runtime.JobRuntime;
 import io.sluice.persistence.runtime.JobSpec;
 import io.sluice.persistence.runtime.ProtocolFormats;
-import java.time.Duration;
 import java.util.List;
-import java.util.Map;
-import java.util.UUID;
 import java.util.concurrent.atomic.AtomicLong;
 import org.apache.pekko.actor.testkit.typed.javadsl.ActorTestKit;
 import org.apache.pekko.actor.testkit.typed.javadsl.TestProbe;
@@ -46,28 +41,21 @@ import org.junit.jupiter.api.Test;
  */
 class JobCoordinatorDegradedTest {
   private static final ObjectMapper JSON = new ObjectMapper();
-  private static ActorTestKit kit;
   private static final AtomicLong clock = new AtomicLong(1_700_000_000_000L);
+  private static CoordinatorTestKit testKit;
+  private static ActorTestKit kit;
   private static ActorRef<JobCoordinator.Command> coordinator;
 
   @BeforeAll
   static void start() {
-    kit = ActorTestKit.create("coordinator-degraded", ConfigFactory.parseString(""
-        + "pekko.actor.provider = local\n"
-        + "pekko.persistence.journal.plugin = \"pekko.persistence.journal.inmem\"\n"
-        + "pekko.persistence.journal.inmem.test-serialization = on\n"
-        + "pekko.persistence.snapshot-store.plugin = \"pekko.persistence.snapshot-store.local\"\n"
-        + "pekko.persistence.snapshot-store.local.dir = \"target/test-snapshots/" + UUID.randomUUID() + "\"\n"
-        + "pekko.actor.serialize-messages = on\n")
-        .withFallback(ConfigFactory.defaultReferenceUnresolved()).resolve());
-    JobCatalog.get(kit.system()).setResolver(io.sluice.persistence.runtime.PipelineResolver.of(pipeline()));
-    coordinator = kit.spawn(JobCoordinator.create(new RecordingPeers(), Duration.ofDays(1), Duration.ofSeconds(60),
-        clock::get));
+    testKit = new CoordinatorTestKit("coordinator-degraded", pipeline(), clock::get);
+    kit = testKit.kit;
+    coordinator = testKit.coordinator;
   }
 
   @AfterAll
   static void stop() {
-    kit.shutdownTestKit();
+    testKit.close();
   }
 
   /** A bounded generator (2 source instances) into a sink (2 instances). */
@@ -79,11 +67,7 @@ class JobCoordinatorDegradedTest {
   }
 
   private static String submit() {
-    TestProbe<JobCoordinator.SubmitResult> r = kit.createTestProbe();
-    coordinator.tell(new JobCoordinator.Submit("gen", Map.of(), r.getRef()));
-    JobCoordinator.SubmitResult res = r.receiveMessage();
-    assertNull(res.error());
-    return res.jobId();
+    return testKit.submit("gen");
   }
 
   private static JsonNode view(String jobId) {
