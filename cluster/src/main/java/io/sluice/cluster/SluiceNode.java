@@ -2,6 +2,7 @@ package io.sluice.cluster;
 
 import io.sluice.cluster.internal.BearerToken;
 import io.sluice.cluster.internal.Canary;
+import io.sluice.cluster.internal.Dashboard;
 import io.sluice.cluster.internal.HttpApi;
 import io.sluice.cluster.internal.HttpApi.Response;
 import io.sluice.cluster.internal.JournalCheck;
@@ -216,9 +217,10 @@ public final class SluiceNode implements AutoCloseable {
         .route("GET", "/canary/([A-Za-z0-9_.-]+)", r -> canary(r.param(0)))
         .route("GET", "/metrics", r -> Response.text(PROMETHEUS_TEXT, metrics.scrape()))
         .route("GET", "/openapi.json", r -> Response.text("application/json; charset=utf-8", openApi()));
+    Dashboard.register(http);
     http.start();
     system.getWhenTerminated().thenRun(http::close);
-    log.info("node {} started: cluster {} , HTTP http://{}:{}/ ({})", config.nodeName(), config.address(),
+    log.info("node {} started: cluster {} , dashboard and HTTP API http://{}:{}/ ({})", config.nodeName(), config.address(),
         config.httpHost(), http.port(), config.httpTokenFile().map(f -> "POST and DELETE need the token of " + f)
             .orElse("no token: POST and DELETE are open to whoever reaches it"));
   }
@@ -269,6 +271,7 @@ public final class SluiceNode implements AutoCloseable {
     out.put("node", config.nodeName());
     out.put("leader", Optional.ofNullable(state.getLeader()).map(Object::toString).orElse(null));
     out.put("members", members);
+    out.put("timeMillis", System.currentTimeMillis()); // the dashboard's clock for rates: not the browser's
     return out;
   }
 
