@@ -38,9 +38,13 @@ public record PlanView(String jobId, String pipeline, List<Operator> operators, 
    *     window, sink, or dead-letters for the job's dead-letter sink
    * @param chained the steps after the head, in order; empty when nothing is chained into it
    * @param detail what a source reads or a sink writes, else empty
+   * @param outputCredit how many output batches its instances may have unacknowledged in all: the
+   *     credit window times their output channels (0 for a sink). An instance stops consuming while
+   *     one of its channels has the whole window unacknowledged: its {@code unacked} against this
+   *     tells how close the operator is to backpressure
    */
-  public record Operator(String name, String kind, int parallelism, List<Step> chained, String detail)
-      implements CborMessage {
+  public record Operator(String name, String kind, int parallelism, List<Step> chained, String detail,
+      int outputCredit) implements CborMessage {
     public Operator {
       chained = List.copyOf(chained);
     }
@@ -61,8 +65,13 @@ public record PlanView(String jobId, String pipeline, List<Operator> operators, 
     List<Operator> ops = new ArrayList<>();
     List<Edge> edges = new ArrayList<>();
     for (PhysicalPlan.PhysicalOperator op : plan.operators()) {
+      int credit = 0;
+      for (int i = 0; i < op.parallelism(); i++) {
+        credit += plan.outputChannels(op, i).size() * plan.config().creditWindow();
+      }
       if (op.head() == PhysicalPlan.DEAD_LETTER_NODE) {
-        ops.add(new Operator(op.name(), "dead-letters", op.parallelism(), List.of(), plan.sinkOf(op).describe()));
+        ops.add(new Operator(op.name(), "dead-letters", op.parallelism(), List.of(), plan.sinkOf(op).describe(),
+            credit));
       } else {
         OpSpec head = plan.logical().get(op.head()).spec();
         List<Step> chained = new ArrayList<>();
@@ -72,7 +81,7 @@ public record PlanView(String jobId, String pipeline, List<Operator> operators, 
         }
         String detail = head instanceof OpSpec.SourceSpec s ? s.source().describe()
             : head instanceof OpSpec.SinkSpec s ? s.sink().describe() : "";
-        ops.add(new Operator(op.name(), head.kindName(), op.parallelism(), chained, detail));
+        ops.add(new Operator(op.name(), head.kindName(), op.parallelism(), chained, detail, credit));
       }
       for (PhysicalPlan.OutputEdge e : op.outputs()) {
         Edge edge = new Edge(op.name(), plan.operator(e.target()).name(), e.partitioning().describe(),

@@ -395,16 +395,22 @@
       ['lag', 'lag (batches)', fmt(v.lag)],
       ['recoveries', 'recoveries', fmt(v.recoveries)],
     ];
-    $('job-summary').replaceChildren(...tiles.map(([id, label, value]) =>
-      el('div', {class: 'tile', id: 'tile-' + id}, el('div', {class: 'label'}, label), el('div', {class: 'value'}, value))));
+    $('job-summary').replaceChildren(...tiles.map(([id, label, value]) => el('div', {class: 'tile', id: 'tile-' + id},
+      el('div', {class: 'label'}, label), el('div', {class: 'value'}, value))));
   }
 
-  function backpressure(op) {
-    if (op.unacked === 0) {
-      return 'none';
+  /**
+   * How much of its output credit an operator uses: {level, text}. An instance stops consuming when
+   * a channel has its whole credit window unacknowledged; the view has the sum over the instances,
+   * so this is the share of the sum of their windows (without the plan: unknown).
+   */
+  function backpressure(op, spec) {
+    if (!spec || !spec.outputCredit) {
+      return {level: spec ? 'none' : 'unknown', text: spec ? '–' : '?'};
     }
-    // every instance waits for acknowledgments: downstream sets the pace
-    return op.unacked >= Math.max(1, op.reporting) ? 'high' : 'some';
+    const share = op.unacked / spec.outputCredit;
+    return {level: share >= 0.75 ? 'high' : share >= 0.25 ? 'some' : 'none',
+      text: Math.round(100 * share) + ' % of credit'};
   }
 
   function kindOf(plan, name) {
@@ -417,12 +423,12 @@
     tbody.replaceChildren();
     for (const op of v.operators) {
       const r = rates.get(op.name);
-      const bp = backpressure(op);
       const p = plan && plan.operators.find((o) => o.name === op.name);
+      const bp = backpressure(op, p);
       const chained = p && p.chained.length ? ' → ' + p.chained.map((c) => c.name).join(' → ') : '';
       tbody.append(el('tr', {
         class: 'operator', 'data-operator': op.name, 'data-parallelism': op.parallelism,
-        'data-records-in': op.recordsIn, 'data-records-out': op.recordsOut, 'data-backpressure': bp,
+        'data-records-in': op.recordsIn, 'data-records-out': op.recordsOut, 'data-backpressure': bp.level,
       },
       el('td', {class: 'name'}, op.name, chained ? el('span', {class: 'chained'}, chained) : null),
       el('td', {class: 'kind'}, kindOf(plan, op.name)),
@@ -434,7 +440,7 @@
       el('td', {class: 'num rate-out'}, r ? fmtRate(r.out) : '–'),
       el('td', {class: 'num backlog'}, fmt(op.backlog)),
       el('td', {class: 'num unacked'}, fmt(op.unacked)),
-      el('td', {class: 'backpressure', 'data-level': bp}, bp),
+      el('td', {class: 'backpressure', 'data-level': bp.level}, bp.text),
       el('td', {class: 'num recoveries'}, fmt(op.recoveries)),
       el('td', {class: 'nodes'}, (op.nodes || []).join(', '))));
     }
@@ -528,14 +534,14 @@
       const p = lay.pos.get(op.name);
       const spec = plan && plan.operators.find((o) => o.name === op.name);
       const r = rates.get(op.name);
-      const bp = backpressure(op);
+      const bp = backpressure(op, spec);
       const rate = r ? (spec && spec.kind === 'source' ? r.out : r.in) : null;
       const box = svg('g', {class: 'op', transform: 'translate(' + p.x + ',' + p.y + ')', 'data-operator': op.name,
         'data-parallelism': op.parallelism, 'data-records-in': op.recordsIn, 'data-records-out': op.recordsOut,
-        'data-backpressure': bp});
+        'data-backpressure': bp.level});
       const title = svg('title', {}, op.name + (spec && spec.detail ? ': ' + spec.detail : ''));
       box.append(title);
-      box.append(svg('rect', {width: BOX_W, height: BOX_H, rx: 6, class: 'box bp-' + bp}));
+      box.append(svg('rect', {width: BOX_W, height: BOX_H, rx: 6, class: 'box bp-' + bp.level}));
       box.append(svg('text', {x: 10, y: 20, class: 'op-name'}, op.name));
       box.append(svg('text', {x: BOX_W - 10, y: 20, class: 'op-par', 'text-anchor': 'end'}, '×' + op.parallelism));
       const chain = spec && spec.chained.length ? ' → ' + spec.chained.map((c) => c.name).join(' → ') : '';
@@ -561,9 +567,8 @@
       byNode.get(node).push(i);
       const before = state.instances.get(i.instance);
       if (before && before.incarnation !== i.incarnation) {
-        addEvent('recovery', shortInstance(i.instance, v.jobId) + ' of ' + v.jobId + ': incarnation '
-          + before.incarnation + ' → ' + i.incarnation + (before.node !== i.node ? ', moved ' + before.node + ' → '
-          + i.node : ' on ' + i.node));
+        addEvent('recovery', shortInstance(i.instance, v.jobId) + ' of ' + v.jobId + ' recovered (a new incarnation)'
+          + (before.node !== i.node ? ', moved ' + before.node + ' → ' + i.node : ' on ' + i.node));
       } else if (before && before.node !== i.node) {
         addEvent('recovery', shortInstance(i.instance, v.jobId) + ' of ' + v.jobId + ' moved ' + before.node + ' → '
           + i.node);
@@ -579,8 +584,9 @@
         el('td', {class: 'num count'}, list.length),
         el('td', {class: 'which'}, ...list.map((i) => el('span', {
           class: 'instance' + (i.trouble ? ' trouble' : ''), 'data-instance': i.instance,
-          title: i.trouble ? i.trouble : 'records in ' + i.recordsIn + ', out ' + i.recordsOut,
-        }, shortInstance(i.instance, v.jobId) + ' (' + i.incarnation + ')')))));
+          title: (i.trouble ? i.trouble + '; ' : '') + 'incarnation ' + i.incarnation + ', records in '
+            + i.recordsIn + ', out ' + i.recordsOut,
+        }, shortInstance(i.instance, v.jobId))))));
     }
   }
 

@@ -89,6 +89,10 @@ class JobPlanTest {
     assertOperator(ops.get(1), "sums", "reduce", 2);
     assertEquals(0, ops.get(1).path("chained").size());
     assertOperator(ops.get(2), "out", "sink", 1);
+    int window = JobConfig.defaults().creditWindow();
+    assertEquals(2 * 2 * window, ops.get(0).path("outputCredit").asInt(), "2 instances, each with a channel to 2");
+    assertEquals(2 * window, ops.get(1).path("outputCredit").asInt(), "2 instances, each with a channel to 1");
+    assertEquals(0, ops.get(2).path("outputCredit").asInt(), "a sink sends nothing");
 
     JsonNode edges = plan.path("edges");
     assertEquals(2, edges.size(), edges.toString());
