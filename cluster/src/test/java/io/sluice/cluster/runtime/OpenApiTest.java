@@ -7,6 +7,7 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.typesafe.config.ConfigFactory;
 import io.sluice.cluster.internal.BearerToken;
+import io.sluice.cluster.internal.Dashboard;
 import io.sluice.cluster.internal.HttpApi;
 import io.sluice.persistence.jars.JobJars;
 import java.io.InputStream;
@@ -26,7 +27,7 @@ import org.junit.jupiter.api.Test;
  * a route, with the same method; every mutating operation names the bearer token and a JSON error.
  */
 class OpenApiTest {
-  /** The routes SluiceNode adds itself, beside JobsApi's (as SluiceNode.init registers them). */
+  /** The routes SluiceNode adds itself, beside JobsApi's and the dashboard's (as SluiceNode.init registers them). */
   private static final List<String> NODE_ROUTES = List.of("GET /alive", "GET /ready", "GET /cluster",
       "GET /canary/([A-Za-z0-9_.-]+)", "GET /metrics", "GET /openapi.json");
 
@@ -47,6 +48,7 @@ class OpenApiTest {
       new JobsApi(kit.system(), kit.spawn(Behaviors.<JobCoordinator.Command>ignore()),
           new ServicePipelineResolver(getClass().getClassLoader()), new RecordingPeers(), JobJars.get(kit.system()),
           true).register(http);
+      Dashboard.register(http);
       routes.addAll(http.routeTable());
     } finally {
       kit.shutdownTestKit();
