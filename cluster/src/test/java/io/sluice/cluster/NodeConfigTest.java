@@ -282,6 +282,8 @@ class NodeConfigTest {
     io.sluice.cluster.internal.TlsKeys.generate(keys, "test-cluster", false);
     assertEquals("rw-------", java.nio.file.attribute.PosixFilePermissions.toString(
         Files.getPosixFilePermissions(keys.resolve("password"))));
+    assertEquals("rw-------", java.nio.file.attribute.PosixFilePermissions.toString(
+        Files.getPosixFilePermissions(keys.resolve("node.p12"))), "the private key is readable by others");
     com.typesafe.config.Config t = NodeConfig.load(tlsNode("tls.conf", keys)).transport();
     assertEquals("tls-tcp", t.getString("pekko.remote.artery.transport"));
     assertEquals(true, t.getBoolean("pekko.remote.artery.ssl.config-ssl-engine.require-mutual-authentication"));

@@ -13,7 +13,7 @@ import java.util.concurrent.TimeUnit;
 
 /**
  * INTERNAL API: a development key pair for the nodes of one cluster, made with the JDK's
- * {@code keytool}: {@code node.p12} (an EC P-256 key and its self-signed certificate),
+ * {@code keytool}: {@code node.p12} (mode 600: an EC P-256 key and its self-signed certificate),
  * {@code trust.p12} (that certificate) and {@code password} (mode 600, a random password of
  * both). Every node given these files trusts every other and nothing else. For production, each
  * node gets its own key signed by a CA, and the trust store holds the CA's certificate.
@@ -59,6 +59,8 @@ public final class TlsKeys {
       keytool(pw, "-exportcert", "-rfc", "-alias", ALIAS, "-keystore", keys.toString(), "-file", cert.toString());
       keytool(pw, "-importcert", "-noprompt", "-alias", ALIAS, "-file", cert.toString(), "-storetype", "PKCS12",
           "-keystore", trust.toString());
+      // the key store holds the private key: only its owner may read it, like the password
+      Files.setPosixFilePermissions(keys, PosixFilePermissions.fromString("rw-------"));
     } finally {
       Files.deleteIfExists(cert);
     }
