@@ -16,6 +16,7 @@ import java.util.concurrent.Future;
 import java.util.concurrent.TimeUnit;
 import org.apache.kafka.clients.admin.Admin;
 import org.apache.kafka.clients.admin.ListConsumerGroupOffsetsOptions;
+import org.apache.kafka.clients.admin.ListConsumerGroupOffsetsSpec;
 import org.apache.kafka.clients.consumer.ConsumerGroupMetadata;
 import org.apache.kafka.clients.consumer.OffsetAndMetadata;
 import org.apache.kafka.clients.producer.KafkaProducer;
@@ -61,6 +62,8 @@ public final class KafkaSink<T> implements Sink<T> {
    * broker shows in the job's status within seconds, long enough for a commit on a loaded broker.
    */
   private static final Duration BLOCK = Duration.ofSeconds(10);
+  /** How often an unstable mark is asked again (see {@code readMark}). */
+  private static final Duration MARK_RETRY = Duration.ofMillis(100);
 
   private final String name;
   private final String topic;
@@ -233,18 +236,45 @@ public final class KafkaSink<T> implements Sink<T> {
       String group = group(id);
       Long w = written.get(group);
       if (w == null) {
-        Properties p = KafkaClients.properties(properties);
-        p.put("request.timeout.ms", Long.toString(BLOCK.toMillis()));
-        p.put("default.api.timeout.ms", Long.toString(BLOCK.toMillis()));
-        try (Admin admin = Admin.create(p)) {
-          OffsetAndMetadata o = admin.listConsumerGroupOffsets(group, new ListConsumerGroupOffsetsOptions()
-              .requireStable(true)).partitionsToOffsetAndMetadata().get(BLOCK.toMillis(), TimeUnit.MILLISECONDS)
-              .get(markPartition);
-          w = o == null ? 0L : o.offset();
-        }
+        w = readMark(group);
         written.put(group, w);
       }
       return w;
+    }
+
+    /**
+     * The channel's mark as Kafka has committed it: 0 when the group has none yet. While a
+     * transaction that holds offsets for the group is unsettled (a predecessor's, which
+     * {@code initTransactions} has just aborted: its markers land asynchronously), the broker
+     * answers UNSTABLE_OFFSET_COMMIT for the partition, and the admin client then leaves the
+     * partition out of its answer, where "no mark yet" is a present key with a null value. An
+     * absent partition is therefore asked again until it is stable, for at most {@link #BLOCK},
+     * and then fails the write; read as 0 it would write again every batch the predecessor had
+     * committed (seen as duplicates after a broker restart).
+     */
+    private long readMark(String group) throws Exception {
+      Properties p = KafkaClients.properties(properties);
+      p.put("request.timeout.ms", Long.toString(BLOCK.toMillis()));
+      p.put("default.api.timeout.ms", Long.toString(BLOCK.toMillis()));
+      long deadline = System.nanoTime() + BLOCK.toNanos();
+      try (Admin admin = Admin.create(p)) {
+        while (true) {
+          Map<TopicPartition, OffsetAndMetadata> marks = admin.listConsumerGroupOffsets(
+                  Map.of(group, new ListConsumerGroupOffsetsSpec().topicPartitions(List.of(markPartition))),
+                  new ListConsumerGroupOffsetsOptions().requireStable(true))
+              .partitionsToOffsetAndMetadata(group).get(BLOCK.toMillis(), TimeUnit.MILLISECONDS);
+          if (marks.containsKey(markPartition)) {
+            OffsetAndMetadata o = marks.get(markPartition);
+            return o == null ? 0L : o.offset();
+          }
+          if (System.nanoTime() - deadline > 0) {
+            throw new IllegalStateException("the mark of the batches written to Kafka topic " + topic
+                + " (consumer group '" + group + "', partition 0) is not stable after " + BLOCK.toSeconds()
+                + " s: a transaction that holds offsets for it is still open; not writing until it is settled");
+          }
+          Thread.sleep(MARK_RETRY.toMillis());
+        }
+      }
     }
 
     // ConsumerGroupMetadata's constructors are deprecated for removal (Kafka wants the metadata of a
