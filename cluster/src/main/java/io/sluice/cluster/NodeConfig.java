@@ -56,6 +56,8 @@ public final class NodeConfig {
   private final NodeTls.Files tls;
   private final String httpToken;
   private final boolean chaosMode;
+  /** Where the chaos tool's reports are (absolute); null: the dashboard shows none. */
+  private final Path chaosReports;
 
   private NodeConfig(Path file, Config config, Path workDir) {
     this.file = file;
@@ -117,6 +119,8 @@ public final class NodeConfig {
     this.httpTokenFile = tokenFile.isEmpty() ? null : workDir.resolve(tokenFile).normalize();
     this.httpToken = httpTokenFile == null ? null : readToken(tokenFile, httpTokenFile);
     this.chaosMode = bool("sluice.node.chaos-mode");
+    String reports = string("sluice.node.http.chaos-reports");
+    this.chaosReports = reports.isEmpty() ? null : workDir.resolve(reports).toAbsolutePath().normalize();
     this.tls = bool("sluice.node.tls.enabled") ? tls(workDir) : null;
   }
 
@@ -431,6 +435,14 @@ public final class NodeConfig {
    */
   public boolean chaosMode() {
     return chaosMode;
+  }
+
+  /**
+   * The directory of the chaos tool's reports that {@code GET /chaos} lists and serves
+   * ({@code sluice.node.http.chaos-reports}); empty when set to "".
+   */
+  public java.util.Optional<Path> chaosReports() {
+    return java.util.Optional.ofNullable(chaosReports);
   }
 
   /** "pekko://sluice@host:port" of this node. */

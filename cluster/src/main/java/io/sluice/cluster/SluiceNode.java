@@ -2,6 +2,7 @@ package io.sluice.cluster;
 
 import io.sluice.cluster.internal.BearerToken;
 import io.sluice.cluster.internal.Canary;
+import io.sluice.cluster.internal.ChaosReports;
 import io.sluice.cluster.internal.Dashboard;
 import io.sluice.cluster.internal.HttpApi;
 import io.sluice.cluster.internal.HttpApi.Response;
@@ -218,6 +219,7 @@ public final class SluiceNode implements AutoCloseable {
         .route("GET", "/metrics", r -> Response.text(PROMETHEUS_TEXT, metrics.scrape()))
         .route("GET", "/openapi.json", r -> Response.text("application/json; charset=utf-8", openApi()));
     Dashboard.register(http);
+    ChaosReports.register(http, config.chaosReports().orElse(null));
     http.start();
     system.getWhenTerminated().thenRun(http::close);
     log.info("node {} started: cluster {} , dashboard and HTTP API http://{}:{}/ ({})", config.nodeName(), config.address(),

@@ -1,11 +1,13 @@
 package io.sluice.cluster.chaos;
 
+import com.fasterxml.jackson.databind.ObjectMapper;
 import io.sluice.core.dsl.Verdict;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
@@ -35,10 +37,31 @@ public final class ChaosReport {
     return out;
   }
 
+  /**
+   * Writes the report to {@code file} and its summary beside it ({@code report.html} ->
+   * {@code report.json}: pipeline, job, verdict, seconds, faults), which the dashboard lists.
+   */
   public static Path write(Path file, ChaosRun.Result r, ChaosRun.Settings s, String nodes) throws IOException {
     Files.createDirectories(file.toAbsolutePath().getParent());
     Files.writeString(file, html(r, s, nodes), StandardCharsets.UTF_8);
+    String name = file.getFileName().toString();
+    Path json = file.resolveSibling((name.endsWith(".html") ? name.substring(0, name.length() - 5) : name) + ".json");
+    Files.writeString(json, summary(r, s), StandardCharsets.UTF_8);
     return file;
+  }
+
+  /** The run in a few fields, as JSON (no parameters: they may hold secrets). */
+  static String summary(ChaosRun.Result r, ChaosRun.Settings s) throws IOException {
+    Map<String, Object> m = new LinkedHashMap<>();
+    m.put("pipeline", s.pipeline());
+    m.put("jobId", r.jobId());
+    m.put("exact", r.exact());
+    m.put("status", r.status());
+    m.put("verdict", r.verdict() == null ? "no verdict" : r.verdict().summary());
+    m.put("seconds", Math.round(r.seconds()));
+    m.put("faults", r.faults().size());
+    m.put("seed", s.seed());
+    return new ObjectMapper().writerWithDefaultPrettyPrinter().writeValueAsString(m);
   }
 
   static String html(ChaosRun.Result r, ChaosRun.Settings s, String nodes) {

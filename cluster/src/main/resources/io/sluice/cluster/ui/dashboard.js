@@ -9,6 +9,7 @@
   const PLAN_RETRY_MS = 10000;
   const ACTION_TIMEOUT_MS = 180000; // a savepoint waits until the job is drained
   const TIMELINE_MAX = 300;
+  const CHAOS_EVERY_MS = 10000;    // the chaos reports change only when a run ends
   const RATE_WINDOW_MS = 5000;     // records/s over the last 5 s of the node's clock
   const RATE_MIN_SPAN_MS = 1500;   // shorter than that tells nothing: reports come once a second
   const TOKEN_KEY = 'sluice.token';
@@ -30,6 +31,7 @@
     failingSince: 0,
     actionBusy: false,
     polledJobs: false,             // after the first poll, a new job is an event
+    chaosAt: 0,                    // when the chaos reports were last asked for
   };
 
   // ---- helpers ------------------------------------------------------------------------------
@@ -149,6 +151,14 @@
       } else {
         state.shownJob = null;
         $('job').hidden = true;
+      }
+      if (Date.now() - state.chaosAt >= CHAOS_EVERY_MS) {
+        state.chaosAt = Date.now();
+        try {
+          renderChaos(await getJson('/chaos'));
+        } catch (e) {
+          $('chaos-summary').textContent = 'cannot list them: ' + e.message;
+        }
       }
       connected();
     } catch (e) {
@@ -672,6 +682,27 @@
     } finally {
       state.actionBusy = false;
     }
+  }
+
+  // ---- chaos reports -----------------------------------------------------------------------
+
+  function renderChaos(answer) {
+    const runs = answer.runs || [];
+    $('no-chaos').hidden = runs.length > 0;
+    $('chaos-summary').textContent = answer.total > runs.length
+      ? 'the newest ' + runs.length + ' of ' + answer.total : '';
+    $('chaos').querySelector('tbody').replaceChildren(...runs.map((r) => {
+      const verdict = r.exact === undefined ? el('span', {class: 'muted'}, 'no summary')
+        : el('span', {class: 'state', 'data-state': r.exact ? 'FINISHED' : 'FAILED', title: r.verdict || ''},
+          r.exact ? 'EXACT' : 'NOT EXACT');
+      return el('tr', {class: 'chaos-run', 'data-run': r.run},
+        el('td', {}, new Date(r.writtenAt).toLocaleString()),
+        el('td', {}, el('a', {href: r.url, target: '_blank', rel: 'noopener'}, r.run)),
+        el('td', {}, r.pipeline || ''),
+        el('td', {}, verdict),
+        el('td', {class: 'num'}, r.faults === undefined ? '' : fmt(r.faults)),
+        el('td', {class: 'num'}, r.seconds === undefined ? '' : fmt(r.seconds)));
+    }));
   }
 
   // ---- start --------------------------------------------------------------------------------

@@ -7,12 +7,12 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.typesafe.config.ConfigFactory;
 import io.sluice.cluster.internal.BearerToken;
+import io.sluice.cluster.internal.ChaosReports;
 import io.sluice.cluster.internal.Dashboard;
 import io.sluice.cluster.internal.HttpApi;
 import io.sluice.persistence.jars.JobJars;
 import java.io.InputStream;
 import java.util.ArrayList;
-import java.util.Iterator;
 import java.util.List;
 import java.util.Map;
 import java.util.TreeSet;
@@ -49,16 +49,15 @@ class OpenApiTest {
           new ServicePipelineResolver(getClass().getClassLoader()), new RecordingPeers(), JobJars.get(kit.system()),
           true).register(http);
       Dashboard.register(http);
+      ChaosReports.register(http, null);
       routes.addAll(http.routeTable());
     } finally {
       kit.shutdownTestKit();
     }
     TreeSet<String> unmatchedRoutes = new TreeSet<>(routes);
     List<String> problems = new ArrayList<>();
-    for (Iterator<Map.Entry<String, JsonNode>> paths = doc.path("paths").fields(); paths.hasNext(); ) {
-      Map.Entry<String, JsonNode> path = paths.next();
-      for (Iterator<Map.Entry<String, JsonNode>> ops = path.getValue().fields(); ops.hasNext(); ) {
-        Map.Entry<String, JsonNode> op = ops.next();
+    for (Map.Entry<String, JsonNode> path : doc.path("paths").properties()) {
+      for (Map.Entry<String, JsonNode> op : path.getValue().properties()) {
         String method = op.getKey().toUpperCase(java.util.Locale.ROOT);
         String sample = path.getKey().replaceAll("\\{index\\}", "0").replaceAll("\\{id\\}", "ab".repeat(32))
             .replaceAll("\\{[^}]+\\}", "x1");

@@ -6,6 +6,9 @@ import static org.junit.jupiter.api.Assertions.fail;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import io.sluice.cluster.LocalCluster;
+import io.sluice.cluster.chaos.ChaosReport;
+import io.sluice.cluster.chaos.ChaosRun;
+import io.sluice.core.dsl.Verdict;
 import io.sluice.persistence.cassandra.DevCassandra;
 import io.sluice.persistence.testkit.CassandraExtension;
 import java.io.IOException;
@@ -36,6 +39,7 @@ class DashboardIT {
   static final CassandraExtension cassandra = new CassandraExtension();
 
   private static final String NAME = "dashboard";
+  private static final String CHAOS_RUN = "20261129-120000-dashboard-it";
   private static final Path CHROMIUM = Path.of("/usr/bin/chromium");
   /** How long one headless chromium run may take before the test stops it. */
   private static final Duration BROWSER_TIMEOUT = Duration.ofSeconds(90);
@@ -68,8 +72,17 @@ class DashboardIT {
     Files.createDirectories(dir);
     Path out = home.resolve("target/it-out").resolve(NAME);
     NodeJobs.deleteTree(out);
-    cluster = new LocalCluster(home, ChaosScenarios.NODES, cassandra.jvmFlags(),
-        home.resolve("target/it-logs").resolve(NAME));
+    // a chaos report where the nodes look for them: the dashboard must list it with its verdict
+    Path reports = dir.resolve("chaos");
+    ChaosReport.write(reports.resolve(CHAOS_RUN).resolve("report.html"), new ChaosRun.Result("keyed-totals-c0ffee",
+        "FINISHED", new Verdict(true, 5_000, 5_000, 0, 0, 0, List.of(), "EXACT: 5,000 of 5,000 records delivered"),
+        List.of(new ChaosRun.Fault("kill", "node-2", 12.5, null, 4.2, "SIGKILL", Map.of())), List.of(), 5_000, 42.0,
+        null, null), new ChaosRun.Settings("keyed-totals", Map.of(), Duration.ofSeconds(40), Duration.ofSeconds(20),
+        Duration.ofSeconds(5), 42, null, null, null, null, Duration.ofMinutes(2), List.of(), null, null, false,
+        List.of()), "node-1, node-2, node-3");
+    List<String> flags = new ArrayList<>(cassandra.jvmFlags());
+    flags.add("-Dsluice.node.http.chaos-reports=" + reports);
+    cluster = new LocalCluster(home, ChaosScenarios.NODES, flags, home.resolve("target/it-logs").resolve(NAME));
     ChaosScenarios.assertPortsFree(cluster);
     NodeJobs.startAll(cluster);
     Map<String, String> params = new LinkedHashMap<>();
@@ -173,6 +186,14 @@ class DashboardIT {
     assertTrue(Set.of("node-1", "node-2", "node-3").containsAll(names) && names.size() >= 2,
         "instances spread over the cluster's nodes: " + names);
     assertTrue(dom.contains("latency p99"), "the latency percentiles are shown");
+    Element chaos = single(dom, "tr", "class=\"chaos-run\"");
+    assertEquals(CHAOS_RUN, chaos.attrs().get("data-run"), chaos.toString());
+    assertTrue(chaos.text().contains("EXACT") && chaos.text().contains("keyed-totals") && chaos.text().contains("42"),
+        "a person reads the chaos run's verdict, pipeline and length: " + chaos);
+    assertTrue(dom.contains("href=\"/chaos/" + CHAOS_RUN + "/report.html\""), "the run links its report");
+    String report = cluster.getText(0, "/chaos/" + CHAOS_RUN + "/report.html").orElse("");
+    assertTrue(report.contains("Sluice chaos run") && report.contains("keyed-totals-c0ffee"),
+        "the node serves the report as written: " + report.substring(0, Math.min(200, report.length())));
     System.out.printf("[%s] the page shows %d members Up, job %s RUNNING, operators %s, %d edges, instances on %s%n",
         NAME, members.size(), job, rows.keySet(), edges.size(), names);
 
