@@ -8,8 +8,8 @@ import io.sluice.core.connector.BatchId;
 import io.sluice.core.connector.DeliveryGuarantee;
 import io.sluice.core.connector.Sink;
 import io.sluice.core.connector.SinkWriter;
+import io.sluice.persistence.cassandra.CassandraSecurity;
 import io.sluice.persistence.cassandra.CqlProbe;
-import java.net.InetSocketAddress;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.HashMap;
@@ -36,7 +36,11 @@ import java.util.concurrent.TimeUnit;
  *     t -> new Object[] {t.key(), t.seq(), t.total()});
  * }</pre>
  *
- * One driver session per JVM and contact points is shared by the writers of all jobs; records of a
+ * <p>On a node, the sink logs into Cassandra and speaks TLS as the node's journal does
+ * ({@code sluice.cassandra.auth} and {@code sluice.cassandra.tls} of the node file), unless given
+ * other settings with {@link #withSecurity}.
+ *
+ * <p>One driver session per JVM, contact points and settings is shared by the writers of all jobs; records of a
  * batch are written concurrently (up to 256 at a time) and the batch counts as written once every
  * write succeeded.
  *
@@ -58,15 +62,18 @@ public final class CassandraSink<T> implements Sink<T> {
   private final List<String> contactPoints;
   private final String localDatacenter;
   private final Duration timeout;
+  /** Null: the node's ({@link CassandraSecurity#node()}, known only where the writer runs). */
+  private final CassandraSecurity security;
 
   private CassandraSink(String name, String cql, Binder<? super T> binder, List<String> contactPoints,
-      String localDatacenter, Duration timeout) {
+      String localDatacenter, Duration timeout, CassandraSecurity security) {
     this.name = Objects.requireNonNull(name, "sink name");
     this.cql = Objects.requireNonNull(cql, "statement");
     this.binder = Objects.requireNonNull(binder, "binder");
     this.contactPoints = List.copyOf(contactPoints);
     this.localDatacenter = localDatacenter;
     this.timeout = timeout;
+    this.security = security;
     String verb = cql.trim().toUpperCase(Locale.ROOT);
     if (!verb.startsWith("INSERT") && !verb.startsWith("UPDATE")) {
       throw new IllegalArgumentException("sink '" + name + "': the statement must be an INSERT or UPDATE (an upsert),"
@@ -76,19 +83,31 @@ public final class CassandraSink<T> implements Sink<T> {
 
   /** Upserts with {@code cql}, binding each record's {@code binder} values; Cassandra at 127.0.0.1:9042. */
   public static <T> CassandraSink<T> upsert(String name, String cql, Binder<? super T> binder) {
-    return new CassandraSink<>(name, cql, binder, List.of("127.0.0.1:9042"), "datacenter1", Duration.ofSeconds(30));
+    return new CassandraSink<>(name, cql, binder, List.of("127.0.0.1:9042"), "datacenter1", Duration.ofSeconds(30),
+        null);
   }
 
   public CassandraSink<T> withContactPoints(List<String> contactPoints, String localDatacenter) {
     for (String cp : contactPoints) {
       CqlProbe.parse(cp);
     }
-    return new CassandraSink<>(name, cql, binder, contactPoints, localDatacenter, timeout);
+    return new CassandraSink<>(name, cql, binder, contactPoints, localDatacenter, timeout, security);
+  }
+
+  /**
+   * Logs in and speaks TLS as {@code security} says, instead of as the node does
+   * ({@code sluice.cassandra.auth} and {@code .tls} of the node file: the default, for a sink that
+   * writes into the Cassandra of the node's journal). {@link CassandraSecurity#NONE} for a
+   * Cassandra without login or TLS.
+   */
+  public CassandraSink<T> withSecurity(CassandraSecurity security) {
+    return new CassandraSink<>(name, cql, binder, contactPoints, localDatacenter, timeout,
+        Objects.requireNonNull(security, "security"));
   }
 
   /** How long a batch may take before the write counts as failed (and is retried). */
   public CassandraSink<T> withTimeout(Duration timeout) {
-    return new CassandraSink<>(name, cql, binder, contactPoints, localDatacenter, timeout);
+    return new CassandraSink<>(name, cql, binder, contactPoints, localDatacenter, timeout, security);
   }
 
   @Override
@@ -156,16 +175,12 @@ public final class CassandraSink<T> implements Sink<T> {
   }
 
   private SharedSession acquire() {
-    String key = contactPoints + "@" + localDatacenter;
+    CassandraSecurity sec = security == null ? CassandraSecurity.node() : security;
+    String key = contactPoints + "@" + localDatacenter + " " + sec;
     synchronized (SESSIONS) {
       SharedSession s = SESSIONS.get(key);
       if (s == null) {
-        var b = CqlSession.builder().withLocalDatacenter(localDatacenter);
-        for (String cp : contactPoints) {
-          InetSocketAddress a = CqlProbe.parse(cp);
-          b.addContactPoint(new InetSocketAddress(a.getHostString(), a.getPort()));
-        }
-        s = new SharedSession(key, b.build());
+        s = new SharedSession(key, sec.sessionBuilder(contactPoints, localDatacenter).build());
         SESSIONS.put(key, s);
       }
       s.users++;
