@@ -8,6 +8,7 @@ import com.typesafe.config.ConfigParseOptions;
 import com.typesafe.config.ConfigValue;
 import com.typesafe.config.ConfigValueType;
 import io.sluice.cluster.internal.NodeTls;
+import io.sluice.persistence.cassandra.CassandraSecurity;
 import io.sluice.persistence.cassandra.CqlProbe;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -22,7 +23,8 @@ import java.util.regex.Pattern;
  * <ul>
  *   <li>a missing file, or HOCON that does not parse (file and line);
  *   <li>a required setting missing from the node file, or of the wrong type (its full path);
- *   <li>a value out of range (ports, keyspace names, contact points).
+ *   <li>a value out of range (ports, keyspace names, contact points);
+ *   <li>a secret file that is missing, unreadable or empty (its setting and path, never its content).
  * </ul>
  */
 public final class NodeConfig {
@@ -47,6 +49,9 @@ public final class NodeConfig {
   private final List<String> roles;
   private final List<String> contactPoints;
   private final String keyspace;
+  private final String localDatacenter;
+  /** The node's Cassandra login and TLS (absolute paths). */
+  private final CassandraSecurity cassandraSecurity;
   private final java.time.Duration journalProbeInterval;
   private final java.time.Duration journalProbeTimeout;
   private final java.time.Duration stallAfter;
@@ -102,6 +107,14 @@ public final class NodeConfig {
     if (!KEYSPACE.matcher(keyspace).matches()) {
       throw problem("sluice.cassandra.keyspace", "must be a Cassandra identifier (a letter, then letters, digits"
           + " or '_', at most 48), was '" + keyspace + "'");
+    }
+    this.localDatacenter = string("sluice.cassandra.local-datacenter");
+    try {
+      this.cassandraSecurity = CassandraSecurity.from(config, workDir);
+    } catch (CassandraSecurity.Problem e) {
+      throw problem(e.setting(), e.getMessage());
+    } catch (ConfigException.WrongType e) {
+      throw new ConfigProblem(describe(file, e), e);
     }
     this.journalProbeInterval = positiveDuration("sluice.node.journal-probe-interval");
     this.journalProbeTimeout = positiveDuration("sluice.node.journal-probe-timeout");
@@ -402,6 +415,19 @@ public final class NodeConfig {
 
   public String keyspace() {
     return keyspace;
+  }
+
+  /** The data center the driver treats as local ({@code sluice.cassandra.local-datacenter}). */
+  public String localDatacenter() {
+    return localDatacenter;
+  }
+
+  /**
+   * How the node logs into Cassandra and whether over TLS ({@code sluice.cassandra.auth} and
+   * {@code sluice.cassandra.tls}), checked: the files exist and hold a password.
+   */
+  public CassandraSecurity cassandraSecurity() {
+    return cassandraSecurity;
   }
 
   /** How often the node writes to its journal to check it ({@code sluice.node.journal-probe-interval}). */

@@ -21,6 +21,7 @@ import io.sluice.persistence.runtime.JobCatalog;
 import io.sluice.persistence.runtime.RuntimeSettings;
 import org.apache.pekko.cluster.typed.ClusterSingleton;
 import org.apache.pekko.cluster.typed.SingletonActor;
+import io.sluice.persistence.cassandra.CassandraSecurity;
 import io.sluice.persistence.cassandra.CqlProbe;
 import java.io.IOException;
 import java.net.InetSocketAddress;
@@ -83,6 +84,9 @@ public final class SluiceNode implements AutoCloseable {
           + ": " + e.getMessage(), e);
     }
     awaitCassandra(config);
+    checkCassandraLogin(config);
+    // the sinks of this node's jobs log into Cassandra as its journal does
+    CassandraSecurity.install(config.cassandraSecurity());
     HttpApi http;
     try {
       http = new HttpApi(config.httpHost(), config.httpPort(),
@@ -97,7 +101,8 @@ public final class SluiceNode implements AutoCloseable {
       // brain resolver), so that a downed node cannot go on as a zombie next to its replacement.
       system = ActorSystem.create(Behaviors.empty(), "sluice", com.typesafe.config.ConfigFactory
           .parseString("pekko.coordinated-shutdown.exit-jvm = on").withFallback(jarCache(config))
-          .withFallback(config.transport()).withFallback(config.config()));
+          .withFallback(config.transport()).withFallback(config.cassandraSecurity().settings())
+          .withFallback(config.config()));
     } catch (RuntimeException e) {
       http.close();
       throw new NodeStartException("the actor system did not start: " + e.getMessage(), e);
@@ -304,7 +309,8 @@ public final class SluiceNode implements AutoCloseable {
     while (true) {
       for (String cp : config.contactPoints()) {
         InetSocketAddress a = CqlProbe.parse(cp);
-        Optional<String> problem = CqlProbe.problem(a.getHostString(), a.getPort(), Duration.ofSeconds(1));
+        Optional<String> problem = CqlProbe.problem(a.getHostString(), a.getPort(), Duration.ofSeconds(1),
+            config.cassandraSecurity().sockets());
         if (problem.isEmpty()) {
           return;
         }
@@ -322,6 +328,44 @@ public final class SluiceNode implements AutoCloseable {
         throw new NodeStartException("interrupted while waiting for Cassandra");
       }
     }
+  }
+
+  /**
+   * Fails the start when the node cannot log into Cassandra: Cassandra requires a login the node
+   * file does not configure, or refuses the configured one, or the TLS handshake fails. Says which
+   * settings to fix; never shows a password. Without login and TLS settings it only asks Cassandra
+   * (without a driver session) whether it requires a login.
+   */
+  private static void checkCassandraLogin(NodeConfig config) {
+    CassandraSecurity security = config.cassandraSecurity();
+    if (!security.authenticates()) {
+      for (String cp : config.contactPoints()) {
+        InetSocketAddress a = CqlProbe.parse(cp);
+        Optional<String> authenticator;
+        try {
+          authenticator = CqlProbe.authenticator(a.getHostString(), a.getPort(), Duration.ofSeconds(5),
+              security.sockets());
+        } catch (IOException e) {
+          continue; // another contact point may answer; the session check below or the journal will tell
+        }
+        if (authenticator.isPresent()) {
+          throw new NodeStartException("Cassandra at " + cp + " requires a login (" + authenticator.get() + "): set "
+              + CassandraSecurity.USERNAME + " and " + CassandraSecurity.PASSWORD_FILE + " in " + config.file());
+        }
+        break;
+      }
+      if (!security.tls()) {
+        return;
+      }
+    }
+    long t0 = System.nanoTime();
+    Optional<String> problem = security.check(config.contactPoints(), config.localDatacenter(),
+        Duration.ofSeconds(10));
+    if (problem.isPresent()) {
+      throw new NodeStartException(problem.get() + " (settings in " + config.file() + ")");
+    }
+    log.info("logged into Cassandra at {} as {} in {} ms", config.contactPoints(), security,
+        (System.nanoTime() - t0) / 1_000_000);
   }
 
   public NodeConfig config() {

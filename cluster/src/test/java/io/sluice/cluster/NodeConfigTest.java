@@ -320,4 +320,25 @@ class NodeConfigTest {
         + ", which the password in the password file does not open as a PKCS12 store (IOException)", wrong);
     assertEquals(false, wrong.contains("not-the-password"));
   }
+
+  @Test
+  void aCassandraLoginIsReadFromTheNodeFile_andAMissingPasswordFileNamesTheSettingTheFileAndTheLine()
+      throws IOException {
+    String password = "pa55-for-cassandra";
+    Path pw = Files.writeString(dir.resolve("cassandra-password"), password + "\n");
+    NodeConfig c = NodeConfig.load(write("node.conf", GOOD[0], GOOD[1], GOOD[2],
+        "sluice.cassandra.auth.username = sluice", "sluice.cassandra.auth.password-file = \"" + pw + "\""));
+    assertEquals(java.util.Optional.of("sluice"), c.cassandraSecurity().username());
+    assertEquals(false, c.config().root().render().contains(password));
+    assertEquals(false, c.cassandraSecurity().settings().root().render().contains(password));
+    assertEquals("datacenter1", c.localDatacenter());
+    assertEquals(false, NodeConfig.load(write("plain.conf", GOOD)).cassandraSecurity().authenticates());
+
+    Path missing = dir.resolve("no-password");
+    Path f = write("missing.conf", GOOD[0], GOOD[1], GOOD[2], "sluice.cassandra.auth.username = sluice",
+        "sluice.cassandra.auth.password-file = \"" + missing + "\"");
+    ConfigProblem e = assertThrows(ConfigProblem.class, () -> NodeConfig.load(f));
+    assertEquals(f + ": line 5: setting 'sluice.cassandra.auth.password-file' names '" + missing + "' (" + missing
+        + "), which is not a file", e.getMessage());
+  }
 }

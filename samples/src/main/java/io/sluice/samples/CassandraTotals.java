@@ -16,9 +16,9 @@ import io.sluice.core.dsl.Parameters;
 import io.sluice.core.dsl.Pipeline;
 import io.sluice.core.dsl.PipelineFactory;
 import io.sluice.core.dsl.Verdict;
+import io.sluice.persistence.cassandra.CassandraSecurity;
 import io.sluice.persistence.cassandra.CqlProbe;
 import io.sluice.persistence.sinks.CassandraSink;
-import java.net.InetSocketAddress;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
@@ -90,10 +90,9 @@ public final class CassandraTotals implements PipelineFactory {
       return keyspace + "." + table;
     }
 
+    /** A session with the login and TLS of the node running in this JVM (none elsewhere). */
     CqlSession session() {
-      InetSocketAddress a = CqlProbe.parse(contactPoint);
-      return CqlSession.builder().addContactPoint(new InetSocketAddress(a.getHostString(), a.getPort()))
-          .withLocalDatacenter(localDatacenter).build();
+      return CassandraSecurity.node().sessionBuilder(List.of(contactPoint), localDatacenter).build();
     }
   }
 
