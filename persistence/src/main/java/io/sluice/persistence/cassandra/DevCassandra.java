@@ -29,20 +29,48 @@ import java.util.Optional;
 public final class DevCassandra {
   /** Settings, from {@code sluice.cassandra.dev} (see reference.conf). */
   public record Settings(Path directory, String host, int cqlPort, int storagePort, String heap,
-      Duration startTimeout, Duration stopTimeout, Path javaHome, Path home) {
+      Duration startTimeout, Duration stopTimeout, Path javaHome, Path home, String authenticator) {
+    /** Settings with Cassandra's {@code AllowAllAuthenticator}: every client is in. */
+    public Settings(Path directory, String host, int cqlPort, int storagePort, String heap, Duration startTimeout,
+        Duration stopTimeout, Path javaHome, Path home) {
+      this(directory, host, cqlPort, storagePort, heap, startTimeout, stopTimeout, javaHome, home,
+          ALLOW_ALL);
+    }
+
     public static Settings from(Config config, Path home) {
       Config c = config.getConfig("sluice.cassandra.dev");
       Path dir = Path.of(c.getString("directory"));
       String jh = c.getString("java-home");
       return new Settings(dir.isAbsolute() ? dir : home.resolve(dir), c.getString("host"), c.getInt("cql-port"),
           c.getInt("storage-port"), c.getString("heap"), c.getDuration("start-timeout"), c.getDuration("stop-timeout"),
-          jh.isEmpty() ? Path.of(System.getProperty("java.home")) : Path.of(jh), home);
+          jh.isEmpty() ? Path.of(System.getProperty("java.home")) : Path.of(jh), home, c.getString("authenticator"));
     }
 
     public Settings withDirectory(Path directory) {
-      return new Settings(directory, host, cqlPort, storagePort, heap, startTimeout, stopTimeout, javaHome, home);
+      return new Settings(directory, host, cqlPort, storagePort, heap, startTimeout, stopTimeout, javaHome, home,
+          authenticator);
+    }
+
+    /** The same on other ports: CQL {@code cqlPort}, storage {@code storagePort}. */
+    public Settings withPorts(int cqlPort, int storagePort) {
+      return new Settings(directory, host, cqlPort, storagePort, heap, startTimeout, stopTimeout, javaHome, home,
+          authenticator);
+    }
+
+    /**
+     * The same with Cassandra's {@code authenticator}: {@link #ALLOW_ALL} or {@link #PASSWORD}
+     * (a login; Cassandra creates the superuser cassandra, password cassandra, when it first starts).
+     */
+    public Settings withAuthenticator(String authenticator) {
+      return new Settings(directory, host, cqlPort, storagePort, heap, startTimeout, stopTimeout, javaHome, home,
+          authenticator);
     }
   }
+
+  /** Cassandra's authenticator that lets every client in. */
+  public static final String ALLOW_ALL = "AllowAllAuthenticator";
+  /** Cassandra's authenticator of roles with passwords. */
+  public static final String PASSWORD = "PasswordAuthenticator";
 
   /** What {@link #status()} found. */
   public record Status(State state, long pid, boolean servesCql) {
@@ -155,7 +183,8 @@ public final class DevCassandra {
       Path template = settings.home().resolve("conf/cassandra/cassandra.yaml");
       String yaml = Files.readString(template).replace("@HOST@", settings.host())
           .replace("@CQL_PORT@", Integer.toString(settings.cqlPort()))
-          .replace("@STORAGE_PORT@", Integer.toString(settings.storagePort()));
+          .replace("@STORAGE_PORT@", Integer.toString(settings.storagePort()))
+          .replace("@AUTHENTICATOR@", settings.authenticator());
       Files.writeString(conf.resolve("cassandra.yaml"), yaml);
       Files.copy(settings.home().resolve("conf/cassandra/logback.xml"), conf.resolve("logback.xml"),
           java.nio.file.StandardCopyOption.REPLACE_EXISTING);
@@ -222,6 +251,8 @@ public final class DevCassandra {
         "-Dcassandra.skip_wait_for_gossip_to_settle=0",
         // skip a start-up calibration loop (~1 s); 180 is what it measures on x86-64
         "-Dcassandra.memtable.row_overhead_size=180",
+        // with PasswordAuthenticator: create the default superuser at once, not 10 s after start-up
+        "-Dcassandra.superuser_setup_delay_ms=0",
         // a single node has no peers to tell about its shutdown: stop in ~0.5 s instead of ~4.5 s
         "-Dcassandra.shutdown_announce_in_ms=0",
         "-Dcassandra.test.messagingService.nonGracefulShutdown=true"));
