@@ -306,15 +306,24 @@ public final class SluiceNode implements AutoCloseable {
   private static void awaitCassandra(NodeConfig config) {
     long deadline = System.nanoTime() + config.config().getDuration("sluice.node.cassandra-wait").toNanos();
     Map<String, String> problems = new LinkedHashMap<>();
+    javax.net.SocketFactory sockets = config.cassandraSecurity().sockets();
     while (true) {
+      String tlsProblem = null;
       for (String cp : config.contactPoints()) {
         InetSocketAddress a = CqlProbe.parse(cp);
-        Optional<String> problem = CqlProbe.problem(a.getHostString(), a.getPort(), Duration.ofSeconds(1),
-            config.cassandraSecurity().sockets());
-        if (problem.isEmpty()) {
+        try {
+          CqlProbe.probe(a.getHostString(), a.getPort(), Duration.ofSeconds(1), sockets);
           return;
+        } catch (javax.net.ssl.SSLException e) {
+          // Cassandra answers, but not to this node's TLS settings (or it is just starting): say so if it stays
+          tlsProblem = config.cassandraSecurity().tlsProblem(cp, e);
+          problems.put(cp, cp + ": " + e.getMessage());
+        } catch (IOException e) {
+          problems.put(cp, cp + ": " + e.getMessage());
         }
-        problems.put(cp, problem.get());
+      }
+      if (System.nanoTime() > deadline && tlsProblem != null) {
+        throw new NodeStartException(tlsProblem + " (settings in " + config.file() + ")");
       }
       if (System.nanoTime() > deadline) {
         throw new NodeStartException("Cassandra is not reachable at " + config.contactPoints()

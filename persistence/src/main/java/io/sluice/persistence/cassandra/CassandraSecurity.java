@@ -370,15 +370,19 @@ public final class CassandraSecurity {
               : "Cassandra at " + contactPoints + " requires a login: set " + USERNAME + " and " + PASSWORD_FILE
                   + " (" + redact(t.getMessage()) + ")";
         }
-        if (t instanceof SSLException && tls()) {
-          return "no TLS connection to Cassandra at " + contactPoints + " with the trust store " + trustStore + " ("
-              + TRUST_STORE + (keyStore == null ? "" : ", key store " + keyStore + " (" + KEY_STORE + ")")
-              + ", hostname validation " + (hostnameValidation ? "on" : "off") + " (" + HOSTNAME_VALIDATION + ")): "
-              + redact(t.getMessage());
+        if (t instanceof SSLException ssl && tls()) {
+          return tlsProblem(contactPoints.toString(), ssl);
         }
       }
     }
     return "cannot open a session to Cassandra at " + contactPoints + ": " + redact(String.valueOf(e.getMessage()));
+  }
+
+  /** Why a TLS handshake with {@code where} failed, naming the settings involved (never a secret). */
+  public String tlsProblem(String where, SSLException e) {
+    return "no TLS connection to Cassandra at " + where + " with the trust store " + trustStore + " (" + TRUST_STORE
+        + ")" + (keyStore == null ? "" : ", key store " + keyStore + " (" + KEY_STORE + ")") + ", hostname validation "
+        + (hostnameValidation ? "on" : "off") + " (" + HOSTNAME_VALIDATION + "): " + redact(e.getMessage());
   }
 
   /**

@@ -41,15 +41,25 @@ public final class CqlProbe {
    * {@link CassandraSecurity#sockets()}).
    */
   public static Optional<String> problem(String host, int port, Duration timeout, SocketFactory sockets) {
-    try (Socket s = connect(host, port, timeout, sockets)) {
-      int opcode = exchange(s, OPCODE_OPTIONS, new byte[0]);
-      if (opcode != OPCODE_SUPPORTED) {
-        return Optional.of(host + ":" + port + " answered with opcode 0x" + Integer.toHexString(opcode)
-            + ", not SUPPORTED: is it a Cassandra native-protocol port?");
-      }
+    try {
+      probe(host, port, timeout, sockets);
       return Optional.empty();
     } catch (IOException e) {
       return Optional.of(host + ":" + port + ": " + e.getMessage());
+    }
+  }
+
+  /**
+   * Returns if the node serves CQL; else throws what went wrong ({@link javax.net.ssl.SSLException}
+   * when a TLS handshake failed).
+   */
+  public static void probe(String host, int port, Duration timeout, SocketFactory sockets) throws IOException {
+    try (Socket s = connect(host, port, timeout, sockets)) {
+      int opcode = exchange(s, OPCODE_OPTIONS, new byte[0]);
+      if (opcode != OPCODE_SUPPORTED) {
+        throw new IOException("answered with opcode 0x" + Integer.toHexString(opcode)
+            + ", not SUPPORTED: is it a Cassandra native-protocol port?");
+      }
     }
   }
 
