@@ -29,12 +29,13 @@ import java.util.Optional;
 public final class DevCassandra {
   /** Settings, from {@code sluice.cassandra.dev} (see reference.conf). */
   public record Settings(Path directory, String host, int cqlPort, int storagePort, String heap,
-      Duration startTimeout, Duration stopTimeout, Path javaHome, Path home, String authenticator) {
+      Duration startTimeout, Duration stopTimeout, Path javaHome, Path home, String authenticator,
+      ClientTls clientTls) {
     /** Settings with Cassandra's {@code AllowAllAuthenticator}: every client is in. */
     public Settings(Path directory, String host, int cqlPort, int storagePort, String heap, Duration startTimeout,
         Duration stopTimeout, Path javaHome, Path home) {
       this(directory, host, cqlPort, storagePort, heap, startTimeout, stopTimeout, javaHome, home,
-          ALLOW_ALL);
+          ALLOW_ALL, null);
     }
 
     public static Settings from(Config config, Path home) {
@@ -43,18 +44,25 @@ public final class DevCassandra {
       String jh = c.getString("java-home");
       return new Settings(dir.isAbsolute() ? dir : home.resolve(dir), c.getString("host"), c.getInt("cql-port"),
           c.getInt("storage-port"), c.getString("heap"), c.getDuration("start-timeout"), c.getDuration("stop-timeout"),
-          jh.isEmpty() ? Path.of(System.getProperty("java.home")) : Path.of(jh), home, c.getString("authenticator"));
+          jh.isEmpty() ? Path.of(System.getProperty("java.home")) : Path.of(jh), home, c.getString("authenticator"),
+          null);
     }
 
     public Settings withDirectory(Path directory) {
       return new Settings(directory, host, cqlPort, storagePort, heap, startTimeout, stopTimeout, javaHome, home,
-          authenticator);
+          authenticator, clientTls);
     }
 
     /** The same on other ports: CQL {@code cqlPort}, storage {@code storagePort}. */
     public Settings withPorts(int cqlPort, int storagePort) {
       return new Settings(directory, host, cqlPort, storagePort, heap, startTimeout, stopTimeout, javaHome, home,
-          authenticator);
+          authenticator, clientTls);
+    }
+
+    /** The same with TLS for clients next to plain TCP (null: plain TCP only). */
+    public Settings withClientTls(ClientTls clientTls) {
+      return new Settings(directory, host, cqlPort, storagePort, heap, startTimeout, stopTimeout, javaHome, home,
+          authenticator, clientTls);
     }
 
     /**
@@ -63,9 +71,16 @@ public final class DevCassandra {
      */
     public Settings withAuthenticator(String authenticator) {
       return new Settings(directory, host, cqlPort, storagePort, heap, startTimeout, stopTimeout, javaHome, home,
-          authenticator);
+          authenticator, clientTls);
     }
   }
+
+  /**
+   * TLS for clients next to plain TCP on the CQL port ({@code client_encryption_options} with
+   * {@code optional: true}): Cassandra shows the key of {@code keyStore}, a PKCS12 store opened with
+   * the password in {@code passwordFile}. No client certificates are required.
+   */
+  public record ClientTls(Path keyStore, Path passwordFile) {}
 
   /** Cassandra's authenticator that lets every client in. */
   public static final String ALLOW_ALL = "AllowAllAuthenticator";
@@ -185,6 +200,13 @@ public final class DevCassandra {
           .replace("@CQL_PORT@", Integer.toString(settings.cqlPort()))
           .replace("@STORAGE_PORT@", Integer.toString(settings.storagePort()))
           .replace("@AUTHENTICATOR@", settings.authenticator());
+      ClientTls tls = settings.clientTls();
+      if (tls != null) {
+        // a dev server's config in its own directory: the store's password has to be in it
+        String pw = Files.readString(tls.passwordFile()).strip();
+        yaml += "\nclient_encryption_options:\n  enabled: true\n  optional: true\n  keystore: " + tls.keyStore()
+            + "\n  keystore_password: \"" + pw + "\"\n  store_type: PKCS12\n  require_client_auth: false\n";
+      }
       Files.writeString(conf.resolve("cassandra.yaml"), yaml);
       Files.copy(settings.home().resolve("conf/cassandra/logback.xml"), conf.resolve("logback.xml"),
           java.nio.file.StandardCopyOption.REPLACE_EXISTING);

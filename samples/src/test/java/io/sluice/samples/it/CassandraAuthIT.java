@@ -11,6 +11,7 @@ import com.datastax.oss.driver.api.core.cql.SimpleStatement;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.typesafe.config.ConfigFactory;
 import io.sluice.cluster.LocalCluster;
+import io.sluice.cluster.internal.TlsKeys;
 import io.sluice.core.connector.Generator;
 import io.sluice.persistence.cassandra.DevCassandra;
 import io.sluice.samples.CassandraTotals;
@@ -34,7 +35,7 @@ import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 
 /**
- * Nodes against a Cassandra that requires a login ({@code PasswordAuthenticator}).
+ * Nodes against a Cassandra that requires a login ({@code PasswordAuthenticator}) and offers TLS.
  *
  * <p>Design of this test: one Cassandra of its own (CQL 9242, storage 7200, in
  * samples/target/it-cassandra-auth, started afresh and stopped at the end even when a test fails)
@@ -44,7 +45,10 @@ import org.junit.jupiter.api.Test;
  * through {@code CassandraSink}, which logs in as the node does) to an exact table: read back by
  * the test as the superuser and checked against the generator's definition. A node with a wrong
  * password, and one with no login at all, must refuse to start with an error that names the
- * settings, and no secret may appear in what a node prints, logs or answers.
+ * settings, and no secret may appear in what a node prints, logs or answers. The same Cassandra
+ * also takes TLS (optional, next to plain TCP, with a development key pair): a node that trusts its
+ * key logs in over TLS and becomes ready; one that trusts another key must not start, and says
+ * which trust store failed.
  */
 class CassandraAuthIT {
   private static final int CQL_PORT = 9242;
@@ -64,31 +68,33 @@ class CassandraAuthIT {
     work = home.resolve("samples/target/it-cassandra-auth-work");
     DevCassandra.Settings base = DevCassandra.Settings.from(ConfigFactory.defaultReferenceUnresolved().resolve(),
         home);
+    NodeJobs.deleteTree(work);
+    Files.createDirectories(work);
+    // Cassandra's key (self-signed, no host names in it) and a trust store of its certificate; another pair
+    TlsKeys.generate(work.resolve("cassandra-tls"), "it-cassandra", true);
+    TlsKeys.generate(work.resolve("stranger-tls"), "it-stranger", true);
     cassandra = new DevCassandra(base.withDirectory(home.resolve("samples/target/it-cassandra-auth"))
-        .withPorts(CQL_PORT, STORAGE_PORT).withAuthenticator(DevCassandra.PASSWORD));
-    if (cassandra.process().isEmpty()) {
-      if (cassandra.servesCql()) {
-        throw new IllegalStateException("something else serves CQL on " + cassandra.contactPoint() + ": this test"
-            + " needs that port for a Cassandra with a login");
-      }
-      NodeJobs.deleteTree(cassandra.settings().directory()); // a fresh start: the superuser is cassandra/cassandra
+        .withPorts(CQL_PORT, STORAGE_PORT).withAuthenticator(DevCassandra.PASSWORD)
+        .withClientTls(new DevCassandra.ClientTls(work.resolve("cassandra-tls").resolve(TlsKeys.KEY_STORE),
+            work.resolve("cassandra-tls").resolve(TlsKeys.PASSWORD))));
+    if (cassandra.process().isPresent()) {
+      cassandra.stop(); // left running by an interrupted run, with the keys of that run
     }
-    System.out.println("[cassandra-auth] starting a Cassandra with PasswordAuthenticator on "
+    if (cassandra.servesCql()) {
+      throw new IllegalStateException("something else serves CQL on " + cassandra.contactPoint() + ": this test"
+          + " needs that port for a Cassandra with a login");
+    }
+    NodeJobs.deleteTree(cassandra.settings().directory()); // a fresh start: the superuser is cassandra/cassandra
+    System.out.println("[cassandra-auth] starting a Cassandra with PasswordAuthenticator and optional TLS on "
         + cassandra.contactPoint() + " ...");
     Duration took = cassandra.start();
     System.out.printf("[cassandra-auth] Cassandra serves CQL after %.1f s%n", took.toMillis() / 1000.0);
-
-    NodeJobs.deleteTree(work);
-    Files.createDirectories(work);
     byte[] random = new byte[18];
     new SecureRandom().nextBytes(random);
     password = "pw-" + HexFormat.of().formatHex(random);
     try (CqlSession s = superuser(Duration.ofSeconds(60))) {
-      // the role exists already when a Cassandra of an earlier run was still running
-      boolean exists = s.execute(SimpleStatement.newInstance("SELECT role FROM system_auth.roles WHERE role = ?", ROLE)
-          .setTimeout(Duration.ofSeconds(30))).one() != null;
-      s.execute(SimpleStatement.newInstance((exists ? "ALTER ROLE " + ROLE + " WITH" : "CREATE ROLE " + ROLE
-          + " WITH LOGIN = true AND") + " PASSWORD = '" + password + "'").setTimeout(Duration.ofSeconds(30)));
+      s.execute(SimpleStatement.newInstance("CREATE ROLE " + ROLE + " WITH LOGIN = true AND PASSWORD = '" + password
+          + "'").setTimeout(Duration.ofSeconds(30)));
     }
   }
 
@@ -255,6 +261,60 @@ class CassandraAuthIT {
       assertTrue(noLogin.contains("Cassandra at 127.0.0.1:" + CQL_PORT + " requires a login"
           + " (org.apache.cassandra.auth.PasswordAuthenticator): set sluice.cassandra.auth.username and"
           + " sluice.cassandra.auth.password-file in " + none), noLogin);
+    }
+  }
+
+  /** Settings of a node that logs in as the role and speaks TLS trusting the keys in {@code keys}. */
+  private static List<String> loginOverTls(Path pw, Path keys) {
+    return List.of(
+        "sluice.cassandra.auth.username = " + ROLE,
+        "sluice.cassandra.auth.password-file = \"" + pw + "\"",
+        "sluice.cassandra.tls.enabled = on",
+        "sluice.cassandra.tls.trust-store = \"" + keys.resolve(TlsKeys.TRUST_STORE) + "\"",
+        "sluice.cassandra.tls.password-file = \"" + keys.resolve(TlsKeys.PASSWORD) + "\"",
+        // the development certificate names no host
+        "sluice.cassandra.tls.hostname-validation = off");
+  }
+
+  /*
+   * Cassandra takes TLS and plain TCP on one port here (optional: true), so a node that reaches it
+   * over TLS proves little alone: the node that trusts another key must fail its handshake.
+   */
+  @Test
+  void aNodeOverTlsTrustingCassandrasKey_becomesReady_andOneTrustingAnotherKey_refusesToStart() throws IOException {
+    Path pw = secretFile("cassandra-password-tls", password);
+    String tlsPassword = Files.readString(work.resolve("cassandra-tls").resolve(TlsKeys.PASSWORD)).strip();
+    List<String> good = new ArrayList<>(List.of("pekko.cluster.seed-nodes = [\"pekko://sluice@127.0.0.1:25521\"]"));
+    good.addAll(loginOverTls(pw, work.resolve("cassandra-tls")));
+    Path node = nodeFile("node-1-tls.conf", 1, keyspace("tls"), good);
+    Path stranger = nodeFile("node-2-tls.conf", 2, keyspace("tlsrefused"), loginOverTls(pw,
+        work.resolve("stranger-tls")));
+    Path logs = home.resolve("target/it-logs/cassandra-auth-tls");
+    try (LocalCluster cluster = new LocalCluster(home, List.of(node, stranger), List.of(), logs)) {
+      long t0 = System.nanoTime();
+      cluster.start(0);
+      cluster.start(1);
+      assertTrue(cluster.awaitReady(0, Duration.ofSeconds(180)), "the node over TLS did not become ready:\n"
+          + cluster.tail(0, 40));
+      System.out.printf("[cassandra-auth] node over TLS ready after %.1f s%n", (System.nanoTime() - t0) / 1e9);
+      Optional<Integer> exit = cluster.node(1).process().orElseThrow().awaitExit(Duration.ofSeconds(120));
+      assertTrue(exit.isPresent(), "the node trusting another key did not stop:\n" + cluster.tail(1, 40));
+      assertNotEquals(0, exit.get(), cluster.tail(1, 40));
+
+      String ready = written(logs, "node-1-tls");
+      assertTrue(ready.contains("as role '" + ROLE + "' (password in " + pw + "), TLS (trust store "
+          + work.resolve("cassandra-tls").resolve(TlsKeys.TRUST_STORE)), ready);
+      String refused = written(logs, "node-2-tls");
+      System.out.println("[cassandra-auth] node trusting another key: " + cluster.tail(1, 1));
+      assertTrue(refused.contains("no TLS connection to Cassandra at 127.0.0.1:" + CQL_PORT + " with the trust store "
+          + work.resolve("stranger-tls").resolve(TlsKeys.TRUST_STORE) + " (sluice.cassandra.tls.trust-store)"), refused);
+      List<String> shown = new ArrayList<>(List.of(ready, refused));
+      cluster.getText(0, "/cluster").ifPresent(shown::add);
+      cluster.getText(0, "/ready").ifPresent(shown::add);
+      for (String s : shown) {
+        assertFalse(s.contains(password), "the role's password shows in " + s);
+        assertFalse(s.contains(tlsPassword), "the stores' password shows in " + s);
+      }
     }
   }
 }
