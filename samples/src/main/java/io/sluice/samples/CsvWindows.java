@@ -178,7 +178,7 @@ public final class CsvWindows implements PipelineFactory {
   }
 
   private static LocalDateTime time(long millis) {
-    return LocalDateTime.ofEpochSecond(Math.floorDiv(millis, 1000), (int) Math.floorMod(millis, 1000) * 1_000_000,
+    return LocalDateTime.ofEpochSecond(Math.floorDiv(millis, 1000), Math.floorMod(millis, 1000) * 1_000_000,
         ZoneOffset.UTC);
   }
 

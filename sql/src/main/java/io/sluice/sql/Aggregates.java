@@ -64,7 +64,7 @@ final class Aggregates {
     String name = node.getOperator().getName().toUpperCase(Locale.ROOT);
     List<SqlNode> ops = node.getOperandList();
     if (node.getFunctionQuantifier() != null
-        && "DISTINCT".equalsIgnoreCase(String.valueOf(((SqlLiteral) node.getFunctionQuantifier()).getValue()))) {
+        && "DISTINCT".equalsIgnoreCase(String.valueOf(node.getFunctionQuantifier().getValue()))) {
       if (!name.equals("COUNT") || ops.size() != 1) {
         throw SqlException.at(node, name + "(DISTINCT ...) is not supported; COUNT(DISTINCT x) is");
       }

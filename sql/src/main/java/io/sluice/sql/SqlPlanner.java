@@ -687,7 +687,7 @@ public final class SqlPlanner {
             if (it.window() != null) {
               long t = it.window().equals(WINDOW_START) ? w.start() : it.window().equals(WINDOW_END) ? w.end()
                   : w.end() - 1;
-              v[i] = LocalDateTime.ofEpochSecond(Math.floorDiv(t, 1000), (int) Math.floorMod(t, 1000) * 1_000_000,
+              v[i] = LocalDateTime.ofEpochSecond(Math.floorDiv(t, 1000), Math.floorMod(t, 1000) * 1_000_000,
                   ZoneOffset.UTC);
             } else if (it.call() != null) {
               v[i] = Aggregates.result(it.call(), w.value());

@@ -166,7 +166,7 @@ class SqlPlannerTest {
       .column("biggest", DataType.INT).column("average", DataType.INT).build();
 
   private static LocalDateTime time(long ms) {
-    return LocalDateTime.ofEpochSecond(Math.floorDiv(ms, 1000), (int) Math.floorMod(ms, 1000) * 1_000_000,
+    return LocalDateTime.ofEpochSecond(Math.floorDiv(ms, 1000), Math.floorMod(ms, 1000) * 1_000_000,
         ZoneOffset.UTC);
   }
 

@@ -69,7 +69,7 @@ final class PrometheusScrape {
         List<Sample> samples = new ArrayList<>();
         for (JsonNode x : f.path("samples")) {
           Map<String, String> labels = new TreeMap<>();
-          x.path("labels").fields().forEachRemaining(e -> labels.put(e.getKey(), e.getValue().asText()));
+          x.path("labels").properties().forEach(e -> labels.put(e.getKey(), e.getValue().asText()));
           samples.add(new Sample(x.path("name").asText(), labels, x.path("value").asDouble()));
         }
         s.families.add(new Family(f.path("name").asText(), f.path("type").asText(), samples));
