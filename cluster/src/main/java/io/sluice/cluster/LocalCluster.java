@@ -20,6 +20,9 @@ import java.util.function.Predicate;
  * {@code sluice node <file>}: what the demo, the chaos tool and the multi-process tests run.
  * Nodes can be killed (SIGKILL), frozen (SIGSTOP), resumed and restarted. {@link #close()} kills
  * every node it started.
+ *
+ * <p>{@link #inNamespaces} starts each node in its own network namespace, on its own address
+ * ({@link NodeNetwork}), so that the links between nodes can be cut ({@link NetworkFaults}).
  */
 public final class LocalCluster implements AutoCloseable {
   private static final ObjectMapper JSON = new ObjectMapper();
@@ -63,6 +66,8 @@ public final class LocalCluster implements AutoCloseable {
   private final Path logDir;
   private final String classpath;
   private final HttpClient http = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(2)).build();
+  /** The nodes' network when they run in namespaces, else null. */
+  private final NodeNetwork network;
 
   /**
    * @param configs the nodes' config files
@@ -70,14 +75,103 @@ public final class LocalCluster implements AutoCloseable {
    * @param logDir where each node's output goes ({@code <name>.out}) and its log ({@code <name>.log})
    */
   public LocalCluster(Path home, List<Path> configs, List<String> jvmFlags, Path logDir) {
+    this(home, load(home, configs, jvmFlags), jvmFlags, logDir, null);
+  }
+
+  private LocalCluster(Path home, List<NodeConfig> configs, List<String> jvmFlags, Path logDir, NodeNetwork network) {
     this.home = home;
     this.jvmFlags = List.copyOf(jvmFlags);
     this.logDir = logDir;
     this.classpath = System.getProperty("java.class.path");
-    com.typesafe.config.Config overrides = overrides(jvmFlags);
-    for (Path c : configs) {
-      nodes.add(new Node(nodes.size(), NodeConfig.load(c.isAbsolute() ? c : home.resolve(c), overrides, home)));
+    this.network = network;
+    for (NodeConfig c : configs) {
+      nodes.add(new Node(nodes.size(), c));
     }
+  }
+
+  private static List<NodeConfig> load(Path home, List<Path> configs, List<String> jvmFlags) {
+    com.typesafe.config.Config overrides = overrides(jvmFlags);
+    List<NodeConfig> loaded = new ArrayList<>();
+    for (Path c : configs) {
+      loaded.add(NodeConfig.load(c.isAbsolute() ? c : home.resolve(c), overrides, home));
+    }
+    return loaded;
+  }
+
+  /**
+   * A cluster whose nodes run each in its own network namespace ({@link NodeNetwork}, created
+   * here and removed by {@link #close()}): node {@code i} binds and advertises the address
+   * {@link NodeNetwork#address}, for Artery and its HTTP API; the seeds are the seed nodes' new
+   * addresses; the Cassandra contact points are relayed from the bridge address. Each node gets a
+   * generated file {@code <logDir>/netns/<name>.conf} that includes its own file and sets just
+   * that. Every seed must be a node of this cluster.
+   *
+   * @throws IllegalStateException when the network cannot be made (not root, no {@code ip}, ...)
+   */
+  public static LocalCluster inNamespaces(Path home, List<Path> configs, List<String> jvmFlags, Path logDir,
+      NodeNetwork.Settings settings) {
+    List<NodeConfig> own = load(home, configs, jvmFlags);
+    NodeNetwork network = NodeNetwork.create(settings, own.size());
+    try {
+      List<String> contactPoints = new ArrayList<>();
+      for (String cp : own.get(0).contactPoints()) {
+        contactPoints.add(network.relay(cp));
+      }
+      Path dir = logDir.resolve("netns");
+      java.nio.file.Files.createDirectories(dir);
+      com.typesafe.config.Config overrides = overrides(jvmFlags);
+      List<NodeConfig> moved = new ArrayList<>();
+      for (int i = 0; i < own.size(); i++) {
+        Path file = dir.resolve(own.get(i).nodeName() + ".conf");
+        java.nio.file.Files.writeString(file, namespaceNodeFile(own, i, network, contactPoints));
+        moved.add(NodeConfig.load(file, overrides, home));
+      }
+      return new LocalCluster(home, moved, jvmFlags, logDir, network);
+    } catch (IOException | RuntimeException e) {
+      network.close();
+      throw e instanceof IOException io ? new java.io.UncheckedIOException(io) : (RuntimeException) e;
+    }
+  }
+
+  /**
+   * The generated node file of node {@code i} in {@code network}: its own file, then its address
+   * (Artery's canonical hostname, the HTTP host), the seeds by their new addresses and the
+   * relayed contact points.
+   */
+  static String namespaceNodeFile(List<NodeConfig> own, int i, NodeNetwork network, List<String> contactPoints) {
+    NodeConfig c = own.get(i);
+    List<String> seeds = new ArrayList<>();
+    for (String seed : c.seedNodes()) {
+      int k = 0;
+      while (k < own.size() && !own.get(k).address().equals(seed)) {
+        k++;
+      }
+      if (k == own.size()) {
+        throw new IllegalArgumentException(c.file() + ": the seed " + seed + " is not a node of this cluster; with"
+            + " nodes in namespaces every seed must be one of them (their addresses change)");
+      }
+      seeds.add("pekko://sluice@" + network.address(k) + ":" + own.get(k).port());
+    }
+    String address = quote(network.address(i));
+    return "# Generated for " + c.nodeName() + " in network namespace " + network.namespace(i) + "\n"
+        + "include file(" + quote(c.file().toAbsolutePath().toString()) + ")\n"
+        + "pekko.remote.artery.canonical.hostname = " + address + "\n"
+        + "pekko.cluster.seed-nodes = " + list(seeds) + "\n"
+        + "sluice.node.http.host = " + address + "\n"
+        + "sluice.cassandra.contact-points = " + list(contactPoints) + "\n";
+  }
+
+  private static String quote(String s) {
+    return com.typesafe.config.ConfigUtil.quoteString(s);
+  }
+
+  private static String list(List<String> values) {
+    return values.stream().map(LocalCluster::quote).collect(java.util.stream.Collectors.joining(", ", "[", "]"));
+  }
+
+  /** The nodes' network, when they run in namespaces ({@link #inNamespaces}). */
+  public Optional<NodeNetwork> network() {
+    return Optional.ofNullable(network);
   }
 
   /**
@@ -119,7 +213,7 @@ public final class LocalCluster implements AutoCloseable {
         "-Dlogback.configurationFile=" + home.resolve("conf/logback.xml")));
     flags.addAll(jvmFlags);
     n.starts++;
-    n.process = ChildJvm.start(n.name(), classpath, flags, Main.class.getName(),
+    n.process = ChildJvm.start(n.name(), network == null ? List.of() : network.launcher(i), classpath, flags, Main.class.getName(),
         List.of("node", n.config.file().toString()), logDir.resolve(n.name() + ".out"), home);
     return n;
   }
@@ -339,11 +433,18 @@ public final class LocalCluster implements AutoCloseable {
     return n.process == null ? "(never started)" : n.process.tail(lines);
   }
 
+  /** Kills every node it started, then removes the nodes' network if they ran in namespaces. */
   @Override
   public void close() {
-    for (Node n : nodes) {
-      if (n.process != null) {
-        n.process.close();
+    try {
+      for (Node n : nodes) {
+        if (n.process != null) {
+          n.process.close();
+        }
+      }
+    } finally {
+      if (network != null) {
+        network.close();
       }
     }
   }

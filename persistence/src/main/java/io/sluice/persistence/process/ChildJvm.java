@@ -44,7 +44,18 @@ public final class ChildJvm implements AutoCloseable {
    */
   public static ChildJvm start(String name, String classpath, List<String> jvmArgs, String mainClass,
       List<String> args, Path log, Path workingDirectory) {
-    List<String> cmd = new ArrayList<>();
+    return start(name, List.of(), classpath, jvmArgs, mainClass, args, log, workingDirectory);
+  }
+
+  /**
+   * As {@link #start(String, String, List, String, List, Path, Path)}, with {@code launcher} before
+   * the java command: a command that runs its arguments in its place (it must exec them, not fork,
+   * so that {@link #pid()}, {@link #kill()} and {@link #freeze()} reach the JVM), such as
+   * {@code ip netns exec <namespace>}.
+   */
+  public static ChildJvm start(String name, List<String> launcher, String classpath, List<String> jvmArgs,
+      String mainClass, List<String> args, Path log, Path workingDirectory) {
+    List<String> cmd = new ArrayList<>(launcher);
     cmd.add(Path.of(System.getProperty("java.home"), "bin", "java").toString());
     cmd.addAll(jvmArgs);
     cmd.add("-cp");
