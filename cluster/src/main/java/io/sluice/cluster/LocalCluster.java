@@ -113,15 +113,16 @@ public final class LocalCluster implements AutoCloseable {
     List<NodeConfig> own = load(home, configs, jvmFlags);
     NodeNetwork network = NodeNetwork.create(settings, own.size());
     try {
-      List<String> contactPoints = new ArrayList<>();
-      for (String cp : own.get(0).contactPoints()) {
-        contactPoints.add(network.relay(cp));
-      }
+      java.util.Map<String, String> relayed = new java.util.HashMap<>(); // contact point -> its relay
       Path dir = logDir.resolve("netns");
       java.nio.file.Files.createDirectories(dir);
       com.typesafe.config.Config overrides = overrides(jvmFlags);
       List<NodeConfig> moved = new ArrayList<>();
       for (int i = 0; i < own.size(); i++) {
+        List<String> contactPoints = new ArrayList<>();
+        for (String cp : own.get(i).contactPoints()) {
+          contactPoints.add(relayed.computeIfAbsent(cp, network::relay));
+        }
         Path file = dir.resolve(own.get(i).nodeName() + ".conf");
         java.nio.file.Files.writeString(file, namespaceNodeFile(own, i, network, contactPoints));
         moved.add(NodeConfig.load(file, overrides, home));
