@@ -656,40 +656,49 @@ public final class ChaosRun {
           return;
         }
       }
-      long latest = 0;
-      boolean all = true;
-      int seen = 0;
-      for (JsonNode i : instances) {
-        Long old = f.victims.get(i.path("instance").asText());
-        if (old == null) {
-          continue;
-        }
-        seen++;
-        if (i.path("finished").asBoolean()) {
-          continue;
-        }
-        long first = i.path("firstInputMillis").asLong();
-        long last = i.path("lastInputMillis").asLong();
-        boolean moved = i.path("incarnation").asLong() != old;
-        long flowing = moved ? first : last; // a frozen node's instance that was not moved resumes as is
-        if (!moved && !(f.kind.equals("freeze") && f.endMillis > 0)) {
-          all = false; // still the incarnation of the dead (or still frozen) node
-          break;
-        }
-        long since = moved ? f.atMillis : f.endMillis;
-        if (flowing <= since || flowing == 0) {
-          all = false;
-          break;
-        }
-        latest = Math.max(latest, flowing);
-      }
-      // a coordinator that just moved knows only the instances that reported to it since
-      if (all && seen == f.victims.size() && latest > 0) {
-        f.recovery = (latest - f.atMillis) / 1000.0;
+      long resumed = f.kind.equals("freeze") && f.endMillis > 0 ? f.endMillis : -1;
+      java.util.OptionalLong latest = flowingAgain(instances, f.victims, f.atMillis, resumed);
+      if (latest.isPresent()) {
+        f.recovery = (latest.getAsLong() - f.atMillis) / 1000.0;
         String recovered = f.victims.size() + " instance(s) recovered";
         f.detail = f.detail.isEmpty() ? recovered : f.detail + "; " + recovered;
       }
     }
+  }
+
+  /**
+   * When the instances of a fault's victim node flowed again: the latest time (epoch millis) at
+   * which each of {@code victims} (entity id → its incarnation at the fault), as listed in
+   * {@code instances} (GET /jobs/{id}/instances), consumed input — in a new incarnation after
+   * {@code movedSince}, or, if {@code resumedSince} ≥ 0 (a frozen node resumed then), in its old
+   * incarnation after {@code resumedSince}. Empty while one has not, or is not listed yet (a
+   * coordinator that just moved knows only the instances that reported to it since). Finished
+   * instances do not count.
+   */
+  public static java.util.OptionalLong flowingAgain(JsonNode instances, Map<String, Long> victims, long movedSince,
+      long resumedSince) {
+    long latest = 0;
+    int seen = 0;
+    for (JsonNode i : instances) {
+      Long old = victims.get(i.path("instance").asText());
+      if (old == null) {
+        continue;
+      }
+      seen++;
+      if (i.path("finished").asBoolean()) {
+        continue;
+      }
+      boolean moved = i.path("incarnation").asLong() != old;
+      if (!moved && resumedSince < 0) {
+        return java.util.OptionalLong.empty(); // still the incarnation of the dead (or still frozen) node
+      }
+      long flowing = moved ? i.path("firstInputMillis").asLong() : i.path("lastInputMillis").asLong();
+      if (flowing <= (moved ? movedSince : resumedSince) || flowing == 0) {
+        return java.util.OptionalLong.empty();
+      }
+      latest = Math.max(latest, flowing);
+    }
+    return seen == victims.size() && latest > 0 ? java.util.OptionalLong.of(latest) : java.util.OptionalLong.empty();
   }
 
   private Optional<JsonNode> anyNode(String path) {

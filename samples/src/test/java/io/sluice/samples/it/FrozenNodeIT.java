@@ -1,24 +1,15 @@
 package io.sluice.samples.it;
 
 
-import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import com.datastax.oss.driver.api.core.CqlSession;
-import com.datastax.oss.driver.api.core.cql.Row;
-import com.datastax.oss.driver.api.core.cql.SimpleStatement;
 import io.sluice.cluster.chaos.ChaosRun;
-import io.sluice.core.codec.ByteReader;
-import io.sluice.core.internal.engine.EventFormats;
-import io.sluice.core.internal.engine.OperatorEvent;
 import io.sluice.persistence.cassandra.DevCassandra;
 import io.sluice.persistence.testkit.CassandraExtension;
-import java.nio.ByteBuffer;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
-import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import org.junit.jupiter.api.Test;
@@ -51,53 +42,11 @@ class FrozenNodeIT {
     Path out = DevCassandra.home().resolve("target/it-logs/frozen").resolve(freeze.target() + ".out");
     assertTrue(Files.readString(out).contains("refusing every write"), "the frozen node did not fence itself");
     for (Map.Entry<String, Long> victim : freeze.victims().entrySet()) {
-      List<Long> writers = writers("sluice-op|" + victim.getKey());
+      List<Long> writers = JournalWriters.writers(cassandra, "sluice-op|" + victim.getKey());
       assertFalse(writers.isEmpty(), "no events for " + victim.getKey());
-      assertNoInterleaving(victim.getKey(), writers);
+      JournalWriters.assertNoInterleaving(victim.getKey(), writers);
       System.out.printf("[frozen] %s: %d events by %d incarnation(s), never interleaved%n", victim.getKey(),
           writers.size(), writers.stream().distinct().count());
     }
-  }
-
-  /** The writer incarnation of every Stepped event of {@code persistenceId}, in sequence-number order. */
-  private static List<Long> writers(String persistenceId) {
-    List<Long> out = new ArrayList<>();
-    try (CqlSession s = cassandra.session()) {
-      for (long partition = 0; ; partition++) {
-        int rows = 0;
-        for (Row row : s.execute(SimpleStatement.newInstance("SELECT sequence_nr, ser_manifest, event FROM "
-            + cassandra.keyspace() + ".messages WHERE persistence_id = ? AND partition_nr = ?", persistenceId,
-            partition).setTimeout(Duration.ofSeconds(30)))) {
-          rows++;
-          String manifest = row.getString("ser_manifest");
-          if (manifest.equals("E2")) {
-            ByteBuffer b = row.getByteBuffer("event");
-            byte[] bytes = new byte[b.remaining()];
-            b.get(bytes);
-            OperatorEvent.Stepped e = EventFormats.readStepped(new ByteReader(bytes), true);
-            out.add(e.writer());
-          }
-        }
-        if (rows == 0) {
-          return out;
-        }
-      }
-    }
-  }
-
-  private static void assertNoInterleaving(String instance, List<Long> writers) {
-    List<Long> finished = new ArrayList<>();
-    long current = writers.get(0);
-    for (int i = 0; i < writers.size(); i++) {
-      long w = writers.get(i);
-      if (w != current) {
-        finished.add(current);
-        assertFalse(finished.contains(w), instance + ": incarnation " + w + " wrote event #" + i + " after incarnation "
-            + current + " had taken over — two live writers; writers around it: "
-            + writers.subList(Math.max(0, i - 6), Math.min(writers.size(), i + 6)));
-        current = w;
-      }
-    }
-    assertEquals(writers.get(writers.size() - 1).longValue(), current);
   }
 }
