@@ -87,14 +87,6 @@ public final class SluiceNode implements AutoCloseable {
     checkCassandraLogin(config);
     // the sinks of this node's jobs log into Cassandra as its journal does
     CassandraSecurity.install(config.cassandraSecurity());
-    HttpApi http;
-    try {
-      http = new HttpApi(config.httpHost(), config.httpPort(),
-          config.httpToken().map(BearerToken::of).orElse(BearerToken.NONE));
-    } catch (IOException e) {
-      throw new NodeStartException("cannot open the HTTP API on " + config.httpHost() + ":" + config.httpPort()
-          + " (sluice.node.http.port in " + config.file() + "): " + e.getMessage(), e);
-    }
     ActorSystem<Void> system;
     try {
       // A node process exits when its actor system terminates (shut down, or downed by the split
@@ -104,9 +96,10 @@ public final class SluiceNode implements AutoCloseable {
           .withFallback(config.transport()).withFallback(config.cassandraSecurity().settings())
           .withFallback(config.config()));
     } catch (RuntimeException e) {
-      http.close();
       throw new NodeStartException("the actor system did not start: " + e.getMessage(), e);
     }
+    HttpApi http = new HttpApi(system, config.httpHost(), config.httpPort(),
+        config.httpToken().map(BearerToken::of).orElse(BearerToken.NONE));
     SluiceNode node = new SluiceNode(config, system, http);
     node.init(own);
     return node;
@@ -225,7 +218,13 @@ public final class SluiceNode implements AutoCloseable {
         .route("GET", "/openapi.json", r -> Response.text("application/json; charset=utf-8", openApi()));
     Dashboard.register(http);
     ChaosReports.register(http, config.chaosReports().orElse(null));
-    http.start();
+    try {
+      http.start();
+    } catch (java.io.UncheckedIOException e) {
+      // the port was free at the pre-flight check, and someone took it since
+      throw new NodeStartException("cannot open the HTTP API on " + config.httpHost() + ":" + config.httpPort()
+          + " (sluice.node.http.port in " + config.file() + "): " + e.getCause().getMessage(), e);
+    }
     system.getWhenTerminated().thenRun(http::close);
     log.info("node {} started: cluster {} , dashboard and HTTP API http://{}:{}/ ({})", config.nodeName(), config.address(),
         config.httpHost(), http.port(), config.httpTokenFile().map(f -> "POST and DELETE need the token of " + f)
