@@ -35,7 +35,7 @@ import org.apache.pekko.actor.typed.javadsl.Behaviors;
  * that its CPU time, heap and threads are not mixed with the clients'. Like a node, that JVM has an
  * actor system besides the router. Its routes answer like a node's: ~5 KB of JSON built per request
  * (jobs, a job, its instances, the cluster), ~100 KB of Prometheus text (/metrics), a jar upload
- * that hashes up to 64 MiB. After 10 s of warm-up (as phase 2, not measured), phase 1 (60 s): 3
+ * that hashes up to 64 MiB. After 30 s of warm-up (as phase 2, not measured), phase 1 (60 s): 3
  * dashboards, each polling its 4 endpoints together once a second, a /metrics scrape every 5 s, and
  * one 20 MiB upload after 10 s. Phase 2: 5 s of warm-up, then 20 s of 32 clients in a closed loop
  * over the dashboard's endpoints. Latency is from sending a request to having all of its answer, in
@@ -50,8 +50,11 @@ import org.apache.pekko.actor.typed.javadsl.Behaviors;
  */
 public final class HttpLoadDriver {
   private static final int DASHBOARDS = 3;
-  private static final Duration POLL_PHASE = Duration.ofSeconds(60);
+  /** 60 s unless -Dsluice.load.poll-seconds says otherwise (longer: to see the JIT settle). */
+  private static final Duration POLL_PHASE = Duration.ofSeconds(Integer.getInteger("sluice.load.poll-seconds", 60));
   private static final Duration WARM_UP = Duration.ofSeconds(5);
+  /** Long enough for C2 to have compiled the server's hot paths: Pekko HTTP has many more of them. */
+  private static final Duration JIT_WARM_UP = Duration.ofSeconds(30);
   private static final Duration SATURATION = Duration.ofSeconds(20);
   private static final int SATURATION_CLIENTS = 32;
   private static final int UPLOAD_BYTES = 20 << 20;
@@ -189,7 +192,7 @@ public final class HttpLoadDriver {
         throw new IllegalStateException("the server ended before it said its port");
       }
       String base = "http://127.0.0.1:" + line.substring(5);
-      run(base);
+      run(base, server.pid());
     } finally {
       server.getOutputStream().close();
       if (!server.waitFor(20, TimeUnit.SECONDS)) {
@@ -212,12 +215,49 @@ public final class HttpLoadDriver {
         HttpResponse.BodyHandlers.ofString()).body(), Map.class);
   }
 
-  private static void run(String base) throws Exception {
+  /**
+   * CPU seconds by thread of a process, from /proc (Linux), the numbers stripped from the names:
+   * unlike the JVM's own view, it has the JIT's and the GC's threads. Empty elsewhere.
+   */
+  private static Map<String, Double> nativeThreads(long pid) {
+    Map<String, Double> out = new java.util.TreeMap<>();
+    java.nio.file.Path tasks = java.nio.file.Path.of("/proc", String.valueOf(pid), "task");
+    try (var dirs = java.nio.file.Files.list(tasks)) {
+      for (java.nio.file.Path t : (Iterable<java.nio.file.Path>) dirs::iterator) {
+        try {
+          String stat = java.nio.file.Files.readString(t.resolve("stat"));
+          String name = stat.substring(stat.indexOf('(') + 1, stat.lastIndexOf(')')).replaceAll("[-#]?[0-9]+$", "");
+          String[] f = stat.substring(stat.lastIndexOf(')') + 2).split(" ");
+          // utime and stime, fields 14 and 15 of stat, in clock ticks (100 a second)
+          out.merge(name, (Long.parseLong(f[11]) + Long.parseLong(f[12])) / 100.0, Double::sum);
+        } catch (java.io.IOException | RuntimeException ended) {
+          // a thread that ended meanwhile
+        }
+      }
+    } catch (java.io.IOException notLinux) {
+      return out;
+    }
+    return out;
+  }
+
+  private static String nativeDelta(Map<String, Double> now, Map<String, Double> before) {
+    StringBuilder out = new StringBuilder();
+    now.forEach((name, t) -> {
+      double s = t - before.getOrDefault(name, 0.0);
+      if (s >= 0.05) {
+        out.append(name).append(String.format(" %.1f; ", s));
+      }
+    });
+    return out.toString();
+  }
+
+  private static void run(String base, long serverPid) throws Exception {
     HttpClient control = client();
     Map<String, Object> idle = stats(control, base, true);
     // a node's dashboard is polled for hours: measure it warm, not the JIT's first minutes
-    saturate(base, new Phase(), WARM_UP.multipliedBy(2));
+    saturate(base, new Phase(), JIT_WARM_UP);
     Map<String, Object> beforePoll = stats(control, base, true);
+    Map<String, Double> nativeBeforePoll = nativeThreads(serverPid);
     ScheduledExecutorService ticks = Executors.newScheduledThreadPool(2);
     Phase dashboards = new Phase();
     Phase scrapes = new Phase();
@@ -242,6 +282,7 @@ public final class HttpLoadDriver {
     ticks.awaitTermination(10, TimeUnit.SECONDS);
     Thread.sleep(2000); // the last answers
     Map<String, Object> afterPoll = stats(control, base, true);
+    Map<String, Double> nativeAfterPoll = nativeThreads(serverPid);
 
     Phase warm = new Phase();
     saturate(base, warm, WARM_UP);
@@ -267,6 +308,7 @@ public final class HttpLoadDriver {
     row("poll: /metrics", scrapes, POLL_PHASE.toSeconds(), "", null, null);
     row("poll: 20 MiB upload", upload, POLL_PHASE.toSeconds(), "", null, null);
     System.out.println("poll phase, server CPU s by thread pool: " + poolCpu(afterPoll, beforePoll));
+    System.out.println("poll phase, server CPU s by OS thread: " + nativeDelta(nativeAfterPoll, nativeBeforePoll));
     System.out.println("saturation, server CPU s by thread pool: " + poolCpu(afterSat, beforeSat));
     row("saturation (" + SATURATION_CLIENTS + " clients)", sat, satSeconds, cpu(afterSat, beforeSat), satPeak, afterSat);
   }
