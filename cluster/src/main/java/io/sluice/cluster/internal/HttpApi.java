@@ -253,6 +253,12 @@ public final class HttpApi implements AutoCloseable {
 
   private CompletionStage<HttpResponse> dispatch(HttpRequest request) {
     String method = request.method().value();
+    // a request that outlives pekko.http.server.request-timeout gets a JSON error like every other
+    request.getHeader(org.apache.pekko.http.javadsl.model.headers.TimeoutAccess.class).ifPresent(t -> {
+      org.apache.pekko.http.javadsl.TimeoutAccess access = t.timeoutAccess();
+      access.updateHandler(r -> render(Response.error(503, method + " " + r.getUri().path() + " took longer than "
+          + access.getTimeout() + " (pekko.http.server.request-timeout); it may still complete")));
+    });
     try {
       // the target parsed and decoded as the JDK's server did it, so that routes see what they always
       // saw: "/ui/../x" stays as it is (and is refused), "%2F" is a slash only inside a group

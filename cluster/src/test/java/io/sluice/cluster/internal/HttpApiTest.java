@@ -117,4 +117,30 @@ class HttpApiTest {
       assertEquals(413, huge.statusCode());
     }
   }
+
+  @Test
+  void aRequestThatOutlivesTheRequestTimeoutGetsAJsonError() throws Exception {
+    org.apache.pekko.actor.typed.ActorSystem<Void> system = org.apache.pekko.actor.typed.ActorSystem.create(
+        org.apache.pekko.actor.typed.javadsl.Behaviors.empty(), "http-timeout", com.typesafe.config.ConfigFactory
+            .parseString("pekko.actor.provider = local\npekko.http.server.request-timeout = 1s")
+            .withFallback(com.typesafe.config.ConfigFactory.load()));
+    java.util.concurrent.CountDownLatch answered = new java.util.concurrent.CountDownLatch(1);
+    try (HttpApi http = new HttpApi(system, "127.0.0.1", 0, BearerToken.NONE)) {
+      http.route("GET", "/slow", r -> {
+        answered.await(30, java.util.concurrent.TimeUnit.SECONDS); // held until the client has its answer
+        return HttpApi.Response.ok("late");
+      });
+      http.start();
+      HttpResponse<String> slow = send(http.port(), "GET", "/slow");
+      answered.countDown();
+      assertEquals(503, slow.statusCode(), slow.body());
+      assertEquals("application/json; charset=utf-8", type(slow));
+      assertTrue(slow.body().contains("pekko.http.server.request-timeout") && slow.body().contains("GET /slow"),
+          slow.body());
+    } finally {
+      answered.countDown();
+      system.terminate();
+      system.getWhenTerminated().toCompletableFuture().get(30, java.util.concurrent.TimeUnit.SECONDS);
+    }
+  }
 }
