@@ -100,6 +100,13 @@ public final class SluiceNode implements AutoCloseable {
     }
     HttpApi http = new HttpApi(system, config.httpHost(), config.httpPort(),
         config.httpToken().map(BearerToken::of).orElse(BearerToken.NONE));
+    try {
+      // the port now: requests wait until the node serves them, and a taken port stops the start at once
+      http.listen();
+    } catch (java.io.UncheckedIOException e) {
+      throw new NodeStartException("cannot open the HTTP API on " + config.httpHost() + ":" + config.httpPort()
+          + " (sluice.node.http.port in " + config.file() + "): " + e.getCause().getMessage(), e);
+    }
     SluiceNode node = new SluiceNode(config, system, http);
     node.init(own);
     return node;
@@ -218,13 +225,7 @@ public final class SluiceNode implements AutoCloseable {
         .route("GET", "/openapi.json", r -> Response.text("application/json; charset=utf-8", openApi()));
     Dashboard.register(http);
     ChaosReports.register(http, config.chaosReports().orElse(null));
-    try {
-      http.start();
-    } catch (java.io.UncheckedIOException e) {
-      // the port was free at the pre-flight check, and someone took it since
-      throw new NodeStartException("cannot open the HTTP API on " + config.httpHost() + ":" + config.httpPort()
-          + " (sluice.node.http.port in " + config.file() + "): " + e.getCause().getMessage(), e);
-    }
+    http.start(); // bound since start(): the requests that waited are served now
     system.getWhenTerminated().thenRun(http::close);
     log.info("node {} started: cluster {} , dashboard and HTTP API http://{}:{}/ ({})", config.nodeName(), config.address(),
         config.httpHost(), http.port(), config.httpTokenFile().map(f -> "POST and DELETE need the token of " + f)

@@ -76,7 +76,7 @@ public final class ChaosReport {
             + ".legend span{margin-right:1.5em}</style></head><body>");
     h.append("<h1>Sluice chaos run: <span class=\"").append(ok ? "ok\">EXACT" : "bad\">NOT EXACT").append("</span></h1>");
     h.append("<p>Job <b>").append(esc(r.jobId())).append("</b> (").append(esc(s.pipeline())).append(' ')
-        .append(esc(s.parameters().toString())).append(") on ").append(esc(nodes)).append(": ")
+        .append(esc(io.sluice.cluster.internal.Secrets.redact(s.parameters()).toString())).append(") on ").append(esc(nodes)).append(": ")
         .append(esc(r.status())).append(" after ").append(fmt(r.seconds())).append(" s, ")
         .append(String.format(Locale.ROOT, "%,d", r.delivered())).append(" records at the sinks. Seed ")
         .append(s.seed()).append("; ").append(schedule(s)).append(".</p>");

@@ -161,6 +161,8 @@ public final class HttpApi implements AutoCloseable {
   private final long bodyTimeoutMillis;
   private final List<Route> routes = new CopyOnWriteArrayList<>();
   private volatile ServerBinding binding;
+  /** Completed by {@link #start()}: requests bound before it wait for it. */
+  private final CompletableFuture<Void> serving = new CompletableFuture<>();
 
   /** A router whose mutating routes are open to anyone who reaches {@code host:port}, on an actor system of its own. */
   public HttpApi(String host, int port) {
@@ -224,22 +226,44 @@ public final class HttpApi implements AutoCloseable {
   }
 
   /**
-   * Binds {@code host:port} and serves the routes; throws {@link UncheckedIOException} (its cause a
-   * {@link BindException}) when the port cannot be had within 10 s.
+   * Binds {@code host:port} without serving yet: requests that arrive before {@link #start()} wait
+   * for it (as they waited in the JDK server's backlog), so that a node that is still starting
+   * answers late rather than refusing connections. Throws {@link UncheckedIOException} (its cause a
+   * {@link BindException}) when the port cannot be had within 10 s; a router with an actor system
+   * of its own then terminates it.
    */
-  public void start() {
+  public void listen() {
+    if (binding != null) {
+      return;
+    }
     try {
       binding = Http.get(system).newServerAt(host, requestedPort).withSettings(settings).bind(this::dispatch)
           .toCompletableFuture().get(BIND_TIMEOUT.toMillis(), TimeUnit.MILLISECONDS);
     } catch (InterruptedException e) {
       Thread.currentThread().interrupt();
-      throw new UncheckedIOException(new BindException("interrupted while binding " + host + ":" + requestedPort));
+      throw bindFailed(new BindException("interrupted while binding " + host + ":" + requestedPort));
     } catch (ExecutionException | TimeoutException e) {
       Throwable cause = e instanceof ExecutionException ? e.getCause() : e;
       BindException bind = new BindException("cannot bind " + host + ":" + requestedPort + ": " + cause.getMessage());
       bind.initCause(cause);
-      throw new UncheckedIOException(bind);
+      throw bindFailed(bind);
     }
+  }
+
+  private UncheckedIOException bindFailed(BindException e) {
+    if (ownSystem) {
+      system.terminate();
+    }
+    return new UncheckedIOException(e);
+  }
+
+  /**
+   * Serves the routes, binding first if {@link #listen()} has not; throws as {@code listen} does.
+   * Routes are added before this.
+   */
+  public void start() {
+    listen();
+    serving.complete(null);
   }
 
   /** The bound port (the one chosen when constructed with port 0); only after {@link #start()}. */
@@ -252,6 +276,10 @@ public final class HttpApi implements AutoCloseable {
   }
 
   private CompletionStage<HttpResponse> dispatch(HttpRequest request) {
+    return serving.isDone() ? dispatchNow(request) : serving.thenCompose(started -> dispatchNow(request));
+  }
+
+  private CompletionStage<HttpResponse> dispatchNow(HttpRequest request) {
     String method = request.method().value();
     // a request that outlives pekko.http.server.request-timeout gets a JSON error like every other
     request.getHeader(org.apache.pekko.http.javadsl.model.headers.TimeoutAccess.class).ifPresent(t -> {

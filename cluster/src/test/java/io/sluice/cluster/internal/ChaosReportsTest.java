@@ -160,6 +160,9 @@ class ChaosReportsTest {
     assertEquals("EXACT: 100 of 100", first.get("verdict").asText());
     assertEquals(1, first.get("faults").asInt());
     assertFalse(listed.contains("s3cret"), "the summary holds no parameters");
-    assertEquals(200, get("/chaos/run-1/report.html").statusCode());
+    HttpResponse<String> report = get("/chaos/run-1/report.html");
+    assertEquals(200, report.statusCode());
+    assertTrue(report.body().contains("password=" + Secrets.MASK), report.body());
+    assertFalse(report.body().contains("s3cret"), "the report masks secret parameters");
   }
 }

@@ -143,4 +143,26 @@ class HttpApiTest {
       system.getWhenTerminated().toCompletableFuture().get(30, java.util.concurrent.TimeUnit.SECONDS);
     }
   }
+
+  /*
+   * A node binds its port before it has started (so that a client of a restarting node is not
+   * refused): a request that arrives in between waits, and is served by the routes added before
+   * start(), even a route added after the request came in.
+   */
+  @Test
+  void aRequestBeforeStartWaitsForIt_andIsServedByTheRoutesOfStart() throws Exception {
+    try (HttpApi http = new HttpApi("127.0.0.1", 0)) {
+      http.listen();
+      try (java.net.Socket s = new java.net.Socket("127.0.0.1", http.port())) {
+        s.setSoTimeout(30_000);
+        s.getOutputStream().write("GET /late HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n"
+            .getBytes(java.nio.charset.StandardCharsets.US_ASCII));
+        s.getOutputStream().flush();
+        http.route("GET", "/late", r -> HttpApi.Response.ok("served after start"));
+        http.start();
+        String answer = new String(s.getInputStream().readAllBytes(), java.nio.charset.StandardCharsets.UTF_8);
+        assertTrue(answer.startsWith("HTTP/1.1 200 OK") && answer.contains("served after start"), answer);
+      }
+    }
+  }
 }

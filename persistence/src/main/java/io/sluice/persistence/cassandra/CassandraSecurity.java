@@ -338,9 +338,16 @@ public final class CassandraSecurity {
         .withBoolean(DefaultDriverOption.METADATA_SCHEMA_ENABLED, false)
         .withBoolean(DefaultDriverOption.METADATA_TOKEN_MAP_ENABLED, false)
         .withString(DefaultDriverOption.SESSION_NAME, "sluice-login-check");
+    java.util.concurrent.CompletableFuture<CqlSession> session =
+        CqlSession.builder().withConfigLoader(b.build()).buildAsync().toCompletableFuture();
+    // a session that connects after the wait was given up is closed then, not left open
+    session.whenComplete((s, e) -> {
+      if (s != null) {
+        s.closeAsync();
+      }
+    });
     try {
-      CqlSession.builder().withConfigLoader(b.build()).buildAsync().toCompletableFuture()
-          .get(timeout.toMillis() * 3, TimeUnit.MILLISECONDS).close();
+      session.get(timeout.toMillis() * 3, TimeUnit.MILLISECONDS);
       return Optional.empty();
     } catch (InterruptedException e) {
       Thread.currentThread().interrupt();
