@@ -14,6 +14,7 @@ import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Optional;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.RegisterExtension;
 
@@ -79,7 +80,12 @@ class ClusterTlsIT {
         seen.add(m.path("address").asText() + " " + m.path("status").asText());
       }
       assertEquals(List.of(members.node(0).address() + " Up", members.node(1).address() + " Up"), seen);
-      assertEquals(503, stranger.get(0, "/ready").orElseThrow().path("httpStatus").asInt(), "node 3 is ready");
+      // node 3 may still be starting (its HTTP API serves once its start is done): wait for its answer
+      long t2 = System.nanoTime();
+      Optional<JsonNode> ready = stranger.awaitAnswer(0, "/ready", j -> true, Duration.ofSeconds(60));
+      assertTrue(ready.isPresent(), "node 3 does not answer /ready within 60 s:\n" + stranger.tail(0, 60));
+      System.out.printf("[cluster-tls] node 3 answers /ready after %.1f s more%n", (System.nanoTime() - t2) / 1e9);
+      assertEquals(503, ready.get().path("httpStatus").asInt(), "node 3 is ready: " + ready.get());
       assertTrue(members.allMembersUp(0), "nodes 1 and 2 are no longer Up together");
     }
   }
