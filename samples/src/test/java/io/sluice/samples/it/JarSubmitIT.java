@@ -96,7 +96,10 @@ class JarSubmitIT {
       ChaosScenarios.assertExact(r);
       assertEquals(1, r.faults().size(), "one kill");
       assertTrue(r.faults().get(0).recoverySeconds() != null, "the killed node's instances never flowed again");
-      String v1Id = cluster.get(0, "/jobs/" + r.jobId()).orElseThrow().path("jar").asText();
+      // node-1 may have been the one killed and be starting still: wait for its answer (60 s at most)
+      String v1Id = cluster.awaitAnswer(0, "/jobs/" + r.jobId(), j -> j.has("jar"), Duration.ofSeconds(60))
+          .orElseThrow(() -> new AssertionError("node-1 does not show job " + r.jobId() + " within 60 s"))
+          .path("jar").asText();
       assertEquals(sha256(v1), v1Id, "the job pins its jar by content hash");
       assertTrue(fetchedFromTheStore(logs), "no node fetched the jar from Cassandra; logs in " + logs);
 
