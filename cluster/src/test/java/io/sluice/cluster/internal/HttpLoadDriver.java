@@ -160,10 +160,18 @@ public final class HttpLoadDriver {
     final ConcurrentHistogram latency = new ConcurrentHistogram(3);
     final AtomicLong errors = new AtomicLong();
     final AtomicLong answered = new AtomicLong();
+    /** Requests sent and not answered yet. */
+    final java.util.Set<CompletableFuture<Void>> inFlight = java.util.concurrent.ConcurrentHashMap.newKeySet();
+
+    /** Waits (at most {@code timeout}) until every request sent so far has its answer. */
+    void awaitAnswers(Duration timeout) throws Exception {
+      CompletableFuture.allOf(inFlight.toArray(CompletableFuture[]::new))
+          .get(timeout.toMillis(), TimeUnit.MILLISECONDS);
+    }
 
     CompletableFuture<Void> send(HttpClient client, HttpRequest request) {
       long start = System.nanoTime();
-      return client.sendAsync(request, HttpResponse.BodyHandlers.ofByteArray()).handle((r, e) -> {
+      CompletableFuture<Void> f = client.sendAsync(request, HttpResponse.BodyHandlers.ofByteArray()).handle((r, e) -> {
         latency.recordValue(Math.max(1, (System.nanoTime() - start) / 1000));
         answered.incrementAndGet();
         if (e != null || r.statusCode() != 200) {
@@ -174,6 +182,9 @@ public final class HttpLoadDriver {
         }
         return null;
       });
+      inFlight.add(f);
+      f.whenComplete((v, e) -> inFlight.remove(f));
+      return f;
     }
   }
 
@@ -280,7 +291,9 @@ public final class HttpLoadDriver {
     Thread.sleep(POLL_PHASE.toMillis());
     ticks.shutdownNow();
     ticks.awaitTermination(10, TimeUnit.SECONDS);
-    Thread.sleep(2000); // the last answers
+    for (Phase p : List.of(dashboards, scrapes, upload)) {
+      p.awaitAnswers(Duration.ofSeconds(130)); // the upload may take up to its 120 s timeout
+    }
     Map<String, Object> afterPoll = stats(control, base, true);
     Map<String, Double> nativeAfterPoll = nativeThreads(serverPid);
 
