@@ -5,11 +5,11 @@ import com.datastax.oss.driver.api.core.cql.SimpleStatement;
 import com.fasterxml.jackson.databind.JsonNode;
 import io.sluice.cluster.CassandraCommandSupport;
 import io.sluice.cluster.LocalCluster;
+import io.sluice.persistence.cassandra.CassandraSecurity;
 import io.sluice.persistence.cassandra.DevCassandra;
 import java.io.BufferedReader;
 import java.io.IOException;
 import java.io.InputStreamReader;
-import java.net.InetSocketAddress;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -362,8 +362,8 @@ public final class BenchCommand implements Callable<Integer> {
     if (!cassandra.servesCql()) {
       return;
     }
-    try (CqlSession s = CqlSession.builder().addContactPoint(new InetSocketAddress(cassandra.settings().host(),
-        cassandra.settings().cqlPort())).withLocalDatacenter("datacenter1").build()) {
+    try (CqlSession s = CassandraSecurity.NONE.sessionBuilder(List.of(cassandra.settings().host() + ":"
+        + cassandra.settings().cqlPort()), "datacenter1").build()) {
       s.execute(SimpleStatement.newInstance("DROP KEYSPACE IF EXISTS " + keyspace).setTimeout(Duration.ofSeconds(60)));
     } catch (RuntimeException e) {
       System.err.println("could not drop keyspace " + keyspace + ": " + e.getMessage());

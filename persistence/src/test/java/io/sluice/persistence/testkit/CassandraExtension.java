@@ -4,7 +4,6 @@ import com.datastax.oss.driver.api.core.CqlSession;
 import com.typesafe.config.Config;
 import com.typesafe.config.ConfigFactory;
 import io.sluice.persistence.cassandra.DevCassandra;
-import java.net.InetSocketAddress;
 import java.time.Duration;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -109,8 +108,9 @@ public final class CassandraExtension implements BeforeAllCallback, AfterEachCal
 
   /** A driver session to the test Cassandra (close it). */
   public CqlSession session() {
-    InetSocketAddress a = new InetSocketAddress(dev.settings().host(), dev.settings().cqlPort());
-    return CqlSession.builder().addContactPoint(a).withLocalDatacenter("datacenter1").build();
+    // only the test Cassandra: a builder's own contact point would be added to the config's
+    return io.sluice.persistence.cassandra.CassandraSecurity.NONE.sessionBuilder(
+        List.of(dev.settings().host() + ":" + dev.settings().cqlPort()), "datacenter1").build();
   }
 
   /** This test class's keyspace (created on first use by the persistence plugin). */

@@ -13,10 +13,10 @@ import com.typesafe.config.ConfigFactory;
 import io.sluice.cluster.LocalCluster;
 import io.sluice.cluster.internal.TlsKeys;
 import io.sluice.core.connector.Generator;
+import io.sluice.persistence.cassandra.CassandraSecurity;
 import io.sluice.persistence.cassandra.DevCassandra;
 import io.sluice.samples.CassandraTotals;
 import java.io.IOException;
-import java.net.InetSocketAddress;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.attribute.PosixFilePermissions;
@@ -114,8 +114,10 @@ class CassandraAuthIT {
     long deadline = System.nanoTime() + timeout.toNanos();
     while (true) {
       try {
-        return CqlSession.builder().addContactPoint(new InetSocketAddress("127.0.0.1", CQL_PORT))
-            .withLocalDatacenter("datacenter1").withAuthCredentials("cassandra", "cassandra").build();
+        // only this port: a builder's own contact point is added to the config's (the dev Cassandra's
+        // 9042), and a session to both clusters read this test's keyspace from the wrong one
+        return CassandraSecurity.NONE.sessionBuilder(List.of("127.0.0.1:" + CQL_PORT), "datacenter1")
+            .withAuthCredentials("cassandra", "cassandra").build();
       } catch (RuntimeException e) {
         if (System.nanoTime() > deadline) {
           throw new IllegalStateException("cannot log in as cassandra/cassandra within " + timeout.toSeconds()
