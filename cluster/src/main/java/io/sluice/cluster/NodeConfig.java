@@ -37,12 +37,18 @@ public final class NodeConfig {
 
   private static final Pattern KEYSPACE = Pattern.compile("[a-zA-Z][a-zA-Z0-9_]{0,47}");
   private static final Pattern NAME = Pattern.compile("[A-Za-z0-9][A-Za-z0-9_.-]{0,63}");
+  /** A seed: the actor system 'sluice' at a host (a name, an IPv4 address or a bracketed IPv6 one) and a port. */
+  private static final Pattern SEED = Pattern.compile("pekko://sluice@(\\[[0-9A-Fa-f:.]+\\]|[^\\s:/@\\[\\]]+):([0-9]{1,5})");
+  /** Addresses that mean "every interface": a node can listen on them but nobody can connect to them. */
+  private static final java.util.Set<String> WILDCARD = java.util.Set.of("0.0.0.0", "::", "[::]", "0:0:0:0:0:0:0:0");
 
   private final Path file;
   private final Config config;
   private final String nodeName;
   private final String host;
   private final int port;
+  private final String bindHost;
+  private final int bindPort;
   private final String httpHost;
   private final int httpPort;
   private final List<String> seedNodes;
@@ -76,8 +82,17 @@ public final class NodeConfig {
       throw problem("sluice.node.name", "must be a name of letters, digits, '_', '.' or '-', was '" + name + "'");
     }
     this.nodeName = name;
-    this.host = string("pekko.remote.artery.canonical.hostname");
+    this.host = special(string("pekko.remote.artery.canonical.hostname"));
+    if (host.isEmpty() || WILDCARD.contains(host)) {
+      throw problem("pekko.remote.artery.canonical.hostname", "is the address the other nodes connect to, so it"
+          + " must be this host's name or address as they reach it, was '" + host + "' (to listen on every"
+          + " interface, set pekko.remote.artery.bind.hostname = \"0.0.0.0\")");
+    }
     this.port = port("pekko.remote.artery.canonical.port");
+    // Artery listens on bind.hostname:bind.port; "" (the default) means the canonical one
+    String bh = special(string("pekko.remote.artery.bind.hostname"));
+    this.bindHost = bh.isEmpty() ? host : bh;
+    this.bindPort = string("pekko.remote.artery.bind.port").isEmpty() ? port : port("pekko.remote.artery.bind.port");
     this.httpHost = string("sluice.node.http.host");
     this.httpPort = port("sluice.node.http.port");
     this.seedNodes = stringList("pekko.cluster.seed-nodes");
@@ -86,9 +101,15 @@ public final class NodeConfig {
           + "[\"pekko://sluice@127.0.0.1:25521\"]");
     }
     for (String s : seedNodes) {
-      if (!s.startsWith("pekko://sluice@")) {
+      java.util.regex.Matcher m = SEED.matcher(s);
+      if (!m.matches()) {
         throw problem("pekko.cluster.seed-nodes", "'" + s + "' must be an address of the form pekko://sluice@host:port"
             + " (every node's actor system is named 'sluice')");
+      }
+      int p = Integer.parseInt(m.group(2));
+      if (p < 1 || p > 65535 || WILDCARD.contains(m.group(1))) {
+        throw problem("pekko.cluster.seed-nodes", "'" + s + "' must name a seed's canonical hostname and port as the"
+            + " seed sets them (pekko.remote.artery.canonical.*), with a port in [1, 65535]");
       }
     }
     this.roles = stringList("pekko.cluster.roles");
@@ -98,7 +119,10 @@ public final class NodeConfig {
     }
     for (String cp : contactPoints) {
       try {
-        CqlProbe.parse(cp);
+        if (CqlProbe.parse(cp).getHostString().isEmpty() || !cp.contains(":")) {
+          // the driver ignores a contact point without a port (it logs a warning and goes on without it)
+          throw new IllegalArgumentException("contact point '" + cp + "' must be host:port, e.g. '" + cp + ":9042'");
+        }
       } catch (IllegalArgumentException e) {
         throw problem("sluice.cassandra.contact-points", e.getMessage());
       }
@@ -109,6 +133,10 @@ public final class NodeConfig {
           + " or '_', at most 48), was '" + keyspace + "'");
     }
     this.localDatacenter = string("sluice.cassandra.local-datacenter");
+    if (localDatacenter.isBlank()) {
+      throw problem("sluice.cassandra.local-datacenter", "must name the Cassandra data center of the contact points"
+          + " (nodetool status shows it; a single-node Cassandra's is \"datacenter1\")");
+    }
     try {
       this.cassandraSecurity = CassandraSecurity.from(config, workDir);
     } catch (CassandraSecurity.Problem e) {
@@ -168,6 +196,22 @@ public final class NodeConfig {
    */
   public Config transport() {
     return tls == null ? ConfigFactory.empty() : tls.transport();
+  }
+
+  /**
+   * A hostname setting as Artery reads it: {@code <getHostAddress>} and {@code <getHostName>} mean
+   * this machine's address and name.
+   */
+  private static String special(String hostname) {
+    try {
+      return switch (hostname) {
+        case "<getHostAddress>" -> java.net.InetAddress.getLocalHost().getHostAddress();
+        case "<getHostName>" -> java.net.InetAddress.getLocalHost().getHostName();
+        default -> hostname;
+      };
+    } catch (java.net.UnknownHostException e) {
+      throw new ConfigProblem("cannot find this machine's own address for " + hostname + ": " + e.getMessage());
+    }
   }
 
   static final String TOKEN_FILE = "sluice.node.http.token-file";
@@ -391,6 +435,31 @@ public final class NodeConfig {
 
   public int port() {
     return port;
+  }
+
+  /**
+   * The interface Artery listens on: {@code pekko.remote.artery.bind.hostname}, or the canonical
+   * hostname when that is "" (the default). They differ behind NAT and in containers.
+   */
+  public String bindHost() {
+    return bindHost;
+  }
+
+  /** The port Artery listens on: {@code pekko.remote.artery.bind.port}, or the canonical port when "". */
+  public int bindPort() {
+    return bindPort;
+  }
+
+  /** Whether the HTTP API listens on more than the loopback interface while POST and DELETE need no token. */
+  public boolean httpOpenBeyondLoopback() {
+    if (httpToken != null) {
+      return false;
+    }
+    try {
+      return !java.net.InetAddress.getByName(httpHost).isLoopbackAddress();
+    } catch (java.net.UnknownHostException e) {
+      return true; // the node will fail to bind it anyway
+    }
   }
 
   public String httpHost() {

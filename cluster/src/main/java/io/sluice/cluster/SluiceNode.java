@@ -73,7 +73,9 @@ public final class SluiceNode implements AutoCloseable {
 
   /** Starts a node; blocks only for the pre-flight checks. */
   public static SluiceNode start(NodeConfig config) {
-    checkPortFree(config.host(), config.port(), "pekko.remote.artery.canonical.port", config);
+    // where Artery will listen: behind NAT or in a container the canonical (advertised) address is not this host's
+    checkPortFree(config.bindHost(), config.bindPort(), config.bindPort() == config.port() && config.bindHost()
+        .equals(config.host()) ? "pekko.remote.artery.canonical.port" : "pekko.remote.artery.bind.port", config);
     checkPortFree(config.httpHost(), config.httpPort(), "sluice.node.http.port", config);
     ServicePipelineResolver own;
     try {
@@ -227,6 +229,10 @@ public final class SluiceNode implements AutoCloseable {
     ChaosReports.register(http, config.chaosReports().orElse(null));
     http.start(); // bound since start(): the requests that waited are served now
     system.getWhenTerminated().thenRun(http::close);
+    if (config.httpOpenBeyondLoopback()) {
+      log.warn("the HTTP API listens on {} without a token: whoever reaches that address can submit, cancel and"
+          + " upload jars; set sluice.node.http.token-file in {}", config.httpHost(), config.file());
+    }
     log.info("node {} started: cluster {} , dashboard and HTTP API http://{}:{}/ ({})", config.nodeName(), config.address(),
         config.httpHost(), http.port(), config.httpTokenFile().map(f -> "POST and DELETE need the token of " + f)
             .orElse("no token: POST and DELETE are open to whoever reaches it"));
@@ -298,8 +304,16 @@ public final class SluiceNode implements AutoCloseable {
       s.setReuseAddress(true);
       s.bind(new InetSocketAddress(host, port));
     } catch (IOException e) {
-      throw new NodeStartException("port " + port + " on " + host + " (" + key + " in " + config.file()
-          + ") is already in use: is this node already running? (" + e.getMessage() + ")");
+      if (e instanceof java.net.BindException && String.valueOf(e.getMessage()).contains("in use")) {
+        throw new NodeStartException("port " + port + " on " + host + " (" + key + " in " + config.file()
+            + ") is already in use: is this node already running? (" + e.getMessage() + ")");
+      }
+      // not this machine's address (or no address at all): say which setting names it
+      String setting = key.startsWith("sluice") ? "sluice.node.http.host" : key.replace(".port", ".hostname");
+      throw new NodeStartException("cannot listen on " + host + ":" + port + " (" + setting + " in " + config.file()
+          + "): " + e.getMessage() + ". It must be an address of this machine"
+          + (setting.startsWith("pekko") ? "; behind NAT or in a container, set pekko.remote.artery.bind.hostname"
+              + " (e.g. \"0.0.0.0\") and keep the canonical hostname the address the others reach" : ""));
     }
   }
 
