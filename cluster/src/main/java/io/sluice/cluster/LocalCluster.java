@@ -47,6 +47,11 @@ public final class LocalCluster implements AutoCloseable {
       return config.address();
     }
 
+    /** The node's config, as the node reads it. */
+    public NodeConfig config() {
+      return config;
+    }
+
     public int httpPort() {
       return config.httpPort();
     }

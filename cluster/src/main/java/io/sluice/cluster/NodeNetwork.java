@@ -111,6 +111,15 @@ public final class NodeNetwork implements AutoCloseable {
     return net;
   }
 
+  /**
+   * Checks, without creating anything, that this process can make a node network: the {@code ip}
+   * command runs and the process has CAP_SYS_ADMIN and CAP_NET_ADMIN. Throws
+   * {@link IllegalStateException} saying what is missing.
+   */
+  public static void checkPrerequisites() {
+    new NodeNetwork(Settings.defaults(), 1, Shell.SYSTEM).checkPrivileges();
+  }
+
   public Settings settings() {
     return settings;
   }

@@ -2,6 +2,7 @@ package io.sluice.cluster.chaos;
 
 import io.sluice.cluster.CassandraCommandSupport;
 import io.sluice.cluster.LocalCluster;
+import io.sluice.cluster.NodeNetwork;
 import io.sluice.core.dsl.Verdict;
 import io.sluice.persistence.cassandra.DevCassandra;
 import java.nio.file.Path;
@@ -75,6 +76,21 @@ public final class ChaosCommand implements Callable<Integer> {
   @Option(names = "--freeze-for", description = "resume the frozen node after this long (default ${DEFAULT-VALUE})")
   Duration freezeFor = Duration.ofSeconds(15);
 
+  @Option(names = "--network", description = "also make network faults between the nodes, each node in its own"
+      + " network namespace (needs root and the ip command): isolate a node, split 2 | 1, cut a pair, cut one way,"
+      + " cut a node from Cassandra; kinds and nodes drawn from --seed, between the kills; each healed after"
+      + " --partition-for, a node that downed itself started again after the heal. The verdict also checks the"
+      + " journal: no operator instance written by two incarnations interleaved.")
+  boolean network;
+
+  @Option(names = "--partition-every", description = "with --network: a network fault this often, the first at"
+      + " half of it, each once the cluster is whole (default ${DEFAULT-VALUE})")
+  Duration partitionEvery = Duration.ofSeconds(30);
+
+  @Option(names = "--partition-for", description = "with --network: heal a network fault after this long"
+      + " (default ${DEFAULT-VALUE})")
+  Duration partitionFor = Duration.ofSeconds(15);
+
   @Option(names = "--drain-timeout", description = "how long to wait for the job to finish after the faults (default ${DEFAULT-VALUE})")
   Duration drainTimeout = Duration.ofMinutes(5);
 
@@ -117,6 +133,19 @@ public final class ChaosCommand implements Callable<Integer> {
     if (!rescales.isEmpty()) {
       settings = settings.withRescales(rescales);
     }
+    if (network) {
+      if (nodes.size() < 3) {
+        System.err.println("sluice: --network needs at least 3 nodes, so that a majority survives a partition");
+        return 2;
+      }
+      try {
+        NodeNetwork.checkPrerequisites();
+      } catch (IllegalStateException e) {
+        System.err.println("sluice: --network cannot run here: " + e.getMessage());
+        return 2;
+      }
+      settings = settings.withNetworkFaults(partitionEvery, partitionFor);
+    }
     DevCassandra cassandra = CassandraCommandSupport.devCassandra(null);
     if (cassandraKillAt != null && cassandra.servesCql()
         && cassandra.status().state() != DevCassandra.Status.State.RUNNING) {
@@ -126,7 +155,9 @@ public final class ChaosCommand implements Callable<Integer> {
     }
     ChaosRun.Result r;
     try (CassandraCommandSupport.Lease lease = CassandraCommandSupport.serving(cassandra);
-        LocalCluster cluster = new LocalCluster(home, nodes, nodeFlags(run), dir.resolve("logs"))) {
+        LocalCluster cluster = network
+            ? LocalCluster.inNamespaces(home, nodes, nodeFlags(run), dir.resolve("logs"), NodeNetwork.Settings.defaults())
+            : new LocalCluster(home, nodes, nodeFlags(run), dir.resolve("logs"))) {
       r = new ChaosRun(cluster, cassandra, settings, System.out).run();
     }
     Path html = ChaosReport.write(report != null ? report : dir.resolve("report.html"), r, settings,
@@ -172,6 +203,22 @@ public final class ChaosCommand implements Callable<Integer> {
       System.out.printf("    %-9s %-8s at %6.1f s  %s%n", f.kind(), f.target(), f.atSeconds(),
           f.recoverySeconds() == null ? "flowing again: not measured" : String.format("flowing again after %.1f s (%s)",
               f.recoverySeconds(), f.detail()));
+    }
+    if (!r.networkFaults().isEmpty()) {
+      System.out.println("  network faults:");
+      for (ChaosRun.Fault f : r.networkFaults()) {
+        ChaosRun.Network n = f.network();
+        System.out.printf("    %-13s %-28s at %6.1f s for %4.1f s  flowing again %s; stayed %s; downed themselves %s%n",
+            f.kind(), n.sides(), f.atSeconds(), n.heldSeconds(), f.recoverySeconds() == null ? "not measured"
+                : String.format("after %.1f s", f.recoverySeconds()), n.stayed().isEmpty() ? "none"
+                : String.join(", ", n.stayed()), n.downed().isEmpty() ? "none" : String.join(", ", n.downed()));
+      }
+    }
+    if (r.journal() != null) {
+      System.out.println("  " + r.journal().summary());
+      for (String i : r.journal().interleavings()) {
+        System.out.println("  - " + i);
+      }
     }
   }
 }

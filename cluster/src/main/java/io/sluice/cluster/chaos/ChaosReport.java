@@ -20,6 +20,11 @@ import java.util.Map;
 public final class ChaosReport {
   private ChaosReport() {}
 
+  /** The color of each kind of fault in the chart, the legend and the network table. */
+  private static final Map<String, String> COLORS = Map.of("kill", "#d62728", "cassandra", "#ff7f0e", "freeze",
+      "#1f77b4", "leave", "#2ca02c", "isolate", "#9467bd", "split", "#8c564b", "cut-pair", "#e377c2", "cut-one-way",
+      "#7f7f00", "cut-cassandra", "#17becf");
+
   /** Records per second in one-second windows from the (seconds, cumulative records) samples. */
   static List<double[]> throughput(List<double[]> timeline) {
     List<double[]> out = new ArrayList<>();
@@ -61,6 +66,31 @@ public final class ChaosReport {
     m.put("seconds", Math.round(r.seconds()));
     m.put("faults", r.faults().size());
     m.put("seed", s.seed());
+    if (!r.networkFaults().isEmpty() || s.network()) {
+      List<Map<String, Object>> partitions = new ArrayList<>();
+      for (ChaosRun.Fault f : r.networkFaults()) {
+        Map<String, Object> p = new LinkedHashMap<>();
+        p.put("kind", f.kind());
+        p.put("sides", f.network().sides());
+        p.put("atSeconds", round(f.atSeconds()));
+        p.put("heldSeconds", round(f.network().heldSeconds()));
+        p.put("healedAtSeconds", f.endedAtSeconds() == null ? null : round(f.endedAtSeconds()));
+        p.put("flowingAgainSeconds", f.recoverySeconds() == null ? null : round(f.recoverySeconds()));
+        p.put("stayed", f.network().stayed());
+        p.put("downed", f.network().downed());
+        partitions.add(p);
+      }
+      m.put("partitions", partitions);
+    }
+    if (r.journal() != null) {
+      Map<String, Object> j = new LinkedHashMap<>();
+      j.put("ok", r.journal().ok());
+      j.put("instances", r.journal().instances());
+      j.put("events", r.journal().events());
+      j.put("interleavings", r.journal().interleavings());
+      j.put("summary", r.journal().summary());
+      m.put("journal", j);
+    }
     return new ObjectMapper().writerWithDefaultPrettyPrinter().writeValueAsString(m);
   }
 
@@ -103,7 +133,19 @@ public final class ChaosReport {
     } else {
       h.append("<p class=bad>No verdict: the pipeline has no known right answer.</p>");
     }
+    if (r.journal() != null) {
+      h.append("<p class=").append(r.journal().ok() ? "ok" : "bad").append('>').append(esc(r.journal().summary()))
+          .append("</p>");
+      if (!r.journal().interleavings().isEmpty()) {
+        h.append("<ul>");
+        for (String i : r.journal().interleavings()) {
+          h.append("<li>").append(esc(i)).append("</li>");
+        }
+        h.append("</ul>");
+      }
+    }
     h.append(chart(r));
+    h.append(partitions(r));
     h.append("<table><tr><th class=l>fault</th><th class=l>target</th><th>at (s)</th><th>ended (s)</th>"
         + "<th>flowing again after (s)</th><th class=l>detail</th></tr>");
     for (ChaosRun.Fault f : r.faults()) {
@@ -115,7 +157,9 @@ public final class ChaosReport {
     }
     h.append("</table><p style=\"color:#777\">Recovery time of a node fault: from the fault until every operator"
         + " instance that lived on the node consumed input again in its new incarnation. Of a Cassandra fault: from the"
-        + " kill until the sinks receive records again.</p></body></html>");
+        + " kill until the sinks receive records again. Of a network fault: from the fault until every instance that"
+        + " lived on the nodes that downed themselves consumed input again in a new incarnation (when none did: until"
+        + " every instance of the cut nodes consumed input after the heal).</p></body></html>");
     return h.toString();
   }
 
@@ -133,6 +177,10 @@ public final class ChaosReport {
     }
     if (s.freezeAt() != null) {
       parts.add("a node frozen at " + s.freezeAt().toSeconds() + " s for " + s.freezeFor().toSeconds() + " s");
+    }
+    if (s.network()) {
+      parts.add("a network fault (isolate, split, cut pair, cut one way, cut from Cassandra) every "
+          + s.partitionEvery().toSeconds() + " s, healed after " + s.partitionFor().toSeconds() + " s");
     }
     if (s.cassandraKillAt() != null) {
       parts.add("Cassandra killed at " + s.cassandraKillAt().toSeconds() + " s for " + s.cassandraDown().toSeconds()
@@ -158,17 +206,18 @@ public final class ChaosReport {
     StringBuilder svg = new StringBuilder();
     svg.append("<svg width=\"").append(w).append("\" height=\"").append(hgt + 30)
         .append("\" xmlns=\"http://www.w3.org/2000/svg\" style=\"font-size:11px\">");
-    Map<String, String> colors = Map.of("kill", "#d62728", "cassandra", "#ff7f0e", "freeze", "#1f77b4", "leave",
-        "#2ca02c");
     for (ChaosRun.Fault f : r.faults()) {
       double x1 = left + f.atSeconds() * sx;
       double x2 = left + (f.endedAtSeconds() == null ? f.atSeconds() : f.endedAtSeconds()) * sx;
-      String c = colors.getOrDefault(f.kind(), "#777");
+      String c = COLORS.getOrDefault(f.kind(), "#777");
+      String label = f.network() == null ? f.kind() + " " + f.target()
+          : f.kind() + " " + f.network().sides() + " (" + fmt(f.network().heldSeconds()) + " s)";
+      int labelY = f.network() == null ? 22 : 36;
       svg.append(String.format(Locale.ROOT, "<rect x=\"%.1f\" y=\"10\" width=\"%.1f\" height=\"%d\" fill=\"%s\" "
           + "fill-opacity=\"0.12\"/>", x1, Math.max(1, x2 - x1), hgt - bottom - 10, c));
       svg.append(String.format(Locale.ROOT, "<line x1=\"%.1f\" x2=\"%.1f\" y1=\"10\" y2=\"%d\" stroke=\"%s\" "
-          + "stroke-width=\"2\"/><text x=\"%.1f\" y=\"22\" fill=\"%s\">%s %s</text>", x1, x1, hgt - bottom, c, x1 + 3, c,
-          esc(f.kind()), esc(f.target())));
+          + "stroke-width=\"2\"/><text x=\"%.1f\" y=\"%d\" fill=\"%s\">%s</text>", x1, x1, hgt - bottom, c, x1 + 3,
+          labelY, c, esc(label)));
       if (f.recoverySeconds() != null) {
         double xr = left + (f.atSeconds() + f.recoverySeconds()) * sx;
         svg.append(String.format(Locale.ROOT, "<line x1=\"%.1f\" x2=\"%.1f\" y1=\"30\" y2=\"%d\" stroke=\"%s\" "
@@ -194,10 +243,47 @@ public final class ChaosReport {
           left + t * sx, hgt - bottom + 15, t));
     }
     svg.append(String.format(Locale.ROOT, "<text x=\"%d\" y=\"%d\">records/s at the sinks over time; shaded: node "
-        + "down or frozen, Cassandra down; dashed: records flowing again</text>", left, hgt + 20));
+        + "down or frozen, Cassandra down, network cut; dashed: records flowing again</text>", left, hgt + 20));
     svg.append("</svg>");
-    return "<div class=legend><span style=\"color:#d62728\">■ node killed</span><span style=\"color:#1f77b4\">■ node"
-        + " frozen</span><span style=\"color:#ff7f0e\">■ Cassandra killed</span></div>" + svg;
+    StringBuilder legend = new StringBuilder("<div class=legend><span style=\"color:#d62728\">■ node killed</span>"
+        + "<span style=\"color:#1f77b4\">■ node frozen</span><span style=\"color:#ff7f0e\">■ Cassandra killed</span>");
+    for (NetworkSchedule.Kind k : NetworkSchedule.Kind.values()) {
+      if (r.faults().stream().anyMatch(f -> f.kind().equals(k.label()))) {
+        legend.append("<span style=\"color:").append(COLORS.get(k.label())).append("\">■ ").append(k.label())
+            .append("</span>");
+      }
+    }
+    return legend.append("</div>") + svg.toString();
+  }
+
+  /**
+   * The network faults as a table: kind, sides, when and how long, when records flowed again, and
+   * which nodes stayed members and which downed themselves. Empty when the run made none.
+   */
+  static String partitions(ChaosRun.Result r) {
+    List<ChaosRun.Fault> net = r.networkFaults();
+    if (net.isEmpty()) {
+      return "";
+    }
+    StringBuilder h = new StringBuilder("<h2 style=\"font-size:1.1em\">Network faults</h2><table><tr>"
+        + "<th class=l>network fault</th><th class=l>sides</th><th>at (s)</th><th>held (s)</th><th>healed (s)</th>"
+        + "<th>flowing again after (s)</th><th class=l>stayed members</th><th class=l>downed themselves</th></tr>");
+    for (ChaosRun.Fault f : net) {
+      ChaosRun.Network n = f.network();
+      h.append("<tr class=partition><td class=l style=\"color:").append(COLORS.getOrDefault(f.kind(), "#777"))
+          .append("\">").append(esc(f.kind())).append("</td><td class=l>").append(esc(n.sides())).append("</td><td>")
+          .append(fmt(f.atSeconds())).append("</td><td>").append(fmt(n.heldSeconds())).append("</td><td>")
+          .append(f.endedAtSeconds() == null ? "" : fmt(f.endedAtSeconds())).append("</td><td>")
+          .append(f.recoverySeconds() == null ? "<span class=bad>not measured</span>" : fmt(f.recoverySeconds()))
+          .append("</td><td class=l>").append(esc(n.stayed().isEmpty() ? "none" : String.join(", ", n.stayed())))
+          .append("</td><td class=l>").append(esc(n.downed().isEmpty() ? "none" : String.join(", ", n.downed())))
+          .append("</td></tr>");
+    }
+    return h.append("</table>").toString();
+  }
+
+  private static double round(double seconds) {
+    return Math.round(seconds * 10) / 10.0;
   }
 
   private static String fmt(double d) {

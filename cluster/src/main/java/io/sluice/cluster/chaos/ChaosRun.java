@@ -44,10 +44,18 @@ public final class ChaosRun {
   public record Settings(String pipeline, Map<String, String> parameters, Duration duration, Duration killInterval,
       Duration restartDelay, long seed, Duration cassandraKillAt, Duration cassandraDown, Duration freezeAt,
       Duration freezeFor, Duration drainTimeout, List<Long> killAtRecords, String victimOperator, Path jar,
-      boolean gracefulLeaves, List<Integer> rescales) {
+      boolean gracefulLeaves, List<Integer> rescales, Duration partitionEvery, Duration partitionFor) {
     public Settings {
       killAtRecords = List.copyOf(killAtRecords);
       rescales = List.copyOf(rescales);
+    }
+
+    public Settings(String pipeline, Map<String, String> parameters, Duration duration, Duration killInterval,
+        Duration restartDelay, long seed, Duration cassandraKillAt, Duration cassandraDown, Duration freezeAt,
+        Duration freezeFor, Duration drainTimeout, List<Long> killAtRecords, String victimOperator, Path jar,
+        boolean gracefulLeaves, List<Integer> rescales) {
+      this(pipeline, parameters, duration, killInterval, restartDelay, seed, cassandraKillAt, cassandraDown, freezeAt,
+          freezeFor, drainTimeout, killAtRecords, victimOperator, jar, gracefulLeaves, rescales, null, null);
     }
 
     public Settings(String pipeline, Map<String, String> parameters, Duration duration, Duration killInterval,
@@ -83,13 +91,15 @@ public final class ChaosRun {
     /** The same settings with kills when the sinks have received these numbers of records. */
     public Settings withKillsAtRecords(List<Long> counts) {
       return new Settings(pipeline, parameters, duration, killInterval, restartDelay, seed, cassandraKillAt,
-          cassandraDown, freezeAt, freezeFor, drainTimeout, counts, victimOperator, jar, gracefulLeaves, rescales);
+          cassandraDown, freezeAt, freezeFor, drainTimeout, counts, victimOperator, jar, gracefulLeaves, rescales,
+          partitionEvery, partitionFor);
     }
 
     /** The same settings whose kills prefer a node that runs an instance of {@code operator}. */
     public Settings withVictimOperator(String operator) {
       return new Settings(pipeline, parameters, duration, killInterval, restartDelay, seed, cassandraKillAt,
-          cassandraDown, freezeAt, freezeFor, drainTimeout, killAtRecords, operator, jar, gracefulLeaves, rescales);
+          cassandraDown, freezeAt, freezeFor, drainTimeout, killAtRecords, operator, jar, gracefulLeaves, rescales,
+          partitionEvery, partitionFor);
     }
 
     /**
@@ -98,7 +108,8 @@ public final class ChaosRun {
      */
     public Settings withJar(Path file) {
       return new Settings(pipeline, parameters, duration, killInterval, restartDelay, seed, cassandraKillAt,
-          cassandraDown, freezeAt, freezeFor, drainTimeout, killAtRecords, victimOperator, file, gracefulLeaves, rescales);
+          cassandraDown, freezeAt, freezeFor, drainTimeout, killAtRecords, victimOperator, file, gracefulLeaves, rescales,
+          partitionEvery, partitionFor);
     }
 
     /**
@@ -108,7 +119,8 @@ public final class ChaosRun {
      */
     public Settings withGracefulLeaves() {
       return new Settings(pipeline, parameters, duration, killInterval, restartDelay, seed, cassandraKillAt,
-          cassandraDown, freezeAt, freezeFor, drainTimeout, killAtRecords, victimOperator, jar, true, rescales);
+          cassandraDown, freezeAt, freezeFor, drainTimeout, killAtRecords, victimOperator, jar, true, rescales,
+          partitionEvery, partitionFor);
     }
 
     /**
@@ -119,7 +131,22 @@ public final class ChaosRun {
     public Settings withRescales(List<Integer> parallelisms) {
       return new Settings(pipeline, parameters, duration, killInterval, restartDelay, seed, cassandraKillAt,
           cassandraDown, freezeAt, freezeFor, drainTimeout, killAtRecords, victimOperator, jar, gracefulLeaves,
-          parallelisms);
+          parallelisms, partitionEvery, partitionFor);
+    }
+
+    /**
+     * The same settings with network faults ({@link NetworkSchedule}): one due every {@code every},
+     * held for {@code length}, between nodes that run in network namespaces.
+     */
+    public Settings withNetworkFaults(Duration every, Duration length) {
+      return new Settings(pipeline, parameters, duration, killInterval, restartDelay, seed, cassandraKillAt,
+          cassandraDown, freezeAt, freezeFor, drainTimeout, killAtRecords, victimOperator, jar, gracefulLeaves,
+          rescales, every, length);
+    }
+
+    /** True if the run makes network faults (its nodes must run in namespaces). */
+    public boolean network() {
+      return partitionEvery != null && partitionFor != null;
     }
   }
 
@@ -128,7 +155,52 @@ public final class ChaosRun {
    * victims maps the entity ids of the instances that lived on the node to their incarnation then.
    */
   public record Fault(String kind, String target, double atSeconds, Double endedAtSeconds, Double recoverySeconds,
-      String detail, Map<String, Long> victims) {}
+      String detail, Map<String, Long> victims, Network network) {
+    public Fault(String kind, String target, double atSeconds, Double endedAtSeconds, Double recoverySeconds,
+        String detail, Map<String, Long> victims) {
+      this(kind, target, atSeconds, endedAtSeconds, recoverySeconds, detail, victims, null);
+    }
+  }
+
+  /**
+   * What a network fault did: its sides ("node-1 | node-2 + node-3"), how long it was held, and
+   * which of the nodes stayed members and which downed themselves (their process exited) from
+   * the fault until the cluster was whole again after the heal.
+   */
+  public record Network(String sides, double heldSeconds, List<String> stayed, List<String> downed) {
+    public Network {
+      stayed = List.copyOf(stayed);
+      downed = List.copyOf(downed);
+    }
+  }
+
+  /**
+   * What the journal tells of the run's operator instances: how many were read, and every
+   * interleaving (an instance written by two incarnations interleaved); error: why the journal could
+   * not be read, else null.
+   */
+  public record JournalVerdict(int instances, long events, List<String> interleavings, String error) {
+    public JournalVerdict {
+      interleavings = List.copyOf(interleavings);
+    }
+
+    /** Read, and no instance had two live writers. */
+    public boolean ok() {
+      return error == null && interleavings.isEmpty();
+    }
+
+    /** For people. */
+    public String summary() {
+      if (error != null) {
+        return "journal not checked: " + error;
+      }
+      return interleavings.isEmpty()
+          ? String.format("journal: %d instance(s), %,d events, none written by two incarnations interleaved",
+              instances, events)
+          : "journal: " + interleavings.size() + " of " + instances + " instance(s) written by two incarnations"
+              + " interleaved (two live writers)";
+    }
+  }
 
   /**
    * The outcome. status: the job's lifecycle at the end, or STALLED; stallCause: the coordinator's
@@ -136,9 +208,15 @@ public final class ChaosRun {
    * Cassandra during the run (its pid and what its log told), else null.
    */
   public record Result(String jobId, String status, Verdict verdict, List<Fault> faults, List<double[]> timeline,
-      long delivered, double seconds, String stallCause, String cassandraDeath, List<String> jobs) {
+      long delivered, double seconds, String stallCause, String cassandraDeath, List<String> jobs,
+      JournalVerdict journal) {
     public Result {
       jobs = List.copyOf(jobs);
+    }
+
+    public Result(String jobId, String status, Verdict verdict, List<Fault> faults, List<double[]> timeline,
+        long delivered, double seconds, String stallCause, String cassandraDeath, List<String> jobs) {
+      this(jobId, status, verdict, faults, timeline, delivered, seconds, stallCause, cassandraDeath, jobs, null);
     }
 
     public Result(String jobId, String status, Verdict verdict, List<Fault> faults, List<double[]> timeline,
@@ -146,8 +224,14 @@ public final class ChaosRun {
       this(jobId, status, verdict, faults, timeline, delivered, seconds, stallCause, cassandraDeath, List.of(jobId));
     }
 
+    /** The output is exact, the job finished, and the journal (when checked) shows no two live writers. */
     public boolean exact() {
-      return verdict != null && verdict.exact() && "FINISHED".equals(status);
+      return verdict != null && verdict.exact() && "FINISHED".equals(status) && (journal == null || journal.ok());
+    }
+
+    /** The network faults, in order. */
+    public List<Fault> networkFaults() {
+      return faults.stream().filter(f -> f.network() != null).toList();
     }
   }
 
@@ -162,6 +246,10 @@ public final class ChaosRun {
   static final Duration LEAVE_TIMEOUT = Duration.ofSeconds(60);
   /** How long a rescale (savepoint, stop, restore) may take before the run fails. */
   static final Duration RESCALE_TIMEOUT = Duration.ofMinutes(6);
+  /** How long after the heal of a network fault the cluster may take to be whole again before the run goes on. */
+  static final Duration SETTLE_TIMEOUT = Duration.ofSeconds(120);
+  /** How often a network run lists the job's instances, for the journal check at the end. */
+  static final Duration INSTANCES_POLL = Duration.ofSeconds(5);
   /** The exit code of a process ended by SIGKILL. */
   private static final int EXIT_KILLED = 137;
 
@@ -179,6 +267,8 @@ public final class ChaosRun {
   private final List<String> jobs = new ArrayList<>();
   private int lastVictim = -1;
   private CassandraWatch.Death cassandraDeath;
+  /** Every operator instance any node listed during the run: the journal check reads theirs. */
+  private final java.util.Set<String> instancesSeen = new java.util.LinkedHashSet<>();
 
   private static final class MutableFault {
     final String kind;
@@ -193,6 +283,16 @@ public final class ChaosRun {
     long countAtFault;
     boolean stalled;
     long endMillis;
+    /** Of a network fault: its sides for people, else null. */
+    String sides;
+    long heldMillis;
+    /** Of a network fault: the nodes whose process exited from the fault until it settled. */
+    final java.util.SortedSet<Integer> downed = new java.util.TreeSet<>();
+    /** Of a network fault: the node each victim lived on at the fault. */
+    final Map<String, String> victimNodes = new HashMap<>();
+    /** Of a network fault: healed and the cluster whole again (or given up waiting). */
+    boolean settled;
+    Network network;
 
     MutableFault(String kind, String target, long atMillis, double atSeconds) {
       this.kind = kind;
@@ -202,7 +302,7 @@ public final class ChaosRun {
     }
 
     Fault freeze() {
-      return new Fault(kind, target, atSeconds, endedAt, recovery, detail, Map.copyOf(victims));
+      return new Fault(kind, target, atSeconds, endedAt, recovery, detail, Map.copyOf(victims), network);
     }
   }
 
@@ -213,6 +313,10 @@ public final class ChaosRun {
     this.out = out;
     this.random = new Random(settings.seed());
     this.cassandraWatch = new CassandraWatch(cassandra);
+    if (settings.network() && cluster.network().isEmpty()) {
+      throw new IllegalArgumentException("network faults need the nodes in network namespaces"
+          + " (LocalCluster.inNamespaces)");
+    }
   }
 
   private double elapsed() {
@@ -273,6 +377,13 @@ public final class ChaosRun {
     int rescalesDone = 0;
     int rescaleVia = -1;
     long countOfEarlierJobs = 0;
+    List<NetworkSchedule.Planned> plan = settings.network() ? NetworkSchedule.plan(settings.seed(), n,
+        settings.duration(), settings.partitionEvery(), settings.partitionFor()) : List.of();
+    int nextPartition = 0;
+    MutableFault partition = null; // the network fault made and not settled yet
+    long healAt = 0;
+    long settleBy = 0;
+    long lastInstancesPoll = 0;
     while (true) {
       long ms = (System.nanoTime() - t0) / 1_000_000;
       watchCassandra();
@@ -328,7 +439,7 @@ public final class ChaosRun {
       timeline.add(new double[] {ms / 1000.0, count});
       lastCount = count;
       boolean faultPending = !restartAt.isEmpty() || !resumeAt.isEmpty()
-          || (cassandraRestart != null && !cassandraRestart.isDone()) || rescaling != null;
+          || (cassandraRestart != null && !cassandraRestart.isDone()) || rescaling != null || partition != null;
       if ("RUNNING".equals(status) && "DEGRADED".equals(state) && !faultPending) {
         if (degradedUnexplainedMs < 0 || count != countWhenDegraded) {
           degradedUnexplainedMs = ms; // records still reach the sinks: degraded, but not stalled
@@ -365,7 +476,32 @@ public final class ChaosRun {
           out.printf("%n[%6.1f s] resumed %s (SIGCONT)%n", elapsed(), cluster.node(e.getKey()).name());
         }
       }
+      if (partition != null) {
+        for (int i = 0; i < n; i++) {
+          if (!cluster.node(i).isRunning() && !restartAt.containsKey(i) && partition.downed.add(i)) {
+            out.printf("%n[%6.1f s] %s exited during %s %s%n", elapsed(), cluster.node(i).name(), partition.kind,
+                partition.sides);
+          }
+        }
+        if (partition.endMillis == 0 && ms >= healAt) {
+          cluster.network().orElseThrow().faults().heal();
+          partition.endedAt = elapsed();
+          partition.endMillis = System.currentTimeMillis();
+          settleBy = ms + SETTLE_TIMEOUT.toMillis();
+          out.printf("%n[%6.1f s] healed %s %s%n", elapsed(), partition.kind, partition.sides);
+        } else if (partition.endMillis > 0 && (whole(candidates(restartAt, resumeAt)) || ms >= settleBy)) {
+          settle(partition, ms >= settleBy && !whole(candidates(restartAt, resumeAt)));
+          partition = null;
+        }
+      }
+      if (ms - lastInstancesPoll >= INSTANCES_POLL.toMillis() && settings.network()) {
+        lastInstancesPoll = ms;
+        instances();
+      }
       for (int i = 0; i < n; i++) {
+        if (partition != null && partition.endMillis == 0) {
+          break; // a node the partition downed starts again after the heal
+        }
         if (!cluster.node(i).isRunning() && !restartAt.containsKey(i) && !resumeAt.containsKey(i)) {
           out.printf("%n[%6.1f s] %s exited (downed by the cluster); restarting it%n", elapsed(), cluster.node(i).name());
           restartAt.put(i, ms);
@@ -396,11 +532,21 @@ public final class ChaosRun {
       boolean killByCount = killsByCount < settings.killAtRecords().size()
           && count >= settings.killAtRecords().get(killsByCount);
       boolean killByTime = faultWindow && ms >= nextKill && settings.killInterval().toMillis() > 0;
+      // a network fault that is due goes first if it was due no later than the kill; while one
+      // holds or settles, no node is killed, frozen or left
+      boolean partitionDue = partition == null && faultWindow && nextPartition < plan.size() && rescaling == null
+          && ms >= plan.get(nextPartition).at().toMillis();
+      boolean partitionFirst = partitionDue && (!killByTime || plan.get(nextPartition).at().toMillis() <= nextKill);
+      if (partition != null || partitionFirst) {
+        killByCount = false;
+        killByTime = false;
+      }
       // Keep a majority: a node is killed or frozen only when the cluster is whole again, every
       // node running and an Up member. Killing a second node while the first one is still
       // rejoining leaves two members, and keep-majority then downs everyone on the side without
       // the lowest address. A fault that is due waits for that, it is not dropped.
-      boolean freezeDue = faultWindow && !freezeDone && ms >= settings.freezeAt().toMillis();
+      boolean freezeDue = faultWindow && !freezeDone && ms >= settings.freezeAt().toMillis() && partition == null
+          && !partitionFirst;
       List<Integer> candidates = killByTime || killByCount || freezeDue ? candidates(restartAt, resumeAt) : List.of();
       if (!candidates.isEmpty() && whole(candidates)) {
         if (killByTime || killByCount) {
@@ -445,8 +591,19 @@ public final class ChaosRun {
               settings.freezeFor().toSeconds());
         }
       }
+      if (partitionFirst && leaving.isEmpty()) {
+        List<Integer> whole = candidates(restartAt, resumeAt);
+        if (!whole.isEmpty() && whole(whole)) {
+          NetworkSchedule.Planned p = plan.get(nextPartition++);
+          partition = beginNetwork(p, count);
+          p.apply(cluster.network().orElseThrow().faults());
+          healAt = ms + p.length().toMillis();
+          out.printf("%n[%6.1f s] %s %s for %d s; %d instance(s) lived on %s%n", partition.atSeconds, partition.kind,
+              partition.sides, p.length().toSeconds(), partition.victims.size(), partition.target);
+        }
+      }
       List<Integer> rescales = settings.rescales();
-      int via = faultWindow && rescaling == null && rescalesDone < rescales.size()
+      int via = faultWindow && rescaling == null && partition == null && rescalesDone < rescales.size()
           && ms >= durationMs * (rescalesDone + 1) / (rescales.size() + 1) ? readyNode(restartAt, resumeAt) : -1;
       if (via >= 0) { // due, and a node is ready to take the request (one that was just restarted may not be)
         int to = rescales.get(rescalesDone++);
@@ -498,13 +655,13 @@ public final class ChaosRun {
         lastLineLength = line.length();
       }
       if (!faultWindow && restartAt.isEmpty() && resumeAt.isEmpty() && killsByCount >= settings.killAtRecords().size()
-          && (cassandraRestart == null || cassandraRestart.isDone()) && rescaling == null
+          && (cassandraRestart == null || cassandraRestart.isDone()) && rescaling == null && partition == null
           && drainDeadline == Long.MAX_VALUE) {
         drainDeadline = ms + settings.drainTimeout().toMillis();
         out.printf("%n[%6.1f s] fault window over; draining the job ...%n", elapsed());
       }
       if (!"RUNNING".equals(status) && restartAt.isEmpty() && resumeAt.isEmpty()
-          && (cassandraRestart == null || cassandraRestart.isDone()) && rescaling == null) {
+          && (cassandraRestart == null || cassandraRestart.isDone()) && rescaling == null && partition == null) {
         break;
       }
       if (ms > drainDeadline) {
@@ -521,9 +678,50 @@ public final class ChaosRun {
     out.printf("%n[%6.1f s] job %s %s with %,d records at the sinks%n", seconds, jobs.size() == 1 ? jobId
         : String.join(" -> ", jobs), status, lastCount);
     Verdict verdict = verify();
+    if (partition != null) { // the run ended while it held or settled
+      if (partition.endMillis == 0) {
+        cluster.network().orElseThrow().faults().heal();
+        partition.endedAt = elapsed();
+        partition.endMillis = System.currentTimeMillis();
+      }
+      settle(partition, true);
+    }
+    if (!plan.isEmpty()) {
+      out.printf("%d of %d planned network fault(s) made within the fault window%n", nextPartition, plan.size());
+    }
+    JournalVerdict journal = settings.network() ? checkJournal() : null;
+    if (journal != null) {
+      out.println(journal.summary());
+      journal.interleavings().forEach(i -> out.println("  - " + i));
+    }
     List<Fault> done = faults.stream().map(MutableFault::freeze).toList();
     return new Result(jobs.get(0), status, verdict, done, List.copyOf(timeline), lastCount, seconds, stallCause,
-        cassandraDeath == null ? null : cassandraDeath.summary(), jobs);
+        cassandraDeath == null ? null : cassandraDeath.summary(), jobs, journal);
+  }
+
+  /**
+   * Reads the journal of every operator instance seen during the run (in the nodes' keyspace, with
+   * node 1's Cassandra settings) and finds the instances written by two incarnations interleaved.
+   */
+  private JournalVerdict checkJournal() {
+    io.sluice.cluster.NodeConfig c = cluster.node(0).config();
+    List<String> interleavings = new ArrayList<>();
+    long events = 0;
+    try (com.datastax.oss.driver.api.core.CqlSession session = c.cassandraSecurity()
+        .sessionBuilder(c.contactPoints(), c.localDatacenter()).build()) {
+      for (String instance : instancesSeen) {
+        List<Long> writers = JournalWriters.writers(session, c.keyspace(), JournalWriters.persistenceId(instance));
+        events += writers.size();
+        JournalWriters.interleaving(instance, writers).ifPresent(interleavings::add);
+      }
+    } catch (RuntimeException e) {
+      return new JournalVerdict(instancesSeen.size(), events, interleavings, "the journal in keyspace " + c.keyspace()
+          + " could not be read: " + e);
+    }
+    if (instancesSeen.isEmpty()) {
+      return new JournalVerdict(0, 0, List.of(), "no node listed an instance of the job");
+    }
+    return new JournalVerdict(instancesSeen.size(), events, interleavings, null);
   }
 
   /** Says at once, and loudly, if the dev Cassandra died without this run killing it. */
@@ -578,7 +776,7 @@ public final class ChaosRun {
     if (operator == null) {
       return out;
     }
-    anyNode("/jobs/" + jobId + "/instances").ifPresent(list -> {
+    instances().ifPresent(list -> {
       for (JsonNode i : list) {
         String[] id = i.path("instance").asText().split("/");
         if (id.length == 3 && id[1].equals(operator)) {
@@ -593,12 +791,77 @@ public final class ChaosRun {
     return out;
   }
 
+  /** The job's instances as a node lists them; remembers their ids for the journal check. */
+  private Optional<JsonNode> instances() {
+    Optional<JsonNode> list = anyNode("/jobs/" + jobId + "/instances");
+    list.ifPresent(l -> {
+      for (JsonNode i : l) {
+        instancesSeen.add(i.path("instance").asText());
+      }
+    });
+    return list;
+  }
+
+  /**
+   * Begins network fault {@code p}: its victims are the instances on the nodes that may lose it,
+   * the smaller side of an isolation or a split, both nodes of a cut, the node cut from Cassandra.
+   */
+  private MutableFault beginNetwork(NetworkSchedule.Planned p, long count) {
+    List<Integer> exposed = switch (p.kind()) {
+      case SPLIT -> p.sideB();
+      case ISOLATE, CUT_CASSANDRA -> p.sideA();
+      default -> p.nodes();
+    };
+    List<String> names = exposed.stream().map(i -> cluster.node(i).name()).toList();
+    MutableFault f = begin(p.kind().label(), String.join(" + ", names), count);
+    f.sides = p.sides(i -> cluster.node(i).name());
+    f.heldMillis = p.length().toMillis();
+    Map<String, Long> victims = new LinkedHashMap<>();
+    instances().ifPresent(list -> {
+      for (JsonNode i : list) {
+        if (names.contains(i.path("node").asText()) && !i.path("finished").asBoolean()) {
+          victims.put(i.path("instance").asText(), i.path("incarnation").asLong());
+          f.victimNodes.put(i.path("instance").asText(), i.path("node").asText());
+        }
+      }
+    });
+    f.victims = victims;
+    return f;
+  }
+
+  /**
+   * Settles a healed network fault: which nodes stayed and which downed themselves. When nodes
+   * went down, the recovery counts their instances only (they moved); else every victim, measured
+   * from the heal for those that stayed where they were.
+   */
+  private void settle(MutableFault f, boolean gaveUp) {
+    List<String> stayed = new ArrayList<>();
+    List<String> downed = new ArrayList<>();
+    for (int i = 0; i < cluster.nodes().size(); i++) {
+      (f.downed.contains(i) ? downed : stayed).add(cluster.node(i).name());
+    }
+    f.network = new Network(f.sides, f.heldMillis / 1000.0, stayed, downed);
+    if (!downed.isEmpty()) { // only the instances of the downed nodes had to move
+      Map<String, Long> onDowned = new LinkedHashMap<>(f.victims);
+      onDowned.keySet().removeIf(id -> !downed.contains(f.victimNodes.get(id)));
+      if (!onDowned.isEmpty()) {
+        f.victims = onDowned;
+      }
+    }
+    f.detail = (f.detail.isEmpty() ? "" : f.detail + "; ") + "stayed: " + (stayed.isEmpty() ? "none"
+        : String.join(", ", stayed)) + "; downed themselves: " + (downed.isEmpty() ? "none" : String.join(", ", downed))
+        + (gaveUp ? "; the cluster was not whole " + SETTLE_TIMEOUT.toSeconds() + " s after the heal" : "");
+    f.settled = true;
+    out.printf("%n[%6.1f s] %s %s settled: stayed %s, downed themselves %s%n", elapsed(), f.kind, f.sides,
+        stayed.isEmpty() ? "none" : String.join(", ", stayed), downed.isEmpty() ? "none" : String.join(", ", downed));
+  }
+
   private MutableFault begin(String kind, String target, long count) {
     MutableFault f = new MutableFault(kind, target, System.currentTimeMillis(), elapsed());
     f.countAtFault = count;
     Map<String, Long> victims = new LinkedHashMap<>();
     if (!kind.equals("cassandra")) {
-      anyNode("/jobs/" + jobId + "/instances").ifPresent(list -> {
+      instances().ifPresent(list -> {
         for (JsonNode i : list) {
           if (target.equals(i.path("node").asText()) && !i.path("finished").asBoolean()) {
             victims.put(i.path("instance").asText(), i.path("incarnation").asLong());
@@ -645,18 +908,21 @@ public final class ChaosRun {
         }
         continue;
       }
+      if (f.sides != null && !f.settled) {
+        continue; // which of its victims had to move is known when it settled
+      }
       if (f.victims.isEmpty()) {
         f.recovery = 0.0;
         f.detail = "no running instance lived on " + f.target;
         continue;
       }
       if (instances == null) {
-        instances = anyNode("/jobs/" + jobId + "/instances").orElse(null);
+        instances = instances().orElse(null);
         if (instances == null) {
           return;
         }
       }
-      long resumed = f.kind.equals("freeze") && f.endMillis > 0 ? f.endMillis : -1;
+      long resumed = (f.kind.equals("freeze") || f.sides != null) && f.endMillis > 0 ? f.endMillis : -1;
       java.util.OptionalLong latest = flowingAgain(instances, f.victims, f.atMillis, resumed);
       if (latest.isPresent()) {
         f.recovery = (latest.getAsLong() - f.atMillis) / 1000.0;
