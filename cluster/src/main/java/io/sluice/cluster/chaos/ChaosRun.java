@@ -381,7 +381,7 @@ public final class ChaosRun {
         settings.duration(), settings.partitionEvery(), settings.partitionFor()) : List.of();
     int nextPartition = 0;
     MutableFault partition = null; // the network fault made and not settled yet
-    long healAt = 0;
+    CompletableFuture<double[]> healing = null; // heals it on time, whatever the loop waits for: {millis, seconds}
     long settleBy = 0;
     long lastInstancesPoll = 0;
     while (true) {
@@ -483,12 +483,12 @@ public final class ChaosRun {
                 partition.sides);
           }
         }
-        if (partition.endMillis == 0 && ms >= healAt) {
-          cluster.network().orElseThrow().faults().heal();
-          partition.endedAt = elapsed();
-          partition.endMillis = System.currentTimeMillis();
+        if (partition.endMillis == 0 && healing.isDone()) {
+          double[] healed = healing.join();
+          partition.endMillis = (long) healed[0];
+          partition.endedAt = healed[1];
           settleBy = ms + SETTLE_TIMEOUT.toMillis();
-          out.printf("%n[%6.1f s] healed %s %s%n", elapsed(), partition.kind, partition.sides);
+          out.printf("%n[%6.1f s] healed %s %s%n", partition.endedAt, partition.kind, partition.sides);
         } else if (partition.endMillis > 0 && (whole(candidates(restartAt, resumeAt)) || ms >= settleBy)) {
           settle(partition, ms >= settleBy && !whole(candidates(restartAt, resumeAt)));
           partition = null;
@@ -597,7 +597,10 @@ public final class ChaosRun {
           NetworkSchedule.Planned p = plan.get(nextPartition++);
           partition = beginNetwork(p, count);
           p.apply(cluster.network().orElseThrow().faults());
-          healAt = ms + p.length().toMillis();
+          healing = CompletableFuture.supplyAsync(() -> {
+            cluster.network().orElseThrow().faults().heal();
+            return new double[] {System.currentTimeMillis(), elapsed()};
+          }, CompletableFuture.delayedExecutor(p.length().toMillis(), java.util.concurrent.TimeUnit.MILLISECONDS));
           out.printf("%n[%6.1f s] %s %s for %d s; %d instance(s) lived on %s%n", partition.atSeconds, partition.kind,
               partition.sides, p.length().toSeconds(), partition.victims.size(), partition.target);
         }
@@ -680,9 +683,9 @@ public final class ChaosRun {
     Verdict verdict = verify();
     if (partition != null) { // the run ended while it held or settled
       if (partition.endMillis == 0) {
-        cluster.network().orElseThrow().faults().heal();
-        partition.endedAt = elapsed();
-        partition.endMillis = System.currentTimeMillis();
+        double[] healed = healing.join();
+        partition.endMillis = (long) healed[0];
+        partition.endedAt = healed[1];
       }
       settle(partition, true);
     }
@@ -848,12 +851,52 @@ public final class ChaosRun {
         f.victims = onDowned;
       }
     }
+    String clusters = gaveUp ? clusters() : "";
     f.detail = (f.detail.isEmpty() ? "" : f.detail + "; ") + "stayed: " + (stayed.isEmpty() ? "none"
         : String.join(", ", stayed)) + "; downed themselves: " + (downed.isEmpty() ? "none" : String.join(", ", downed))
-        + (gaveUp ? "; the cluster was not whole " + SETTLE_TIMEOUT.toSeconds() + " s after the heal" : "");
+        + (gaveUp ? "; the cluster was not whole " + SETTLE_TIMEOUT.toSeconds() + " s after the heal" + clusters : "");
+    if (!clusters.isEmpty()) {
+      out.printf("%n*** [%6.1f s] after %s %s the cluster is not whole%s%n", elapsed(), f.kind, f.sides, clusters);
+    }
     f.settled = true;
     out.printf("%n[%6.1f s] %s %s settled: stayed %s, downed themselves %s%n", elapsed(), f.kind, f.sides,
         stayed.isEmpty() ? "none" : String.join(", ", stayed), downed.isEmpty() ? "none" : String.join(", ", downed));
+  }
+
+  /**
+   * The clusters the running nodes are in, as they see their Up members: "" when they all agree,
+   * else "; N clusters: [node-3] and [node-1, node-2]" (a split brain: each side may run the job).
+   */
+  private String clusters() {
+    java.util.Set<java.util.SortedSet<String>> seen = new java.util.LinkedHashSet<>();
+    for (int i = 0; i < cluster.nodes().size(); i++) {
+      if (!cluster.node(i).isRunning()) {
+        continue;
+      }
+      cluster.get(i, "/cluster").ifPresent(j -> {
+        java.util.SortedSet<String> members = new java.util.TreeSet<>();
+        for (JsonNode m : j.path("members")) {
+          if ("Up".equals(m.path("status").asText())) {
+            members.add(nameOf(m.path("address").asText()));
+          }
+        }
+        seen.add(members);
+      });
+    }
+    if (seen.size() < 2) {
+      return "";
+    }
+    return "; " + seen.size() + " clusters: " + String.join(" and ", seen.stream().map(Object::toString).toList());
+  }
+
+  /** The name of the node at Artery address {@code address} (as /cluster lists it), else the address. */
+  private String nameOf(String address) {
+    for (LocalCluster.Node n : cluster.nodes()) {
+      if (address.endsWith("@" + n.address()) || address.equals(n.address())) {
+        return n.name();
+      }
+    }
+    return address;
   }
 
   private MutableFault begin(String kind, String target, long count) {

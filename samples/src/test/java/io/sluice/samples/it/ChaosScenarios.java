@@ -41,15 +41,32 @@ final class ChaosScenarios {
   /** {@link #run} with extra flags for every node JVM (e.g. a larger heap). */
   static ChaosRun.Result run(CassandraExtension cassandra, String name, ChaosRun.Settings settings,
       List<String> nodeFlags) {
+    return run(cassandra, name, settings, nodeFlags, false);
+  }
+
+  /**
+   * {@link #run} with each node in its own network namespace ({@link LocalCluster#inNamespaces}),
+   * as a run with network faults needs.
+   */
+  static ChaosRun.Result runInNamespaces(CassandraExtension cassandra, String name, ChaosRun.Settings settings) {
+    return run(cassandra, name, settings, List.of(), true);
+  }
+
+  private static ChaosRun.Result run(CassandraExtension cassandra, String name, ChaosRun.Settings settings,
+      List<String> nodeFlags, boolean namespaces) {
     Path home = DevCassandra.home();
     List<String> flags = new java.util.ArrayList<>(cassandra.jvmFlags());
     flags.addAll(nodeFlags);
     if (System.getProperty("it.node-flag") != null) {
       flags.add(System.getProperty("it.node-flag"));
     }
-    try (LocalCluster cluster = new LocalCluster(home, NODES, flags,
-        home.resolve("target/it-logs").resolve(name))) {
-      assertPortsFree(cluster);
+    Path logs = home.resolve("target/it-logs").resolve(name);
+    try (LocalCluster cluster = namespaces
+        ? LocalCluster.inNamespaces(home, NODES, flags, logs, io.sluice.cluster.NodeNetwork.Settings.defaults())
+        : new LocalCluster(home, NODES, flags, logs)) {
+      if (!namespaces) {
+        assertPortsFree(cluster); // in namespaces, each node has its own ports
+      }
       ChaosRun.Result r = new ChaosRun(cluster, cassandra.devCassandra(), settings, System.out).run();
       System.out.println();
       System.out.println("[" + name + "] VERDICT: " + (r.exact() ? "EXACT" : "NOT EXACT") + " - "
