@@ -248,6 +248,8 @@ public final class ChaosRun {
   static final Duration RESCALE_TIMEOUT = Duration.ofMinutes(6);
   /** How long after the heal of a network fault the cluster may take to be whole again before the run goes on. */
   static final Duration SETTLE_TIMEOUT = Duration.ofSeconds(120);
+  /** How long a network run waits for the recovery of earlier faults to be measured before it makes another. */
+  static final Duration MEASURE_WAIT = Duration.ofSeconds(30);
   /** How often a network run lists the job's instances, for the journal check at the end. */
   static final Duration INSTANCES_POLL = Duration.ofSeconds(5);
   /** The exit code of a process ended by SIGKILL. */
@@ -384,6 +386,7 @@ public final class ChaosRun {
     CompletableFuture<double[]> healing = null; // heals it on time, whatever the loop waits for: {millis, seconds}
     long settleBy = 0;
     long lastInstancesPoll = 0;
+    long unmeasuredSince = -1;
     while (true) {
       long ms = (System.nanoTime() - t0) / 1_000_000;
       watchCassandra();
@@ -537,10 +540,17 @@ public final class ChaosRun {
       boolean partitionDue = partition == null && faultWindow && nextPartition < plan.size() && rescaling == null
           && ms >= plan.get(nextPartition).at().toMillis();
       boolean partitionFirst = partitionDue && (!killByTime || plan.get(nextPartition).at().toMillis() <= nextKill);
-      if (partition != null || partitionFirst) {
+      // in a network run, a fault also waits until the records of the earlier ones flow again (or
+      // MEASURE_WAIT passed): a fault that hits the instances of one not measured yet moves them
+      // again, and the earlier one's recovery would be the later one's
+      boolean measured = faults.stream().allMatch(f -> f.recovery != null || f.kind.equals("rescale"));
+      unmeasuredSince = measured ? -1 : unmeasuredSince < 0 ? ms : unmeasuredSince;
+      boolean waitForMeasure = settings.network() && !measured && ms - unmeasuredSince < MEASURE_WAIT.toMillis();
+      if (partition != null || partitionFirst || waitForMeasure) {
         killByCount = false;
         killByTime = false;
       }
+      partitionFirst &= !waitForMeasure;
       // Keep a majority: a node is killed or frozen only when the cluster is whole again, every
       // node running and an Up member. Killing a second node while the first one is still
       // rejoining leaves two members, and keep-majority then downs everyone on the side without

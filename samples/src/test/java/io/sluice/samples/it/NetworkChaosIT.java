@@ -39,8 +39,8 @@ class NetworkChaosIT {
    * totals (1,200,000 records, 8,000 keys, rate-limited to run ~100 s). In a 100 s fault window a
    * network fault is due every 25 s and held for 10 s — kinds and nodes drawn from the seed
    * (isolate, split 2 | 1, cut pair, cut one way, cut from Cassandra) — and a node is killed every
-   * 40 s; each waits until the cluster is whole again, nodes that downed themselves are started
-   * after the heal. The job must finish with exact output; the journal of every instance must show
+   * 40 s, a node that runs a totals instance; each waits until the cluster is whole again and the
+   * records of the faults before flow again; nodes that downed themselves are started after the heal. The job must finish with exact output; the journal of every instance must show
    * no persistence id written by two incarnations interleaved; the network faults made must be the
    * seeded plan's, in order, each with its records flowing again; report.html marks each one with
    * its kind, sides and duration. Per fault recovery times and surviving sides are printed.
@@ -51,7 +51,7 @@ class NetworkChaosIT {
     ChaosRun.Settings base = ChaosScenarios.keyedTotals(NAME, 8_000, 150, 12_000);
     ChaosRun.Settings s = new ChaosRun.Settings(base.pipeline(), base.parameters(), WINDOW, Duration.ofSeconds(40),
         Duration.ofSeconds(5), SEED, null, Duration.ofSeconds(8), null, Duration.ZERO, Duration.ofMinutes(3),
-        List.of()).withNetworkFaults(EVERY, HELD);
+        List.of()).withNetworkFaults(EVERY, HELD).withVictimOperator("totals"); // kills hit a node with work
     ChaosRun.Result r = ChaosScenarios.runInNamespaces(cassandra, NAME, s);
     Path html = ChaosReport.write(DevCassandra.home().resolve("target/it-logs").resolve(NAME).resolve("report.html"),
         r, s, ChaosScenarios.NODES.toString());
@@ -80,6 +80,10 @@ class NetworkChaosIT {
       assertEquals(p.sides(k -> "node-" + (k + 1)), net.get(i).network().sides(), "fault " + i + ": " + net);
       assertNotNull(net.get(i).recoverySeconds(), "records did not flow again after " + net.get(i));
       assertEquals(3, net.get(i).network().stayed().size() + net.get(i).network().downed().size());
+    }
+
+    for (ChaosRun.Fault f : r.faults()) {
+      assertNotNull(f.recoverySeconds(), "recovery of " + f + " not measured");
     }
 
     String report = Files.readString(html);
