@@ -206,13 +206,14 @@ public final class ChaosReport {
     StringBuilder svg = new StringBuilder();
     svg.append("<svg width=\"").append(w).append("\" height=\"").append(hgt + 30)
         .append("\" xmlns=\"http://www.w3.org/2000/svg\" style=\"font-size:11px\">");
+    int networkIndex = 0;
     for (ChaosRun.Fault f : r.faults()) {
       double x1 = left + f.atSeconds() * sx;
       double x2 = left + (f.endedAtSeconds() == null ? f.atSeconds() : f.endedAtSeconds()) * sx;
       String c = COLORS.getOrDefault(f.kind(), "#777");
       String label = f.network() == null ? f.kind() + " " + f.target()
           : f.kind() + " " + f.network().sides() + " (" + fmt(f.network().heldSeconds()) + " s)";
-      int labelY = f.network() == null ? 22 : 36;
+      int labelY = f.network() == null ? 22 : 36 + 14 * (networkIndex++ % 3); // staggered: they may be close
       svg.append(String.format(Locale.ROOT, "<rect x=\"%.1f\" y=\"10\" width=\"%.1f\" height=\"%d\" fill=\"%s\" "
           + "fill-opacity=\"0.12\"/>", x1, Math.max(1, x2 - x1), hgt - bottom - 10, c));
       svg.append(String.format(Locale.ROOT, "<line x1=\"%.1f\" x2=\"%.1f\" y1=\"10\" y2=\"%d\" stroke=\"%s\" "

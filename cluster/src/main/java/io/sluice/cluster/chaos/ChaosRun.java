@@ -271,6 +271,8 @@ public final class ChaosRun {
   private CassandraWatch.Death cassandraDeath;
   /** Every operator instance any node listed during the run: the journal check reads theirs. */
   private final java.util.Set<String> instancesSeen = new java.util.LinkedHashSet<>();
+  /** The last list of the job's instances with one still running, else null. */
+  private JsonNode lastRunning;
 
   private static final class MutableFault {
     final String kind;
@@ -699,6 +701,9 @@ public final class ChaosRun {
       }
       settle(partition, true);
     }
+    if (settings.network()) {
+      measure((System.nanoTime() - t0) / 1_000_000, lastCount); // a fault that settled as the job finished
+    }
     if (!plan.isEmpty()) {
       out.printf("%d of %d planned network fault(s) made within the fault window%n", nextPartition, plan.size());
     }
@@ -810,6 +815,9 @@ public final class ChaosRun {
     list.ifPresent(l -> {
       for (JsonNode i : l) {
         instancesSeen.add(i.path("instance").asText());
+        if (!i.path("finished").asBoolean()) {
+          lastRunning = l;
+        }
       }
     });
     return list;
@@ -977,6 +985,10 @@ public final class ChaosRun {
       }
       long resumed = (f.kind.equals("freeze") || f.sides != null) && f.endMillis > 0 ? f.endMillis : -1;
       java.util.OptionalLong latest = flowingAgain(instances, f.victims, f.atMillis, resumed);
+      if (latest.isEmpty() && f.sides != null && lastRunning != null) {
+        // a job that finished lists its instances no more: the last list of a running job tells
+        latest = flowingAgain(lastRunning, f.victims, f.atMillis, resumed);
+      }
       if (latest.isPresent()) {
         f.recovery = (latest.getAsLong() - f.atMillis) / 1000.0;
         String recovered = f.victims.size() + " instance(s) recovered";
