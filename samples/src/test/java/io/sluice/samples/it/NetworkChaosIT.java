@@ -85,6 +85,8 @@ class NetworkChaosIT {
     for (ChaosRun.Fault f : r.faults()) {
       assertNotNull(f.recoverySeconds(), "recovery of " + f + " not measured");
     }
+    assertTrue(net.stream().anyMatch(f -> !f.network().downed().isEmpty() && !f.victims().isEmpty()),
+        "no network fault made a node with instances down itself: the partitions tested little: " + net);
 
     String report = Files.readString(html);
     for (ChaosRun.Fault f : net) {
