@@ -29,14 +29,14 @@ class NetworkChaosIT {
    * instance, duplicates, the job FAILED (found by this test; a fix belongs in the seeds of conf/).
    */
   private static final long SEED = 21;
-  private static final Duration WINDOW = Duration.ofSeconds(100);
+  private static final Duration WINDOW = Duration.ofSeconds(120);
   private static final Duration EVERY = Duration.ofSeconds(25);
   private static final Duration HELD = Duration.ofSeconds(10);
 
   /*
    * Design of this test: the chaos engine as `sluice chaos --network` runs it: three node JVMs, each
    * in its own network namespace (Cassandra through the relay on the bridge), run keyed running
-   * totals (1,440,000 records, 8,000 keys, rate-limited to run ~120 s). In a 100 s fault window a
+   * totals (1,680,000 records, 8,000 keys, rate-limited to run ~140 s). In a 120 s fault window a
    * network fault is due every 25 s and held for 10 s — kinds and nodes drawn from the seed
    * (isolate, split 2 | 1, cut pair, cut one way, cut from Cassandra) — and a node is killed every
    * 40 s, a node that runs a totals instance; each waits until the cluster is whole again and the
@@ -48,7 +48,7 @@ class NetworkChaosIT {
   @Test
   void whenPartitionsAndKillsMixWhileAJobRuns_thenTheOutputIsExactAndNoInstanceHadTwoLiveWriters()
       throws Exception {
-    ChaosRun.Settings base = ChaosScenarios.keyedTotals(NAME, 8_000, 180, 12_000);
+    ChaosRun.Settings base = ChaosScenarios.keyedTotals(NAME, 8_000, 210, 12_000);
     ChaosRun.Settings s = new ChaosRun.Settings(base.pipeline(), base.parameters(), WINDOW, Duration.ofSeconds(40),
         Duration.ofSeconds(5), SEED, null, Duration.ofSeconds(8), null, Duration.ZERO, Duration.ofMinutes(3),
         List.of()).withNetworkFaults(EVERY, HELD).withVictimOperator("totals"); // kills hit a node with work
