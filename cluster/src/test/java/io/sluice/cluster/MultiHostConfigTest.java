@@ -26,7 +26,7 @@ class MultiHostConfigTest {
   Path home;
 
   private static final List<String> SEEDS = List.of("pekko://sluice@sluice-1.example.internal:25520",
-      "pekko://sluice@sluice-2.example.internal:25520");
+      "pekko://sluice@sluice-2.example.internal:25520", "pekko://sluice@sluice-3.example.internal:25520");
 
   /** The three nodes, loaded in a working directory with the token file that base.conf names. */
   private List<NodeConfig> load() throws IOException {

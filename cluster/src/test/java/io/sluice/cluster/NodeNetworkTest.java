@@ -117,7 +117,8 @@ class NodeNetworkTest {
     assertEquals(own.get(1).port(), moved.port());
     assertEquals("10.213.0.12", moved.httpHost());
     assertEquals(own.get(1).httpPort(), moved.httpPort());
-    assertEquals(List.of("pekko://sluice@10.213.0.11:25521", "pekko://sluice@10.213.0.12:25522"), moved.seedNodes());
+    assertEquals(List.of("pekko://sluice@10.213.0.11:25521", "pekko://sluice@10.213.0.12:25522",
+        "pekko://sluice@10.213.0.13:25523"), moved.seedNodes());
     assertEquals(List.of("10.213.0.1:9042"), moved.contactPoints());
     assertEquals(own.get(1).roles(), moved.roles());
   }

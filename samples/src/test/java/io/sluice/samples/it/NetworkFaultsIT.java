@@ -127,21 +127,24 @@ class NetworkFaultsIT {
   }
 
   /*
-   * Design: packets from node-2 to node-3 are dropped; those from node-3 to node-2 still arrive,
-   * and node-1 reaches both. TCP between nodes 2 and 3 stalls both ways (node-2's acknowledgements
-   * are lost too), so each of them finds the other unreachable while node-1 finds both reachable:
-   * nodes 2 and 3 are "indirectly connected". Pekko's split brain resolver does not apply
-   * keep-majority to them: the leader (node-1, reachable by all) takes the decision
-   * DownIndirectlyConnected and downs both, so node-1 runs the whole job alone. The test finds
-   * the decision in the nodes' logs and asserts exactly that decision, by that node, of those
-   * nodes; the downed nodes exit, node-1 takes over their instances, the link heals, the downed
-   * nodes are started again and rejoin, and the job finishes exact.
+   * Design: packets from node-1 to node-2 (the two oldest nodes, home of the job coordinator)
+   * are dropped; those from node-2 to node-1 still arrive, and node-3 reaches both. TCP between
+   * nodes 1 and 2 stalls both ways (node-1's acknowledgements are lost too), so each of them finds
+   * the other unreachable while node-3 finds both reachable: nodes 1 and 2 are "indirectly
+   * connected". Pekko's split brain resolver does not apply keep-majority to them: it takes the
+   * decision DownIndirectlyConnected and downs both, so node-3 runs the whole job alone. The test
+   * finds the decisions in the nodes' logs and asserts that every one is exactly that decision, of
+   * those two nodes; the downed nodes exit, node-3 takes over their instances, the link heals, the
+   * downed nodes are started again and must join node-3's cluster. With only nodes 1 and 2 as seeds
+   * (conf/base.conf before 2026-11-30), the restarted node-1 founded a second cluster with node-2
+   * next to node-3's, and both ran the job: every node is a seed now, and this test is the proof.
    */
   @Test
-  void whenOneLinkIsCutOneWay_thenTheLeaderDownsBothIndirectlyConnectedNodesAndTheOutputIsExact() throws Exception {
+  void whenOneLinkIsCutOneWay_thenBothIndirectlyConnectedNodesAreDownedAndRejoinOneClusterAndTheOutputIsExact()
+      throws Exception {
     String name = "net-oneway";
-    int from = 1;
-    int to = 2;
+    int from = 0;
+    int to = 1;
     Map<String, String> params = ChaosScenarios.keyedTotals(name, 5_000, 200, 20_000).parameters();
     try (LocalCluster cluster = NetworkRuns.cluster(cassandra, name)) {
       NodeNetwork net = cluster.network().orElseThrow();
@@ -178,8 +181,7 @@ class NetworkFaultsIT {
       System.out.printf("[%s] %s's split brain resolver took decision %s %s s after the cut, downing %s:%n  %s%n",
           name, cluster.node(first.getKey()).name(), m.group(1), since(clock, first.getValue()),
           names(cluster, downed), first.getValue());
-      assertEquals(Map.of(0, "DownIndirectlyConnected"), Map.of(first.getKey(), m.group(1)),
-          "expected the leader node-1 to decide DownIndirectlyConnected; decisions: " + decisions);
+      assertEquals("DownIndirectlyConnected", m.group(1), "expected DownIndirectlyConnected; decisions: " + decisions);
       assertEquals(List.of(from, to), List.copyOf(downed), "expected the decision to down exactly "
           + names(cluster, List.of(from, to)) + ": " + first.getValue());
       // one way at the IP level is both ways at the TCP level: each of the two found the other unreachable
@@ -204,13 +206,19 @@ class NetworkFaultsIT {
       assertTrue(seen.survivorsAlone() != null, names(cluster, survivors) + " did not see only "
           + (survivors.size() == 1 ? "itself" : "themselves") + " as members within " + TAKEOVER.toSeconds() + " s");
       double flowing = NetworkRuns.flowingAfter(cluster, via, jobId, victims, t0Millis, seen);
-      // the downed nodes took no decision of their own: they learnt node-1's and shut down
-      assertEquals(List.of(0), List.copyOf(decisions(cluster, cluster.indexes()).keySet()),
-          "only node-1 should have decided: " + decisions(cluster, cluster.indexes()));
+      // whoever decided (any of the three may), every decision was this one, of these two nodes
+      for (Map.Entry<Integer, String> d : decisions(cluster, cluster.indexes()).entrySet()) {
+        Matcher other = DECISION.matcher(d.getValue());
+        assertTrue(other.find() && other.group(1).equals("DownIndirectlyConnected") && other.group(2).contains(
+            member(cluster, from)) && other.group(2).contains(member(cluster, to)) && !other.group(2).contains(
+            member(cluster, via)), cluster.node(d.getKey()).name() + " decided otherwise: " + d.getValue());
+      }
       for (int d : downed) {
+        // downed by its own resolver's decision, or by one it learnt from another node
         assertTrue(cluster.node(d).process().orElseThrow().awaitLine(l -> l.contains("Node has been marked as DOWN."
-            + " Shutting down myself"), Duration.ZERO).isPresent(), cluster.node(d).name() + " exited, but not"
-            + " because it learnt it was downed:\n" + cluster.tail(d, 40));
+            + " Shutting down myself") || l.contains("SBR took decision") && l.contains("including myself"),
+            Duration.ZERO).isPresent(), cluster.node(d).name() + " exited, but not because it was downed:\n"
+            + cluster.tail(d, 40));
       }
       System.out.printf("[%s] surviving side: %s; %s exited %.1f s after the cut; %s alone after %.1f s; records"
           + " flowing again through the %d moved instance(s) %.1f s after the cut%n", name, names(cluster, survivors),
