@@ -510,13 +510,16 @@ public final class InstanceEngine {
 
   /**
    * The journal lost events it had acknowledged (a database that acknowledges writes before they
-   * are durable, and crashed). Going on would lose or duplicate records silently, so the instance
-   * stops and says why.
+   * are durable, and crashed), or a second live writer of this instance wrote past them (two
+   * clusters running the job: the network chaos saw it with too few seeds). Going on would lose or
+   * duplicate records silently, so the instance stops and says why, naming both causes.
    */
   private void journalLost(String evidence) {
     if (problem == null) {
-      problem = "the journal lost acknowledged writes: " + evidence + ". Exactly-once cannot be kept; the"
-          + " journal must not acknowledge a write before it is durable (Cassandra: commitlog_sync batch or group)";
+      problem = "the journal lost acknowledged writes: " + evidence + ". Exactly-once cannot be kept. Either the"
+          + " journal acknowledged a write before it was durable (Cassandra: commitlog_sync must be batch or group),"
+          + " or another incarnation of this instance wrote its journal at the same time: two clusters ran the job"
+          + " (every node must be listed in pekko.cluster.seed-nodes)";
     }
   }
 
