@@ -134,6 +134,11 @@ public final class ChaosCommand implements Callable<Integer> {
       settings = settings.withRescales(rescales);
     }
     if (network) {
+      if (partitionEvery.isNegative() || partitionEvery.isZero() || partitionFor.isNegative() || partitionFor.isZero()) {
+        System.err.println("sluice: --partition-every (" + partitionEvery + ") and --partition-for (" + partitionFor
+            + ") must be positive");
+        return 2;
+      }
       if (nodes.size() < 3) {
         System.err.println("sluice: --network needs at least 3 nodes, so that a majority survives a partition");
         return 2;

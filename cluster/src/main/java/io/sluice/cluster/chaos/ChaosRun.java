@@ -2,6 +2,7 @@ package io.sluice.cluster.chaos;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import io.sluice.cluster.LocalCluster;
+import io.sluice.cluster.NetworkFaults;
 import io.sluice.cluster.internal.Lines;
 import io.sluice.cluster.runtime.ServicePipelineResolver;
 import io.sluice.core.dsl.Parameters;
@@ -296,6 +297,8 @@ public final class ChaosRun {
     final Map<String, String> victimNodes = new HashMap<>();
     /** Of a network fault: healed and the cluster whole again (or given up waiting). */
     boolean settled;
+    /** Of a network fault: when it settled, in seconds of the run. */
+    double settledAt;
     Network network;
 
     MutableFault(String kind, String target, long atMillis, double atSeconds) {
@@ -325,6 +328,47 @@ public final class ChaosRun {
 
   private double elapsed() {
     return (System.nanoTime() - t0) / 1e9;
+  }
+
+  /** Heals the network faults on its own thread: blocking work in the common pool does not delay a heal. */
+  private final java.util.concurrent.Executor healer = r -> {
+    Thread t = new Thread(r, "chaos-heal");
+    t.setDaemon(true);
+    t.start();
+  };
+
+  /**
+   * Removes every network cut, asking again twice if the kernel refused one; returns what could
+   * not be healed, for the fault's detail and the output, or null.
+   */
+  private static String heal(NetworkFaults net) {
+    RuntimeException last = null;
+    for (int attempt = 0; attempt < 3; attempt++) {
+      try {
+        net.heal();
+        return null;
+      } catch (RuntimeException e) {
+        last = e;
+        LockSupport.parkNanos(1_000_000_000L); // a retry's pause, not a wait for a condition
+      }
+    }
+    return "could not heal the network: " + last.getMessage();
+  }
+
+  /**
+   * Whether a network run still waits for the recovery of {@code f} before it makes another fault:
+   * until it ended (a network fault: healed and settled), then {@link #MEASURE_WAIT} at most; not
+   * for a fault measured, a rescale, or one that cannot be measured any more.
+   */
+  private boolean awaitsMeasure(MutableFault f, long ms) {
+    if (f.recovery != null || f.kind.equals("rescale") || f.detail.contains("not measured")) {
+      return false;
+    }
+    if (f.sides != null && !f.settled) {
+      return true; // a network fault that holds or settles: nothing else happens meanwhile anyway
+    }
+    double endedMs = f.sides != null ? f.settledAt * 1000 : f.endedAt == null ? f.atSeconds * 1000 : f.endedAt * 1000;
+    return ms - endedMs < MEASURE_WAIT.toMillis() + (f.endedAt == null ? SETTLE_TIMEOUT.toMillis() : 0);
   }
 
   /** Starts the nodes, submits the job, injects the faults, drains, verifies. */
@@ -388,7 +432,6 @@ public final class ChaosRun {
     CompletableFuture<double[]> healing = null; // heals it on time, whatever the loop waits for: {millis, seconds}
     long settleBy = 0;
     long lastInstancesPoll = 0;
-    long unmeasuredSince = -1;
     while (true) {
       long ms = (System.nanoTime() - t0) / 1_000_000;
       watchCassandra();
@@ -542,12 +585,12 @@ public final class ChaosRun {
       boolean partitionDue = partition == null && faultWindow && nextPartition < plan.size() && rescaling == null
           && ms >= plan.get(nextPartition).at().toMillis();
       boolean partitionFirst = partitionDue && (!killByTime || plan.get(nextPartition).at().toMillis() <= nextKill);
-      // in a network run, a fault also waits until the records of the earlier ones flow again (or
-      // MEASURE_WAIT passed): a fault that hits the instances of one not measured yet moves them
-      // again, and the earlier one's recovery would be the later one's
-      boolean measured = faults.stream().allMatch(f -> f.recovery != null || f.kind.equals("rescale"));
-      unmeasuredSince = measured ? -1 : unmeasuredSince < 0 ? ms : unmeasuredSince;
-      boolean waitForMeasure = settings.network() && !measured && ms - unmeasuredSince < MEASURE_WAIT.toMillis();
+      // in a network run, a fault also waits until the records of the earlier ones flow again:
+      // a fault that hits the instances of one not measured yet moves them again, and the earlier
+      // one's recovery would be the later one's. Each earlier fault is waited for until it ended
+      // (a network fault: settled) and MEASURE_WAIT after that at most; one that cannot be
+      // measured any more is not waited for.
+      boolean waitForMeasure = settings.network() && faults.stream().anyMatch(f -> awaitsMeasure(f, ms));
       if (partition != null || partitionFirst || waitForMeasure) {
         killByCount = false;
         killByTime = false;
@@ -608,11 +651,23 @@ public final class ChaosRun {
         if (!whole.isEmpty() && whole(whole)) {
           NetworkSchedule.Planned p = plan.get(nextPartition++);
           partition = beginNetwork(p, count);
-          p.apply(cluster.network().orElseThrow().faults());
+          NetworkFaults net = cluster.network().orElseThrow().faults();
+          try {
+            p.apply(net);
+          } catch (RuntimeException e) { // a split is several commands: undo those that were made
+            heal(net);
+            throw e;
+          }
+          MutableFault held = partition;
           healing = CompletableFuture.supplyAsync(() -> {
-            cluster.network().orElseThrow().faults().heal();
+            String problem = heal(net);
+            if (problem != null) {
+              held.detail = (held.detail.isEmpty() ? "" : held.detail + "; ") + problem;
+              out.printf("%n[%6.1f s] %s%n", elapsed(), problem);
+            }
             return new double[] {System.currentTimeMillis(), elapsed()};
-          }, CompletableFuture.delayedExecutor(p.length().toMillis(), java.util.concurrent.TimeUnit.MILLISECONDS));
+          }, CompletableFuture.delayedExecutor(p.length().toMillis(), java.util.concurrent.TimeUnit.MILLISECONDS,
+              healer));
           out.printf("%n[%6.1f s] %s %s for %d s; %d instance(s) lived on %s%n", partition.atSeconds, partition.kind,
               partition.sides, p.length().toSeconds(), partition.victims.size(), partition.target);
         }
@@ -730,11 +785,14 @@ public final class ChaosRun {
       for (String instance : instancesSeen) {
         List<Long> writers = JournalWriters.writers(session, c.keyspace(), JournalWriters.persistenceId(instance));
         events += writers.size();
+        if (writers.isEmpty()) { // a check that read nothing proves nothing
+          interleavings.add(instance + ": no event found in the journal");
+        }
         JournalWriters.interleaving(instance, writers).ifPresent(interleavings::add);
       }
     } catch (RuntimeException e) {
       return new JournalVerdict(instancesSeen.size(), events, interleavings, "the journal in keyspace " + c.keyspace()
-          + " could not be read: " + e);
+          + " could not be read: " + e.getMessage());
     }
     if (instancesSeen.isEmpty()) {
       return new JournalVerdict(0, 0, List.of(), "no node listed an instance of the job");
@@ -861,7 +919,9 @@ public final class ChaosRun {
     for (int i = 0; i < cluster.nodes().size(); i++) {
       (f.downed.contains(i) ? downed : stayed).add(cluster.node(i).name());
     }
-    f.network = new Network(f.sides, f.heldMillis / 1000.0, stayed, downed);
+    // held as measured: a heal that came late shows
+    f.network = new Network(f.sides, (f.endMillis > 0 ? f.endMillis - f.atMillis : f.heldMillis) / 1000.0, stayed,
+        downed);
     if (!downed.isEmpty()) { // only the instances of the downed nodes had to move
       Map<String, Long> onDowned = new LinkedHashMap<>(f.victims);
       onDowned.keySet().removeIf(id -> !downed.contains(f.victimNodes.get(id)));
@@ -877,6 +937,7 @@ public final class ChaosRun {
       out.printf("%n*** [%6.1f s] after %s %s the cluster is not whole%s%n", elapsed(), f.kind, f.sides, clusters);
     }
     f.settled = true;
+    f.settledAt = elapsed();
     out.printf("%n[%6.1f s] %s %s settled: stayed %s, downed themselves %s%n", elapsed(), f.kind, f.sides,
         stayed.isEmpty() ? "none" : String.join(", ", stayed), downed.isEmpty() ? "none" : String.join(", ", downed));
   }

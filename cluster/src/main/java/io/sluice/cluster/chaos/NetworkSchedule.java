@@ -27,9 +27,12 @@ public final class NetworkSchedule {
 
   /** The kinds of network fault. */
   public enum Kind {
-    /** One node against all the others, both ways. */
+    /**
+     * One node off the network: cut from all the others both ways, and from Cassandra. (A split of
+     * three nodes cuts one node from its peers only; this one also stops its writes at once.)
+     */
     ISOLATE("isolate"),
-    /** The nodes in two groups, the larger first (2 | 1 of three), both ways. */
+    /** The nodes in two groups, the larger first (2 | 1 of three), both ways; both still reach Cassandra. */
     SPLIT("split"),
     /** The link between two nodes, both ways; each still reaches the others. */
     CUT_PAIR("cut-pair"),
@@ -85,7 +88,10 @@ public final class NetworkSchedule {
     /** Makes the fault. */
     public void apply(NetworkFaults faults) {
       switch (kind) {
-        case ISOLATE -> faults.isolate(sideA.get(0));
+        case ISOLATE -> {
+          faults.isolate(sideA.get(0));
+          faults.cutFromRelays(sideA.get(0));
+        }
         case SPLIT -> faults.split(sideA);
         case CUT_PAIR -> faults.cutPair(sideA.get(0), sideB.get(0));
         case CUT_ONE_WAY -> faults.cutOneWay(sideA.get(0), sideB.get(0));

@@ -1,6 +1,7 @@
 package io.sluice.samples.it;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertNotNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -23,10 +24,9 @@ class NetworkChaosIT {
   private static final String NAME = "network-chaos";
   /**
    * The seed: its plan isolates node-3, cuts node-3 from Cassandra, splits node-2 off, then cuts
-   * node-3 -> node-1. Not 42, whose first fault cuts node-1 -> node-2: the split brain resolver then
-   * downs both (DownIndirectlyConnected), and node-1 and node-2 — the only seeds in conf/ — started
-   * again, found a second cluster beside node-3, and both run the job: two live writers of every
-   * instance, duplicates, the job FAILED (found by this test; a fix belongs in the seeds of conf/).
+   * node-3 -> node-1. Seed 42's first fault cuts node-1 -> node-2, which found a split brain while
+   * only nodes 1 and 2 were seeds (two clusters ran the job); every node is a seed now, and
+   * NetworkFaultsIT's one-way test proves exactly that cut.
    */
   private static final long SEED = 21;
   private static final Duration WINDOW = Duration.ofSeconds(120);
@@ -79,7 +79,8 @@ class NetworkChaosIT {
       assertEquals(p.kind().label(), net.get(i).kind(), "fault " + i + " is not the seeded plan's: " + net);
       assertEquals(p.sides(k -> "node-" + (k + 1)), net.get(i).network().sides(), "fault " + i + ": " + net);
       assertNotNull(net.get(i).recoverySeconds(), "records did not flow again after " + net.get(i));
-      assertEquals(3, net.get(i).network().stayed().size() + net.get(i).network().downed().size());
+      // one side carried on: no fault of one node or one link may take the whole cluster down
+      assertFalse(net.get(i).network().stayed().isEmpty(), "every node downed itself in " + net.get(i));
     }
 
     for (ChaosRun.Fault f : r.faults()) {
