@@ -84,7 +84,7 @@ class AtLeastOnceTest {
   void whenAnyInstanceCrashesMidRun_thenNothingIsLost_andSinkRestartsAreCounted() {
     Parameters params = params();
     int[] sinkCrashRuns = new int[1];
-    int runs = DriverRuns.crashEachInstance(() -> new AtLeastOnce().create(params), new long[] {9, 35, 80},
+    int runs = DriverRuns.crashEachInstance(() -> new AtLeastOnce().create(params), new double[] {0.1, 0.4, 0.75},
         (label, d) -> {
           AtLeastOnce.Outcome o = AtLeastOnce.outcome(params, d.jobId()).orElseThrow();
           assertTrue(o.guaranteeKept(), label + ": " + o.summary() + " " + o.problems());

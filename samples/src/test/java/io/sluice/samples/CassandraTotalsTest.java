@@ -46,7 +46,7 @@ class CassandraTotalsTest {
     int runs = DriverRuns.crashEachInstance(() -> {
       sink.set(0, Sinks.collecting("out"));
       return pipeline(sink.get(0));
-    }, new long[] {5, 21, 50}, (label, d) -> {
+    }, new double[] {0.1, 0.4, 0.75}, (label, d) -> {
       TotalsVerifier.Verdict v = TotalsVerifier.verify(G, d.results(sink.get(0)));
       assertTrue(v.exact(), label + ": " + v.summary());
     });

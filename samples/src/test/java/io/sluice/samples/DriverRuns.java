@@ -22,27 +22,36 @@ final class DriverRuns {
 
   /**
    * For every instance of every operator: a fresh job from {@code pipeline} (which must use fresh
-   * sinks), run {@code crashAfter[0]} steps, crash that instance, run {@code crashAfter[1]} more,
-   * crash it again, ..., then run to the end and hand the driver to {@code check} with a label.
-   * Returns how many runs it made.
+   * sinks), run until {@code crashAt[0]} of the steps a run without crashes takes, crash that
+   * instance, run until {@code crashAt[1]} of them, crash it again, ..., then run to the end and
+   * hand the driver to {@code check} with a label. Positions are fractions (ascending, below 1) of
+   * a calm run of the same pipeline, so the crashes land mid-run however many batches a step
+   * takes. Returns how many runs it made.
    */
-  static int crashEachInstance(Supplier<Pipeline> pipeline, long[] crashAfter,
+  static int crashEachInstance(Supplier<Pipeline> pipeline, double[] crashAt,
       BiConsumer<String, PipelineTestDriver> check) {
+    long calm;
+    try (PipelineTestDriver d = PipelineTestDriver.of(pipeline.get())) {
+      d.run();
+      assertTrue(d.isFinished(), "the calm run did not finish");
+      calm = d.steps();
+    }
     int runs = 0;
     for (PhysicalPlan.PhysicalOperator op : operators(pipeline.get())) {
       for (int i = 0; i < op.parallelism(); i++) {
         Pipeline p = pipeline.get();
         try (PipelineTestDriver d = PipelineTestDriver.of(p)) {
           List<String> at = new ArrayList<>();
-          for (long steps : crashAfter) {
+          for (double f : crashAt) {
+            long steps = Math.max(1, Math.round(f * calm) - d.steps());
             assertTrue(d.runSteps(steps), "the job ended before " + op.name() + "[" + i + "] could be crashed after "
-                + at);
+                + at + " of " + calm + " calm steps");
             d.crash(op.name(), i);
             at.add(Long.toString(d.steps()));
           }
           d.run();
           assertTrue(d.isFinished(), "not finished");
-          check.accept("crashing " + op.name() + "[" + i + "] after steps " + at, d);
+          check.accept("crashing " + op.name() + "[" + i + "] after steps " + at + " of " + calm + " calm steps", d);
           runs++;
         }
       }

@@ -104,7 +104,7 @@ class KeyedTotalsTest {
     Pipeline pipeline = pipeline(2, out);
     try (PipelineTestDriver d = PipelineTestDriver.withRecoveryChecks(pipeline)) {
       int rounds = 0;
-      while (d.runSteps(20 + rounds % 9)) {
+      while (d.runSteps(6 + rounds % 5)) {
         for (PhysicalPlan.PhysicalOperator op : PipelineImpl.physical(pipeline).operators()) {
           for (int i = 0; i < op.parallelism(); i++) {
             d.crash(op.name(), i);

@@ -49,7 +49,7 @@ class LargeStateTest {
     JobConfig config = JobConfig.defaults().withParallelism(2).withBatching(150, Duration.ZERO).withSnapshotEvery(2);
     try (PipelineTestDriver d = PipelineTestDriver.withRecoveryChecks(LargeState.pipeline(G, config, out, 300, 3))) {
       int crashes = 0;
-      while (d.runSteps(5)) {
+      while (d.runSteps(2)) {
         d.crash("totals", crashes++ % 2);
       }
       d.run();

@@ -110,7 +110,7 @@ class ProcessStateTest {
     int runs = DriverRuns.crashEachInstance(() -> {
       sink.set(0, Sinks.collecting("out"));
       return pipeline(2, sink.get(0));
-    }, new long[] {13, 41, 90}, (label, d) -> assertExact(label, verdict(d, sink.get(0))));
+    }, new double[] {0.1, 0.4, 0.75}, (label, d) -> assertExact(label, verdict(d, sink.get(0))));
     assertEquals(6, runs);
     CollectingSink<ProcessState.PeriodSummary> out = Sinks.collecting("out");
     try (PipelineTestDriver d = PipelineTestDriver.of(pipeline(2, out))) {

@@ -79,7 +79,7 @@ class RebalanceBroadcastTest {
   @Test
   void whenAnyInstanceCrashesMidRun_thenEveryCopyStaysExact() {
     List<PerInstanceSink> sink = new ArrayList<>(List.of(new PerInstanceSink("out")));
-    int runs = DriverRuns.crashEachInstance(() -> pipeline(2, 3, 2, sink.get(0)), new long[] {8, 30, 77},
+    int runs = DriverRuns.crashEachInstance(() -> pipeline(2, 3, 2, sink.get(0)), new double[] {0.1, 0.4, 0.75},
         (label, d) -> assertExact(label, RebalanceBroadcast.verify(G, 2, sink.get(0).linesByInstance(d.jobId()))));
     assertEquals(2 + 2 + 3 + 2, runs);
   }

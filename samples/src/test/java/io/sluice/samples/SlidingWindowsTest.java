@@ -98,7 +98,7 @@ class SlidingWindowsTest {
     int runs = DriverRuns.crashEachInstance(() -> {
       sink.set(0, Sinks.collecting("out"));
       return pipeline(2, sink.get(0));
-    }, new long[] {9, 33, 80}, (label, d) -> {
+    }, new double[] {0.1, 0.4, 0.75}, (label, d) -> {
       Verdict v = verdict(d, sink.get(0));
       assertTrue(v.exact(), label + ": " + v.summary() + "\n" + v.problems());
     });

@@ -121,7 +121,7 @@ class TumblingWindowsTest {
     int runs = DriverRuns.crashEachInstance(() -> {
       current[0] = run(2);
       return current[0].pipeline();
-    }, new long[] {11, 40, 97}, (label, d) -> {
+    }, new double[] {0.1, 0.4, 0.75}, (label, d) -> {
       Verdict v = current[0].verdict(d);
       assertTrue(v.exact(), label + ": " + v.summary() + "\n" + v.problems());
     });

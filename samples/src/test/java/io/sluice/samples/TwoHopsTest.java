@@ -84,7 +84,7 @@ class TwoHopsTest {
     int runs = DriverRuns.crashEachInstance(() -> {
       sink.set(0, Sinks.collecting("out"));
       return pipeline(2, sink.get(0));
-    }, new long[] {7, 29, 71}, (label, d) -> assertExact(label, verdict(d, sink.get(0))));
+    }, new double[] {0.1, 0.4, 0.75}, (label, d) -> assertExact(label, verdict(d, sink.get(0))));
     assertEquals(8, runs, "source, hop 1 (with its chained map), hop 2, sink: two instances each");
   }
 

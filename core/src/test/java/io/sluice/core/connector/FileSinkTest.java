@@ -101,9 +101,9 @@ class FileSinkTest {
     p.readFrom(Sources.collection("numbers", input)).keyBy(i -> i % 5).reduce("sum", Integer::sum).writeTo(sink);
     try (PipelineTestDriver d = PipelineTestDriver.of(p.build())) {
       if (crash) {
-        assertTrue(d.runSteps(10));
+        assertTrue(d.runSteps(4));
         d.crash(name, 0).crash(name, 1);
-        assertTrue(d.runSteps(10));
+        assertTrue(d.runSteps(4));
         d.crash(name, 1).crash("sum", 0);
       }
       d.run();

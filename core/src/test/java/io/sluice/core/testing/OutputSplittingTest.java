@@ -56,7 +56,7 @@ class OutputSplittingTest {
     Pipeline p = pipeline(out);
     ExecContext ctx = ExecContext.of("split-1", PipelineImpl.physical(p));
     OperatorInstance source = OperatorInstance.create(ctx, 0, 0);
-    StepResult r = source.emit(0);
+    StepResult r = source.emit(0, 1);
     assertTrue(r.recordsOut() > 10, "the step multiplied its records: " + r.recordsOut());
     Map<Integer, Integer> perChannel = new HashMap<>();
     for (OutputBatch b : r.outputs()) {

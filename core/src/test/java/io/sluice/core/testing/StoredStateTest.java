@@ -97,8 +97,10 @@ class StoredStateTest {
 
   private static Pipeline pipeline(CollectingSink<String> out) {
     Pipeline.Builder p = Pipeline.builder("stored");
-    // small batches and a snapshot trigger every 3 events: many captures, deltas and new bases
-    p.config(JobConfig.defaults().withParallelism(2).withBatching(500, Duration.ZERO).withSnapshotEvery(3));
+    // small batches, one per source step (credit 2) and a snapshot trigger every 3 events: many
+    // captures, deltas and new bases
+    p.config(JobConfig.defaults().withParallelism(2).withBatching(500, Duration.ZERO).withSnapshotEvery(3)
+        .withCreditWindow(2));
     p.readFrom(Sources.collection("events", input())).keyBy(Ev::key).process("summaries", Summaries::new)
         .writeTo(out);
     return p.build();

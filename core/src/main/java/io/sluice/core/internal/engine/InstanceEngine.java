@@ -680,7 +680,12 @@ public final class InstanceEngine {
     return false;
   }
 
-  /** Sources: reads the next batch if credit allows. Returns the event to persist, or null. */
+  /**
+   * Sources: reads the next records if credit allows, up to {@link #sourceBatches} batches in one
+   * step and one persisted event (its position range), instead of an event per batch. Even if every
+   * record goes to one channel, that channel stays within its credit. Returns the event to persist,
+   * or null.
+   */
   public OperatorEvent poll(long nowMillis) {
     lastPollFull = false;
     if (!isSource || blocked(nowMillis) || logic.finished() || !hasCredit()) {
@@ -691,7 +696,7 @@ public final class InstanceEngine {
       if (state.isolateNext) {
         logic.setIsolation(true, state.consecutiveFailures);
       }
-      r = logic.emit(nowMillis);
+      r = logic.emit(nowMillis, sourceBatches());
     } catch (UserCodeException e) {
       return failure(e, nowMillis);
     } finally {
@@ -710,6 +715,16 @@ public final class InstanceEngine {
     }
     lastPollFull = r.recordsIn() >= config.batchSize();
     return stepped(new int[0], new long[0], r, nowMillis);
+  }
+
+  /**
+   * How many batches a source's step reads: what every output channel still has credit for, at
+   * most half the credit window (the other half keeps the receivers busy while this step is
+   * persisted) and at most {@code maxBatchesPerStep}; at least one.
+   */
+  private int sourceBatches() {
+    int window = config.creditWindow();
+    return Math.max(1, Math.min(Math.min(state.freeCredit(window), window / 2), settings.maxBatchesPerStep()));
   }
 
   /** Processing-time work of consuming instances (timers, TTL, idleness). Returns the event, or null. */

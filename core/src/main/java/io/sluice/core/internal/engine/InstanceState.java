@@ -95,6 +95,15 @@ public final class InstanceState {
     return true;
   }
 
+  /** Batches every output channel can still take within {@code window} (the window if there are none). */
+  int freeCredit(int window) {
+    int free = window;
+    for (ArrayDeque<OutEntry> q : outbox) {
+      free = Math.min(free, window - q.size());
+    }
+    return Math.max(0, free);
+  }
+
   /** Records an acknowledgement; returns true if it moved the mark. */
   boolean ack(int channel, long upTo) {
     if (upTo <= acked[channel]) {

@@ -159,8 +159,11 @@ public abstract class OperatorInstance {
     throw new UnsupportedOperationException(op.name() + " is a source: it emits, it does not consume");
   }
 
-  /** Reads and emits the next batch. Only for sources; EMPTY when there is nothing to do now. */
-  public StepResult emit(long now) {
+  /**
+   * Reads and emits the next records, at most {@code batches} batches' worth (one step, one
+   * persisted event). Only for sources; EMPTY when there is nothing to do now.
+   */
+  public StepResult emit(long now, int batches) {
     throw new UnsupportedOperationException(op.name() + " is not a source");
   }
 

@@ -129,7 +129,7 @@ final class SourceInstance extends OperatorInstance {
   }
 
   @Override
-  public StepResult emit(long now) {
+  public StepResult emit(long now, int batches) {
     if (ended) {
       finished = true;
       return StepResult.EMPTY;
@@ -144,7 +144,8 @@ final class SourceInstance extends OperatorInstance {
     int n;
     boolean eos;
     try {
-      n = r.read(batchSize, live);
+      // one step reads up to `batches` batches: one range in the event, split into batches of batchSize
+      n = r.read((int) Math.min(Integer.MAX_VALUE, (long) batchSize * Math.max(1, batches)), live);
       eos = r.isEnd();
       position = r.position();
     } catch (UserCodeException e) {
@@ -394,7 +395,7 @@ final class SourceInstance extends OperatorInstance {
 
   @Override
   public StepResult onTime(long now) {
-    return emit(now);
+    return emit(now, 1);
   }
 
   @Override

@@ -78,24 +78,24 @@ class StateFormatTest {
   void sourceChangesHoldPositionRangesWatermarkAndFlags() throws Exception {
     ExecContext ctx = sourcePipeline(false, false);
     OperatorInstance src = open(ctx, "nums", 0);
-    StepResult first = src.emit(0);
+    StepResult first = src.emit(0, 1);
     assertEquals("01 00 00 02 04 " + W_MIN + " " + W_MIN + " 00 00 00", Hex.of(first.changes()));
     assertEquals(List.of(10L, 20L), records(first.outputs().get(0)));
-    StepResult last = src.emit(0);
+    StepResult last = src.emit(0, 1);
     assertEquals("01 00 04 01 06 " + W_MAX + " " + W_MIN + " 02 00 00", Hex.of(last.changes()));
     OutputBatch end = last.outputs().get(0);
     assertEquals(List.of(30L), records(end));
     assertTrue(end.endOfStream());
     assertEquals(Long.MAX_VALUE, end.watermark());
     assertTrue(src.finished());
-    assertTrue(src.emit(0).isEmpty());
+    assertTrue(src.emit(0, 1).isEmpty());
   }
 
   @Test
   void sourceWithEventTimePersistsTheWatermarkAndTheLargestTimestamp() throws Exception {
     ExecContext ctx = sourcePipeline(true, false);
     OperatorInstance src = open(ctx, "nums", 0);
-    StepResult first = src.emit(0);
+    StepResult first = src.emit(0, 1);
     // max timestamp 20, out-of-orderness 5: watermark 20 - 5 - 1 = 14 (zig-zag 28 = 0x1c)
     assertEquals("01 00 00 02 04 1c 28 00 00 00", Hex.of(first.changes()));
     assertEquals(14, first.outputs().get(0).watermark());
@@ -106,8 +106,8 @@ class StateFormatTest {
   void aSourceRegeneratesTheSameBatchFromItsPersistedRange() throws Exception {
     ExecContext ctx = sourcePipeline(true, false);
     OperatorInstance live = open(ctx, "nums", 0);
-    StepResult first = live.emit(0);
-    StepResult second = live.emit(0);
+    StepResult first = live.emit(0, 1);
+    StepResult second = live.emit(0, 1);
     OperatorInstance recovered = open(ctx, "nums", 0);
     recovered.restore(live.snapshot());
     for (StepResult r : List.of(first, second)) {
@@ -125,11 +125,28 @@ class StateFormatTest {
   }
 
   @Test
+  void aSourceStepOfSeveralBatchesPersistsOneRangeAndRegeneratesTheSameBatches() throws Exception {
+    ExecContext ctx = sourcePipeline(true, false);
+    OperatorInstance live = open(ctx, "nums", 0);
+    StepResult step = live.emit(0, 2); // batch size 2: three records, two batches, one step
+    // one range: from 0, 3 records, to position 6 (zig-zag), then the end of the input
+    assertEquals("01 00 00 03 06 " + W_MAX + " 3c 02 00 00", Hex.of(step.changes()));
+    int out = step.outputs().get(0).channel(); // the other channel is the dead-letter sink's
+    List<OutputBatch> batches = step.outputs().stream().filter(b -> b.channel() == out).toList();
+    assertEquals(List.of(List.of(10L, 20L), List.of(30L)), batches.stream().map(b -> records(b)).toList());
+    assertEquals(List.of(false, true), batches.stream().map(OutputBatch::endOfStream).toList());
+    OperatorInstance recovered = open(ctx, "nums", 0);
+    List<OutputBatch> again = recovered.regenerate(step.changes()).stream().filter(b -> b.channel() == out).toList();
+    assertEquals(batches.stream().map(b -> records(b)).toList(), again.stream().map(b -> records(b)).toList());
+    assertEquals(batches.get(1).watermark(), again.get(1).watermark());
+  }
+
+  @Test
   void aSourceChangeListsSkippedOrdinalsAndTheDeadLettersItSent() throws Exception {
     ExecContext ctx = sourcePipeline(false, true);
     OperatorInstance src = open(ctx, "nums", 0);
     src.setIsolation(true, 0);
-    StepResult r = src.emit(0);
+    StepResult r = src.emit(0, 1);
     // a dead letter: a record (1d) by its logical name with its schema, then its ints untagged
     ByteWriter dl = new ByteWriter().writeByte(0x1d).writeString("sluice.DeadLetter").writeVarInt(6)
         .writeString("job").writeByte(0).writeString("operator").writeByte(0).writeString("instance").writeByte(2)
@@ -151,7 +168,7 @@ class StateFormatTest {
   @Test
   void corruptSourceChangesAreReported() throws Exception {
     OperatorInstance src = open(sourcePipeline(false, false), "nums", 0);
-    byte[] good = src.emit(0).changes();
+    byte[] good = src.emit(0, 1).changes();
     byte[] trailing = Arrays.copyOf(good, good.length + 1);
     assertEquals("nums source change: 1 unexpected trailing bytes at offset " + good.length,
         assertThrows(CorruptDataException.class, () -> src.apply(trailing)).getMessage());
