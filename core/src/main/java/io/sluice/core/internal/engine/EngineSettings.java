@@ -17,12 +17,17 @@ import java.time.Duration;
  * @param maxDeltas a key group is stored anew (a base) once it has this many deltas
  * @param inlineBytes a snapshot holds at most this many bytes of keyed changes since the last
  *     capture; beyond, a new capture comes first
+ * @param stepBytes the journal bytes a step aims at: a step takes fewer input batches when the
+ *     recent steps' bytes per batch say more would exceed it (a journal write has a hard limit)
  */
 public record EngineSettings(int maxBatchesPerStep, Duration resendAfter, Duration routeStaleAfter, int chunkBytes,
-    long captureBytes, int maxDeltas, long inlineBytes) {
+    long captureBytes, int maxDeltas, long inlineBytes, long stepBytes) {
   public EngineSettings {
     if (maxBatchesPerStep < 1) {
       throw new IllegalArgumentException("maxBatchesPerStep must be at least 1, was " + maxBatchesPerStep);
+    }
+    if (stepBytes < 1024) {
+      throw new IllegalArgumentException("stepBytes must be at least 1024, was " + stepBytes);
     }
     if (chunkBytes < 1024) {
       throw new IllegalArgumentException("chunkBytes must be at least 1024, was " + chunkBytes);
@@ -32,13 +37,20 @@ public record EngineSettings(int maxBatchesPerStep, Duration resendAfter, Durati
   /** The chunk size of stored state: 1 MiB, well inside Cassandra's limits on a single value. */
   public static final int DEFAULT_CHUNK_BYTES = 1 << 20;
 
+  /**
+   * The bytes a step aims at: 4 MiB, a quarter of the largest CQL message Cassandra takes
+   * (16 MiB, {@code native_transport_max_frame_size}), so that a step whose batches carry more than
+   * the recent ones still fits.
+   */
+  public static final long DEFAULT_STEP_BYTES = 4L << 20;
+
   public static EngineSettings defaults() {
     return new EngineSettings(16, Duration.ofSeconds(3), Duration.ofSeconds(30), DEFAULT_CHUNK_BYTES, 32L << 20, 8,
-        4L << 20);
+        4L << 20, DEFAULT_STEP_BYTES);
   }
 
   public EngineSettings withChunkBytes(int bytes) {
     return new EngineSettings(maxBatchesPerStep, resendAfter, routeStaleAfter, bytes, captureBytes, maxDeltas,
-        inlineBytes);
+        inlineBytes, stepBytes);
   }
 }

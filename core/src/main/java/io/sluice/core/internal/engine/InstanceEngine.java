@@ -125,6 +125,8 @@ public final class InstanceEngine {
   private Capture inFlight;
   private boolean snapshotDue;
   private long bytesSinceCapture;
+  /** Journal bytes per consumed input batch of the recent live steps (0: none yet): bounds a step's batches. */
+  private double bytesPerBatch;
   private long eventsSinceCapture;
   private long lastCaptureMillis = Long.MIN_VALUE;
   /** Per snapshot kept (newest last): the version of each key group's base it refers to. */
@@ -356,7 +358,13 @@ public final class InstanceEngine {
       return;
     }
     OperatorEvent.Stepped s = (OperatorEvent.Stepped) e;
-    bytesSinceCapture += sizeOf(s);
+    long size = sizeOf(s);
+    bytesSinceCapture += size;
+    if (!replaying && s.consumedChannels().length > 0) {
+      // up at once, down slowly: a step after a heavier one is sized by the heavier one
+      double b = (double) size / s.consumedChannels().length;
+      bytesPerBatch = Math.max(b, 0.7 * bytesPerBatch + 0.3 * b);
+    }
     if (replaying && s.changes() != null && problem == null) {
       try {
         logic.apply(s.changes());
@@ -545,7 +553,7 @@ public final class InstanceEngine {
     for (int k = 0; k < n; k++) {
       next[k] = state.lastSeqIn[k] + 1;
     }
-    int max = settings.maxBatchesPerStep();
+    int max = stepBatches();
     boolean progress = true;
     while (progress && in.size() < max) {
       progress = false;
@@ -621,6 +629,15 @@ public final class InstanceEngine {
   }
 
   /**
+   * Input batches the next step may take: {@code maxBatchesPerStep}, fewer if the recent steps'
+   * journal bytes per batch say that so many would exceed {@code stepBytes}; at least one.
+   */
+  int stepBatches() {
+    int max = settings.maxBatchesPerStep();
+    return bytesPerBatch <= 0 ? max : (int) Math.max(1, Math.min(max, settings.stepBytes() / bytesPerBatch));
+  }
+
+  /**
    * The commit interval: fewer batches are ready than a step may take, no sender is out of credit
    * (it could send no more), nothing ends, and the oldest ready batch arrived less than the
    * interval ago. Then wait for more, until {@link #processDueAt()}.
@@ -650,7 +667,7 @@ public final class InstanceEngine {
       }
       ready += run;
     }
-    if (ready == 0 || ready >= settings.maxBatchesPerStep() || nowMillis >= oldest + interval) {
+    if (ready == 0 || ready >= stepBatches() || nowMillis >= oldest + interval) {
       return false;
     }
     processDueAt = oldest + interval;

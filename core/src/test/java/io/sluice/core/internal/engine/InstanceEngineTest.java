@@ -41,12 +41,16 @@ class InstanceEngineTest {
   };
 
   private InstanceEngine engine(JobConfig config) {
+    return engine(config, EngineSettings.defaults());
+  }
+
+  private InstanceEngine engine(JobConfig config, EngineSettings settings) {
     Pipeline.Builder p = Pipeline.builder("counts").config(config.withParallelism(1));
     p.readFrom(Sources.collection("src", List.of("unused"))).keyBy(w -> w).aggregate("count", Aggregations.counting())
         .writeTo(Sinks.collecting("out"));
     ExecContext ctx = ExecContext.of("j", PipelineImpl.physical(p.build()));
     OperatorInstance logic = OperatorInstance.create(ctx, ctx.plan().operator("count").orElseThrow().index(), 0);
-    InstanceEngine e = new InstanceEngine(ctx, logic, EngineSettings.defaults(), out, 1);
+    InstanceEngine e = new InstanceEngine(ctx, logic, settings, out, 1);
     e.recovered(0, 0);
     sent.clear();
     return e;
@@ -117,6 +121,40 @@ class InstanceEngineTest {
     ignoring.ignoreCommitInterval();
     deliver(ignoring, 1, 100, "a");
     assertNotNull(ignoring.process(100));
+  }
+
+  /**
+   * Design of this test: a step's event must fit one journal write, so once the steps show how many
+   * bytes a batch costs, a step takes only as many batches as fit {@code stepBytes}; when batches
+   * get lighter again it takes more, up to {@code maxBatchesPerStep}.
+   */
+  @Test
+  void aStepTakesNoMoreBatchesThanFitItsBytes() {
+    EngineSettings d = EngineSettings.defaults();
+    EngineSettings settings = new EngineSettings(d.maxBatchesPerStep(), d.resendAfter(), d.routeStaleAfter(),
+        d.chunkBytes(), d.captureBytes(), d.maxDeltas(), d.inlineBytes(), 2048);
+    InstanceEngine e = engine(JobConfig.defaults().withCreditWindow(100), settings);
+    assertEquals(16, e.stepBatches(), "no step yet: as many batches as a step may take");
+    String[] heavy = new String[100];
+    for (int i = 0; i < heavy.length; i++) {
+      heavy[i] = "key-" + i + "-" + "x".repeat(40); // a new key each: about 50 bytes of changes
+    }
+    for (int seq = 1; seq <= 4; seq++) {
+      deliver(e, seq, 0, heavy.clone());
+    }
+    OperatorEvent.Stepped first = persist(e, e.process(0));
+    assertEquals(4, first.consumedSeqs().length);
+    assertTrue(first.changes().length > 4 * 2048 / 2, "heavy batches: " + first.changes().length + " bytes");
+    assertEquals(1, e.stepBatches(), "a batch alone is about the step's bytes");
+    for (int seq = 5; seq <= 8; seq++) {
+      deliver(e, seq, 0, "a");
+    }
+    assertEquals(1, persist(e, e.process(0)).consumedSeqs().length);
+    for (int i = 0; i < 12 && e.stepBatches() < 3; i++) {
+      persist(e, e.process(0)); // light batches: the estimate comes down
+      deliver(e, 9 + i, 0, "a");
+    }
+    assertTrue(e.stepBatches() >= 3, "light batches again: " + e.stepBatches());
   }
 
   @Test
