@@ -179,6 +179,9 @@ public final class ChaosCommand implements Callable<Integer> {
       flags.add("-Xms" + nodeHeap);
       flags.add("-Xmx" + nodeHeap);
     }
+    if (network) {
+      flags.add(ChaosRun.KEEP_EVENTS_FLAG); // the end checks who wrote every event of the journal
+    }
     return flags;
   }
 

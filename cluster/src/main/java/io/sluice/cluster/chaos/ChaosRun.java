@@ -313,6 +313,12 @@ public final class ChaosRun {
     }
   }
 
+  /**
+   * The node flag that keeps every journal event (no deletion behind snapshots): a run that checks
+   * which incarnation wrote each event ({@link #checkJournal}) must read the whole journal.
+   */
+  public static final String KEEP_EVENTS_FLAG = "-Dsluice.state.delete-events=off";
+
   public ChaosRun(LocalCluster cluster, DevCassandra cassandra, Settings settings, PrintStream out) {
     this.cluster = cluster;
     this.cassandra = cassandra;

@@ -1,6 +1,7 @@
 package io.sluice.persistence.state;
 
 import com.typesafe.config.Config;
+import com.typesafe.config.ConfigValueFactory;
 import io.sluice.core.internal.engine.InMemoryStateStore;
 import io.sluice.core.internal.engine.StateStore;
 import java.time.Duration;
@@ -10,6 +11,7 @@ import org.apache.pekko.actor.typed.ActorSystem;
 import org.apache.pekko.actor.typed.Extension;
 import org.apache.pekko.actor.typed.ExtensionId;
 import org.apache.pekko.persistence.cassandra.cleanup.Cleanup;
+import org.apache.pekko.persistence.cassandra.cleanup.CleanupSettings;
 import org.apache.pekko.stream.connectors.cassandra.javadsl.CassandraSessionRegistry;
 import scala.jdk.javaapi.FutureConverters;
 
@@ -44,8 +46,13 @@ public final class StateStores implements Extension {
           c.getString("sluice.cassandra.keyspace"), c.getBoolean("sluice.cassandra.schema-autocreate"),
           c.getInt("sluice.cassandra.replication-factor"), c.getDuration("sluice.state.timeout"),
           c.getInt("sluice.state.max-in-flight"));
-      Cleanup cleanup = new Cleanup(system);
-      retention = (pid, keep, events) -> events ? FutureConverters.asJava(cleanup.cleanupBeforeSnapshot(pid, keep))
+      // The plugin's cleanup is a dry run by default (it only logs what it would delete); Sluice's
+      // retention is the job's setting (deleteEventsOnSnapshot, keepSnapshots), so it runs for real.
+      Cleanup cleanup = new Cleanup(system, new CleanupSettings(c.getConfig(plugin + ".cleanup")
+          .withValue("dry-run", ConfigValueFactory.fromAnyRef(false))));
+      boolean deleteEvents = c.getBoolean("sluice.state.delete-events");
+      retention = (pid, keep, events) -> events && deleteEvents
+          ? FutureConverters.asJava(cleanup.cleanupBeforeSnapshot(pid, keep))
           : FutureConverters.asJava(cleanup.deleteBeforeSnapshot(pid, keep));
     } else {
       throw new IllegalArgumentException("sluice.state.store must be 'cassandra' or 'memory', was '" + kind + "'");

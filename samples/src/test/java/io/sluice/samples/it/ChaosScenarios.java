@@ -57,6 +57,9 @@ final class ChaosScenarios {
     Path home = DevCassandra.home();
     List<String> flags = new java.util.ArrayList<>(cassandra.jvmFlags());
     flags.addAll(nodeFlags);
+    if (namespaces) {
+      flags.add(ChaosRun.KEEP_EVENTS_FLAG); // network runs check who wrote every event of the journal
+    }
     if (System.getProperty("it.node-flag") != null) {
       flags.add(System.getProperty("it.node-flag"));
     }

@@ -41,8 +41,11 @@ final class NetworkRuns {
   /** Three node JVMs from conf/, each in its own network namespace, logging to target/it-logs/{@code name}. */
   static LocalCluster cluster(CassandraExtension cassandra, String name) {
     Path home = DevCassandra.home();
-    return LocalCluster.inNamespaces(home, ChaosScenarios.NODES, cassandra.jvmFlags(),
-        home.resolve("target/it-logs").resolve(name), NodeNetwork.Settings.defaults());
+    // the end checks who wrote every event of the journal: keep them all
+    List<String> flags = new ArrayList<>(cassandra.jvmFlags());
+    flags.add(ChaosRun.KEEP_EVENTS_FLAG);
+    return LocalCluster.inNamespaces(home, ChaosScenarios.NODES, flags, home.resolve("target/it-logs").resolve(name),
+        NodeNetwork.Settings.defaults());
   }
 
   /**
