@@ -697,6 +697,18 @@ public final class OperatorEntity extends EventSourcedBehavior<OperatorCommand, 
       }).thenStop();
     }
     OperatorEvent.Stepped step = (OperatorEvent.Stepped) e;
+    long bytes = InstanceEngine.sizeOf(step);
+    if (bytes > InstanceEngine.MAX_EVENT_BYTES) {
+      // the journal would refuse it, this incarnation and every next one: say why, and start over
+      // from the journal (a new incarnation's first step takes one batch)
+      String why = "a step of " + bytes + " bytes (" + step.consumedSeqs().length + " input batch(es), "
+          + step.recordsIn() + " records in, " + step.recordsOut() + " out) is larger than the journal's largest"
+          + " write (" + InstanceEngine.MAX_EVENT_BYTES + " bytes; Cassandra refuses a message over 16 MiB):"
+          + " lower the job's batch size";
+      log.error("{}: {}", id, why);
+      troubled(why);
+      return Effect().stop();
+    }
     long writeStarted = System.nanoTime();
     return Effect().persist(e).thenRun(st -> {
       long written = System.nanoTime();

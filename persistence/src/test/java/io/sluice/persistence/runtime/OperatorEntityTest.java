@@ -220,6 +220,26 @@ class OperatorEntityTest {
     });
   }
 
+  /**
+   * Design of this test: one batch of 800 distinct 20,000-character words makes a step of about
+   * 32 MB (the new counts' keys and the outputs), more than Cassandra takes in one write. The
+   * instance must not try to persist it (a refused write would restart it into the same step for
+   * ever): it reports why, naming the batch size, and neither sends nor acknowledges anything.
+   */
+  @Test
+  void whenAStepIsTooLargeForTheJournal_thenTheInstanceSaysWhyAndPersistsNothing() {
+    String[] words = new String[800];
+    for (int i = 0; i < words.length; i++) {
+      words[i] = i + "-" + "w".repeat(20_000);
+    }
+    rt.tell(count, batch(1, words));
+    await(() -> assertTrue(lastReport().map(InstanceReport::trouble).orElse("").contains(
+        "is larger than the journal's largest write"), "report: " + lastReport()));
+    assertTrue(lastReport().orElseThrow().trouble().contains("lower the job's batch size"));
+    assertEquals(0, outputs().size(), "nothing sent");
+    assertEquals(0, acksToSource().size(), "nothing acknowledged");
+  }
+
   @Test
   void whenTheDownstreamAcknowledgesABatchThisInstanceNeverProduced_thenTheJobFailsWithTheReason() {
     rt.tell(count, batch(1, "a"));

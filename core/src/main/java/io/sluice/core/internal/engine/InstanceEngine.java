@@ -392,8 +392,14 @@ public final class InstanceEngine {
     state.isolateNext = false;
   }
 
+  /**
+   * The largest event the journal can take: Cassandra refuses a CQL message over 16 MiB
+   * ({@code native_transport_max_frame_size}); 15 MiB leaves room for the other columns.
+   */
+  public static final long MAX_EVENT_BYTES = 15L << 20;
+
   /** About the bytes {@code s} takes in the journal: what recovery replays. */
-  private static long sizeOf(OperatorEvent.Stepped s) {
+  public static long sizeOf(OperatorEvent.Stepped s) {
     long n = 16L + 10L * (s.consumedChannels().length + s.outputs().size() + s.ackChannels().length);
     if (s.changes() != null) {
       n += s.changes().length;
@@ -630,11 +636,13 @@ public final class InstanceEngine {
 
   /**
    * Input batches the next step may take: {@code maxBatchesPerStep}, fewer if the recent steps'
-   * journal bytes per batch say that so many would exceed {@code stepBytes}; at least one.
+   * journal bytes per batch say that so many would exceed {@code stepBytes}; at least one. Until
+   * this incarnation has persisted a step it knows nothing of its batches' bytes: one batch, so
+   * that an incarnation after a step too large to persist does not take the same step again.
    */
   int stepBatches() {
     int max = settings.maxBatchesPerStep();
-    return bytesPerBatch <= 0 ? max : (int) Math.max(1, Math.min(max, settings.stepBytes() / bytesPerBatch));
+    return bytesPerBatch <= 0 ? 1 : (int) Math.max(1, Math.min(max, settings.stepBytes() / bytesPerBatch));
   }
 
   /**

@@ -101,20 +101,22 @@ class InstanceEngineTest {
   @Test
   void theCommitIntervalHoldsAStepBackUntilItPassesOrTheSenderIsOutOfCredit() {
     InstanceEngine e = engine(JobConfig.defaults().withCommitInterval(Duration.ofMillis(50)).withCreditWindow(3));
-    deliver(e, 1, 100, "a");
+    deliver(e, 1, 90, "z");
+    assertEquals(1, persist(e, e.process(90)).consumedSeqs().length, "a first step takes one batch at once");
+    deliver(e, 2, 100, "a");
     assertNull(e.process(120));
     assertEquals(150, e.processDueAt());
-    deliver(e, 2, 130, "b");
+    deliver(e, 3, 130, "b");
     assertNull(e.process(140));
     assertEquals(150, e.processDueAt(), "due when the oldest ready batch has waited the interval");
     OperatorEvent.Stepped s = persist(e, e.process(150));
     assertEquals(2, s.consumedSeqs().length, "one step for both batches");
     assertEquals(0, e.processDueAt());
 
-    deliver(e, 3, 200, "c");
-    deliver(e, 4, 201, "d");
+    deliver(e, 4, 200, "c");
+    deliver(e, 5, 201, "d");
     assertNull(e.process(202));
-    deliver(e, 5, 203, "e");
+    deliver(e, 6, 203, "e");
     assertEquals(3, persist(e, e.process(204)).consumedSeqs().length, "the sender has no credit left: step now");
 
     InstanceEngine ignoring = engine(JobConfig.defaults().withCommitInterval(Duration.ofMillis(50)));
@@ -134,7 +136,7 @@ class InstanceEngineTest {
     EngineSettings settings = new EngineSettings(d.maxBatchesPerStep(), d.resendAfter(), d.routeStaleAfter(),
         d.chunkBytes(), d.captureBytes(), d.maxDeltas(), d.inlineBytes(), 2048);
     InstanceEngine e = engine(JobConfig.defaults().withCreditWindow(100), settings);
-    assertEquals(16, e.stepBatches(), "no step yet: as many batches as a step may take");
+    assertEquals(1, e.stepBatches(), "no step yet: one batch, its bytes unknown");
     String[] heavy = new String[100];
     for (int i = 0; i < heavy.length; i++) {
       heavy[i] = "key-" + i + "-" + "x".repeat(40); // a new key each: about 50 bytes of changes
@@ -143,18 +145,21 @@ class InstanceEngineTest {
       deliver(e, seq, 0, heavy.clone());
     }
     OperatorEvent.Stepped first = persist(e, e.process(0));
-    assertEquals(4, first.consumedSeqs().length);
-    assertTrue(first.changes().length > 4 * 2048 / 2, "heavy batches: " + first.changes().length + " bytes");
+    assertEquals(1, first.consumedSeqs().length);
+    assertTrue(first.changes().length > 2048 / 2, "a heavy batch: " + first.changes().length + " bytes");
     assertEquals(1, e.stepBatches(), "a batch alone is about the step's bytes");
+    assertEquals(1, persist(e, e.process(0)).consumedSeqs().length);
     for (int seq = 5; seq <= 8; seq++) {
       deliver(e, seq, 0, "a");
     }
-    assertEquals(1, persist(e, e.process(0)).consumedSeqs().length);
     for (int i = 0; i < 12 && e.stepBatches() < 3; i++) {
       persist(e, e.process(0)); // light batches: the estimate comes down
       deliver(e, 9 + i, 0, "a");
     }
     assertTrue(e.stepBatches() >= 3, "light batches again: " + e.stepBatches());
+    deliver(e, 30, 0, "a");
+    deliver(e, 31, 0, "a");
+    assertTrue(persist(e, e.process(0)).consumedSeqs().length >= 2, "a step takes several light batches");
   }
 
   @Test
