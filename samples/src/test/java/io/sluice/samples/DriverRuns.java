@@ -20,6 +20,15 @@ final class DriverRuns {
     return PipelineImpl.physical(p).operators();
   }
 
+  /** The steps {@code pipeline} (with fresh sinks) takes on the driver without crashes. */
+  static long calmSteps(Pipeline pipeline) {
+    try (PipelineTestDriver d = PipelineTestDriver.of(pipeline)) {
+      d.run();
+      assertTrue(d.isFinished(), "the calm run did not finish");
+      return d.steps();
+    }
+  }
+
   /**
    * For every instance of every operator: a fresh job from {@code pipeline} (which must use fresh
    * sinks), run until {@code crashAt[0]} of the steps a run without crashes takes, crash that
@@ -30,12 +39,7 @@ final class DriverRuns {
    */
   static int crashEachInstance(Supplier<Pipeline> pipeline, double[] crashAt,
       BiConsumer<String, PipelineTestDriver> check) {
-    long calm;
-    try (PipelineTestDriver d = PipelineTestDriver.of(pipeline.get())) {
-      d.run();
-      assertTrue(d.isFinished(), "the calm run did not finish");
-      calm = d.steps();
-    }
+    long calm = calmSteps(pipeline.get());
     int runs = 0;
     for (PhysicalPlan.PhysicalOperator op : operators(pipeline.get())) {
       for (int i = 0; i < op.parallelism(); i++) {

@@ -79,11 +79,7 @@ class ProcessStateTest {
   @Test
   void whenTheTtlExpiresMidRun_thenReportsDoNotChange() {
     CollectingSink<ProcessState.PeriodSummary> out = Sinks.collecting("out");
-    long calm;
-    try (PipelineTestDriver d = PipelineTestDriver.of(pipeline(2, Sinks.collecting("calm")))) {
-      d.run();
-      calm = d.steps();
-    }
+    long calm = DriverRuns.calmSteps(pipeline(2, Sinks.collecting("calm")));
     long misses = ProcessState.CACHE_MISSES.get();
     try (PipelineTestDriver d = PipelineTestDriver.withRecoveryChecks(pipeline(2, out))) {
       assertTrue(d.runSteps(calm / 4), "a quarter of the " + calm + " steps of a calm run");
