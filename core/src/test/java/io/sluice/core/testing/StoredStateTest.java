@@ -152,7 +152,8 @@ class StoredStateTest {
       assertTrue(d.isFinished());
       int groups = 128; // max parallelism: the key groups of the operator over both instances
       int versions = d.stateStore().versionCount();
-      assertTrue(versions <= groups * 2 * (8 + 1), "stored versions " + versions);
+      int maxDeltas = io.sluice.core.internal.engine.EngineSettings.defaults().maxDeltas();
+      assertTrue(versions <= groups * 2 * (maxDeltas + 1), "stored versions " + versions);
       assertEquals(expectedLast().size(), KEYS);
     }
   }

@@ -101,6 +101,17 @@ public final class OperatorEntity extends EventSourcedBehavior<OperatorCommand, 
   /** Why this instance cannot make progress right now (journal or state store unreachable), or null. */
   private String trouble;
   private long troubleSince;
+  /** Postponed snapshots logged so far. */
+  private long postponedLogged;
+  /** A snapshot was requested and is being saved. */
+  private boolean snapshotSaving;
+  /** Since when this instance catches up with its stored state (consuming nothing), or 0. */
+  private long catchingUpSince;
+  /** The trouble reported is the catch-up's (cleared when it ends). */
+  private boolean catchUpTrouble;
+  /** Captures written since the last snapshot, and their bytes (for the snapshot's log line). */
+  private int capturesSinceSnapshot;
+  private long capturedSinceSnapshot;
   /** The trouble is the source's: it cannot read its input. */
   private boolean inputTroubled;
 
@@ -319,6 +330,13 @@ public final class OperatorEntity extends EventSourcedBehavior<OperatorCommand, 
     if (now && restoring) {
       restoreSnapshotRequested = true;
     }
+    if (now) {
+      snapshotSaving = true;
+    } else if (!restoring && state.postponedSnapshots() > postponedLogged) {
+      postponedLogged = state.postponedSnapshots();
+      log.info("{}: snapshot postponed: {} bytes of keyed state changed since their capture; capturing again ({} bytes"
+          + " of journal since the last snapshot)", id, state.changedSinceCapture(), state.tailBytes());
+    }
     return now;
   }
 
@@ -348,12 +366,14 @@ public final class OperatorEntity extends EventSourcedBehavior<OperatorCommand, 
           troubled("cannot recover from the journal: " + f.getFailure());
         })
         .onSignal(SnapshotFailed.class, (s, f) -> {
+          snapshotSaving = false;
           log.warn("{}: snapshot failed: {}", id, f.getFailure().toString());
           if (restoring) {
             ctx.getSelf().tell(new OperatorCommand.RestoreSnapshotted(f.getFailure()));
           }
         })
         .onSignal(SnapshotCompleted.class, (s, c) -> {
+          snapshotSaving = false;
           onSnapshotSaved(c.metadata().sequenceNr());
           if (restoring) {
             ctx.getSelf().tell(new OperatorCommand.RestoreSnapshotted(null));
@@ -440,17 +460,85 @@ public final class OperatorEntity extends EventSourcedBehavior<OperatorCommand, 
       troubled("cannot write its stored key groups (no snapshot until it can): " + d.error());
     } else {
       engine.captureWritten(d.capture());
-      meters.captured(d.capture().bytes(), System.nanoTime() - captureStartedNanos);
-      if (trouble != null) {
+      long nanos = System.nanoTime() - captureStartedNanos;
+      meters.captured(d.capture().bytes(), nanos);
+      capturesSinceSnapshot++;
+      capturedSinceSnapshot += d.capture().bytes();
+      if (d.capture().bytes() >= LOGGED_CAPTURE_BYTES || engine.catchingUp()) {
+        log.info("{}: stored {} key groups ({} bytes) at {} in {} ms; {} bytes changed since", id,
+            d.capture().groups().size(), d.capture().bytes(), d.capture().version(), nanos / 1_000_000,
+            engine.changedSinceCapture());
+      }
+      if (trouble != null && !catchUpTrouble) {
         trouble = null;
         report();
+      }
+      if (engine.catchingUp() && engine.snapshotWaitsForEvent() && !snapshotSaving) {
+        return persistMarker(); // the event the snapshot is taken with, or the next capture starts after
       }
     }
     return Effect().none();
   }
 
+  /** Captures at least this large are logged (at INFO): the ones that take a while. */
+  private static final long LOGGED_CAPTURE_BYTES = 8L << 20;
+
+  /**
+   * While catching up (no input consumed): persists an empty step, the event a snapshot is taken
+   * with; after it, a capture starts if the snapshot had to wait for one.
+   */
+  private Effect<OperatorEvent, InstanceEngine> persistMarker() {
+    if (!PauseFence.permitsWrites()) {
+      log.error("{}: not persisting: this process was paused past the pause fence and may have been replaced", id);
+      return Effect().stop();
+    }
+    return Effect().persist((OperatorEvent) InstanceEngine.marker(System.currentTimeMillis(), incarnation))
+        .thenRun(st -> maybeCapture());
+  }
+
+  /** Notes (and logs) when this instance starts or stops catching up with its stored state. */
+  private void checkCatchUp() {
+    boolean now = engine.catchingUp();
+    long t = System.currentTimeMillis();
+    if (now && catchingUpSince == 0) {
+      catchingUpSince = t;
+      log.info("{}: its stored state fell behind ({} bytes of journal since its last snapshot, bound {};"
+          + " {} bytes of keyed state changed since their capture): consuming no input until a snapshot lands", id,
+          engine.tailBytes(), settings.engine().maxTailBytes(), engine.changedSinceCapture());
+    } else if (now && t - catchingUpSince > CATCH_UP_REPORTED_AFTER_MILLIS && trouble == null) {
+      catchUpTrouble = true;
+      trouble = "catching up with its stored state since " + java.time.Instant.ofEpochMilli(catchingUpSince)
+          + ": no input is consumed until a snapshot lands (" + engine.changedSinceCapture()
+          + " bytes of keyed state still to store)";
+      troubleSince = catchingUpSince;
+      report();
+    } else if (!now && catchingUpSince != 0) {
+      log.info("{}: caught up with its stored state in {} ms; consuming input again", id, t - catchingUpSince);
+      catchingUpSince = 0;
+      if (catchUpTrouble) {
+        catchUpTrouble = false;
+        trouble = null;
+        report();
+      }
+      if (engine.isSource()) {
+        schedulePoll(0);
+      } else {
+        scheduleProcess();
+      }
+    }
+  }
+
+  /** A catch-up longer than this is reported as the instance's trouble (the job shows DEGRADED with it). */
+  private static final long CATCH_UP_REPORTED_AFTER_MILLIS = 30_000;
+
   /** A snapshot is saved: reclaim stored versions and old snapshots and events nobody needs any more. */
   private void onSnapshotSaved(long sequenceNr) {
+    if (capturedSinceSnapshot >= LOGGED_CAPTURE_BYTES || catchingUpSince != 0) {
+      log.info("{}: snapshot at {} after {} captures ({} bytes stored)", id, sequenceNr, capturesSinceSnapshot,
+          capturedSinceSnapshot);
+    }
+    capturesSinceSnapshot = 0;
+    capturedSinceSnapshot = 0;
     for (InstanceEngine.Reclaim r : engine.snapshotSaved(config.keepSnapshots())) {
       store.deleteBelow(engine.stateOwner(), r.keyGroup(), r.belowVersion()).whenComplete((v, err) -> {
         if (err != null) {
@@ -466,6 +554,7 @@ public final class OperatorEntity extends EventSourcedBehavior<OperatorCommand, 
                 sequenceNr, err.toString());
           }
         });
+    checkCatchUp();
   }
 
   /**
@@ -637,7 +726,7 @@ public final class OperatorEntity extends EventSourcedBehavior<OperatorCommand, 
       if (engine.processDueAt() > now) {
         // the commit interval holds the step back: more input may come until then
         timers.startSingleTimer("commit", OperatorCommand.Process.INSTANCE, Duration.ofMillis(engine.processDueAt() - now));
-      } else if (engine.inputsReady() && engine.hasCredit() && !engine.blocked(now)) {
+      } else if (engine.inputsReady() && engine.hasCredit() && !engine.blocked(now) && !engine.catchingUp()) {
         scheduleProcess(); // an at-least-once sink consumed without an event
       }
       return Effect().none();
@@ -664,7 +753,8 @@ public final class OperatorEntity extends EventSourcedBehavior<OperatorCommand, 
     OperatorEvent e = engine.poll(System.currentTimeMillis());
     inputTrouble(e == null ? engine.inputProblem() : null);
     if (e == null) {
-      if (!engine.blocked(System.currentTimeMillis()) && !engine.finished() && engine.hasCredit()) {
+      if (!engine.blocked(System.currentTimeMillis()) && !engine.finished() && engine.hasCredit()
+          && !engine.catchingUp()) {
         idlePollMillis = Math.min(settings.idlePollMax().toMillis(), Math.max(1, idlePollMillis * 2));
         schedulePoll(idlePollMillis);
       }
@@ -715,6 +805,7 @@ public final class OperatorEntity extends EventSourcedBehavior<OperatorCommand, 
       meters.journalWrite(written - writeStarted);
       engine.afterPersist(step, written);
       maybeCapture();
+      checkCatchUp();
       if (engine.finished() && !finishedReported) {
         finishedReported = true;
         log.info("{}: finished (all inputs ended)", id);
@@ -737,6 +828,10 @@ public final class OperatorEntity extends EventSourcedBehavior<OperatorCommand, 
       report();
     }
     maybeCapture();
+    checkCatchUp();
+    if (engine.catchingUp() && engine.snapshotWaitsForEvent() && !snapshotSaving && !loading && !restoring) {
+      return persistMarker(); // a written capture's snapshot is taken with the next event
+    }
     if (engine.isSource()) {
       schedulePoll(0);
       return Effect().none();
@@ -894,8 +989,7 @@ public final class OperatorEntity extends EventSourcedBehavior<OperatorCommand, 
       return Effect().stop();
     }
     restoreSnapshotRequested = false;
-    OperatorEvent marker = new OperatorEvent.Stepped(new int[0], new long[0], null, java.util.List.of(), new int[0],
-        new long[0], 0, 0, System.currentTimeMillis(), incarnation);
+    OperatorEvent marker = InstanceEngine.marker(System.currentTimeMillis(), incarnation);
     return Effect().persist(marker).thenRun(st -> {
       if (!restoreSnapshotRequested) {
         ctx.getSelf().tell(OperatorCommand.RestoreCapture.INSTANCE);

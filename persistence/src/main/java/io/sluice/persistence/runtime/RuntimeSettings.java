@@ -24,7 +24,8 @@ public record RuntimeSettings(Duration resendAfter, Duration tick, Duration repo
     Config st = config.getConfig("sluice.state");
     EngineSettings e = new EngineSettings(c.getInt("max-batches-per-step"), c.getDuration("resend-after"),
         c.getDuration("route-stale-after"), (int) st.getBytes("chunk-bytes").longValue(), st.getBytes("capture-bytes"),
-        st.getInt("max-deltas"), st.getBytes("inline-bytes"), c.getBytes("step-bytes"));
+        st.getInt("max-deltas"), st.getBytes("inline-bytes"), c.getBytes("step-bytes"),
+        st.getBytes("max-tail-bytes"));
     return new RuntimeSettings(c.getDuration("resend-after"), c.getDuration("tick"), c.getDuration("report-every"),
         c.getInt("max-batches-per-step"), c.getDuration("idle-poll-max"), c.getDuration("route-stale-after"), e,
         st.getInt("groups-in-flight"));

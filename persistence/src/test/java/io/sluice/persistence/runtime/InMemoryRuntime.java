@@ -28,7 +28,7 @@ final class InMemoryRuntime implements AutoCloseable {
   static final RuntimeSettings FAST = new RuntimeSettings(Duration.ofMillis(300), Duration.ofMillis(20),
       Duration.ofMillis(50), 16, Duration.ofMillis(20), Duration.ofSeconds(2),
       new EngineSettings(16, Duration.ofMillis(300), Duration.ofSeconds(2), 4096, 1 << 20, 8, 1 << 20,
-          EngineSettings.DEFAULT_STEP_BYTES), 4);
+          EngineSettings.DEFAULT_STEP_BYTES, EngineSettings.DEFAULT_MAX_TAIL_BYTES), 4);
 
   private static final AtomicInteger JOBS = new AtomicInteger();
 

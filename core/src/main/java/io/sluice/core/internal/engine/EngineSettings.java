@@ -14,15 +14,23 @@ import java.time.Duration;
  * @param chunkBytes the largest chunk of stored keyed state: one write or read of the state store
  * @param captureBytes a capture stops taking key groups once it holds this many bytes (they are in
  *     memory until written); the rest go into the next one
- * @param maxDeltas a key group is stored anew (a base) once it has this many deltas
+ * @param maxDeltas a key group is stored anew (a base) once it has this many deltas (earlier when
+ *     its deltas add up to enough of its base)
  * @param inlineBytes a snapshot holds at most this many bytes of keyed changes since the last
  *     capture; beyond, a new capture comes first
  * @param stepBytes the journal bytes a step aims at: a step takes fewer input batches when the
  *     recent steps' bytes per batch say more would exceed it (a journal write has a hard limit)
+ * @param maxTailBytes the journal an instance may write after its last saved snapshot: beyond, it
+ *     consumes nothing until its stored state caught up and a snapshot landed (what a recovery
+ *     replays stays about this small)
  */
 public record EngineSettings(int maxBatchesPerStep, Duration resendAfter, Duration routeStaleAfter, int chunkBytes,
-    long captureBytes, int maxDeltas, long inlineBytes, long stepBytes) {
+    long captureBytes, int maxDeltas, long inlineBytes, long stepBytes, long maxTailBytes) {
   public EngineSettings {
+    if (maxTailBytes < stepBytes) {
+      throw new IllegalArgumentException("maxTailBytes must be at least stepBytes (" + stepBytes + "), was "
+          + maxTailBytes);
+    }
     if (maxBatchesPerStep < 1) {
       throw new IllegalArgumentException("maxBatchesPerStep must be at least 1, was " + maxBatchesPerStep);
     }
@@ -44,13 +52,24 @@ public record EngineSettings(int maxBatchesPerStep, Duration resendAfter, Durati
    */
   public static final long DEFAULT_STEP_BYTES = 4L << 20;
 
+  /**
+   * The journal an instance may write after its last snapshot: 128 MiB, 8 times a job's default
+   * snapshot trigger (16 MiB). A recovery replays it in about a second or two on a 2-core machine.
+   */
+  public static final long DEFAULT_MAX_TAIL_BYTES = 128L << 20;
+
   public static EngineSettings defaults() {
-    return new EngineSettings(16, Duration.ofSeconds(3), Duration.ofSeconds(30), DEFAULT_CHUNK_BYTES, 32L << 20, 8,
-        4L << 20, DEFAULT_STEP_BYTES);
+    return new EngineSettings(16, Duration.ofSeconds(3), Duration.ofSeconds(30), DEFAULT_CHUNK_BYTES, 32L << 20, 64,
+        4L << 20, DEFAULT_STEP_BYTES, DEFAULT_MAX_TAIL_BYTES);
   }
 
   public EngineSettings withChunkBytes(int bytes) {
     return new EngineSettings(maxBatchesPerStep, resendAfter, routeStaleAfter, bytes, captureBytes, maxDeltas,
-        inlineBytes, stepBytes);
+        inlineBytes, stepBytes, maxTailBytes);
+  }
+
+  public EngineSettings withMaxTailBytes(long bytes) {
+    return new EngineSettings(maxBatchesPerStep, resendAfter, routeStaleAfter, chunkBytes, captureBytes, maxDeltas,
+        inlineBytes, stepBytes, bytes);
   }
 }

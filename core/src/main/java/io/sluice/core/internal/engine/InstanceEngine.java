@@ -129,6 +129,12 @@ public final class InstanceEngine {
   private double bytesPerBatch;
   private long eventsSinceCapture;
   private long lastCaptureMillis = Long.MIN_VALUE;
+  /** Journal bytes of the events applied by this incarnation (replayed ones too). */
+  private long journalBytes;
+  private long postponedSnapshots;
+  /** {@link #journalBytes} at the event the last snapshot was taken with (requested / saved). */
+  private long snapshotRequestedAt;
+  private long snapshottedAt;
   /** Per snapshot kept (newest last): the version of each key group's base it refers to. */
   private final ArrayDeque<Map<Integer, Long>> keptBases = new ArrayDeque<>();
 
@@ -360,6 +366,7 @@ public final class InstanceEngine {
     OperatorEvent.Stepped s = (OperatorEvent.Stepped) e;
     long size = sizeOf(s);
     bytesSinceCapture += size;
+    journalBytes += size;
     if (!replaying && s.consumedChannels().length > 0) {
       // up at once, down slowly: a step after a heavier one is sized by the heavier one
       double b = (double) size / s.consumedChannels().length;
@@ -388,8 +395,24 @@ public final class InstanceEngine {
     }
     state.recordsIn += s.recordsIn();
     state.recordsOut += s.recordsOut();
-    state.consecutiveFailures = 0;
-    state.isolateNext = false;
+    if (!isMarker(s)) { // a marker (an empty step) is no successful step after a failure
+      state.consecutiveFailures = 0;
+      state.isolateNext = false;
+    }
+  }
+
+  /**
+   * An empty step: consumes, produces and changes nothing. The runtime persists one when a snapshot
+   * needs an event to be taken with (after a restore's capture, or while catching up).
+   */
+  public static OperatorEvent.Stepped marker(long nowMillis, long writer) {
+    return new OperatorEvent.Stepped(new int[0], new long[0], null, List.of(), new int[0], new long[0], 0, 0,
+        nowMillis, writer);
+  }
+
+  private static boolean isMarker(OperatorEvent.Stepped s) {
+    return s.consumedChannels().length == 0 && s.outputs().isEmpty() && s.changes() == null
+        && s.ackChannels().length == 0;
   }
 
   /**
@@ -546,7 +569,7 @@ public final class InstanceEngine {
    */
   public OperatorEvent process(long nowMillis) {
     processDueAt = 0;
-    if (isSource || blocked(nowMillis) || !hasCredit()) {
+    if (isSource || blocked(nowMillis) || !hasCredit() || catchingUp()) {
       return null;
     }
     if (commitInterval && holdBack(nowMillis)) {
@@ -713,7 +736,7 @@ public final class InstanceEngine {
    */
   public OperatorEvent poll(long nowMillis) {
     lastPollFull = false;
-    if (!isSource || blocked(nowMillis) || logic.finished() || !hasCredit()) {
+    if (!isSource || blocked(nowMillis) || logic.finished() || !hasCredit() || catchingUp()) {
       return null;
     }
     StepResult r;
@@ -981,7 +1004,7 @@ public final class InstanceEngine {
 
   /**
    * True if a capture should start: one of the job's snapshot triggers (events, bytes, time since
-   * the last capture with events since) fired, and no capture is in flight or waiting for its
+   * the last capture with events since) fired or the instance is {@link #catchingUp}, and no capture is in flight or waiting for its
    * snapshot.
    */
   public boolean captureDue(long nowMillis) {
@@ -989,7 +1012,7 @@ public final class InstanceEngine {
       return false;
     }
     return eventsSinceCapture >= config.snapshotEvery() || bytesSinceCapture >= config.snapshotEveryBytes()
-        || nowMillis - lastCaptureMillis >= config.snapshotInterval().toMillis();
+        || nowMillis - lastCaptureMillis >= config.snapshotInterval().toMillis() || catchingUp();
   }
 
   /**
@@ -1077,9 +1100,46 @@ public final class InstanceEngine {
     if (chunked != null && (!chunked.storedIsComplete() || chunked.changedSinceCapture() > 4 * settings.inlineBytes()
         || !chunked.prepareSnapshot(settings.inlineBytes()))) {
       eventsSinceCapture = Math.max(eventsSinceCapture, config.snapshotEvery()); // capture again at once
+      postponedSnapshots++;
       return false;
     }
+    snapshotRequestedAt = journalBytes;
     return true;
+  }
+
+  /** A capture was written: the snapshot (or the next capture) waits for the next persisted event. */
+  public boolean snapshotWaitsForEvent() {
+    return snapshotDue && inFlight == null && !replaying;
+  }
+
+  /** Snapshots postponed since this incarnation started because the changes since the capture were too many. */
+  public long postponedSnapshots() {
+    return postponedSnapshots;
+  }
+
+  /** Keyed bytes changed since their key groups were last captured (0 without stored keyed state). */
+  public long changedSinceCapture() {
+    return chunked == null ? 0 : chunked.changedSinceCapture();
+  }
+
+  /**
+   * The journal bytes written after the last saved snapshot: about what a recovery replays now
+   * (the events since the snapshot a recovery started from count too).
+   */
+  public long tailBytes() {
+    return journalBytes - snapshottedAt;
+  }
+
+  /**
+   * True while the journal written since the last saved snapshot exceeds
+   * {@link EngineSettings#maxTailBytes}: the stored state fell behind the changes (they come in
+   * faster than captures store them, so no snapshot could be taken). No input is consumed and no
+   * source polls until a snapshot lands, so that a recovery never replays more than about that
+   * bound, and the unstored changes stop growing. Captures and timers go on; the runtime persists
+   * an empty step after each capture, so that the snapshot has an event to be taken with.
+   */
+  public boolean catchingUp() {
+    return !replaying && journalBytes - snapshottedAt > settings.maxTailBytes();
   }
 
   /** A stored version no kept snapshot refers to: every version of {@code keyGroup} below {@code version}. */
@@ -1090,6 +1150,7 @@ public final class InstanceEngine {
    * refer to can be deleted.
    */
   public List<Reclaim> snapshotSaved(int keep) {
+    snapshottedAt = Math.max(snapshottedAt, snapshotRequestedAt);
     if (chunked == null) {
       return List.of();
     }

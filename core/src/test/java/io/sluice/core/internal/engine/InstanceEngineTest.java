@@ -134,7 +134,7 @@ class InstanceEngineTest {
   void aStepTakesNoMoreBatchesThanFitItsBytes() {
     EngineSettings d = EngineSettings.defaults();
     EngineSettings settings = new EngineSettings(d.maxBatchesPerStep(), d.resendAfter(), d.routeStaleAfter(),
-        d.chunkBytes(), d.captureBytes(), d.maxDeltas(), d.inlineBytes(), 2048);
+        d.chunkBytes(), d.captureBytes(), d.maxDeltas(), d.inlineBytes(), 2048, d.maxTailBytes());
     InstanceEngine e = engine(JobConfig.defaults().withCreditWindow(100), settings);
     assertEquals(1, e.stepBatches(), "no step yet: one batch, its bytes unknown");
     String[] heavy = new String[100];
@@ -199,6 +199,49 @@ class InstanceEngineTest {
     e.captureWritten(again);
     assertTrue(e.shouldSnapshot());
     assertFalse(e.shouldSnapshot(), "once");
+  }
+
+  /**
+   * Design of this test: once the journal written after the last saved snapshot passes
+   * {@code maxTailBytes} (its stored state fell behind), the instance consumes nothing, even with
+   * input and credit, until a capture was written and a snapshot taken with a marker (an empty
+   * step) was saved; then it consumes again. A marker does not count as a successful step.
+   */
+  @Test
+  void pastItsJournalTailBoundAnInstanceConsumesNothingUntilASnapshotLands() {
+    EngineSettings settings = EngineSettings.defaults().withMaxTailBytes(EngineSettings.DEFAULT_STEP_BYTES);
+    InstanceEngine e = engine(JobConfig.defaults().withCreditWindow(1000), settings);
+    String[] words = new String[2000];
+    long seq = 0;
+    while (!e.catchingUp()) {
+      assertTrue(seq < 10_000, "the tail never passed its bound: " + e.tailBytes());
+      seq++;
+      for (int i = 0; i < words.length; i++) {
+        words[i] = "w" + seq + "-" + i; // new keys: every record changes the state
+      }
+      deliver(e, seq, 0, words);
+      persist(e, e.process(0));
+      e.acked(2, 0, seq, false, 1);
+    }
+    assertTrue(e.tailBytes() > EngineSettings.DEFAULT_STEP_BYTES, "tail " + e.tailBytes());
+    deliver(e, seq + 1, 0, "x");
+    assertTrue(e.inputsReady() && e.hasCredit());
+    assertNull(e.process(0), "catching up: no input consumed");
+    assertTrue(e.captureDue(0));
+
+    InstanceEngine.Capture c = e.startCapture(seq, 0);
+    e.captureWritten(c);
+    assertTrue(e.snapshotWaitsForEvent(), "the snapshot waits for an event");
+    OperatorEvent.Stepped marker = InstanceEngine.marker(0, 1);
+    e.apply(marker);
+    assertTrue(e.shouldSnapshot(), "everything changed is stored: snapshot with the marker");
+    assertTrue(e.catchingUp(), "until the snapshot is saved");
+    assertNull(e.process(0));
+    e.snapshotSaved(2);
+    assertFalse(e.catchingUp());
+    assertTrue(e.tailBytes() < 1024, "the tail starts at the snapshot: " + e.tailBytes());
+    OperatorEvent.Stepped s = persist(e, e.process(0));
+    assertEquals(1, s.recordsIn(), "consuming again");
   }
 
   /**
