@@ -1507,12 +1507,6 @@ public final class KeyedBackend {
     return out;
   }
 
-  /**
-   * A key group with more than {@code maxDeltas / 8} deltas gets a new base once they add up to an
-   * eighth of it: rewriting a base then costs at most 8 times the bytes of its deltas.
-   */
-  static final int DELTAS_PER_REWRITE = 8;
-
   /** A key group's capture: its bytes and what its stored versions become once they are durable. */
   public record GroupCapture(int keyGroup, byte[] bytes, Stored written, List<Stored> storedAfter) {}
 
@@ -1523,11 +1517,10 @@ public final class KeyedBackend {
    * durable, or {@link #captureFailed} when they could not be written.
    *
    * <p>When a key group is stored anew bounds both what a recovery reads and what storing costs:
-   * its deltas never add up to more than its base (a recovery reads at most twice the group), and
-   * a base is rewritten for many small deltas only once they add up to an eighth of it
-   * ({@link #DELTAS_PER_REWRITE}), or once they are {@code maxDeltas}: frequent captures of a
-   * large group (a state built faster than it is stored) write each byte a few times, not once per
-   * few captures.
+   * once its deltas would add up to more than its base (a recovery reads at most twice the group,
+   * and a base is rewritten only after as many bytes of deltas: about 2 bytes stored per byte
+   * changed), or once it has {@code maxDeltas} deltas (a recovery's reads per group stay bounded;
+   * small deltas are cheap to keep, so this is large).
    *
    * @param maxDeltas a key group gets a new base once it has this many deltas
    * @param maxBytes stop adding key groups once the capture holds this many bytes (the others are
@@ -1549,8 +1542,7 @@ public final class KeyedBackend {
       }
       long deltas = deltaBytes + changedBytes(kg);
       boolean base = have.isEmpty() || needsBase.get(kg - firstKeyGroup) || have.size() > maxDeltas
-          || deltas > Math.max(baseBytes, 64 * 1024)
-          || (have.size() > maxDeltas / DELTAS_PER_REWRITE && deltas * DELTAS_PER_REWRITE > baseBytes);
+          || deltas > Math.max(baseBytes, 64 * 1024);
       w.reset();
       scope.clear();
       writeGroup(kg, !base, false, w, scope);
