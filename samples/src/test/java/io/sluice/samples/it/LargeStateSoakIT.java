@@ -20,7 +20,8 @@ import org.junit.jupiter.api.extension.RegisterExtension;
  * verify} or {@code mvn verify -pl samples -Dsluice.soak=true -Dit.test=LargeStateSoakIT}.
  * {@code -Dsluice.large-state.keys} (default 1,000,000) keys of {@code value-bytes} 1,000 each: 1 GB
  * of keyed state over the two keyed instances; {@code -Dsluice.large-state.heap} sets the nodes'
- * heap (default 3g).
+ * heap (default 3g); {@code -Dsluice.large-state.parallelism=1} puts the whole state into one keyed
+ * instance (2,000,000 keys: about 2 GB in it).
  */
 @EnabledIfSystemProperty(named = "sluice.soak", matches = "true")
 class LargeStateSoakIT {
@@ -49,6 +50,10 @@ class LargeStateSoakIT {
     p.put("value-bytes", "1000");
     p.put("rate", "30000");
     p.put("output", out.toString());
+    String parallelism = System.getProperty("sluice.large-state.parallelism");
+    if (parallelism != null) {
+      p.put("parallelism", parallelism); // 1: the whole state in one keyed instance
+    }
     ChaosRun.Settings s = new ChaosRun.Settings("large-state", p, Duration.ZERO, Duration.ZERO, Duration.ofSeconds(5),
         7, null, Duration.ofSeconds(8), null, Duration.ZERO, Duration.ofMinutes(10), List.of(keys * perKey / 2))
         .withVictimOperator("totals"); // a node whose keyed instance must recover its stored state
