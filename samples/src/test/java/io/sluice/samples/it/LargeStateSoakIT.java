@@ -2,6 +2,7 @@ package io.sluice.samples.it;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNotNull;
+import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.sluice.cluster.chaos.ChaosRun;
 import io.sluice.persistence.cassandra.DevCassandra;
@@ -62,5 +63,58 @@ class LargeStateSoakIT {
     List<ChaosRun.Fault> kills = r.faults().stream().filter(f -> f.kind().equals("kill")).toList();
     assertEquals(1, kills.size(), "one node kill");
     assertNotNull(kills.get(0).recoverySeconds(), "recovery not measured");
+    reportJournal(r.jobId(), parallelism == null ? 2 : Integer.parseInt(parallelism));
+  }
+
+  /**
+   * What the job left in the journal and the state store: per instance, the events left (behind
+   * the oldest kept snapshot they are deleted), their bytes, the snapshots, and the stored versions
+   * and chunks of its key groups. Retention must have worked: at most three snapshots per instance
+   * (two kept, one being written) and no first event left.
+   */
+  private static void reportJournal(String jobId, int parallelism) {
+    String ks = cassandra.keyspace();
+    long allEvents = 0;
+    long allBytes = 0;
+    try (com.datastax.oss.driver.api.core.CqlSession s = cassandra.session()) {
+      for (String op : List.of("events", "totals", "out")) {
+        for (int i = 0; i < parallelism; i++) {
+          String instance = jobId + "/" + op + "/" + i;
+          String pid = "sluice-op|" + instance;
+          long events = 0;
+          long bytes = 0;
+          long first = -1;
+          for (com.datastax.oss.driver.api.core.cql.Row row : s.execute(
+              com.datastax.oss.driver.api.core.cql.SimpleStatement.newInstance("SELECT sequence_nr, event FROM " + ks
+                  + ".messages WHERE persistence_id = ? AND partition_nr = 0", pid).setPageSize(64))) {
+            first = first < 0 ? row.getLong(0) : first;
+            events++;
+            bytes += row.getByteBuffer(1).remaining();
+          }
+          List<Long> snapshots = s.execute("SELECT sequence_nr FROM " + ks + ".snapshots WHERE persistence_id = ?",
+              pid).all().stream().map(row -> row.getLong(0)).sorted().toList();
+          java.util.Set<Long> versions = new java.util.HashSet<>();
+          long chunks = 0;
+          if (op.equals("totals")) {
+            for (int kg = 0; kg < 128; kg++) {
+              for (com.datastax.oss.driver.api.core.cql.Row row : s.execute("SELECT version FROM " + ks
+                  + ".state_chunks WHERE owner = ? AND key_group = ?", jobId + "/" + op, kg)) {
+                versions.add(((long) kg << 40) | row.getLong(0));
+                chunks++;
+              }
+            }
+          }
+          System.out.printf("[large-state] %s: %,d events left (%,d bytes, from %d), snapshots at %s%s%n",
+              instance, events, bytes, first, snapshots,
+              op.equals("totals") && i == 0 ? String.format("; the operator's stored state: %,d versions of key"
+                  + " groups in %,d chunks", versions.size(), chunks) : "");
+          assertTrue(snapshots.size() <= 3, instance + ": old snapshots were not deleted: " + snapshots);
+          assertTrue(first != 1, instance + ": its first event is still in the journal");
+          allEvents += events;
+          allBytes += bytes;
+        }
+      }
+    }
+    System.out.printf("[large-state] journal after the run: %,d events, %,d bytes%n", allEvents, allBytes);
   }
 }
