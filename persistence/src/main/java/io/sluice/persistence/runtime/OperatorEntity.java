@@ -473,7 +473,7 @@ public final class OperatorEntity extends EventSourcedBehavior<OperatorCommand, 
         trouble = null;
         report();
       }
-      if (engine.catchingUp() && engine.snapshotWaitsForEvent() && !snapshotSaving) {
+      if (markerDue()) {
         return persistMarker(); // the event the snapshot is taken with, or the next capture starts after
       }
     }
@@ -482,6 +482,11 @@ public final class OperatorEntity extends EventSourcedBehavior<OperatorCommand, 
 
   /** Captures at least this large are logged (at INFO): the ones that take a while. */
   private static final long LOGGED_CAPTURE_BYTES = 8L << 20;
+
+  /** Catching up, a capture is written and no snapshot is being saved: the snapshot needs an event. */
+  private boolean markerDue() {
+    return engine.catchingUp() && engine.snapshotWaitsForEvent() && !snapshotSaving && !loading && !restoring;
+  }
 
   /**
    * While catching up (no input consumed): persists an empty step, the event a snapshot is taken
@@ -520,11 +525,7 @@ public final class OperatorEntity extends EventSourcedBehavior<OperatorCommand, 
         trouble = null;
         report();
       }
-      if (engine.isSource()) {
-        schedulePoll(0);
-      } else {
-        scheduleProcess();
-      }
+      wake();
     }
   }
 
@@ -829,7 +830,7 @@ public final class OperatorEntity extends EventSourcedBehavior<OperatorCommand, 
     }
     maybeCapture();
     checkCatchUp();
-    if (engine.catchingUp() && engine.snapshotWaitsForEvent() && !snapshotSaving && !loading && !restoring) {
+    if (markerDue()) {
       return persistMarker(); // a written capture's snapshot is taken with the next event
     }
     if (engine.isSource()) {
@@ -869,12 +870,17 @@ public final class OperatorEntity extends EventSourcedBehavior<OperatorCommand, 
   private Effect<OperatorEvent, InstanceEngine> onResume() {
     engine.resume();
     log.info("{}: retrying after the restart strategy's delay", id);
+    wake();
+    return Effect().none();
+  }
+
+  /** Polls a source, or lets an operator process what is ready: it may step again. */
+  private void wake() {
     if (engine.isSource()) {
       schedulePoll(0);
     } else {
       scheduleProcess();
     }
-    return Effect().none();
   }
 
   private void onRecovered(InstanceEngine s) {

@@ -8,11 +8,9 @@ import io.sluice.cluster.chaos.ChaosRun;
 import io.sluice.persistence.cassandra.DevCassandra;
 import io.sluice.persistence.testkit.CassandraExtension;
 import java.io.IOException;
-import java.io.UncheckedIOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
-import java.util.Comparator;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -44,7 +42,7 @@ class StateCatchUpIT {
       throws IOException {
     Path home = DevCassandra.home();
     Path logs = home.resolve("target/it-logs").resolve(NAME);
-    deleteTree(logs); // the log check below must see this run's lines only
+    NodeJobs.deleteTree(logs); // the log check below must see this run's lines only
     long keys = 100_000;
     long perKey = 3;
     Map<String, String> p = new LinkedHashMap<>();
@@ -83,20 +81,5 @@ class StateCatchUpIT {
       }
     }
     return out;
-  }
-
-  private static void deleteTree(Path dir) throws IOException {
-    if (!Files.exists(dir)) {
-      return;
-    }
-    try (Stream<Path> all = Files.walk(dir)) {
-      all.sorted(Comparator.reverseOrder()).forEach(f -> {
-        try {
-          Files.delete(f);
-        } catch (IOException e) {
-          throw new UncheckedIOException(e);
-        }
-      });
-    }
   }
 }

@@ -1004,8 +1004,8 @@ public final class InstanceEngine {
 
   /**
    * True if a capture should start: one of the job's snapshot triggers (events, bytes, time since
-   * the last capture with events since) fired or the instance is {@link #catchingUp}, and no capture is in flight or waiting for its
-   * snapshot.
+   * the last capture with events since) fired or the instance is {@link #catchingUp}, and no
+   * capture is in flight or waiting for its snapshot.
    */
   public boolean captureDue(long nowMillis) {
     if (replaying || inFlight != null || snapshotDue || problem != null || state.failed || eventsSinceCapture == 0) {
@@ -1139,7 +1139,7 @@ public final class InstanceEngine {
    * an empty step after each capture, so that the snapshot has an event to be taken with.
    */
   public boolean catchingUp() {
-    return !replaying && journalBytes - snapshottedAt > settings.maxTailBytes();
+    return !replaying && tailBytes() > settings.maxTailBytes();
   }
 
   /** A stored version no kept snapshot refers to: every version of {@code keyGroup} below {@code version}. */

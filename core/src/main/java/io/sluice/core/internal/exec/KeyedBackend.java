@@ -1540,9 +1540,8 @@ public final class KeyedBackend {
       for (int i = 1; i < have.size(); i++) {
         deltaBytes += have.get(i).bytes();
       }
-      long deltas = deltaBytes + changedBytes(kg);
       boolean base = have.isEmpty() || needsBase.get(kg - firstKeyGroup) || have.size() > maxDeltas
-          || deltas > Math.max(baseBytes, 64 * 1024);
+          || deltaBytes + changedBytes(kg) > Math.max(baseBytes, 64 * 1024);
       w.reset();
       scope.clear();
       writeGroup(kg, !base, false, w, scope);
