@@ -41,7 +41,9 @@ import org.slf4j.LoggerFactory;
  * together or not at all. When a node dies after Kafka committed a batch but before Sluice's
  * journal recorded it, the batch comes again under the same id; the writer finds its sequence
  * number at or below the channel's committed mark and skips it. Channels deliver batches in
- * sequence order, so one number per channel is the whole memory.
+ * sequence order, so one number per channel is the whole memory. The first record of each batch
+ * carries the header {@code sluice.batch} ({@code <channel group>/<sequence>}), from which the
+ * mark can be recovered if the group's offsets stay unsettled (see {@code readMark}).
  *
  * <p>The transactional id is stable per sink instance ({@code <prefix>.<job>.<sink>.<instance>}),
  * so a new incarnation's {@code initTransactions} aborts whatever its predecessor left open and
@@ -64,6 +66,8 @@ public final class KafkaSink<T> implements Sink<T> {
   private static final Duration BLOCK = Duration.ofSeconds(10);
   /** How often an unstable mark is asked again (see {@code readMark}). */
   private static final Duration MARK_RETRY = Duration.ofMillis(100);
+  /** How many records per partition the search for a channel's last committed batch reads at most. */
+  private static final long MARK_SEARCH_RECORDS = 1_000_000;
 
   private final String name;
   private final String topic;
@@ -247,10 +251,16 @@ public final class KafkaSink<T> implements Sink<T> {
      * transaction that holds offsets for the group is unsettled (a predecessor's, which
      * {@code initTransactions} has just aborted: its markers land asynchronously), the broker
      * answers UNSTABLE_OFFSET_COMMIT for the partition, and the admin client then leaves the
-     * partition out of its answer, where "no mark yet" is a present key with a null value. An
-     * absent partition is therefore asked again until it is stable, for at most {@link #BLOCK},
-     * and then fails the write; read as 0 it would write again every batch the predecessor had
-     * committed (seen as duplicates after a broker restart).
+     * partition out of its answer, where "no mark yet" is a present key with a null value. Read as
+     * 0, an absent partition would write again every batch the predecessor had committed (seen as
+     * duplicates after a broker restart), so it is asked again for up to {@link #BLOCK}.
+     *
+     * <p>After a broker killed in the middle of a commit, the group has been seen to stay unstable
+     * for good (over 5 minutes, on Kafka 4.4 in CI) although {@code initTransactions} had succeeded,
+     * which means the coordinator had settled every earlier transaction of this id. Then the mark
+     * is read as the group's last settled offset, raised to the highest batch of the channel found
+     * committed in the output topic itself ({@link CommittedBatches}): the transaction that wrote a
+     * batch's records also wrote its mark, so that is the mark the unsettled offsets would hold.
      */
     private long readMark(String group) throws Exception {
       Properties p = KafkaClients.properties(properties);
@@ -259,22 +269,40 @@ public final class KafkaSink<T> implements Sink<T> {
       long deadline = System.nanoTime() + BLOCK.toNanos();
       try (Admin admin = Admin.create(p)) {
         while (true) {
-          Map<TopicPartition, OffsetAndMetadata> marks = admin.listConsumerGroupOffsets(
-                  Map.of(group, new ListConsumerGroupOffsetsSpec().topicPartitions(List.of(markPartition))),
-                  new ListConsumerGroupOffsetsOptions().requireStable(true))
-              .partitionsToOffsetAndMetadata(group).get(BLOCK.toMillis(), TimeUnit.MILLISECONDS);
+          Map<TopicPartition, OffsetAndMetadata> marks = marks(admin, group, true);
           if (marks.containsKey(markPartition)) {
             OffsetAndMetadata o = marks.get(markPartition);
             return o == null ? 0L : o.offset();
           }
           if (System.nanoTime() - deadline > 0) {
-            throw new IllegalStateException("the mark of the batches written to Kafka topic " + topic
-                + " (consumer group '" + group + "', partition 0) is not stable after " + BLOCK.toSeconds()
-                + " s: a transaction that holds offsets for it is still open; not writing until it is settled");
+            OffsetAndMetadata settled = marks(admin, group, false).get(markPartition);
+            long mark = settled == null ? 0L : settled.offset();
+            long found;
+            try {
+              found = CommittedBatches.highest(p, topic, group, MARK_SEARCH_RECORDS, BLOCK);
+            } catch (Exception e) {
+              throw new IllegalStateException("the mark of the batches written to Kafka topic " + topic
+                  + " (consumer group '" + group + "', partition 0) is not stable after " + BLOCK.toSeconds()
+                  + " s, and the highest batch committed in the topic could not be found: " + e.getMessage()
+                  + "; not writing until one of them is settled", e);
+            }
+            log.warn("{}: the mark of consumer group '{}' on {} stayed unstable for {} s although every earlier"
+                + " transaction of '{}' is settled; its last settled mark is {}, the highest batch of the channel"
+                + " committed in the topic is {}: continuing after batch {}", name, group, markPartition,
+                BLOCK.toSeconds(), transactionalId, mark, found, Math.max(mark, found));
+            return Math.max(mark, found);
           }
           Thread.sleep(MARK_RETRY.toMillis());
         }
       }
+    }
+
+    private Map<TopicPartition, OffsetAndMetadata> marks(Admin admin, String group, boolean stable)
+        throws Exception {
+      return admin.listConsumerGroupOffsets(
+              Map.of(group, new ListConsumerGroupOffsetsSpec().topicPartitions(List.of(markPartition))),
+              new ListConsumerGroupOffsetsOptions().requireStable(stable))
+          .partitionsToOffsetAndMetadata(group).get(BLOCK.toMillis(), TimeUnit.MILLISECONDS);
     }
 
     // ConsumerGroupMetadata's constructors are deprecated for removal (Kafka wants the metadata of a
@@ -292,6 +320,9 @@ public final class KafkaSink<T> implements Sink<T> {
         return;
       }
       List<ProducerRecord<byte[], byte[]>> out = serialize(id, records);
+      if (!out.isEmpty()) {
+        out.get(0).headers().add(CommittedBatches.HEADER, CommittedBatches.header(group(id), id.sequence()));
+      }
       try {
         producer.beginTransaction();
         for (ProducerRecord<byte[], byte[]> r : out) {
