@@ -12,6 +12,9 @@ import io.sluice.core.dsl.JobConfig;
 import io.sluice.persistence.metrics.InstanceMeters;
 import io.sluice.persistence.metrics.SluiceMetrics;
 import io.sluice.persistence.state.StateStores;
+import java.lang.management.GarbageCollectorMXBean;
+import java.lang.management.ManagementFactory;
+import java.lang.management.ThreadMXBean;
 import java.time.Duration;
 import java.util.Optional;
 import java.util.concurrent.ThreadLocalRandom;
@@ -86,6 +89,9 @@ public final class OperatorEntity extends EventSourcedBehavior<OperatorCommand, 
   private long loadStartedNanos;
   private long loadedBytes;
   private long applyNanos;
+  /** CPU time the actor's thread spent applying, and the JVM's collection time when the load began. */
+  private long applyCpuNanos;
+  private long loadGcMillisAtStart;
   /** While a savepoint is taken, the job coordinator pauses sources and timers until then (wall clock). */
   private long pausedUntil;
   /**
@@ -558,6 +564,17 @@ public final class OperatorEntity extends EventSourcedBehavior<OperatorCommand, 
     checkCatchUp();
   }
 
+  private static final ThreadMXBean THREADS = ManagementFactory.getThreadMXBean();
+
+  /** The JVM's total collection time so far (pauses and concurrent work, as its collectors count them). */
+  private static long gcMillis() {
+    long ms = 0;
+    for (GarbageCollectorMXBean gc : ManagementFactory.getGarbageCollectorMXBeans()) {
+      ms += Math.max(0, gc.getCollectionTime());
+    }
+    return ms;
+  }
+
   /**
    * After replay: reads the stored key groups the snapshot refers to, at most
    * {@code sluice.state.groups-in-flight} at a time, applying each as it arrives (so a recovery holds
@@ -566,6 +583,7 @@ public final class OperatorEntity extends EventSourcedBehavior<OperatorCommand, 
   private void loadStoredState() {
     loading = true;
     loadStartedNanos = System.nanoTime();
+    loadGcMillisAtStart = gcMillis();
     toLoad = new java.util.ArrayDeque<>(engine.toLoadByGroup().entrySet());
     groupsToLoad = toLoad.size() + 1;
     java.util.List<java.util.concurrent.CompletableFuture<Void>> orphans = new java.util.ArrayList<>();
@@ -607,7 +625,9 @@ public final class OperatorEntity extends EventSourcedBehavior<OperatorCommand, 
     }
     if (r.keyGroup() >= 0) {
       long t0 = System.nanoTime();
+      long cpu0 = THREADS.getCurrentThreadCpuTime();
       engine.loadGroup(r.keyGroup(), r.versions());
+      applyCpuNanos += THREADS.getCurrentThreadCpuTime() - cpu0;
       applyNanos += System.nanoTime() - t0;
       for (byte[] b : r.versions()) {
         loadedBytes += b.length;
@@ -619,9 +639,10 @@ public final class OperatorEntity extends EventSourcedBehavior<OperatorCommand, 
     }
     engine.finishLoad();
     loading = false;
-    log.info("{}: read its stored state ({} bytes) in {} ms ({} ms applying it) after {} ms of replay", id,
-        loadedBytes, (System.nanoTime() - loadStartedNanos) / 1_000_000, applyNanos / 1_000_000,
-        (loadStartedNanos - startedNanos) / 1_000_000);
+    log.info("{}: read its stored state ({} bytes) in {} ms ({} ms applying it, of which {} ms on a CPU; the JVM"
+        + " collected garbage for {} ms meanwhile) after {} ms of replay", id, loadedBytes,
+        (System.nanoTime() - loadStartedNanos) / 1_000_000, applyNanos / 1_000_000, applyCpuNanos / 1_000_000,
+        gcMillis() - loadGcMillisAtStart, (loadStartedNanos - startedNanos) / 1_000_000);
     goLive(engine);
     return Effect().unstashAll();
   }
