@@ -452,7 +452,7 @@ public final class OperatorEntity extends EventSourcedBehavior<OperatorCommand, 
       if (d.error() != null) {
         log.warn("{}: storing the state restored from savepoint {} failed; stopping to retry: {}", id,
             job.spec().savepoint(), d.error().toString());
-        engine.captureFailed(d.capture());
+        engine.captureFailed(d.capture(), System.currentTimeMillis());
         troubled("cannot store the state restored from savepoint " + job.spec().savepoint() + ": " + d.error());
         return Effect().stop();
       }
@@ -462,7 +462,7 @@ public final class OperatorEntity extends EventSourcedBehavior<OperatorCommand, 
     if (d.error() != null) {
       log.warn("{}: writing {} stored key groups ({} bytes) failed; they are stored anew later: {}", id,
           d.capture().groups().size(), d.capture().bytes(), d.error().toString());
-      engine.captureFailed(d.capture());
+      engine.captureFailed(d.capture(), System.currentTimeMillis());
       troubled("cannot write its stored key groups (no snapshot until it can): " + d.error());
     } else {
       engine.captureWritten(d.capture());

@@ -129,6 +129,14 @@ public final class InstanceEngine {
   private double bytesPerBatch;
   private long eventsSinceCapture;
   private long lastCaptureMillis = Long.MIN_VALUE;
+  /** After a failed capture, none starts before this time; the wait doubles per failure in a row. */
+  private long captureRetryAtMillis = Long.MIN_VALUE;
+  private long captureBackoffMillis;
+  /** The trigger counts when the capture in flight started: a failed capture gives them back. */
+  private long bytesBeforeCapture;
+  private long eventsBeforeCapture;
+  static final long FIRST_CAPTURE_RETRY_MILLIS = 1_000;
+  static final long MAX_CAPTURE_RETRY_MILLIS = 30_000;
   /** Journal bytes of the events applied by this incarnation (replayed ones too). */
   private long journalBytes;
   private long postponedSnapshots;
@@ -1004,11 +1012,12 @@ public final class InstanceEngine {
 
   /**
    * True if a capture should start: one of the job's snapshot triggers (events, bytes, time since
-   * the last capture with events since) fired or the instance is {@link #catchingUp}, and no
-   * capture is in flight or waiting for its snapshot.
+   * the last capture with events since) fired or the instance is {@link #catchingUp}, no capture
+   * is in flight or waiting for its snapshot, and the wait after a failed capture is over.
    */
   public boolean captureDue(long nowMillis) {
-    if (replaying || inFlight != null || snapshotDue || problem != null || state.failed || eventsSinceCapture == 0) {
+    if (replaying || inFlight != null || snapshotDue || problem != null || state.failed || eventsSinceCapture == 0
+        || nowMillis < captureRetryAtMillis) {
       return false;
     }
     return eventsSinceCapture >= config.snapshotEvery() || bytesSinceCapture >= config.snapshotEveryBytes()
@@ -1030,6 +1039,8 @@ public final class InstanceEngine {
       chunks.add(chunks(g.bytes(), settings.chunkBytes()));
     }
     inFlight = new Capture(version, groups, chunks);
+    bytesBeforeCapture = bytesSinceCapture;
+    eventsBeforeCapture = eventsSinceCapture;
     bytesSinceCapture = 0;
     eventsSinceCapture = 0;
     lastCaptureMillis = nowMillis;
@@ -1074,13 +1085,27 @@ public final class InstanceEngine {
     }
     inFlight = null;
     snapshotDue = true;
+    captureBackoffMillis = 0;
+    captureRetryAtMillis = Long.MIN_VALUE;
   }
 
-  /** The capture could not be written: its key groups are stored anew by a later capture. */
-  public void captureFailed(Capture c) {
+  /**
+   * The capture could not be written: its key groups are stored anew by a later capture. That one
+   * is due at once, as the failed one was, but starts no sooner than 1 s from {@code nowMillis},
+   * doubling per failure in a row up to 30 s, so that a failing store is not sent up to
+   * {@code capture-bytes} on every tick.
+   */
+  public void captureFailed(Capture c, long nowMillis) {
     if (c != inFlight) {
       throw new IllegalStateException(this + ": not the capture in flight");
     }
+    captureBackoffMillis = captureBackoffMillis == 0 ? FIRST_CAPTURE_RETRY_MILLIS
+        : Math.min(MAX_CAPTURE_RETRY_MILLIS, captureBackoffMillis * 2);
+    captureRetryAtMillis = nowMillis + captureBackoffMillis;
+    // the capture did not happen: its triggers still hold (a catching-up instance has no other
+    // event that would fire them again, and would wait for good)
+    bytesSinceCapture += bytesBeforeCapture;
+    eventsSinceCapture += eventsBeforeCapture;
     if (chunked != null) {
       chunked.captureFailed(c.groups());
     }

@@ -186,7 +186,7 @@ class InstanceEngineTest {
     InstanceEngine.Capture c = e.startCapture(2, 0);
     assertEquals(2, c.groups().size(), "keys a and b, in their key groups");
     assertFalse(e.shouldSnapshot(), "the capture is in flight");
-    e.captureFailed(c);
+    e.captureFailed(c, 0);
     assertFalse(e.shouldSnapshot(), "a failed capture takes no snapshot");
     e.acked(2, 0, 2, false, 1);
     deliver(e, 3, 0, "a");
@@ -194,7 +194,9 @@ class InstanceEngineTest {
     e.acked(2, 0, 3, false, 1);
     deliver(e, 4, 0, "c");
     persist(e, e.process(0));
-    InstanceEngine.Capture again = e.startCapture(4, 0);
+    assertFalse(e.captureDue(999), "no capture within 1 s of a failed one");
+    assertTrue(e.captureDue(1_000));
+    InstanceEngine.Capture again = e.startCapture(4, 1_000);
     assertTrue(again.groups().stream().allMatch(g -> g.written().full()), "after a failure: new bases");
     e.captureWritten(again);
     assertTrue(e.shouldSnapshot());
@@ -229,7 +231,15 @@ class InstanceEngineTest {
     assertNull(e.process(0), "catching up: no input consumed");
     assertTrue(e.captureDue(0));
 
-    InstanceEngine.Capture c = e.startCapture(seq, 0);
+    // the store fails twice: no input comes to fire a trigger, yet captures are retried, 1 s and
+    // then 2 s after each failure, not on every tick
+    e.captureFailed(e.startCapture(seq, 0), 0);
+    assertFalse(e.captureDue(999));
+    assertTrue(e.captureDue(1_000), "a catching-up instance retries a failed capture");
+    e.captureFailed(e.startCapture(seq, 1_000), 1_000);
+    assertFalse(e.captureDue(2_999));
+    assertTrue(e.captureDue(3_000));
+    InstanceEngine.Capture c = e.startCapture(seq, 3_000);
     e.captureWritten(c);
     assertTrue(e.snapshotWaitsForEvent(), "the snapshot waits for an event");
     OperatorEvent.Stepped marker = InstanceEngine.marker(0, 1);
