@@ -52,8 +52,8 @@ final class CommittedBatches {
    * The highest sequence number of {@code channel} committed in {@code topic}, or 0 when none is
    * found in any partition.
    */
-  static long highest(Properties client, String topic, String channel, long maxRecords, Duration block)
-      throws Exception {
+  static long highest(Properties client, String topic, String channel, long maxRecords, Duration block,
+      Duration retry) throws Exception {
     List<TopicPartition> partitions = new ArrayList<>();
     Map<TopicPartition, Long> ends = new HashMap<>();
     Map<TopicPartition, Long> starts = new HashMap<>();
@@ -62,7 +62,7 @@ final class CommittedBatches {
           .partitions().forEach(p -> partitions.add(new TopicPartition(topic, p.partition())));
       ends.putAll(offsets(admin, partitions, OffsetSpec.latest(), IsolationLevel.READ_UNCOMMITTED, block));
       starts.putAll(offsets(admin, partitions, OffsetSpec.earliest(), IsolationLevel.READ_UNCOMMITTED, block));
-      awaitStable(admin, partitions, ends, block);
+      awaitStable(admin, partitions, ends, block, retry);
     }
     Properties p = new Properties();
     p.putAll(client);
@@ -120,9 +120,12 @@ final class CommittedBatches {
     return 0;
   }
 
-  /** Waits until each partition's last stable offset reached the end seen before. */
+  /**
+   * Waits until each partition's last stable offset reached the end seen before, asking again every
+   * {@code retry} (Kafka has no notification for it), for at most {@code block}.
+   */
   private static void awaitStable(Admin admin, List<TopicPartition> partitions, Map<TopicPartition, Long> ends,
-      Duration block) throws Exception {
+      Duration block, Duration retry) throws Exception {
     long deadline = System.nanoTime() + block.toNanos();
     while (true) {
       Map<TopicPartition, Long> stable = offsets(admin, partitions, OffsetSpec.latest(), IsolationLevel.READ_COMMITTED,
@@ -135,7 +138,7 @@ final class CommittedBatches {
         throw new IllegalStateException("transactions on " + open + " stayed open for " + block.toSeconds()
             + " s (last stable offsets " + stable + ", ends " + ends + ")");
       }
-      Thread.sleep(100);
+      Thread.sleep(retry.toMillis());
     }
   }
 

@@ -64,7 +64,7 @@ public final class KafkaSink<T> implements Sink<T> {
    * broker shows in the job's status within seconds, long enough for a commit on a loaded broker.
    */
   private static final Duration BLOCK = Duration.ofSeconds(10);
-  /** How often an unstable mark is asked again (see {@code readMark}). */
+  /** How often an unstable mark, or a topic's open transactions, are asked again (see {@code readMark}). */
   private static final Duration MARK_RETRY = Duration.ofMillis(100);
   /** How many records per partition the search for a channel's last committed batch reads at most. */
   private static final long MARK_SEARCH_RECORDS = 1_000_000;
@@ -279,7 +279,7 @@ public final class KafkaSink<T> implements Sink<T> {
             long mark = settled == null ? 0L : settled.offset();
             long found;
             try {
-              found = CommittedBatches.highest(p, topic, group, MARK_SEARCH_RECORDS, BLOCK);
+              found = CommittedBatches.highest(p, topic, group, MARK_SEARCH_RECORDS, BLOCK, MARK_RETRY);
             } catch (Exception e) {
               throw new IllegalStateException("the mark of the batches written to Kafka topic " + topic
                   + " (consumer group '" + group + "', partition 0) is not stable after " + BLOCK.toSeconds()

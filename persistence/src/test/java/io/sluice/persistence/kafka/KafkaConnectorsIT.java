@@ -167,11 +167,12 @@ class KafkaConnectorsIT {
     Properties client = new Properties();
     client.put("bootstrap.servers", kafka.bootstrapServers());
     Duration block = Duration.ofSeconds(10);
-    assertEquals(2, CommittedBatches.highest(client, topic, "sluice.job-u.out.0.up.0", 1000, block),
+    Duration retry = Duration.ofMillis(100);
+    assertEquals(2, CommittedBatches.highest(client, topic, "sluice.job-u.out.0.up.0", 1000, block, retry),
         "the aborted batch 3 is not committed");
-    assertEquals(1, CommittedBatches.highest(client, topic, "sluice.job-u.out.0.up.1", 1000, block));
+    assertEquals(1, CommittedBatches.highest(client, topic, "sluice.job-u.out.0.up.1", 1000, block, retry));
     Exception bounded = assertThrows(IllegalStateException.class,
-        () -> CommittedBatches.highest(client, topic, "sluice.job-u.out.0.nobody.0", 1, block));
+        () -> CommittedBatches.highest(client, topic, "sluice.job-u.out.0.nobody.0", 1, block, retry));
     assertTrue(bounded.getMessage().contains("among the last 1 records of " + topic), bounded.getMessage());
     p.put("transactional.id", "it-holder-" + topic);
     p.put("transaction.timeout.ms", "300000");
@@ -189,7 +190,7 @@ class KafkaConnectorsIT {
       second.write(new BatchId(0, "up", 0, 4), List.of("d1"));
       holder.abortTransaction();
     }
-    assertEquals(4, CommittedBatches.highest(client, topic, "sluice.job-u.out.0.up.0", 1000, block));
+    assertEquals(4, CommittedBatches.highest(client, topic, "sluice.job-u.out.0.up.0", 1000, block, retry));
     List<String> seen = readCommitted(topic);
     seen.sort(null);
     assertEquals(List.of("a1", "a2", "a3", "b1", "b2", "c1", "d1", "o1"), seen);
