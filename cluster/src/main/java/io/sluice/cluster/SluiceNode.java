@@ -13,6 +13,7 @@ import io.sluice.cluster.runtime.JobsApi;
 import io.sluice.cluster.runtime.OperatorAllocationStrategy;
 import io.sluice.cluster.runtime.OperatorSharding;
 import io.sluice.cluster.runtime.RouteRefresh;
+import io.sluice.cluster.runtime.StatePrefetch;
 import io.sluice.cluster.runtime.RunningJobs;
 import io.sluice.cluster.runtime.ServicePipelineResolver;
 import io.sluice.cluster.runtime.ShardedPeers;
@@ -197,9 +198,11 @@ public final class SluiceNode implements AutoCloseable {
     ShardedPeers peers = new ShardedPeers(system, config.nodeName(), routes);
     RunningJobs running = new RunningJobs();
     com.typesafe.config.Config b = config.config().getConfig("sluice.balance");
+    StatePrefetch prefetch = new StatePrefetch();
+    prefetch.start(system);
     OperatorSharding.init(system, peers, RuntimeSettings.from(config.config()), routes, running,
         new OperatorAllocationStrategy.Balance(b.getBoolean("enabled"), b.getDuration("settle"),
-            b.getDuration("interval"), b.getDuration("list-max-age"), b.getDuration("recover-timeout")));
+            b.getDuration("interval"), b.getDuration("list-max-age"), b.getDuration("recover-timeout")), prefetch);
     ActorRef<JobCoordinator.Command> coordinator = ClusterSingleton.get(system).init(SingletonActor.of(
         JobCoordinator.create(peers, config.config().getDuration("sluice.coordinator.keep-alive"), config.stallAfter(),
             running),

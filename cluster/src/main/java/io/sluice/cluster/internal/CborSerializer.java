@@ -7,6 +7,7 @@ import com.fasterxml.jackson.dataformat.cbor.CBORFactory;
 import io.sluice.cluster.runtime.JobCoordinator;
 import io.sluice.cluster.runtime.JobView;
 import io.sluice.cluster.runtime.RouteRefresh;
+import io.sluice.cluster.runtime.StatePrefetch;
 import java.io.IOException;
 import java.io.NotSerializableException;
 import java.util.LinkedHashMap;
@@ -46,6 +47,7 @@ public final class CborSerializer extends SerializerWithStringManifest {
     ROOTS.put("node-probe-event-1", NodeProbe.Event.class);
     ROOTS.put("node-probe-state-1", NodeProbe.State.class);
     ROOTS.put("route-refresh-request-1", RouteRefresh.Request.class);
+    ROOTS.put("state-prefetch-placement-1", StatePrefetch.Placement.class);
   }
 
   private final ObjectMapper mapper;

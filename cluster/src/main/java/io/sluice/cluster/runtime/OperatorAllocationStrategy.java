@@ -14,6 +14,7 @@ import java.util.function.BooleanSupplier;
 import java.util.function.LongSupplier;
 import java.util.function.Predicate;
 import org.apache.pekko.actor.ActorRef;
+import org.apache.pekko.actor.Address;
 import org.apache.pekko.cluster.sharding.ShardCoordinator;
 import org.apache.pekko.dispatch.Futures;
 import org.slf4j.Logger;
@@ -56,6 +57,16 @@ public final class OperatorAllocationStrategy extends ShardCoordinator.AbstractS
   private long lastMove = Long.MIN_VALUE;
   /** The last instance moved for balance, until it reports from its new node. */
   private Moved moved;
+  /** The placement is told again this often, unchanged, for nodes that joined since. */
+  private static final long PLACEMENT_REPEAT_NANOS = 10_000_000_000L;
+  private final Placement placement;
+  private Map<Address, List<String>> lastPlacement = Map.of();
+  private long placementAt = Long.MIN_VALUE;
+
+  /** Told where the live instances are (each region's address and shards), when that changes or every 10 s. */
+  public interface Placement {
+    void placed(Map<Address, List<String>> byRegion);
+  }
 
   private record Moved(String shard, long incarnation, long atNanos) {}
 
@@ -87,11 +98,23 @@ public final class OperatorAllocationStrategy extends ShardCoordinator.AbstractS
    */
   public OperatorAllocationStrategy(RouteRefresh refresh, BooleanSupplier allReachable, BooleanSupplier allUp,
       RunningJobs jobs, Balance balance) {
-    this(refresh, allReachable, allUp, jobs, balance, System::nanoTime);
+    this(refresh, allReachable, allUp, jobs, balance, System::nanoTime, null);
+  }
+
+  /** @param placement told where the live instances are ({@link StatePrefetch}), or null */
+  public OperatorAllocationStrategy(RouteRefresh refresh, BooleanSupplier allReachable, BooleanSupplier allUp,
+      RunningJobs jobs, Balance balance, Placement placement) {
+    this(refresh, allReachable, allUp, jobs, balance, System::nanoTime, placement);
   }
 
   OperatorAllocationStrategy(RouteRefresh refresh, BooleanSupplier allReachable, BooleanSupplier allUp,
       RunningJobs jobs, Balance balance, LongSupplier nanos) {
+    this(refresh, allReachable, allUp, jobs, balance, nanos, null);
+  }
+
+  OperatorAllocationStrategy(RouteRefresh refresh, BooleanSupplier allReachable, BooleanSupplier allUp,
+      RunningJobs jobs, Balance balance, LongSupplier nanos, Placement placement) {
+    this.placement = placement;
     this.refresh = refresh;
     this.allReachable = allReachable;
     this.allUp = allUp;
@@ -104,40 +127,59 @@ public final class OperatorAllocationStrategy extends ShardCoordinator.AbstractS
   @Override
   public Future<ActorRef> allocateShard(ActorRef requester, String shardId,
       Map<ActorRef, IndexedSeq<String>> current) {
-    String group = group(shardId);
     // count only the instances of jobs that run, when the job coordinator's list is at hand: ended jobs'
     // shards stay allocated
     RunningJobs.View view = jobs.fresh(balance.listMaxAge().toNanos());
     Set<String> endedIds = view == null ? null : view.ended();
-    ActorRef best = null;
+    Map<String, ActorRef> refs = new TreeMap<>();
+    Map<String, List<String>> byRegion = new TreeMap<>();
+    for (Map.Entry<ActorRef, IndexedSeq<String>> e : current.entrySet()) {
+      refs.put(e.getKey().path().toString(), e.getKey());
+      byRegion.put(e.getKey().path().toString(), toList(e.getValue()));
+    }
+    String best = leastLoaded(group(shardId), byRegion, s -> {
+      String job = jobOf(s);
+      return endedIds == null || job == null || !endedIds.contains(job); // immutable sets refuse contains(null)
+    });
+    if (best == null) {
+      return Futures.failed(new IllegalStateException("no shard region to allocate " + shardId + " to"));
+    }
+    return Futures.successful(refs.get(best));
+  }
+
+  /**
+   * The region with the fewest instances of {@code group} (job/operator), then the fewest in all,
+   * the first in order among equals; only the shards {@code counts} accepts count. Null without regions.
+   */
+  static String leastLoaded(String group, Map<String, List<String>> byRegion, Predicate<String> counts) {
+    String best = null;
     int bestSame = Integer.MAX_VALUE;
     int bestTotal = Integer.MAX_VALUE;
-    for (ActorRef region : current.keySet().stream().sorted(Comparator.comparing(r -> r.path().toString())).toList()) {
-      IndexedSeq<String> shards = current.get(region);
+    for (Map.Entry<String, List<String>> e : byRegion.entrySet()) {
       int same = 0;
       int total = 0;
-      scala.collection.Iterator<String> it = shards.iterator();
-      while (it.hasNext()) {
-        String s = it.next();
-        String job = jobOf(s);
-        if (endedIds != null && job != null && endedIds.contains(job)) { // immutable sets refuse contains(null)
-          continue;
-        }
-        total++;
-        if (group.equals(group(s))) {
-          same++;
+      for (String s : e.getValue()) {
+        if (counts.test(s)) {
+          total++;
+          same += group.equals(group(s)) ? 1 : 0;
         }
       }
       if (same < bestSame || same == bestSame && total < bestTotal) {
-        best = region;
+        best = e.getKey();
         bestSame = same;
         bestTotal = total;
       }
     }
-    if (best == null) {
-      return Futures.failed(new IllegalStateException("no shard region to allocate " + shardId + " to"));
+    return best;
+  }
+
+  private static List<String> toList(IndexedSeq<String> shards) {
+    List<String> out = new ArrayList<>(shards.size());
+    scala.collection.Iterator<String> it = shards.iterator();
+    while (it.hasNext()) {
+      out.add(it.next());
     }
-    return Futures.successful(best);
+    return out;
   }
 
   /** The job of an instance's shard id; null for another shard id. */
@@ -170,6 +212,7 @@ public final class OperatorAllocationStrategy extends ShardCoordinator.AbstractS
       lastRegions = regions;
       regionsSince = now;
     }
+    publishPlacement(current, now);
     if (!allReachable.getAsBoolean()) {
       return Futures.successful(Collections.emptySet());
     }
@@ -189,6 +232,54 @@ public final class OperatorAllocationStrategy extends ShardCoordinator.AbstractS
       log.warn("refreshing the routes to {}: handing the shards off, every region forgets where they ran", shards);
     }
     return Futures.successful(shards);
+  }
+
+  /**
+   * Tells {@link #placement} where the live instances are (ended jobs' shards left out), so that
+   * every node can tell, once a node is unreachable, where its instances will go ({@link #targets}).
+   */
+  private void publishPlacement(Map<ActorRef, IndexedSeq<String>> current, long now) {
+    if (placement == null) {
+      return;
+    }
+    RunningJobs.View view = jobs.fresh(balance.listMaxAge().toNanos());
+    Set<String> endedIds = view == null ? Set.of() : view.ended();
+    Map<Address, List<String>> byRegion = new java.util.HashMap<>();
+    for (Map.Entry<ActorRef, IndexedSeq<String>> e : current.entrySet()) {
+      List<String> shards = toList(e.getValue());
+      shards.removeIf(s -> {
+        String job = jobOf(s);
+        return job == null || endedIds.contains(job);
+      });
+      shards.sort(Comparator.naturalOrder());
+      byRegion.put(e.getKey().path().address(), shards);
+    }
+    if (!byRegion.equals(lastPlacement) || now - placementAt > PLACEMENT_REPEAT_NANOS) {
+      lastPlacement = byRegion;
+      placementAt = now;
+      placement.placed(byRegion);
+    }
+  }
+
+  /**
+   * Where {@link #allocateShard} will put each of {@code orphans} (shard ids, allocated in their
+   * order, each counting for the next) among the {@code survivors} (each region's shards, regions in
+   * order): shard id to region.
+   */
+  static Map<String, String> targets(Map<String, List<String>> survivors, java.util.Collection<String> orphans,
+      Predicate<String> live) {
+    Map<String, List<String>> regions = new TreeMap<>();
+    survivors.forEach((r, shards) -> regions.put(r, new ArrayList<>(shards)));
+    Map<String, String> out = new TreeMap<>();
+    for (String shard : orphans) {
+      String target = leastLoaded(group(shard), regions, live);
+      if (target == null) {
+        break;
+      }
+      regions.get(target).add(shard);
+      out.put(shard, target);
+    }
+    return out;
   }
 
   private Set<String> balance(Map<ActorRef, IndexedSeq<String>> current, Set<String> inProgress, long now) {

@@ -26,7 +26,7 @@ public final class OperatorSharding {
   private OperatorSharding() {}
 
   public static void init(ActorSystem<?> system, ShardedPeers peers, RuntimeSettings settings,
-      RouteRefresh refresh, RunningJobs jobs, OperatorAllocationStrategy.Balance balance) {
+      RouteRefresh refresh, RunningJobs jobs, OperatorAllocationStrategy.Balance balance, StatePrefetch prefetch) {
     Cluster cluster = Cluster.get(system);
     ClusterSharding.get(system).init(Entity.of(TYPE_KEY,
             ctx -> OperatorEntity.create(InstanceId.parse(ctx.getEntityId()), peers, settings))
@@ -47,7 +47,8 @@ public final class OperatorSharding {
           }
         })
         .withAllocationStrategy(new OperatorAllocationStrategy(refresh,
-            () -> cluster.state().getUnreachable().isEmpty(), () -> allUp(cluster), jobs, balance))
+            () -> cluster.state().getUnreachable().isEmpty(), () -> allUp(cluster), jobs, balance,
+            prefetch::placed))
         .withStopMessage(OperatorCommand.HandOff.INSTANCE)
         .withEntityProps(DispatcherSelector.fromConfig("sluice.operator-dispatcher")));
   }

@@ -9,6 +9,7 @@ import io.sluice.cluster.runtime.JobCoordinator;
 import io.sluice.cluster.runtime.JobState;
 import io.sluice.cluster.runtime.JobView;
 import io.sluice.cluster.runtime.RouteRefresh;
+import io.sluice.cluster.runtime.StatePrefetch;
 import java.io.NotSerializableException;
 import java.util.HexFormat;
 import java.util.List;
@@ -52,6 +53,15 @@ class CborSerializerTest {
     byte[] bytes = cbor.toBinary(o);
     assertEquals(hex, HexFormat.of().formatHex(bytes), "the " + manifest + " format changed");
     assertEquals(o, cbor.fromBinary(bytes, manifest));
+  }
+
+  @Test
+  void statePrefetchPlacementCrossesNodes() throws Exception {
+    StatePrefetch.Placement p = new StatePrefetch.Placement(Map.of("pekko://sluice@127.0.0.1:25521",
+        List.of("j/src/0", "j/sum/1"), "pekko://sluice@127.0.0.1:25522", List.of()));
+    CborSerializer cbor = (CborSerializer) serialization.findSerializerFor(p);
+    assertEquals("state-prefetch-placement-1", cbor.manifest(p));
+    assertEquals(p, cbor.fromBinary(cbor.toBinary(p), "state-prefetch-placement-1"));
   }
 
   @Test

@@ -62,6 +62,33 @@ class OperatorAllocationStrategyTest {
     assertEquals(3, m.get("node-4").size());
   }
 
+  /*
+   * Reading ahead is worth its cost only where the instance will recover: the prediction made while
+   * a node is unreachable must be the allocation made once it is removed, one shard after the other.
+   */
+  @Test
+  void theReadAheadTargetOfADeadNodesInstanceIsWhereAllocationPutsIt() {
+    Map<String, List<String>> m = regions(3); // the large-state soak's placement: node-3 dies
+    m.get("node-1").addAll(List.of("j/events/0", "j/totals/0", "j/out/1"));
+    m.get("node-2").addAll(List.of("j/out/0", "old/totals/0", "old/totals/1"));
+    m.get("node-3").addAll(List.of("j/events/1", "j/totals/1"));
+    Predicate<String> live = s -> !s.startsWith("old/");
+    List<String> orphans = m.remove("node-3");
+    Map<String, String> targets = OperatorAllocationStrategy.targets(m, orphans, live);
+    assertEquals(Map.of("j/events/1", "node-2", "j/totals/1", "node-2"), targets,
+        "each goes where its operator has no instance (the ended job's shards do not count)");
+
+    Map<String, List<String>> allocated = new TreeMap<>();
+    m.forEach((r, shards) -> allocated.put(r, new ArrayList<>(shards)));
+    for (String shard : orphans) { // what allocateShard does once node-3 is removed
+      String to = OperatorAllocationStrategy.leastLoaded(OperatorAllocationStrategy.group(shard), allocated, live);
+      assertEquals(targets.get(shard), to, shard);
+      allocated.get(to).add(shard);
+    }
+    assertEquals(3, m.get("node-2").size(), "the prediction leaves the placement as it was");
+    assertTrue(OperatorAllocationStrategy.targets(Map.of(), orphans, live).isEmpty(), "no survivor, no target");
+  }
+
   @Test
   void instancesOfEndedJobsNeitherCountNorMove() {
     Map<String, List<String>> m = regions(2);

@@ -604,8 +604,8 @@ public final class OperatorEntity extends EventSourcedBehavior<OperatorCommand, 
     }
     java.util.List<java.util.concurrent.CompletableFuture<byte[]>> reads = new java.util.ArrayList<>();
     for (io.sluice.core.internal.exec.ChunkedState.Part p : g.getValue()) {
-      reads.add(store.read(engine.stateOwner(), p.keyGroup(), p.stored().version(), p.stored().chunks())
-          .thenApply(StateStore::concat).toCompletableFuture());
+      reads.add(store.readWhole(engine.stateOwner(), p.keyGroup(), p.stored().version(), p.stored().chunks())
+          .toCompletableFuture());
     }
     ctx.pipeToSelf(java.util.concurrent.CompletableFuture.allOf(reads.toArray(new java.util.concurrent.CompletableFuture<?>[0])),
         (v, err) -> err != null ? new OperatorCommand.StoredGroupRead(g.getKey(), null, err)

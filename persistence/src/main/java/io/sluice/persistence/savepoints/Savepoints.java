@@ -73,8 +73,7 @@ public final class Savepoints implements Extension {
     List<CompletableFuture<Void>> reads = new ArrayList<>(wanted.size());
     TreeMap<Integer, byte[]> read = new TreeMap<>();
     for (Map.Entry<Integer, Long> e : wanted.entrySet()) {
-      reads.add(store.read(owner, e.getKey(), 0, SavepointFormat.chunkCount(e.getValue())).thenAccept(chunks -> {
-        byte[] bytes = StateStore.concat(chunks);
+      reads.add(store.readWhole(owner, e.getKey(), 0, SavepointFormat.chunkCount(e.getValue())).thenAccept(bytes -> {
         synchronized (read) {
           read.put(e.getKey(), bytes);
         }

@@ -45,9 +45,23 @@ public final class CassandraStateStore implements StateStore {
   private final CompletionStage<Statements> statements;
   private final ArrayDeque<Runnable> waiting = new ArrayDeque<>();
   private int inFlight;
+  private final PrefetchedChunks prefetched;
+  private final String snapshotTable;
 
   private record Statements(PreparedStatement insert, PreparedStatement select, PreparedStatement deleteBelow,
       PreparedStatement deleteAbove) {}
+
+  /**
+   * How much a node may read ahead of recoveries ({@link #prefetch}): at most {@code maxBytes} held,
+   * each key group for at most {@code ttl}; and the table of the journal's snapshots (in the same
+   * keyspace), which bounds the versions read ahead.
+   */
+  public record Prefetch(long maxBytes, Duration ttl, String snapshotTable) {
+    public static final Prefetch OFF = new Prefetch(0, Duration.ZERO, "snapshots");
+  }
+
+  /** What one read-ahead did. */
+  public record PrefetchResult(long bytes, int keyGroups, int skippedGroups, long belowVersion) {}
 
   /**
    * @param createSchema create the keyspace (with {@code replicationFactor}, SimpleStrategy) and the
@@ -55,6 +69,13 @@ public final class CassandraStateStore implements StateStore {
    */
   public CassandraStateStore(CompletionStage<CqlSession> session, String keyspace, boolean createSchema,
       int replicationFactor, Duration timeout, int maxInFlight) {
+    this(session, keyspace, createSchema, replicationFactor, timeout, maxInFlight, Prefetch.OFF);
+  }
+
+  public CassandraStateStore(CompletionStage<CqlSession> session, String keyspace, boolean createSchema,
+      int replicationFactor, Duration timeout, int maxInFlight, Prefetch prefetch) {
+    this.prefetched = new PrefetchedChunks(prefetch.maxBytes(), prefetch.ttl().toNanos(), System::nanoTime);
+    this.snapshotTable = prefetch.snapshotTable();
     this.session = session;
     this.keyspace = keyspace;
     this.timeout = timeout;
@@ -156,7 +177,59 @@ public final class CassandraStateStore implements StateStore {
 
   @Override
   public CompletionStage<List<byte[]>> read(String owner, int keyGroup, long version, int count) {
-    List<CompletableFuture<byte[]>> all = new ArrayList<>(count);
+    return readBuffers(owner, keyGroup, version, count).thenApply(buffers -> {
+      List<byte[]> out = new ArrayList<>(buffers.size());
+      for (ByteBuffer b : buffers) {
+        byte[] a = new byte[b.remaining()];
+        b.duplicate().get(a);
+        out.add(a);
+      }
+      return out;
+    });
+  }
+
+  /** One copy, from the driver's buffers (or those read ahead) into the version's array. */
+  @Override
+  public CompletionStage<byte[]> readWhole(String owner, int keyGroup, long version, int count) {
+    return readBuffers(owner, keyGroup, version, count).thenApply(buffers -> {
+      long n = 0;
+      for (ByteBuffer b : buffers) {
+        n += b.remaining();
+      }
+      if (n > Integer.MAX_VALUE - 8) {
+        throw new IllegalStateException("version " + version + " of key group " + keyGroup + " of " + owner
+            + " has " + n + " bytes, more than one array holds");
+      }
+      byte[] all = new byte[(int) n];
+      int off = 0;
+      for (ByteBuffer b : buffers) {
+        int len = b.remaining();
+        b.duplicate().get(all, off, len);
+        off += len;
+      }
+      return all;
+    });
+  }
+
+  private CompletionStage<List<ByteBuffer>> readBuffers(String owner, int keyGroup, long version, int count) {
+    if (prefetched.maxBytes() <= 0) {
+      return readStored(owner, keyGroup, version, count);
+    }
+    CompletableFuture<Void> ahead = prefetched.awaitGroup(owner, keyGroup);
+    if (ahead == null) {
+      return takeOrRead(owner, keyGroup, version, count);
+    }
+    return ahead.thenCompose(v -> takeOrRead(owner, keyGroup, version, count));
+  }
+
+  private CompletionStage<List<ByteBuffer>> takeOrRead(String owner, int keyGroup, long version, int count) {
+    List<ByteBuffer> held = prefetched.take(owner, keyGroup, version, count);
+    return held != null ? CompletableFuture.completedFuture(held) : readStored(owner, keyGroup, version, count);
+  }
+
+  /** The chunks as the driver decoded them: each value is a heap buffer of its own. */
+  private CompletionStage<List<ByteBuffer>> readStored(String owner, int keyGroup, long version, int count) {
+    List<CompletableFuture<ByteBuffer>> all = new ArrayList<>(count);
     for (int i = 0; i < count; i++) {
       int chunk = i;
       all.add(limited(() -> execute(st -> st.select().bind(owner, keyGroup, version, chunk)).thenApply(rs -> {
@@ -165,19 +238,99 @@ public final class CassandraStateStore implements StateStore {
           throw new IllegalStateException("chunk " + chunk + " of version " + version + " of key group " + keyGroup
               + " of " + owner + " is missing from " + keyspace + "." + TABLE);
         }
-        ByteBuffer b = row.getByteBuffer(0);
-        byte[] out = new byte[b.remaining()];
-        b.get(out);
-        return out;
+        return row.getByteBuffer(0);
       })).toCompletableFuture());
     }
     return CompletableFuture.allOf(all.toArray(new CompletableFuture<?>[0])).thenApply(v -> {
-      List<byte[]> out = new ArrayList<>(count);
-      for (CompletableFuture<byte[]> f : all) {
+      List<ByteBuffer> out = new ArrayList<>(count);
+      for (CompletableFuture<ByteBuffer> f : all) {
         out.add(f.join());
       }
       return out;
     });
+  }
+
+  /**
+   * Reads ahead, for a recovery expected on this node, the stored versions of {@code owner}'s key
+   * groups {@code [firstKeyGroup, endKeyGroup)} below the newest snapshot of {@code persistenceId}
+   * (see {@link PrefetchedChunks} for why those cannot change), two key groups at a time, within this
+   * store's bounds on reads in flight and bytes held. A key group is given up, not failed, when a
+   * read fails or the bound is reached: the recovery then reads it itself.
+   */
+  public CompletionStage<PrefetchResult> prefetch(String persistenceId, String owner, int firstKeyGroup,
+      int endKeyGroup) {
+    if (prefetched.maxBytes() <= 0) {
+      return CompletableFuture.completedFuture(new PrefetchResult(0, 0, 0, -1));
+    }
+    SimpleStatement newest = SimpleStatement.newInstance("SELECT max(sequence_nr) FROM " + keyspace + "."
+        + snapshotTable + " WHERE persistence_id = ?", persistenceId).setTimeout(timeout);
+    return limited(() -> session.thenCompose(s -> s.executeAsync(newest))).thenCompose(rs -> {
+      Row r = rs.one();
+      if (r == null || r.isNull(0)) { // no snapshot: the recovery replays the journal, no stored versions
+        return CompletableFuture.completedFuture(new PrefetchResult(0, 0, 0, -1));
+      }
+      long below = r.getLong(0);
+      prefetched.startOwner(owner);
+      java.util.concurrent.atomic.AtomicInteger next = new java.util.concurrent.atomic.AtomicInteger(firstKeyGroup);
+      long[] counts = new long[3]; // bytes, key groups, skipped; guarded by itself
+      CompletableFuture<?>[] lanes = new CompletableFuture<?>[2];
+      for (int i = 0; i < lanes.length; i++) {
+        lanes[i] = aheadLane(owner, next, endKeyGroup, below, counts);
+      }
+      return CompletableFuture.allOf(lanes).handle((v, err) -> {
+        prefetched.endOwner(owner);
+        synchronized (counts) {
+          return new PrefetchResult(counts[0], (int) counts[1], (int) counts[2], below);
+        }
+      });
+    });
+  }
+
+  private CompletableFuture<Void> aheadLane(String owner, java.util.concurrent.atomic.AtomicInteger next, int end,
+      long below, long[] counts) {
+    int kg = next.getAndIncrement();
+    if (kg >= end) {
+      return CompletableFuture.completedFuture(null);
+    }
+    if (!prefetched.begin(owner, kg)) {
+      synchronized (counts) {
+        counts[2]++;
+      }
+      return aheadLane(owner, next, end, below, counts);
+    }
+    SimpleStatement select = SimpleStatement.newInstance("SELECT version, chunk, data FROM " + keyspace + "." + TABLE
+        + " WHERE owner = ? AND key_group = ? AND version < ?", owner, kg, below).setPageSize(4).setTimeout(timeout);
+    CompletableFuture<Void> group = new CompletableFuture<>();
+    limited(() -> session.thenCompose(s -> s.executeAsync(select)))
+        .whenComplete((rs, err) -> aheadPage(owner, kg, rs, err, 0, counts, group));
+    return group.thenCompose(v -> aheadLane(owner, next, end, below, counts));
+  }
+
+  private void aheadPage(String owner, int kg, AsyncResultSet rs, Throwable err, long soFar, long[] counts,
+      CompletableFuture<Void> group) {
+    boolean kept = err == null;
+    long bytes = soFar;
+    if (kept) {
+      for (Row row : rs.currentPage()) {
+        ByteBuffer data = row.getByteBuffer(2);
+        bytes += data.remaining();
+        if (!prefetched.add(owner, kg, row.getLong(0), row.getInt(1), data)) {
+          kept = false;
+          break;
+        }
+      }
+    }
+    if (kept && rs.hasMorePages()) {
+      long read = bytes;
+      limited(rs::fetchNextPage).whenComplete((more, e) -> aheadPage(owner, kg, more, e, read, counts, group));
+      return;
+    }
+    prefetched.end(owner, kg, kept);
+    synchronized (counts) {
+      counts[0] += kept ? bytes : 0;
+      counts[kept ? 1 : 2]++;
+    }
+    group.complete(null);
   }
 
   @Override

@@ -45,7 +45,9 @@ public final class StateStores implements Extension {
       store = new CassandraStateStore(CassandraSessionRegistry.get(system).sessionFor(plugin).underlying(),
           c.getString("sluice.cassandra.keyspace"), c.getBoolean("sluice.cassandra.schema-autocreate"),
           c.getInt("sluice.cassandra.replication-factor"), c.getDuration("sluice.state.timeout"),
-          c.getInt("sluice.state.max-in-flight"));
+          c.getInt("sluice.state.max-in-flight"), new CassandraStateStore.Prefetch(
+              (long) (Runtime.getRuntime().maxMemory() * c.getDouble("sluice.state.prefetch.max-heap-fraction")),
+              c.getDuration("sluice.state.prefetch.ttl"), c.getString(plugin + ".snapshot.table")));
       // The plugin's cleanup is a dry run by default (it only logs what it would delete); Sluice's
       // retention is the job's setting (deleteEventsOnSnapshot, keepSnapshots), so it runs for real.
       Cleanup cleanup = new Cleanup(system, new CleanupSettings(c.getConfig(plugin + ".cleanup")
@@ -72,6 +74,16 @@ public final class StateStores implements Extension {
 
   public StateStore store() {
     return store;
+  }
+
+  /**
+   * Reads ahead the stored state of instance {@code persistenceId} (key groups {@code [first, end)}
+   * of {@code owner}), which is expected to recover on this node (see {@link CassandraStateStore#prefetch}).
+   */
+  public CompletionStage<CassandraStateStore.PrefetchResult> prefetch(String persistenceId, String owner, int first,
+      int end) {
+    return store instanceof CassandraStateStore cs ? cs.prefetch(persistenceId, owner, first, end)
+        : CompletableFuture.completedFuture(new CassandraStateStore.PrefetchResult(0, 0, 0, -1));
   }
 
   public Retention retention() {

@@ -8,14 +8,11 @@ import com.datastax.oss.driver.api.core.cql.Row;
 import com.typesafe.config.ConfigFactory;
 import io.sluice.persistence.testkit.CassandraExtension;
 import io.sluice.persistence.testkit.TestCounter;
-import java.time.Duration;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.locks.LockSupport;
 import java.util.stream.LongStream;
 import org.apache.pekko.actor.testkit.typed.javadsl.ActorTestKit;
-import org.apache.pekko.actor.testkit.typed.javadsl.TestProbe;
-import org.apache.pekko.actor.typed.ActorRef;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.RegisterExtension;
 
@@ -34,13 +31,7 @@ class RetentionIT {
   void keepingTheNewestSnapshotDeletesOlderSnapshotsAndTheEventsBeforeIt() throws Exception {
     ActorTestKit kit = ActorTestKit.create("retention", cassandra.actorSystemConfig(ConfigFactory.empty()));
     try (CqlSession session = cassandra.session()) {
-      ActorRef<TestCounter.Command> counter = kit.spawn(TestCounter.create("r1"));
-      TestProbe<TestCounter.State> probe = kit.createTestProbe();
-      for (int i = 1; i <= 45; i++) {
-        counter.tell(new TestCounter.Add(i, probe.getRef()));
-        probe.expectMessageClass(TestCounter.State.class, Duration.ofSeconds(60));
-      }
-      String pid = "test-counter|r1";
+      String pid = TestCounter.addUpTo(kit, "r1", 45);
       assertEquals(45, events(session, pid).size(), "every event is in the journal");
       long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(30);
       while (!snapshots(session, pid).contains(40L)) { // a snapshot is saved after its event's reply

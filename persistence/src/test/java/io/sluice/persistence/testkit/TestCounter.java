@@ -35,6 +35,21 @@ public final class TestCounter extends EventSourcedBehavior<TestCounter.Command,
   private long replayed;
   private boolean recovering = true;
 
+  /**
+   * Spawns counter {@code id} in {@code kit} and adds 1 to {@code n} one after the other, each
+   * awaited (so persisted); returns its persistence id. Its snapshots are saved after the replies:
+   * await them in the snapshot table.
+   */
+  public static String addUpTo(org.apache.pekko.actor.testkit.typed.javadsl.ActorTestKit kit, String id, int n) {
+    ActorRef<Command> counter = kit.spawn(create(id));
+    org.apache.pekko.actor.testkit.typed.javadsl.TestProbe<State> probe = kit.createTestProbe();
+    for (int i = 1; i <= n; i++) {
+      counter.tell(new Add(i, probe.getRef()));
+      probe.expectMessageClass(State.class, java.time.Duration.ofSeconds(60));
+    }
+    return "test-counter|" + id;
+  }
+
   private TestCounter(String id) {
     super(PersistenceId.ofUniqueId("test-counter|" + id));
   }

@@ -17,6 +17,11 @@ public interface StateStore {
   /** Reads chunks {@code [0, count)} of one version of a key group, in order. */
   CompletionStage<List<byte[]>> read(String owner, int keyGroup, long version, int count);
 
+  /** Reads chunks {@code [0, count)} of one version of a key group as one array. */
+  default CompletionStage<byte[]> readWhole(String owner, int keyGroup, long version, int count) {
+    return read(owner, keyGroup, version, count).thenApply(StateStore::concat);
+  }
+
   /** Deletes every version of a key group below {@code version}. */
   CompletionStage<Void> deleteBelow(String owner, int keyGroup, long version);
 

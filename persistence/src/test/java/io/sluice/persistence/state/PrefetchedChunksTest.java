@@ -1,0 +1,89 @@
+package io.sluice.persistence.state;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertNotNull;
+import static org.junit.jupiter.api.Assertions.assertNull;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.nio.ByteBuffer;
+import java.util.List;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.atomic.AtomicLong;
+import org.junit.jupiter.api.Test;
+
+class PrefetchedChunksTest {
+  private final AtomicLong now = new AtomicLong();
+  private final PrefetchedChunks cache = new PrefetchedChunks(100, 1_000, now::get);
+
+  @Test
+  void aVersionReadAheadWholeIsServedOnceAndThenLeaves() {
+    cache.startOwner("job/op");
+    assertTrue(cache.begin("job/op", 3));
+    assertTrue(cache.add("job/op", 3, 7, 1, buf(2)));
+    assertTrue(cache.add("job/op", 3, 7, 0, buf(1)));
+    assertTrue(cache.add("job/op", 3, 9, 0, buf(3))); // a second version, chunk 1 of 2 missing
+    CompletableFuture<Void> wait = cache.awaitGroup("job/op", 3);
+    assertNotNull(wait, "a recovery waits for a key group being read ahead");
+    assertNull(cache.take("job/op", 3, 7, 2), "nothing is served before the key group is read whole");
+    cache.end("job/op", 3, true);
+    assertTrue(wait.isDone());
+    assertEquals(3, cache.heldBytes());
+
+    List<ByteBuffer> v7 = cache.take("job/op", 3, 7, 2);
+    assertNotNull(v7);
+    assertEquals(buf(1), v7.get(0));
+    assertEquals(buf(2), v7.get(1));
+    assertNull(cache.take("job/op", 3, 7, 2), "served once: the version left the cache");
+    assertNull(cache.take("job/op", 3, 9, 2), "a version with a missing chunk is not served");
+    assertEquals(0, cache.heldBytes(), "an incomplete version is dropped when asked for");
+  }
+
+  @Test
+  void aKeyGroupTheRecoveryAsksForFirstIsNotReadAhead() {
+    assertNull(cache.awaitGroup("job/op", 1), "nothing to wait for without a read-ahead");
+    assertTrue(cache.begin("job/op", 1), "without a read-ahead of the owner nothing is claimed");
+    cache.end("job/op", 1, true);
+
+    cache.startOwner("job/other");
+    assertNull(cache.awaitGroup("job/other", 2));
+    assertFalse(cache.begin("job/other", 2), "the recovery claimed it: the read-ahead leaves it");
+    assertNull(cache.awaitGroup("job/other", 2), "a claimed key group is never waited for");
+    assertNull(cache.take("job/other", 2, 1, 1));
+    assertTrue(cache.begin("job/other", 4));
+    cache.endOwner("job/other");
+  }
+
+  @Test
+  void theBoundGivesUpTheKeyGroupThatWouldPassIt() {
+    cache.startOwner("o");
+    assertTrue(cache.begin("o", 0));
+    assertTrue(cache.add("o", 0, 1, 0, ByteBuffer.allocate(60)));
+    cache.end("o", 0, true);
+    assertTrue(cache.begin("o", 1));
+    assertTrue(cache.add("o", 1, 1, 0, ByteBuffer.allocate(30)));
+    assertFalse(cache.add("o", 1, 1, 1, ByteBuffer.allocate(30)), "90 + 30 passes the bound of 100");
+    cache.end("o", 1, false);
+    assertEquals(60, cache.heldBytes(), "the key group given up holds nothing");
+    assertNull(cache.take("o", 1, 1, 1), "its recovery reads it from the store");
+    assertFalse(cache.begin("o", 1), "a key group is read ahead once per read-ahead");
+    assertNotNull(cache.take("o", 0, 1, 1));
+  }
+
+  @Test
+  void whatNoRecoveryTookLeavesAfterTheTtl() {
+    cache.startOwner("o");
+    assertTrue(cache.begin("o", 0));
+    assertTrue(cache.add("o", 0, 1, 0, ByteBuffer.allocate(10)));
+    cache.end("o", 0, true);
+    cache.endOwner("o");
+    now.set(1_001);
+    assertEquals(0, cache.heldBytes());
+    assertNull(cache.take("o", 0, 1, 1));
+    assertTrue(cache.begin("o", 0), "an expired key group can be read ahead again");
+  }
+
+  private static ByteBuffer buf(int b) {
+    return ByteBuffer.wrap(new byte[] {(byte) b});
+  }
+}
