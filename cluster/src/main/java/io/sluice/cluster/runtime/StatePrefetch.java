@@ -1,7 +1,8 @@
 package io.sluice.cluster.runtime;
 
 import io.sluice.cluster.internal.CborMessage;
-import io.sluice.core.internal.exec.KeyedBackend;
+import io.sluice.core.internal.engine.InstanceEngine;
+import io.sluice.core.internal.exec.OperatorInstance;
 import io.sluice.core.internal.plan.LogicalOperator;
 import io.sluice.core.internal.plan.Partitioning;
 import io.sluice.core.internal.plan.PhysicalPlan;
@@ -151,11 +152,17 @@ public final class StatePrefetch {
     cluster.state().getUnreachable().forEach(m -> unreachable.add(m.address()));
     unreachable.add(dead);
     Member oldest = null;
+    int members = 0;
+    int reachable = 0;
     for (Member m : cluster.state().getMembers()) {
-      if (m.status() == MemberStatus.up() && !unreachable.contains(m.address())
-          && (oldest == null || m.isOlderThan(oldest))) {
-        oldest = m;
+      members++;
+      if (m.status() == MemberStatus.up() && !unreachable.contains(m.address())) {
+        reachable++;
+        oldest = oldest == null || m.isOlderThan(oldest) ? m : oldest;
       }
+    }
+    if (2 * reachable <= members) { // a minority: the split brain resolver downs this side, not the other
+      return List.of();
     }
     return comingTo(self, oldest == null ? null : oldest.address(), orphans, placement, unreachable);
   }
@@ -201,17 +208,17 @@ public final class StatePrefetch {
     if (head.inputs().size() != 1 || !(head.input().partitioning() instanceof Partitioning.Keyed)) {
       return; // no keyed state stored by key group
     }
-    int[] range = KeyedBackend.keyGroupRange(id.index(), op.parallelism(), job.plan().config().maxParallelism());
+    int operator = job.operatorIndex(id.operator());
     long t0 = System.nanoTime();
     StateStores.get(ctx.getSystem()).prefetch("sluice-op|" + id.entityId(), id.jobId() + "/" + id.operator(),
-        range[0], range[1]).whenComplete((r, err) -> {
+        snapshot -> InstanceEngine.storedParts(OperatorInstance.create(job.exec(), operator, id.index()), snapshot))
+        .whenComplete((r, err) -> {
           if (err != null) {
-            log.info("{}: reading its stored state ahead failed ({}); its recovery reads it", shard,
-                err.toString());
-          } else if (r.belowVersion() >= 0) {
-            log.info("{}: read {} bytes of its stored state ahead (key groups {}, {} left to its recovery,"
-                + " versions below {}) in {} ms, as {} is unreachable", shard, r.bytes(), r.keyGroups(),
-                r.skippedGroups(), r.belowVersion(), (System.nanoTime() - t0) / 1_000_000, deadNode);
+            log.info("{}: reading its stored state ahead failed ({}); its recovery reads it", shard, err.toString());
+          } else if (r.snapshotSeq() >= 0) {
+            log.info("{}: read {} bytes of its stored state ahead (key groups {}, {} left to its recovery; its"
+                + " snapshot at {}) in {} ms, as {} is unreachable", shard, r.bytes(), r.keyGroups(),
+                r.skippedGroups(), r.snapshotSeq(), (System.nanoTime() - t0) / 1_000_000, deadNode);
           }
         });
   }

@@ -6,11 +6,13 @@ import com.datastax.oss.driver.api.core.cql.PreparedStatement;
 import com.datastax.oss.driver.api.core.cql.Row;
 import com.datastax.oss.driver.api.core.cql.SimpleStatement;
 import io.sluice.core.internal.engine.StateStore;
+import io.sluice.core.internal.exec.ChunkedState;
 import java.nio.ByteBuffer;
 import java.time.Duration;
 import java.util.ArrayDeque;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionStage;
 import java.util.function.Supplier;
@@ -61,7 +63,7 @@ public final class CassandraStateStore implements StateStore {
   }
 
   /** What one read-ahead did. */
-  public record PrefetchResult(long bytes, int keyGroups, int skippedGroups, long belowVersion) {}
+  public record PrefetchResult(long bytes, int keyGroups, int skippedGroups, long snapshotSeq) {}
 
   /**
    * @param createSchema create the keyspace (with {@code replicationFactor}, SimpleStrategy) and the
@@ -251,86 +253,117 @@ public final class CassandraStateStore implements StateStore {
   }
 
   /**
-   * Reads ahead, for a recovery expected on this node, the stored versions of {@code owner}'s key
-   * groups {@code [firstKeyGroup, endKeyGroup)} below the newest snapshot of {@code persistenceId}
-   * (see {@link PrefetchedChunks} for why those cannot change), two key groups at a time, within this
-   * store's bounds on reads in flight and bytes held. A key group is given up, not failed, when a
-   * read fails or the bound is reached: the recovery then reads it itself.
+   * The newest snapshot of {@code persistenceId} as the journal's plugin stored it (in this keyspace's
+   * snapshot table: its documented schema), or null without one.
    */
-  public CompletionStage<PrefetchResult> prefetch(String persistenceId, String owner, int firstKeyGroup,
-      int endKeyGroup) {
-    if (prefetched.maxBytes() <= 0) {
-      return CompletableFuture.completedFuture(new PrefetchResult(0, 0, 0, -1));
-    }
-    SimpleStatement newest = SimpleStatement.newInstance("SELECT max(sequence_nr) FROM " + keyspace + "."
-        + snapshotTable + " WHERE persistence_id = ?", persistenceId).setTimeout(timeout);
-    return limited(() -> session.thenCompose(s -> s.executeAsync(newest))).thenCompose(rs -> {
+  public CompletionStage<StoredSnapshot> newestSnapshot(String persistenceId) {
+    SimpleStatement newest = SimpleStatement.newInstance("SELECT sequence_nr, ser_id, ser_manifest, snapshot_data FROM "
+        + keyspace + "." + snapshotTable + " WHERE persistence_id = ? ORDER BY sequence_nr DESC LIMIT 1", persistenceId)
+        .setTimeout(timeout);
+    return limited(() -> session.thenCompose(s -> s.executeAsync(newest))).thenApply(rs -> {
       Row r = rs.one();
-      if (r == null || r.isNull(0)) { // no snapshot: the recovery replays the journal, no stored versions
-        return CompletableFuture.completedFuture(new PrefetchResult(0, 0, 0, -1));
+      if (r == null || r.isNull(3)) {
+        return null;
       }
-      long below = r.getLong(0);
-      prefetched.startOwner(owner);
-      java.util.concurrent.atomic.AtomicInteger next = new java.util.concurrent.atomic.AtomicInteger(firstKeyGroup);
-      long[] counts = new long[3]; // bytes, key groups, skipped; guarded by itself
-      CompletableFuture<?>[] lanes = new CompletableFuture<?>[2];
-      for (int i = 0; i < lanes.length; i++) {
-        lanes[i] = aheadLane(owner, next, endKeyGroup, below, counts);
-      }
-      return CompletableFuture.allOf(lanes).handle((v, err) -> {
-        prefetched.endOwner(owner);
-        synchronized (counts) {
-          return new PrefetchResult(counts[0], (int) counts[1], (int) counts[2], below);
-        }
-      });
+      ByteBuffer b = r.getByteBuffer(3);
+      byte[] bytes = new byte[b.remaining()];
+      b.get(bytes);
+      return new StoredSnapshot(r.getLong(0), r.getInt(1), r.getString(2), bytes);
     });
   }
 
-  private CompletableFuture<Void> aheadLane(String owner, java.util.concurrent.atomic.AtomicInteger next, int end,
-      long below, long[] counts) {
-    int kg = next.getAndIncrement();
-    if (kg >= end) {
+  /** A snapshot's sequence number and its bytes with the serializer id and manifest that read them. */
+  public record StoredSnapshot(long sequenceNr, int serializerId, String manifest, byte[] bytes) {}
+
+  /**
+   * Reads ahead, for a recovery expected on this node, the stored versions {@code parts} of
+   * {@code owner} that an instance's snapshot (at {@code snapshotSeq}) names, two key groups at a
+   * time, each in one paged read, within this store's bounds on reads in flight and bytes held. A version a saved snapshot
+   * names never changes (see {@link PrefetchedChunks}). A key group is given up, not failed, when
+   * a read fails or the bound is reached: the recovery then reads it itself.
+   */
+  public CompletionStage<PrefetchResult> prefetch(String owner, List<ChunkedState.Part> parts, long snapshotSeq) {
+    if (prefetched.maxBytes() <= 0 || parts.isEmpty()) {
+      return CompletableFuture.completedFuture(new PrefetchResult(0, 0, 0, snapshotSeq));
+    }
+    java.util.TreeMap<Integer, List<ChunkedState.Part>> byGroup = new java.util.TreeMap<>();
+    parts.forEach(p -> byGroup.computeIfAbsent(p.keyGroup(), k -> new ArrayList<>()).add(p));
+    prefetched.startOwner(owner);
+    java.util.Iterator<Map.Entry<Integer, List<ChunkedState.Part>>> next = byGroup.entrySet().iterator();
+    long[] counts = new long[3]; // bytes, key groups, skipped; guarded by itself
+    CompletableFuture<?>[] lanes = new CompletableFuture<?>[2];
+    for (int i = 0; i < lanes.length; i++) {
+      lanes[i] = aheadLane(owner, next, counts);
+    }
+    return CompletableFuture.allOf(lanes).handle((v, err) -> {
+      prefetched.endOwner(owner);
+      synchronized (counts) {
+        return new PrefetchResult(counts[0], (int) counts[1], (int) counts[2], snapshotSeq);
+      }
+    });
+  }
+
+  private CompletableFuture<Void> aheadLane(String owner, java.util.Iterator<Map.Entry<Integer,
+      List<ChunkedState.Part>>> next, long[] counts) {
+    Map.Entry<Integer, List<ChunkedState.Part>> g;
+    synchronized (next) {
+      g = next.hasNext() ? next.next() : null;
+    }
+    if (g == null) {
       return CompletableFuture.completedFuture(null);
     }
+    int kg = g.getKey();
     if (!prefetched.begin(owner, kg)) {
       synchronized (counts) {
         counts[2]++;
       }
-      return aheadLane(owner, next, end, below, counts);
+      return aheadLane(owner, next, counts);
+    }
+    // one paged read of the key group's partition from its base to its last delta: the versions
+    // named are exactly those (a failed capture is followed by a new base), in 4 MiB pages
+    long first = Long.MAX_VALUE;
+    long last = Long.MIN_VALUE;
+    long named = 0;
+    for (ChunkedState.Part p : g.getValue()) {
+      first = Math.min(first, p.stored().version());
+      last = Math.max(last, p.stored().version());
+      named += p.stored().bytes();
     }
     SimpleStatement select = SimpleStatement.newInstance("SELECT version, chunk, data FROM " + keyspace + "." + TABLE
-        + " WHERE owner = ? AND key_group = ? AND version < ?", owner, kg, below).setPageSize(4).setTimeout(timeout);
-    CompletableFuture<Void> group = new CompletableFuture<>();
+        + " WHERE owner = ? AND key_group = ? AND version >= ? AND version <= ?", owner, kg, first, last)
+        .setPageSize(4).setTimeout(timeout);
+    CompletableFuture<Boolean> read = new CompletableFuture<>();
     limited(() -> session.thenCompose(s -> s.executeAsync(select)))
-        .whenComplete((rs, err) -> aheadPage(owner, kg, rs, err, 0, counts, group));
-    return group.thenCompose(v -> aheadLane(owner, next, end, below, counts));
+        .whenComplete((rs, err) -> aheadPage(owner, kg, rs, err, read));
+    long bytes = named;
+    return read.handle((kept, err) -> {
+      boolean ok = err == null && kept;
+      prefetched.end(owner, kg, ok);
+      synchronized (counts) {
+        counts[0] += ok ? bytes : 0;
+        counts[ok ? 1 : 2]++;
+      }
+      return null;
+    }).thenCompose(v -> aheadLane(owner, next, counts));
   }
 
-  private void aheadPage(String owner, int kg, AsyncResultSet rs, Throwable err, long soFar, long[] counts,
-      CompletableFuture<Void> group) {
-    boolean kept = err == null;
-    long bytes = soFar;
-    if (kept) {
-      for (Row row : rs.currentPage()) {
-        ByteBuffer data = row.getByteBuffer(2);
-        bytes += data.remaining();
-        if (!prefetched.add(owner, kg, row.getLong(0), row.getInt(1), data)) {
-          kept = false;
-          break;
-        }
-      }
-    }
-    if (kept && rs.hasMorePages()) {
-      long read = bytes;
-      limited(rs::fetchNextPage).whenComplete((more, e) -> aheadPage(owner, kg, more, e, read, counts, group));
+  /** Holds one page of a key group read ahead and asks for the next: completes with false if given up. */
+  private void aheadPage(String owner, int kg, AsyncResultSet rs, Throwable err, CompletableFuture<Boolean> read) {
+    if (err != null) {
+      read.complete(false);
       return;
     }
-    prefetched.end(owner, kg, kept);
-    synchronized (counts) {
-      counts[0] += kept ? bytes : 0;
-      counts[kept ? 1 : 2]++;
+    for (Row row : rs.currentPage()) {
+      if (!prefetched.add(owner, kg, row.getLong(0), row.getInt(1), row.getByteBuffer(2))) {
+        read.complete(false);
+        return;
+      }
     }
-    group.complete(null);
+    if (rs.hasMorePages()) {
+      limited(rs::fetchNextPage).whenComplete((more, e) -> aheadPage(owner, kg, more, e, read));
+    } else {
+      read.complete(true);
+    }
   }
 
   @Override

@@ -14,11 +14,10 @@ import java.util.function.LongSupplier;
  * instance reads them (then they leave), or for at most {@code ttl}, and at most {@code maxBytes}
  * in all.
  *
- * <p>Only versions below the instance's newest snapshot at read-ahead time are held, and they cannot
- * change: a capture's version is the journal's sequence number when it starts, and every later
- * incarnation recovers from that snapshot or a newer one, so it writes only versions at or above
- * it. A version a dead capture left unfinished below it is never read back (no snapshot names it);
- * one with missing chunks is not served.
+ * <p>Only versions that a saved snapshot names are read ahead, and they cannot change: a capture's
+ * version is the journal's sequence number when it starts, the snapshot that names it comes with a
+ * later event, and every later incarnation recovers from that snapshot or a newer one, so it writes
+ * only versions above it. A version with missing chunks is not served.
  *
  * <p>Per key group the read-ahead and the recovery must not both read Cassandra: a key group the
  * recovery asks for first is claimed (the read-ahead skips it), and one being read ahead makes the

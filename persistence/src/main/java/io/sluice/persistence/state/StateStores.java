@@ -25,6 +25,7 @@ public final class StateStores implements Extension {
 
   private final StateStore store;
   private final Retention retention;
+  private final org.apache.pekko.serialization.Serialization serialization;
 
   /**
    * Deletes the snapshots of an instance but the newest {@code keep}, and with {@code events} the
@@ -36,6 +37,8 @@ public final class StateStores implements Extension {
 
   private StateStores(ActorSystem<?> system) {
     Config c = system.settings().config();
+    serialization = org.apache.pekko.serialization.SerializationExtension.get(
+        org.apache.pekko.actor.typed.javadsl.Adapter.toClassic(system));
     String kind = c.getString("sluice.state.store");
     if (kind.equals("memory")) {
       store = new InMemoryStateStore();
@@ -77,13 +80,26 @@ public final class StateStores implements Extension {
   }
 
   /**
-   * Reads ahead the stored state of instance {@code persistenceId} (key groups {@code [first, end)}
-   * of {@code owner}), which is expected to recover on this node (see {@link CassandraStateStore#prefetch}).
+   * Reads ahead the stored state of instance {@code persistenceId} (of operator {@code owner}),
+   * which is expected to recover on this node: the versions its newest snapshot names, as
+   * {@code partsOf} finds them in the snapshot's bytes (see {@link CassandraStateStore#prefetch}).
+   * Nothing without a snapshot, or on the in-memory store.
    */
-  public CompletionStage<CassandraStateStore.PrefetchResult> prefetch(String persistenceId, String owner, int first,
-      int end) {
-    return store instanceof CassandraStateStore cs ? cs.prefetch(persistenceId, owner, first, end)
-        : CompletableFuture.completedFuture(new CassandraStateStore.PrefetchResult(0, 0, 0, -1));
+  public CompletionStage<CassandraStateStore.PrefetchResult> prefetch(String persistenceId, String owner,
+      java.util.function.Function<byte[], java.util.List<io.sluice.core.internal.exec.ChunkedState.Part>> partsOf) {
+    if (!(store instanceof CassandraStateStore cs)) {
+      return CompletableFuture.completedFuture(new CassandraStateStore.PrefetchResult(0, 0, 0, -1));
+    }
+    return cs.newestSnapshot(persistenceId).thenCompose(snap -> {
+      if (snap == null) {
+        return CompletableFuture.completedFuture(new CassandraStateStore.PrefetchResult(0, 0, 0, -1));
+      }
+      Object o = serialization.deserialize(snap.bytes(), snap.serializerId(), snap.manifest()).get();
+      if (!(o instanceof io.sluice.persistence.runtime.InstanceSnapshot i)) {
+        throw new IllegalStateException("the newest snapshot of " + persistenceId + " is not an instance's snapshot");
+      }
+      return cs.prefetch(owner, partsOf.apply(i.bytes()), snap.sequenceNr());
+    });
   }
 
   public Retention retention() {

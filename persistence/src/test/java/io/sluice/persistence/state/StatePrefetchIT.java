@@ -6,6 +6,8 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.datastax.oss.driver.api.core.CqlSession;
 import com.typesafe.config.ConfigFactory;
+import io.sluice.core.internal.exec.ChunkedState;
+import io.sluice.core.internal.exec.KeyedBackend;
 import io.sluice.persistence.testkit.CassandraExtension;
 import io.sluice.persistence.testkit.TestCounter;
 import java.util.List;
@@ -22,14 +24,14 @@ class StatePrefetchIT {
   static final CassandraExtension cassandra = new CassandraExtension();
 
   /*
-   * Design of this test: an entity's newest snapshot is at 40. Its operator's stored versions are
-   * written below and above 40; reading ahead must take exactly those below 40 in its key-group
-   * range. To prove that reads are then served from memory, the rows read ahead are deleted from
-   * Cassandra before the reads: they must still return the written bytes, once; the version above
-   * the snapshot and the key group outside the range come from Cassandra.
+   * Design of this test: an entity's newest snapshot is at 40, read back from the plugin's table.
+   * An operator's stored versions are written; reading ahead the ones a snapshot names must take
+   * exactly those. To prove that reads are then served from memory, the rows read ahead are deleted
+   * from Cassandra before the reads: they must still return the written bytes, once; the versions
+   * not named come from Cassandra.
    */
   @Test
-  void versionsBelowTheNewestSnapshotAreReadAheadAndServedOnceFromMemory() throws Exception {
+  void theVersionsASnapshotNamesAreReadAheadAndServedOnceFromMemory() throws Exception {
     ActorTestKit kit = ActorTestKit.create("prefetch", cassandra.actorSystemConfig(ConfigFactory.empty()));
     try (CqlSession session = cassandra.session()) {
       String pid = TestCounter.addUpTo(kit, "p1", 45);
@@ -51,8 +53,16 @@ class StatePrefetchIT {
       await(store.write(owner, 1, 45, List.of(a))); // above the snapshot: a capture that may still change
       await(store.write(owner, 2, 35, List.of(c))); // another instance's key group
 
-      CassandraStateStore.PrefetchResult r = stores.prefetch(pid, owner, 0, 2).toCompletableFuture()
-          .get(60, TimeUnit.SECONDS);
+      CassandraStateStore.StoredSnapshot newest = await(store.newestSnapshot(pid));
+      assertEquals(40, newest.sequenceNr(), "the newest snapshot, from the plugin's table");
+      assertEquals(new TestCounter.State(40, 820), org.apache.pekko.serialization.SerializationExtension
+          .get(kit.system().classicSystem()).deserialize(newest.bytes(), newest.serializerId(), newest.manifest()).get(),
+          "its bytes, serializer and manifest read it back");
+      assertEquals(null, await(store.newestSnapshot("test-counter|none")), "no snapshot");
+
+      List<ChunkedState.Part> named = List.of(part(0, 5, 2, 1700, true), part(0, 15, 1, 10, false),
+          part(1, 25, 3, 1710, true));
+      CassandraStateStore.PrefetchResult r = await(store.prefetch(owner, named, 40));
       assertEquals(new CassandraStateStore.PrefetchResult(2 * (1000 + 700 + 10), 2, 0, 40), r);
       for (int kg = 0; kg < 3; kg++) {
         session.execute("DELETE FROM " + cassandra.keyspace() + ".state_chunks WHERE owner = ? AND key_group = ?"
@@ -65,19 +75,21 @@ class StatePrefetchIT {
       assertArrayEquals(c, await(store.read(owner, 0, 15, 1)).get(0));
       assertArrayEquals(io.sluice.core.internal.engine.StateStore.concat(List.of(b, c, a)),
           await(store.readWhole(owner, 1, 25, 3)), "a version as one array");
-      assertArrayEquals(a, await(store.read(owner, 1, 45, 1)).get(0), "above the snapshot: read from Cassandra");
+      assertArrayEquals(a, await(store.read(owner, 1, 45, 1)).get(0), "not named: read from Cassandra");
       ExecutionException gone = org.junit.jupiter.api.Assertions.assertThrows(ExecutionException.class,
           () -> await(store.read(owner, 0, 5, 2)), "served once");
       assertTrue(gone.getCause().getMessage().contains("is missing"), gone.getCause().toString());
       org.junit.jupiter.api.Assertions.assertThrows(ExecutionException.class,
-          () -> await(store.read(owner, 2, 35, 1)), "outside the range nothing was read ahead");
-
+          () -> await(store.read(owner, 2, 35, 1)), "another key group: nothing was read ahead");
       assertEquals(new CassandraStateStore.PrefetchResult(0, 0, 0, -1),
-          stores.prefetch("test-counter|none", owner, 0, 2).toCompletableFuture().get(60, TimeUnit.SECONDS),
-          "no snapshot: nothing to read ahead");
+          await(stores.prefetch("test-counter|none", owner, bytes -> List.of())), "no snapshot: nothing to read");
     } finally {
       kit.shutdownTestKit();
     }
+  }
+
+  private static ChunkedState.Part part(int keyGroup, long version, int chunks, long bytes, boolean full) {
+    return new ChunkedState.Part(keyGroup, new KeyedBackend.Stored(version, chunks, bytes, full));
   }
 
   private static byte[] bytes(int n, int seed) {

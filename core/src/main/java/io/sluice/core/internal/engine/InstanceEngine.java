@@ -1001,6 +1001,17 @@ public final class InstanceEngine {
     return out;
   }
 
+  /**
+   * The stored versions that an instance restored from {@code snapshot} will read ({@link #toLoad}),
+   * read from the manifest in its operator's part with {@code fresh}, a new instance of the same
+   * operator that is used for nothing else (nothing is restored, no function opened). For reading
+   * them ahead of the recovery on another node.
+   */
+  public static List<ChunkedState.Part> storedParts(OperatorInstance fresh, byte[] snapshot) {
+    ChunkedState c = fresh.chunkedState();
+    return c == null ? List.of() : c.storedPartsOf(InstanceState.logicPart(snapshot));
+  }
+
   /** Splits stored bytes into chunks of at most {@code chunkBytes}. */
   public static List<byte[]> chunks(byte[] bytes, int chunkBytes) {
     List<byte[]> out = new ArrayList<>((bytes.length + chunkBytes - 1) / chunkBytes + 1);

@@ -191,6 +191,17 @@ public final class InstanceState {
     return w.toByteArray();
   }
 
+  /** The operator's own part of {@link #snapshot} bytes (what {@code OperatorInstance.restore} reads). */
+  static byte[] logicPart(byte[] bytes) {
+    ByteReader r = new ByteReader(bytes);
+    int v = r.readUnsignedByte();
+    if (v != SNAPSHOT_VERSION && v != 1) {
+      throw new CorruptDataException("instance snapshot version " + v + " is not supported (expected 1 to "
+          + SNAPSHOT_VERSION + ")");
+    }
+    return r.readByteArray();
+  }
+
   /** Restores {@link #snapshot} bytes into this (fresh) state. */
   void restore(byte[] bytes) {
     ByteReader r = new ByteReader(bytes);

@@ -56,6 +56,13 @@ public interface ChunkedState {
   List<Part> toLoad();
 
   /**
+   * The stored versions that an instance restored from {@code snapshot} (its operator's part) would
+   * read, found without restoring it: no user function is opened, no entry decoded. Only on a fresh
+   * instance used for nothing else.
+   */
+  List<Part> storedPartsOf(byte[] snapshot);
+
+  /**
    * Applies the stored versions of one key group ({@code versions}: the bytes of each of its parts
    * in {@link #toLoad}, in that order). Key groups may come in any order; each once.
    */

@@ -121,6 +121,18 @@ abstract class ConsumingInstance extends OperatorInstance {
     outputs.forgetSent();
   }
 
+  /**
+   * Reads a change's (or snapshot's) header, flags and channels into this fresh instance and
+   * returns the reader at its body, which is left unread: for looking into a snapshot without
+   * restoring it.
+   */
+  protected ByteReader openBody(byte[] changes) {
+    ByteReader r = open(changes, kind());
+    r.readUnsignedByte();
+    channels.readChanges(r);
+    return r;
+  }
+
   @Override
   public byte[] snapshot() {
     return snapshot(false);

@@ -428,6 +428,16 @@ final class KeyedInstance extends ConsumingInstance implements ChunkedState {
   }
 
   @Override
+  public java.util.List<Part> storedPartsOf(byte[] snapshot) {
+    ByteReader in = openBody(snapshot);
+    if (readVersion != 3) {
+      return java.util.List.of(); // the state is in the snapshot itself
+    }
+    backend.readManifest(in);
+    return toLoad();
+  }
+
+  @Override
   public void loadGroup(int keyGroup, java.util.List<byte[]> versions) {
     if (!awaitsChunks) {
       throw new IllegalStateException(this + ": nothing to load");

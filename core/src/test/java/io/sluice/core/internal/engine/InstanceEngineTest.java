@@ -45,15 +45,19 @@ class InstanceEngineTest {
   }
 
   private InstanceEngine engine(JobConfig config, EngineSettings settings) {
-    Pipeline.Builder p = Pipeline.builder("counts").config(config.withParallelism(1));
-    p.readFrom(Sources.collection("src", List.of("unused"))).keyBy(w -> w).aggregate("count", Aggregations.counting())
-        .writeTo(Sinks.collecting("out"));
-    ExecContext ctx = ExecContext.of("j", PipelineImpl.physical(p.build()));
+    ExecContext ctx = ExecContext.of("j", PipelineImpl.physical(countsPipeline(config)));
     OperatorInstance logic = OperatorInstance.create(ctx, ctx.plan().operator("count").orElseThrow().index(), 0);
     InstanceEngine e = new InstanceEngine(ctx, logic, settings, out, 1);
     e.recovered(0, 0);
     sent.clear();
     return e;
+  }
+
+  private static Pipeline countsPipeline(JobConfig config) {
+    Pipeline.Builder p = Pipeline.builder("counts").config(config.withParallelism(1));
+    p.readFrom(Sources.collection("src", List.of("unused"))).keyBy(w -> w).aggregate("count", Aggregations.counting())
+        .writeTo(Sinks.collecting("out"));
+    return p.build();
   }
 
   private static boolean deliver(InstanceEngine e, long seq, long now, String... words) {
@@ -201,6 +205,31 @@ class InstanceEngineTest {
     e.captureWritten(again);
     assertTrue(e.shouldSnapshot());
     assertFalse(e.shouldSnapshot(), "once");
+  }
+
+  /**
+   * Design of this test: reading a dead instance's state ahead needs, from its snapshot's bytes
+   * alone, the stored versions its recovery will read: the same as a restored engine's.
+   */
+  @Test
+  void theStoredPartsOfASnapshotAreThoseItsRecoveryReads() {
+    InstanceEngine e = engine(JobConfig.defaults().withSnapshotEvery(1));
+    deliver(e, 1, 0, "a", "b", "c");
+    persist(e, e.process(0));
+    e.captureWritten(e.startCapture(1, 0));
+    assertTrue(e.shouldSnapshot());
+    byte[] snapshot = e.snapshot();
+
+    ExecContext ctx = ExecContext.of("j", PipelineImpl.physical(countsPipeline(JobConfig.defaults())));
+    int op = ctx.plan().operator("count").orElseThrow().index();
+    List<io.sluice.core.internal.exec.ChunkedState.Part> parts =
+        InstanceEngine.storedParts(OperatorInstance.create(ctx, op, 0), snapshot);
+    InstanceEngine restored = engine(JobConfig.defaults());
+    restored.restore(snapshot);
+    assertEquals(restored.toLoad(), parts);
+    assertEquals(3, parts.stream().mapToInt(io.sluice.core.internal.exec.ChunkedState.Part::keyGroup).distinct()
+        .count(), "keys a, b and c, each in its key group's base: " + parts);
+    assertTrue(parts.stream().allMatch(p -> p.stored().version() == 1 && p.stored().full()));
   }
 
   /**
