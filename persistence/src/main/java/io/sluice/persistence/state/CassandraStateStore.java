@@ -297,6 +297,9 @@ public final class CassandraStateStore implements StateStore {
     }
     return CompletableFuture.allOf(lanes).handle((v, err) -> {
       prefetched.endOwner(owner);
+      // what no recovery takes leaves once its time is up, even if this node reads nothing more
+      CompletableFuture.runAsync(prefetched::heldBytes, CompletableFuture.delayedExecutor(
+          prefetched.ttlNanos() + 1_000_000_000L, java.util.concurrent.TimeUnit.NANOSECONDS));
       synchronized (counts) {
         return new PrefetchResult(counts[0], (int) counts[1], (int) counts[2], snapshotSeq);
       }

@@ -57,6 +57,11 @@ final class PrefetchedChunks {
     return maxBytes;
   }
 
+  long ttlNanos() {
+    return ttlNanos;
+  }
+
+  /** What is held now, after dropping what expired. */
   synchronized long heldBytes() {
     expire();
     return held;

@@ -66,15 +66,19 @@ class StateCatchUpIT {
         "no keyed instance fell behind: the bound was never reached, so the catch-up was not exercised");
     assertTrue(lines.stream().anyMatch(l -> l.contains("totals") && l.contains("caught up with its stored state")),
         "a keyed instance fell behind and never caught up: " + lines);
+    // the survivor that the victim's keyed instance goes to (the node without one: no tie) reads
+    // its stored state while the victim is unreachable, before the recovery starts
+    assertTrue(lines.stream().anyMatch(l -> l.contains("/totals/") && l.matches(".*read [1-9][0-9]* bytes of its"
+        + " stored state ahead.*")), "the victim's keyed state was not read ahead: " + lines);
   }
 
-  /** The nodes' log lines about catching up. */
+  /** The nodes' log lines about catching up and reading state ahead. */
   private static List<String> nodeLogLines(Path dir) throws IOException {
     List<String> out = new java.util.ArrayList<>();
     try (Stream<Path> files = Files.list(dir)) {
       for (Path f : files.filter(f -> f.toString().endsWith(".log")).toList()) {
         for (String line : Files.readAllLines(f)) {
-          if (line.contains("fell behind") || line.contains("caught up")) {
+          if (line.contains("fell behind") || line.contains("caught up") || line.contains("stored state ahead")) {
             out.add(line);
           }
         }
