@@ -99,7 +99,7 @@ public final class StatePrefetch {
       Address self = cluster.selfMember().address();
       Set<ActorRef<Command>> nodes = new HashSet<>();
       Map<Address, List<String>> placement = new HashMap<>();
-      Set<String> asked = new HashSet<>(); // shards read ahead for the unreachable nodes
+      Map<String, Address> asked = new HashMap<>(); // shards read ahead, and the unreachable node they lived on
       return Behaviors.receive(Command.class)
           .onMessage(Listed.class, l -> {
             nodes.clear();
@@ -122,14 +122,20 @@ public final class StatePrefetch {
             return Behaviors.same();
           })
           .onMessage(Reachability.class, r -> {
+            // once per shard and unreachable node: a node that was removed or came back is forgotten
+            Set<Address> unreachable = new HashSet<>();
+            cluster.state().getUnreachable().forEach(m -> unreachable.add(m.address()));
             if (r.event() instanceof ClusterEvent.UnreachableMember u) {
-              for (String shard : comingHere(cluster, self, u.member().address(), placement)) {
-                if (asked.add(shard)) {
-                  readAhead(ctx, shard, u.member().address().toString());
+              unreachable.add(u.member().address()); // whether or not the cluster's state has it yet
+            }
+            asked.values().removeIf(a -> !unreachable.contains(a));
+            if (r.event() instanceof ClusterEvent.UnreachableMember u) {
+              Address dead = u.member().address();
+              for (String shard : comingHere(cluster, self, dead, placement)) {
+                if (asked.putIfAbsent(shard, dead) == null) {
+                  readAhead(ctx, shard, dead.toString());
                 }
               }
-            } else if (cluster.state().getUnreachable().isEmpty()) {
-              asked.clear();
             }
             return Behaviors.same();
           })
