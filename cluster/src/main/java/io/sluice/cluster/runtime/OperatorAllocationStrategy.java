@@ -131,11 +131,14 @@ public final class OperatorAllocationStrategy extends ShardCoordinator.AbstractS
     // shards stay allocated
     RunningJobs.View view = jobs.fresh(balance.listMaxAge().toNanos());
     Set<String> endedIds = view == null ? null : view.ended();
-    Map<String, ActorRef> refs = new TreeMap<>();
-    Map<String, List<String>> byRegion = new TreeMap<>();
-    for (Map.Entry<ActorRef, IndexedSeq<String>> e : current.entrySet()) {
-      refs.put(e.getKey().path().toString(), e.getKey());
-      byRegion.put(e.getKey().path().toString(), toList(e.getValue()));
+    // every region, in the order of its path; keyed by position, as a restarted node's new region
+    // can have the path of its old one until that one is known to be gone
+    Map<String, ActorRef> refs = new java.util.LinkedHashMap<>();
+    Map<String, List<String>> byRegion = new java.util.LinkedHashMap<>();
+    List<ActorRef> regions = current.keySet().stream().sorted(Comparator.comparing(r -> r.path().toString())).toList();
+    for (int i = 0; i < regions.size(); i++) {
+      refs.put(Integer.toString(i), regions.get(i));
+      byRegion.put(Integer.toString(i), toList(current.get(regions.get(i))));
     }
     String best = leastLoaded(group(shardId), byRegion, s -> {
       String job = jobOf(s);

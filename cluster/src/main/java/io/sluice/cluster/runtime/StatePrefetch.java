@@ -158,16 +158,19 @@ public final class StatePrefetch {
     cluster.state().getUnreachable().forEach(m -> unreachable.add(m.address()));
     unreachable.add(dead);
     Member oldest = null;
+    Address lowest = null;
     int members = 0;
     int reachable = 0;
     for (Member m : cluster.state().getMembers()) {
       members++;
+      lowest = lowest == null || Member.addressOrdering().compare(m.address(), lowest) < 0 ? m.address() : lowest;
       if (m.status() == MemberStatus.up() && !unreachable.contains(m.address())) {
         reachable++;
         oldest = oldest == null || m.isOlderThan(oldest) ? m : oldest;
       }
     }
-    if (2 * reachable <= members) { // a minority: the split brain resolver downs this side, not the other
+    // keep-majority downs the minority, and of two halves the one without the lowest address
+    if (2 * reachable < members || 2 * reachable == members && unreachable.contains(lowest)) {
       return List.of();
     }
     return comingTo(self, oldest == null ? null : oldest.address(), orphans, placement, unreachable);

@@ -44,7 +44,12 @@ public final class CassandraStateStore implements StateStore {
   private final String keyspace;
   private final Duration timeout;
   private final int maxInFlight;
-  private final CompletionStage<Statements> statements;
+  /**
+   * The table and its prepared statements. A store first used while Cassandra was down cannot
+   * prepare them; CqlTables prepares them again on the next use, where a kept failure would fail
+   * every read and write of this node for good (ChaosIT: a keyed instance bounced for 23 s).
+   */
+  private final io.sluice.persistence.cassandra.CqlTables<Statements> tables;
   private final ArrayDeque<Runnable> waiting = new ArrayDeque<>();
   private int inFlight;
   private final PrefetchedChunks prefetched;
@@ -82,8 +87,9 @@ public final class CassandraStateStore implements StateStore {
     this.keyspace = keyspace;
     this.timeout = timeout;
     this.maxInFlight = maxInFlight;
-    this.statements = session.thenCompose(s -> (createSchema ? createSchema(s, replicationFactor)
-        : CompletableFuture.<Void>completedFuture(null)).thenCompose(v -> prepare(s)));
+    this.tables = new io.sluice.persistence.cassandra.CqlTables<>(() -> session, createSchema
+        ? List.of(createKeyspaceCql(keyspace, replicationFactor), createTableCql(keyspace)) : List.of(), this::prepare,
+        timeout);
   }
 
   /** The CQL that creates the table, for production schemas made up front. */
@@ -93,12 +99,9 @@ public final class CassandraStateStore implements StateStore {
         + " AND compression = {'enabled': 'false'}";
   }
 
-  private CompletionStage<Void> createSchema(CqlSession s, int rf) {
-    SimpleStatement ks = SimpleStatement.newInstance("CREATE KEYSPACE IF NOT EXISTS " + keyspace
-        + " WITH replication = {'class': 'SimpleStrategy', 'replication_factor': " + rf + "}")
-        .setTimeout(Duration.ofSeconds(60));
-    SimpleStatement table = SimpleStatement.newInstance(createTableCql(keyspace)).setTimeout(Duration.ofSeconds(60));
-    return s.executeAsync(ks).thenCompose(r -> s.executeAsync(table)).thenApply(r -> null);
+  private static String createKeyspaceCql(String keyspace, int rf) {
+    return "CREATE KEYSPACE IF NOT EXISTS " + keyspace + " WITH replication = {'class': 'SimpleStrategy',"
+        + " 'replication_factor': " + rf + "}";
   }
 
   private CompletionStage<Statements> prepare(CqlSession s) {
@@ -162,7 +165,7 @@ public final class CassandraStateStore implements StateStore {
 
   private CompletionStage<AsyncResultSet> execute(java.util.function.Function<Statements,
       com.datastax.oss.driver.api.core.cql.BoundStatement> bind) {
-    return statements.thenCompose(st -> session.thenCompose(s -> s.executeAsync(bind.apply(st).setTimeout(timeout))));
+    return tables.execute(bind);
   }
 
   @Override
@@ -221,7 +224,9 @@ public final class CassandraStateStore implements StateStore {
     if (ahead == null) {
       return takeOrRead(owner, keyGroup, version, count);
     }
-    return ahead.thenCompose(v -> takeOrRead(owner, keyGroup, version, count));
+    // a read-ahead that takes longer than a read may is not waited for: the recovery reads itself
+    return ahead.copy().completeOnTimeout(null, timeout.toMillis(), java.util.concurrent.TimeUnit.MILLISECONDS)
+        .thenCompose(v -> takeOrRead(owner, keyGroup, version, count));
   }
 
   private CompletionStage<List<ByteBuffer>> takeOrRead(String owner, int keyGroup, long version, int count) {
@@ -308,42 +313,50 @@ public final class CassandraStateStore implements StateStore {
 
   private CompletableFuture<Void> aheadLane(String owner, java.util.Iterator<Map.Entry<Integer,
       List<ChunkedState.Part>>> next, long[] counts) {
-    Map.Entry<Integer, List<ChunkedState.Part>> g;
-    synchronized (next) {
-      g = next.hasNext() ? next.next() : null;
-    }
-    if (g == null) {
-      return CompletableFuture.completedFuture(null);
+    Map.Entry<Integer, List<ChunkedState.Part>> g = null;
+    while (g == null) { // a loop, not a call per key group skipped: there may be thousands
+      synchronized (next) {
+        if (!next.hasNext()) {
+          return CompletableFuture.completedFuture(null);
+        }
+        g = next.next();
+      }
+      if (!prefetched.begin(owner, g.getKey())) {
+        synchronized (counts) {
+          counts[2]++;
+        }
+        g = null;
+      }
     }
     int kg = g.getKey();
-    if (!prefetched.begin(owner, kg)) {
-      synchronized (counts) {
-        counts[2]++;
-      }
-      return aheadLane(owner, next, counts);
-    }
-    // one paged read of the key group's partition from its base to its last delta: the versions
-    // named are exactly those (a failed capture is followed by a new base), in 4 MiB pages
-    long first = Long.MAX_VALUE;
-    long last = Long.MIN_VALUE;
-    long named = 0;
-    for (ChunkedState.Part p : g.getValue()) {
-      first = Math.min(first, p.stored().version());
-      last = Math.max(last, p.stored().version());
-      named += p.stored().bytes();
-    }
-    SimpleStatement select = SimpleStatement.newInstance("SELECT version, chunk, data FROM " + keyspace + "." + TABLE
-        + " WHERE owner = ? AND key_group = ? AND version >= ? AND version <= ?", owner, kg, first, last)
-        .setPageSize(4).setTimeout(timeout);
+    long bytes = 0;
     CompletableFuture<Boolean> read = new CompletableFuture<>();
-    limited(() -> session.thenCompose(s -> s.executeAsync(select)))
-        .whenComplete((rs, err) -> aheadPage(owner, kg, rs, err, read));
-    long bytes = named;
+    try {
+      // one paged read of the key group's partition from its base to its last delta: the versions
+      // named are exactly those (a capture that failed and was retried at the same version left at
+      // most extra chunks, which are not served), in 4 MiB pages
+      long first = Long.MAX_VALUE;
+      long last = Long.MIN_VALUE;
+      for (ChunkedState.Part p : g.getValue()) {
+        first = Math.min(first, p.stored().version());
+        last = Math.max(last, p.stored().version());
+        bytes += p.stored().bytes();
+      }
+      SimpleStatement select = SimpleStatement.newInstance("SELECT version, chunk, data FROM " + keyspace + "."
+          + TABLE + " WHERE owner = ? AND key_group = ? AND version >= ? AND version <= ?", owner, kg, first, last)
+          .setPageSize(4).setTimeout(timeout);
+      limited(() -> session.thenCompose(s -> s.executeAsync(select)))
+          .whenComplete((rs, err) -> aheadPage(owner, kg, rs, err, read));
+    } catch (RuntimeException e) {
+      read.completeExceptionally(e);
+    }
+    long named = bytes;
+    // whatever happens, the key group's read-ahead ends: a recovery may be waiting for it
     return read.handle((kept, err) -> {
       boolean ok = err == null && kept;
       prefetched.end(owner, kg, ok);
       synchronized (counts) {
-        counts[0] += ok ? bytes : 0;
+        counts[0] += ok ? named : 0;
         counts[ok ? 1 : 2]++;
       }
       return null;
@@ -352,20 +365,25 @@ public final class CassandraStateStore implements StateStore {
 
   /** Holds one page of a key group read ahead and asks for the next: completes with false if given up. */
   private void aheadPage(String owner, int kg, AsyncResultSet rs, Throwable err, CompletableFuture<Boolean> read) {
-    if (err != null) {
-      read.complete(false);
-      return;
-    }
-    for (Row row : rs.currentPage()) {
-      if (!prefetched.add(owner, kg, row.getLong(0), row.getInt(1), row.getByteBuffer(2))) {
+    try {
+      if (err != null) {
         read.complete(false);
         return;
       }
-    }
-    if (rs.hasMorePages()) {
-      limited(rs::fetchNextPage).whenComplete((more, e) -> aheadPage(owner, kg, more, e, read));
-    } else {
-      read.complete(true);
+      for (Row row : rs.currentPage()) {
+        ByteBuffer data = row.getByteBuffer(2);
+        if (data == null || !prefetched.add(owner, kg, row.getLong(0), row.getInt(1), data)) {
+          read.complete(false);
+          return;
+        }
+      }
+      if (rs.hasMorePages()) {
+        limited(rs::fetchNextPage).whenComplete((more, e) -> aheadPage(owner, kg, more, e, read));
+      } else {
+        read.complete(true);
+      }
+    } catch (Throwable t) { // thrown here it would be lost in the driver's callback
+      read.completeExceptionally(t);
     }
   }
 

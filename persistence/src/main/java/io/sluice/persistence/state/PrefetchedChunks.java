@@ -17,7 +17,9 @@ import java.util.function.LongSupplier;
  * <p>Only versions that a saved snapshot names are read ahead, and they cannot change: a capture's
  * version is the journal's sequence number when it starts, the snapshot that names it comes with a
  * later event, and every later incarnation recovers from that snapshot or a newer one, so it writes
- * only versions above it. A version with missing chunks is not served.
+ * only versions above it. (A failed capture retried before the next event writes the same version
+ * again, before any snapshot names it; chunks the failed one wrote past the retry's count are
+ * ignored.) A version with missing chunks is not served.
  *
  * <p>Per key group the read-ahead and the recovery must not both read Cassandra: a key group the
  * recovery asks for first is claimed (the read-ahead skips it), and one being read ahead makes the
@@ -73,9 +75,10 @@ final class PrefetchedChunks {
   }
 
   synchronized void endOwner(String owner) {
-    activeOwners.computeIfPresent(owner, (k, n) -> n > 1 ? n - 1 : null);
-    groups.entrySet().removeIf(e -> e.getKey().owner().equals(owner) && e.getValue().claimed
-        && e.getValue().versions.isEmpty());
+    Integer left = activeOwners.computeIfPresent(owner, (k, n) -> n > 1 ? n - 1 : null);
+    if (left == null) { // another read-ahead of the owner (another instance) still needs its claims
+      groups.entrySet().removeIf(e -> e.getKey().owner().equals(owner) && e.getValue().claimed);
+    }
   }
 
   /**
@@ -148,6 +151,9 @@ final class PrefetchedChunks {
       return null;
     }
     Map<Integer, ByteBuffer> chunks = g.versions.remove(version);
+    if (g.versions.isEmpty() && !g.claimed) {
+      groups.remove(new GroupKey(owner, keyGroup)); // all taken: a later death may read it ahead again
+    }
     if (chunks == null) {
       return null;
     }
@@ -157,9 +163,7 @@ final class PrefetchedChunks {
     }
     g.bytes -= bytes;
     held -= bytes;
-    if (chunks.size() != count) {
-      return null;
-    }
+    // chunks past count are those of a failed capture retried at the same version: not part of it
     List<ByteBuffer> out = new ArrayList<>(count);
     for (int i = 0; i < count; i++) {
       ByteBuffer b = chunks.get(i);
@@ -177,14 +181,18 @@ final class PrefetchedChunks {
     g.versions.clear();
   }
 
+  /** Drops what is older than the ttl; a read-ahead still running then is given up (its waiters read). */
   private void expire() {
     long now = nanos.getAsLong();
+    List<Group> expired = new ArrayList<>();
     for (Iterator<Group> it = groups.values().iterator(); it.hasNext();) {
       Group g = it.next();
-      if (g.done.isDone() && now - g.startedNanos > ttlNanos) {
+      if (now - g.startedNanos > ttlNanos) {
         drop(g);
         it.remove();
+        expired.add(g);
       }
     }
+    expired.forEach(g -> g.done.complete(null)); // after the loop: a waiter may come back here at once
   }
 }

@@ -65,8 +65,9 @@ class PrefetchedChunksTest {
     assertFalse(cache.add("o", 1, 1, 1, ByteBuffer.allocate(30)), "90 + 30 passes the bound of 100");
     cache.end("o", 1, false);
     assertEquals(60, cache.heldBytes(), "the key group given up holds nothing");
-    assertNull(cache.take("o", 1, 1, 1), "its recovery reads it from the store");
     assertFalse(cache.begin("o", 1), "a key group is read ahead once per read-ahead");
+    assertNull(cache.take("o", 1, 1, 1), "its recovery reads it from the store");
+    assertTrue(cache.begin("o", 1), "asked for, it is forgotten: a later death may read it ahead");
     assertNotNull(cache.take("o", 0, 1, 1));
   }
 
@@ -81,6 +82,42 @@ class PrefetchedChunksTest {
     assertEquals(0, cache.heldBytes());
     assertNull(cache.take("o", 0, 1, 1));
     assertTrue(cache.begin("o", 0), "an expired key group can be read ahead again");
+  }
+
+  @Test
+  void chunksPastTheCountAreThoseOfAFailedCaptureAndAreNotServed() {
+    assertTrue(cache.begin("o", 0));
+    for (int c = 0; c < 3; c++) {
+      assertTrue(cache.add("o", 0, 9, c, buf(c)));
+    }
+    cache.end("o", 0, true);
+    List<ByteBuffer> v9 = cache.take("o", 0, 9, 2);
+    assertEquals(List.of(buf(0), buf(1)), v9, "the retry wrote 2 chunks over the failed capture's 3");
+    assertEquals(0, cache.heldBytes());
+  }
+
+  @Test
+  void aReadAheadStillRunningAfterTheTtlIsGivenUpAndReleasesItsWaiters() {
+    assertTrue(cache.begin("o", 0));
+    assertTrue(cache.add("o", 0, 1, 0, buf(1)));
+    CompletableFuture<Void> wait = cache.awaitGroup("o", 0);
+    assertNotNull(wait);
+    now.set(1_001);
+    assertEquals(0, cache.heldBytes());
+    assertTrue(wait.isDone(), "a recovery never waits past the ttl for a read-ahead that hangs");
+    assertFalse(cache.add("o", 0, 1, 1, buf(2)), "the late read-ahead holds nothing more");
+    assertNull(cache.take("o", 0, 1, 2));
+  }
+
+  @Test
+  void twoReadAheadsOfOneOperatorKeepTheirClaimsUntilBothEnded() {
+    cache.startOwner("o");
+    cache.startOwner("o"); // two instances of the operator lived on the dead node
+    assertNull(cache.awaitGroup("o", 5)); // a recovery claims key group 5
+    cache.endOwner("o");
+    assertFalse(cache.begin("o", 5), "the other read-ahead still leaves it to the recovery");
+    cache.endOwner("o");
+    assertTrue(cache.begin("o", 5), "no read-ahead runs: claims are gone");
   }
 
   private static ByteBuffer buf(int b) {
