@@ -5,6 +5,7 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Collections;
 import java.util.Comparator;
+import java.util.HashMap;
 import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
@@ -57,15 +58,57 @@ public final class OperatorAllocationStrategy extends ShardCoordinator.AbstractS
   private long lastMove = Long.MIN_VALUE;
   /** The last instance moved for balance, until it reports from its new node. */
   private Moved moved;
+  /** Bound of {@link #movedOrder}: the instances remembered as moved for balance, the oldest forgotten first. */
+  static final int MOVES_REMEMBERED = 4096;
+  /**
+   * The instances moved for balance, each with its move's ordinal (the most recent highest), so that
+   * the next move of an operator takes one of its instances that moved least recently: each move
+   * costs its instance a recovery, and no instance should pay twice while another never does.
+   */
+  private final Map<String, Long> movedOrder = new java.util.LinkedHashMap<>(16, 0.75f, false) {
+    @Override
+    protected boolean removeEldestEntry(Map.Entry<String, Long> eldest) {
+      return size() > MOVES_REMEMBERED;
+    }
+  };
+  private long moves;
   /** The placement is told again this often, unchanged, for nodes that joined since. */
   private static final long PLACEMENT_REPEAT_NANOS = 10_000_000_000L;
   private final Placement placement;
   private Map<Address, List<String>> lastPlacement = Map.of();
   private long placementAt = Long.MIN_VALUE;
+  /** How long a plan for a removed region's instances holds (their allocation follows within seconds). */
+  private static final long PLAN_NANOS = 60_000_000_000L;
+  /**
+   * Where each instance of a region that is gone will be allocated, decided for all of them at once
+   * when the first is asked for: allocated one by one in the order they are asked for, equals could
+   * tie-break differently from what every node predicted with {@link #targets} to read them ahead.
+   */
+  private final Map<String, Address> orphanPlan = new HashMap<>();
+  private long orphanPlanAt;
+  /**
+   * The regions that left the placement (by node address) with the instances they held, for
+   * {@link #PLAN_NANOS}: their instances may be asked for after the next placement no longer has them.
+   */
+  private final Map<Address, List<String>> gone = new HashMap<>();
+  private long goneAt;
 
   /** Told where the live instances are (each region's address and shards), when that changes or every 10 s. */
   public interface Placement {
     void placed(Map<Address, List<String>> byRegion);
+
+    /**
+     * The placement this node was last told by a coordinator, any node's (nodes' global addresses):
+     * a coordinator that just took over from a dead node's knows where that node's instances ran.
+     */
+    default Map<Address, List<String>> lastTold() {
+      return Map.of();
+    }
+
+    /** This node's address, which its own region's path leaves out; null if not known. */
+    default Address self() {
+      return null;
+    }
   }
 
   private record Moved(String shard, long incarnation, long atNanos) {}
@@ -140,14 +183,81 @@ public final class OperatorAllocationStrategy extends ShardCoordinator.AbstractS
       refs.put(Integer.toString(i), regions.get(i));
       byRegion.put(Integer.toString(i), toList(current.get(regions.get(i))));
     }
-    String best = leastLoaded(group(shardId), byRegion, s -> {
+    Predicate<String> counts = s -> {
       String job = jobOf(s);
       return endedIds == null || job == null || !endedIds.contains(job); // immutable sets refuse contains(null)
-    });
+    };
+    ActorRef planned = planned(shardId, regions, byRegion, counts);
+    if (planned != null) {
+      return Futures.successful(planned);
+    }
+    String best = leastLoaded(group(shardId), byRegion, counts);
     if (best == null) {
       return Futures.failed(new IllegalStateException("no shard region to allocate " + shardId + " to"));
     }
     return Futures.successful(refs.get(best));
+  }
+
+  /**
+   * The region planned for {@code shardId} if it ran on a region that is gone (from the last
+   * placement told), or null: the plan allocates all that region's instances not allocated yet, in
+   * the order of their ids, as {@link #targets} does on every node (a region that is gone since
+   * lets the rest fall back to one by one).
+   *
+   * @param regions the regions, in the order allocation considers them
+   * @param byRegion their shards, keyed by position in {@code regions}
+   */
+  private ActorRef planned(String shardId, List<ActorRef> regions, Map<String, List<String>> byRegion,
+      Predicate<String> counts) {
+    long now = nanos.getAsLong();
+    if (!orphanPlan.isEmpty() && now - orphanPlanAt > PLAN_NANOS) {
+      orphanPlan.clear();
+    }
+    if (!orphanPlan.containsKey(shardId)) {
+      Set<Address> live = new HashSet<>();
+      Set<String> allocated = new HashSet<>();
+      regions.forEach(r -> live.add(global(r.path().address())));
+      byRegion.values().forEach(allocated::addAll);
+      // this coordinator's placement and the regions that left it, else the one told by the
+      // coordinator before it (on a node that died)
+      Map<Address, List<String>> known = new java.util.LinkedHashMap<>(globally(lastPlacement));
+      gone.forEach(known::putIfAbsent);
+      if (placement != null) {
+        placement.lastTold().forEach(known::putIfAbsent);
+      }
+      for (Map.Entry<Address, List<String>> e : known.entrySet()) {
+        if (!live.contains(e.getKey()) && e.getValue().contains(shardId)) {
+          Set<String> orphans = new java.util.TreeSet<>(e.getValue());
+          orphans.removeAll(allocated);
+          Map<String, List<String>> sorted = new TreeMap<>(); // targets orders by key: pad the positions
+          byRegion.forEach((i, shards) -> sorted.put(String.format("%06d", Integer.parseInt(i)), shards));
+          targets(sorted, orphans, counts).forEach((shard, to) ->
+              orphanPlan.put(shard, global(regions.get(Integer.parseInt(to)).path().address())));
+          orphanPlanAt = now;
+          log.info("allocating the {} instance(s) of the region at {} that is gone as one plan: {}", orphans.size(),
+              e.getKey(), orphanPlan);
+          break;
+        }
+      }
+    }
+    Address to = orphanPlan.remove(shardId);
+    if (to == null) {
+      return null;
+    }
+    List<ActorRef> there = regions.stream().filter(r -> global(r.path().address()).equals(to)).toList();
+    return there.size() == 1 ? there.get(0) : null;
+  }
+
+  private Map<Address, List<String>> globally(Map<Address, List<String>> byRegion) {
+    Map<Address, List<String>> out = new HashMap<>();
+    byRegion.forEach((a, shards) -> out.put(global(a), shards));
+    return out;
+  }
+
+  /** A region's address as other nodes know it: this node's own region's path has no host. */
+  private Address global(Address a) {
+    Address self = placement == null ? null : placement.self();
+    return a.hasGlobalScope() || self == null ? a : self;
   }
 
   /**
@@ -247,7 +357,7 @@ public final class OperatorAllocationStrategy extends ShardCoordinator.AbstractS
     }
     RunningJobs.View view = jobs.fresh(balance.listMaxAge().toNanos());
     Set<String> endedIds = view == null ? Set.of() : view.ended();
-    Map<Address, List<String>> byRegion = new java.util.HashMap<>();
+    Map<Address, List<String>> byRegion = new HashMap<>();
     for (Map.Entry<ActorRef, IndexedSeq<String>> e : current.entrySet()) {
       List<String> shards = toList(e.getValue());
       shards.removeIf(s -> {
@@ -257,6 +367,19 @@ public final class OperatorAllocationStrategy extends ShardCoordinator.AbstractS
       shards.sort(Comparator.naturalOrder());
       byRegion.put(e.getKey().path().address(), shards);
     }
+    // a coordinator that just took over compares with the placement its node was told by the one before
+    Map<Address, List<String>> before = lastPlacement.isEmpty() ? placement.lastTold() : globally(lastPlacement);
+    Map<Address, List<String>> after = globally(byRegion);
+    if (!gone.isEmpty() && now - goneAt > PLAN_NANOS) {
+      gone.clear();
+    }
+    before.forEach((a, shards) -> {
+      if (!after.containsKey(a) && !shards.isEmpty()) {
+        gone.put(a, shards);
+        goneAt = now;
+      }
+    });
+    gone.keySet().removeAll(after.keySet()); // back on the same address: a new region
     if (!byRegion.equals(lastPlacement) || now - placementAt > PLACEMENT_REPEAT_NANOS) {
       lastPlacement = byRegion;
       placementAt = now;
@@ -323,11 +446,13 @@ public final class OperatorAllocationStrategy extends ShardCoordinator.AbstractS
     Move m = balanceMove(byRegion, shard -> {
       String job = jobOf(shard);
       return job != null && !endedIds.contains(job);
-    });
+    }, shard -> movedOrder.getOrDefault(shard, 0L));
     if (m == null) {
       return Collections.emptySet();
     }
     lastMove = now;
+    movedOrder.remove(m.shard()); // re-inserted last: the oldest entry is the one dropped past the bound
+    movedOrder.put(m.shard(), ++moves);
     Long incarnation = view.incarnations().get(m.shard());
     moved = new Moved(m.shard(), incarnation == null ? -1 : incarnation, now);
     log.info("moving instance {} for balance: its node has {} instance(s) of its operator and {} in all, {} has {}"
@@ -349,6 +474,16 @@ public final class OperatorAllocationStrategy extends ShardCoordinator.AbstractS
    * @param byRegion each region's shards, regions in the order allocateShard considers them
    */
   static Move balanceMove(Map<String, List<String>> byRegion, Predicate<String> live) {
+    return balanceMove(byRegion, live, shard -> 0L);
+  }
+
+  /**
+   * As {@link #balanceMove(Map, Predicate)}; of the operator's instances on the node it moves from,
+   * the one whose last move for balance is the oldest ({@code movedOrder}: 0 for never, higher for
+   * more recent), the highest shard id among equals.
+   */
+  static Move balanceMove(Map<String, List<String>> byRegion, Predicate<String> live,
+      java.util.function.ToLongFunction<String> movedOrder) {
     Map<String, Map<String, List<String>>> groups = new TreeMap<>();
     Map<String, Integer> totals = new TreeMap<>();
     for (Map.Entry<String, List<String>> e : byRegion.entrySet()) {
@@ -390,7 +525,7 @@ public final class OperatorAllocationStrategy extends ShardCoordinator.AbstractS
             || fromSame - toSame == best.fromSame() - best.toSame()
                 && fromTotal - toTotal > best.fromTotal() - best.toTotal()) {
           List<String> shards = new ArrayList<>(g.getValue());
-          shards.sort(Comparator.naturalOrder());
+          shards.sort(Comparator.comparingLong(movedOrder).reversed().thenComparing(Comparator.naturalOrder()));
           best = new Move(shards.get(shards.size() - 1), from, fromSame, fromTotal, to, toSame, toTotal);
         }
       }

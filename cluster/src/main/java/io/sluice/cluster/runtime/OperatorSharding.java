@@ -48,7 +48,7 @@ public final class OperatorSharding {
         })
         .withAllocationStrategy(new OperatorAllocationStrategy(refresh,
             () -> cluster.state().getUnreachable().isEmpty(), () -> allUp(cluster), jobs, balance,
-            prefetch::placed))
+            prefetch))
         .withStopMessage(OperatorCommand.HandOff.INSTANCE)
         .withEntityProps(DispatcherSelector.fromConfig("sluice.operator-dispatcher")));
   }

@@ -55,7 +55,7 @@ import org.slf4j.LoggerFactory;
  * heap. What is read ahead cannot differ from what the recovery would read (see
  * {@code PrefetchedChunks}).
  */
-public final class StatePrefetch {
+public final class StatePrefetch implements OperatorAllocationStrategy.Placement {
   private static final Logger log = LoggerFactory.getLogger(StatePrefetch.class);
   static final ServiceKey<Command> KEY = ServiceKey.create(Command.class, "sluice-state-prefetch");
 
@@ -73,13 +73,27 @@ public final class StatePrefetch {
       NoSerializationVerificationNeeded {}
 
   private volatile ActorRef<Command> actor;
+  private volatile Address self;
+  /** The placement last told, for {@link #lastTold}: written by the actor, read by the shard coordinator. */
+  private volatile Map<Address, List<String>> told = Map.of();
 
   /** Starts this node's actor. */
   public void start(ActorSystem<?> system) {
     actor = system.systemActorOf(behavior(), "sluice-state-prefetch", Props.empty());
   }
 
+  @Override
+  public Map<Address, List<String>> lastTold() {
+    return told;
+  }
+
+  @Override
+  public Address self() {
+    return self;
+  }
+
   /** Tells every node where the live instances are (from the shard coordinator's strategy). */
+  @Override
   public void placed(Map<Address, List<String>> byRegion) {
     ActorRef<Command> a = actor;
     if (a != null) {
@@ -97,6 +111,7 @@ public final class StatePrefetch {
           ctx.messageAdapter(ClusterEvent.ReachabilityEvent.class, Reachability::new),
           ClusterEvent.ReachabilityEvent.class));
       Address self = cluster.selfMember().address();
+      this.self = self;
       Set<ActorRef<Command>> nodes = new HashSet<>();
       Map<Address, List<String>> placement = new HashMap<>();
       Map<String, Address> asked = new HashMap<>(); // shards read ahead, and the unreachable node they lived on
@@ -119,6 +134,7 @@ public final class StatePrefetch {
           .onMessage(Placement.class, p -> {
             placement.clear();
             p.byNode().forEach((a, shards) -> placement.put(AddressFromURIString.parse(a), List.copyOf(shards)));
+            told = Map.copyOf(placement);
             return Behaviors.same();
           })
           .onMessage(Reachability.class, r -> {

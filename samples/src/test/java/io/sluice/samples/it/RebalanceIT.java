@@ -120,7 +120,9 @@ class RebalanceIT {
       // (while it hands its instances over, its region is still registered), nor back and forth.
       // Before node-4 started, the three nodes may have evened out a placement made while one of
       // their regions was not registered yet (seen in CI: one move, to 4/4/4 instances); those moves
-      // are not counted, but no instance may move twice.
+      // are not counted, but no instance may move twice: of an operator's instances on a node, the
+      // one moved least recently moves (seen in CI before that rule: the instance moved before the
+      // join moved again to node-4).
       List<String> moves = movesLogged(logs);
       List<String> afterJoin = moves.stream().filter(m -> !loggedAt(m).isBefore(fourthStarted)).toList();
       assertEquals(3, afterJoin.size(), "moves for balance after node-4 started at " + fourthStarted + ": " + moves);
