@@ -762,9 +762,8 @@ public final class ChaosRun {
       }
       settle(partition, true);
     }
-    if (settings.network()) {
-      measure((System.nanoTime() - t0) / 1_000_000, lastCount); // a fault that settled as the job finished
-    }
+    // a fault that settled as the job finished, or whose victims the job's end overtook between two polls
+    measure((System.nanoTime() - t0) / 1_000_000, lastCount);
     if (!plan.isEmpty()) {
       out.printf("%d of %d planned network fault(s) made within the fault window%n", nextPartition, plan.size());
     }
@@ -1070,8 +1069,9 @@ public final class ChaosRun {
    * {@code instances} (GET /jobs/{id}/instances), consumed input — in a new incarnation after
    * {@code movedSince}, or, if {@code resumedSince} ≥ 0 (a frozen node resumed then), in its old
    * incarnation after {@code resumedSince}. Empty while one has not, or is not listed yet (a
-   * coordinator that just moved knows only the instances that reported to it since). Finished
-   * instances do not count.
+   * coordinator that just moved knows only the instances that reported to it since). An instance
+   * that finished counts only if it consumed input in a new incarnation (the job may end before a
+   * poll saw it running: the coordinator lists an ended job's instances as they last reported).
    */
   public static java.util.OptionalLong flowingAgain(JsonNode instances, Map<String, Long> victims, long movedSince,
       long resumedSince) {
@@ -1083,10 +1083,10 @@ public final class ChaosRun {
         continue;
       }
       seen++;
-      if (i.path("finished").asBoolean()) {
-        continue;
-      }
       boolean moved = i.path("incarnation").asLong() != old;
+      if (i.path("finished").asBoolean() && (!moved || i.path("firstInputMillis").asLong() <= movedSince)) {
+        continue; // it needed no recovery, or finished without consuming input again
+      }
       if (!moved && resumedSince < 0) {
         return java.util.OptionalLong.empty(); // still the incarnation of the dead (or still frozen) node
       }

@@ -273,6 +273,19 @@ public final class JobCoordinator extends EventSourcedBehavior<JobCoordinator.Co
   private final LongSupplier clock;
   private final long startedMillis;
   private final Map<String, JobStats> stats = new LinkedHashMap<>();
+  /** How many ended jobs' last instance reports {@link #endedStats} keeps. */
+  static final int ENDED_INSTANCES_KEPT = 16;
+  /**
+   * The last instance reports of the jobs that ended most recently (not persisted): where each
+   * instance ran and when it last consumed input, for {@code GET /jobs/{id}/instances} after the
+   * end (a chaos run measures a recovery that the job's end overtook from them).
+   */
+  private final Map<String, JobStats> endedStats = new LinkedHashMap<>(16, 0.75f, false) {
+    @Override
+    protected boolean removeEldestEntry(Map.Entry<String, JobStats> eldest) {
+      return size() > ENDED_INSTANCES_KEPT;
+    }
+  };
   /** The running jobs' runtimes: the catalog holds jobs only while something uses them. */
   private final Map<String, JobRuntime> runtimes = new java.util.HashMap<>();
   /** Each node's journal as it last reported (not persisted: nodes report every few seconds). */
@@ -392,7 +405,7 @@ public final class JobCoordinator extends EventSourcedBehavior<JobCoordinator.Co
           return Effect().none();
         })
         .onCommand(GetInstances.class, (s, c) -> {
-          JobStats st = stats.get(c.jobId());
+          JobStats st = stats.getOrDefault(c.jobId(), endedStats.get(c.jobId()));
           List<InstanceView> out = new ArrayList<>();
           if (st != null) {
             for (InstanceReport r : st.latest.values()) {
@@ -947,6 +960,9 @@ public final class JobCoordinator extends EventSourcedBehavior<JobCoordinator.Co
   /** The view to persist with a job's end (the numbers only: lifecycle fields come from the job). */
   private JobView finalView(Job j) {
     JobStats st = stats.remove(j.jobId());
+    if (st != null) {
+      endedStats.put(j.jobId(), st);
+    }
     return st == null ? null : JobView.of(j, runtime(j), st).withoutPlacement();
   }
 }

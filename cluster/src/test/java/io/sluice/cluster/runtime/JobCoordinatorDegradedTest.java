@@ -173,5 +173,15 @@ class JobCoordinatorDegradedTest {
     assertEquals("FINISHED", v.path("status").asText());
     assertEquals("FINISHED", v.path("state").asText());
     assertTrue(v.path("cause").isNull());
+
+    // where its instances ran and that they finished stays listed after the end (in memory, for the last few jobs)
+    TestProbe<JobCoordinator.InstanceList> listed = kit.createTestProbe();
+    coordinator.tell(new JobCoordinator.GetInstances(job, listed.getRef()));
+    JsonNode instances = JSON.valueToTree(listed.receiveMessage());
+    assertEquals(all.size(), instances.path("instances").size(), instances.toString());
+    for (JsonNode i : instances.path("instances")) {
+      assertTrue(i.path("finished").asBoolean(), i.toString());
+      assertEquals("node-2", i.path("node").asText());
+    }
   }
 }
