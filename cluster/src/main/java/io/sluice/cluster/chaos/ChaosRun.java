@@ -468,6 +468,7 @@ public final class ChaosRun {
           }
         }
         view = null; // the new job's view comes next time
+        lastAnswerMs = ms; // the rescale answered: its minutes are not silence
       }
       if (view != null && rescaling == null) {
         lastAnswerMs = ms;

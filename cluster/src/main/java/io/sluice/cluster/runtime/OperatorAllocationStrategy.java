@@ -84,14 +84,18 @@ public final class OperatorAllocationStrategy extends ShardCoordinator.AbstractS
    * when the first is asked for: allocated one by one in the order they are asked for, equals could
    * tie-break differently from what every node predicted with {@link #targets} to read them ahead.
    */
-  private final Map<String, Address> orphanPlan = new HashMap<>();
-  private long orphanPlanAt;
+  private final Map<String, Planned> orphanPlan = new HashMap<>();
+  /** The gone regions already planned (each once: a later hand-off of their instances is allocated as any other). */
+  private final Map<Address, Long> plannedRegions = new HashMap<>();
   /**
    * The regions that left the placement (by node address) with the instances they held, for
    * {@link #PLAN_NANOS}: their instances may be asked for after the next placement no longer has them.
    */
-  private final Map<Address, List<String>> gone = new HashMap<>();
-  private long goneAt;
+  private final Map<Address, Gone> gone = new HashMap<>();
+
+  private record Planned(Address to, long atNanos) {}
+
+  private record Gone(List<String> shards, long atNanos) {}
 
   /** Told where the live instances are (each region's address and shards), when that changes or every 10 s. */
   public interface Placement {
@@ -187,7 +191,7 @@ public final class OperatorAllocationStrategy extends ShardCoordinator.AbstractS
       String job = jobOf(s);
       return endedIds == null || job == null || !endedIds.contains(job); // immutable sets refuse contains(null)
     };
-    ActorRef planned = planned(shardId, regions, byRegion, counts);
+    ActorRef planned = planned(shardId, regions, byRegion);
     if (planned != null) {
       return Futures.successful(planned);
     }
@@ -207,45 +211,58 @@ public final class OperatorAllocationStrategy extends ShardCoordinator.AbstractS
    * @param regions the regions, in the order allocation considers them
    * @param byRegion their shards, keyed by position in {@code regions}
    */
-  private ActorRef planned(String shardId, List<ActorRef> regions, Map<String, List<String>> byRegion,
-      Predicate<String> counts) {
+  private ActorRef planned(String shardId, List<ActorRef> regions, Map<String, List<String>> byRegion) {
     long now = nanos.getAsLong();
-    if (!orphanPlan.isEmpty() && now - orphanPlanAt > PLAN_NANOS) {
-      orphanPlan.clear();
-    }
+    orphanPlan.values().removeIf(p -> now - p.atNanos() > PLAN_NANOS);
+    plannedRegions.values().removeIf(at -> now - at > PLAN_NANOS);
     if (!orphanPlan.containsKey(shardId)) {
-      Set<Address> live = new HashSet<>();
-      Set<String> allocated = new HashSet<>();
-      regions.forEach(r -> live.add(global(r.path().address())));
-      byRegion.values().forEach(allocated::addAll);
-      // this coordinator's placement and the regions that left it, else the one told by the
-      // coordinator before it (on a node that died)
-      Map<Address, List<String>> known = new java.util.LinkedHashMap<>(globally(lastPlacement));
-      gone.forEach(known::putIfAbsent);
-      if (placement != null) {
-        placement.lastTold().forEach(known::putIfAbsent);
-      }
-      for (Map.Entry<Address, List<String>> e : known.entrySet()) {
-        if (!live.contains(e.getKey()) && e.getValue().contains(shardId)) {
-          Set<String> orphans = new java.util.TreeSet<>(e.getValue());
-          orphans.removeAll(allocated);
-          Map<String, List<String>> sorted = new TreeMap<>(); // targets orders by key: pad the positions
-          byRegion.forEach((i, shards) -> sorted.put(String.format("%06d", Integer.parseInt(i)), shards));
-          targets(sorted, orphans, counts).forEach((shard, to) ->
-              orphanPlan.put(shard, global(regions.get(Integer.parseInt(to)).path().address())));
-          orphanPlanAt = now;
-          log.info("allocating the {} instance(s) of the region at {} that is gone as one plan: {}", orphans.size(),
-              e.getKey(), orphanPlan);
-          break;
-        }
-      }
+      planGoneRegionOf(shardId, regions, byRegion, now);
     }
-    Address to = orphanPlan.remove(shardId);
-    if (to == null) {
+    Planned p = orphanPlan.remove(shardId);
+    if (p == null) {
       return null;
     }
-    List<ActorRef> there = regions.stream().filter(r -> global(r.path().address()).equals(to)).toList();
+    List<ActorRef> there = regions.stream().filter(r -> global(r.path().address()).equals(p.to())).toList();
     return there.size() == 1 ? there.get(0) : null;
+  }
+
+  /** Plans the instances of the gone region that {@code shardId} ran on, if it did and it was not planned yet. */
+  private void planGoneRegionOf(String shardId, List<ActorRef> regions, Map<String, List<String>> byRegion, long now) {
+    // this coordinator's placement and the regions that left it, else the one told by the
+    // coordinator before it (on a node that died)
+    Map<Address, List<String>> known = new java.util.LinkedHashMap<>(globally(lastPlacement));
+    gone.forEach((a, g) -> known.putIfAbsent(a, g.shards()));
+    if (placement != null) {
+      placement.lastTold().forEach(known::putIfAbsent);
+    }
+    Set<Address> live = new HashSet<>();
+    regions.forEach(r -> live.add(global(r.path().address())));
+    for (Map.Entry<Address, List<String>> e : known.entrySet()) {
+      Address dead = e.getKey();
+      if (live.contains(dead) || plannedRegions.containsKey(dead) || !e.getValue().contains(shardId)) {
+        continue;
+      }
+      // count what every node counted in its prediction: the shards of the placement (no ended job's,
+      // however fresh this node's view of the jobs is), an instance of the dead region once allocated
+      Set<String> placed = new HashSet<>();
+      known.values().forEach(placed::addAll);
+      Set<String> orphans = new java.util.TreeSet<>(e.getValue());
+      Map<String, List<String>> survivors = new TreeMap<>(); // targets orders by key: pad the positions
+      byRegion.forEach((i, shards) -> {
+        survivors.put(String.format("%06d", Integer.parseInt(i)), shards);
+        shards.forEach(orphans::remove);
+      });
+      Map<Address, Integer> to = new TreeMap<>(Comparator.comparing(Address::toString));
+      targets(survivors, orphans, placed::contains).forEach((shard, i) -> {
+        Address a = global(regions.get(Integer.parseInt(i)).path().address());
+        orphanPlan.put(shard, new Planned(a, now));
+        to.merge(a, 1, Integer::sum);
+      });
+      plannedRegions.put(dead, now);
+      log.info("allocating the {} instance(s) of the region at {} that is gone as one plan, as every node"
+          + " predicted to read their state ahead: {}", orphans.size(), dead, to);
+      return;
+    }
   }
 
   private Map<Address, List<String>> globally(Map<Address, List<String>> byRegion) {
@@ -370,13 +387,10 @@ public final class OperatorAllocationStrategy extends ShardCoordinator.AbstractS
     // a coordinator that just took over compares with the placement its node was told by the one before
     Map<Address, List<String>> before = lastPlacement.isEmpty() ? placement.lastTold() : globally(lastPlacement);
     Map<Address, List<String>> after = globally(byRegion);
-    if (!gone.isEmpty() && now - goneAt > PLAN_NANOS) {
-      gone.clear();
-    }
+    gone.values().removeIf(g -> now - g.atNanos() > PLAN_NANOS);
     before.forEach((a, shards) -> {
       if (!after.containsKey(a) && !shards.isEmpty()) {
-        gone.put(a, shards);
-        goneAt = now;
+        gone.put(a, new Gone(shards, now));
       }
     });
     gone.keySet().removeAll(after.keySet()); // back on the same address: a new region

@@ -79,6 +79,7 @@ public final class StatePrefetch implements OperatorAllocationStrategy.Placement
 
   /** Starts this node's actor. */
   public void start(ActorSystem<?> system) {
+    self = Cluster.get(system).selfMember().address();
     actor = system.systemActorOf(behavior(), "sluice-state-prefetch", Props.empty());
   }
 
@@ -111,7 +112,6 @@ public final class StatePrefetch implements OperatorAllocationStrategy.Placement
           ctx.messageAdapter(ClusterEvent.ReachabilityEvent.class, Reachability::new),
           ClusterEvent.ReachabilityEvent.class));
       Address self = cluster.selfMember().address();
-      this.self = self;
       Set<ActorRef<Command>> nodes = new HashSet<>();
       Map<Address, List<String>> placement = new HashMap<>();
       Map<String, Address> asked = new HashMap<>(); // shards read ahead, and the unreachable node they lived on
