@@ -66,7 +66,13 @@ class LargeStateSoakIT {
     ChaosRun.Settings s = new ChaosRun.Settings("large-state", p, Duration.ZERO, Duration.ZERO, Duration.ofSeconds(5),
         7, null, Duration.ofSeconds(8), null, Duration.ZERO, Duration.ofMinutes(10), killsAt)
         .withVictimOperator("totals"); // a node whose keyed instance must recover its stored state
-    ChaosRun.Result r = ChaosScenarios.run(cassandra, "large-state", s, List.of("-Xms" + heap, "-Xmx" + heap));
+    List<String> flags = new java.util.ArrayList<>(List.of("-Xms" + heap, "-Xmx" + heap));
+    // -Dsluice.large-state.node-flags="-XX:G1HeapRegionSize=8m ...": more flags for the node JVMs, to measure their effect
+    String more = System.getProperty("sluice.large-state.node-flags", "").trim();
+    if (!more.isEmpty()) {
+      flags.addAll(List.of(more.split("\\s+")));
+    }
+    ChaosRun.Result r = ChaosScenarios.run(cassandra, "large-state", s, flags);
     ChaosScenarios.assertExact(r);
     List<ChaosRun.Fault> kills = r.faults().stream().filter(f -> f.kind().equals("kill")).toList();
     assertEquals(killCount, kills.size(), "node kills");
