@@ -178,14 +178,12 @@ public final class OperatorAllocationStrategy extends ShardCoordinator.AbstractS
     // shards stay allocated
     RunningJobs.View view = jobs.fresh(balance.listMaxAge().toNanos());
     Set<String> endedIds = view == null ? null : view.ended();
-    // every region, in the order of its path; keyed by position, as a restarted node's new region
-    // can have the path of its old one until that one is known to be gone
-    Map<String, ActorRef> refs = new java.util.LinkedHashMap<>();
-    Map<String, List<String>> byRegion = new java.util.LinkedHashMap<>();
+    // every region, in the order of its path; keyed by position (padded: keys sort as positions), as
+    // a restarted node's new region can have the path of its old one until that one is known to be gone
+    Map<String, List<String>> byRegion = new TreeMap<>();
     List<ActorRef> regions = current.keySet().stream().sorted(Comparator.comparing(r -> r.path().toString())).toList();
     for (int i = 0; i < regions.size(); i++) {
-      refs.put(Integer.toString(i), regions.get(i));
-      byRegion.put(Integer.toString(i), toList(current.get(regions.get(i))));
+      byRegion.put(String.format("%06d", i), toList(current.get(regions.get(i))));
     }
     Predicate<String> counts = s -> {
       String job = jobOf(s);
@@ -199,7 +197,7 @@ public final class OperatorAllocationStrategy extends ShardCoordinator.AbstractS
     if (best == null) {
       return Futures.failed(new IllegalStateException("no shard region to allocate " + shardId + " to"));
     }
-    return Futures.successful(refs.get(best));
+    return Futures.successful(regions.get(Integer.parseInt(best)));
   }
 
   /**
@@ -209,7 +207,7 @@ public final class OperatorAllocationStrategy extends ShardCoordinator.AbstractS
    * lets the rest fall back to one by one).
    *
    * @param regions the regions, in the order allocation considers them
-   * @param byRegion their shards, keyed by position in {@code regions}
+   * @param byRegion their shards, keyed by position in {@code regions} (zero-padded, so that keys sort as positions)
    */
   private ActorRef planned(String shardId, List<ActorRef> regions, Map<String, List<String>> byRegion) {
     long now = nanos.getAsLong();
@@ -247,13 +245,9 @@ public final class OperatorAllocationStrategy extends ShardCoordinator.AbstractS
       Set<String> placed = new HashSet<>();
       known.values().forEach(placed::addAll);
       Set<String> orphans = new java.util.TreeSet<>(e.getValue());
-      Map<String, List<String>> survivors = new TreeMap<>(); // targets orders by key: pad the positions
-      byRegion.forEach((i, shards) -> {
-        survivors.put(String.format("%06d", Integer.parseInt(i)), shards);
-        shards.forEach(orphans::remove);
-      });
+      byRegion.values().forEach(orphans::removeAll);
       Map<Address, Integer> to = new TreeMap<>(Comparator.comparing(Address::toString));
-      targets(survivors, orphans, placed::contains).forEach((shard, i) -> {
+      targets(byRegion, orphans, placed::contains).forEach((shard, i) -> {
         Address a = global(regions.get(Integer.parseInt(i)).path().address());
         orphanPlan.put(shard, new Planned(a, now));
         to.merge(a, 1, Integer::sum);
