@@ -81,7 +81,8 @@ public final class CassandraStateStore implements StateStore {
 
   public CassandraStateStore(CompletionStage<CqlSession> session, String keyspace, boolean createSchema,
       int replicationFactor, Duration timeout, int maxInFlight, Prefetch prefetch) {
-    this.prefetched = new PrefetchedChunks(prefetch.maxBytes(), prefetch.ttl().toNanos(), System::nanoTime);
+    this.prefetched = new PrefetchedChunks(prefetch.maxBytes(), PrefetchedChunks.SLAB_BYTES, prefetch.ttl().toNanos(),
+        System::nanoTime);
     this.snapshotTable = prefetch.snapshotTable();
     this.session = session;
     this.keyspace = keyspace;

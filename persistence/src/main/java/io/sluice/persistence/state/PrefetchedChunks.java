@@ -24,17 +24,43 @@ import java.util.function.LongSupplier;
  * <p>Per key group the read-ahead and the recovery must not both read Cassandra: a key group the
  * recovery asks for first is claimed (the read-ahead skips it), and one being read ahead makes the
  * recovery wait for that read. Thread-safe.
+ *
+ * <p>Chunks are copied out of the driver's buffers into slabs: arrays of {@link #SLAB_BYTES}, which
+ * G1 allocates as humongous objects, outside the young generation. Held in the driver's own 1 MiB
+ * arrays, a read-ahead of 1 GB sat in eden and survivor space, and every young collection copied
+ * it again: on 2 busy cores one such pause took 2.1 s, long enough for the cluster to down the node
+ * that was reading ahead. The bound counts whole slabs (their unused tails too); a slab counts until
+ * every chunk in it has left.
  */
 final class PrefetchedChunks {
+  /**
+   * 16 MiB: at least half of G1's largest region on JDK 17 (32 MiB), so a slab is humongous with
+   * any heap; 1 MiB chunks waste at most one chunk's room per slab.
+   */
+  static final int SLAB_BYTES = 16 << 20;
+
   private record GroupKey(String owner, int keyGroup) {}
+
+  /** An array chunks are copied into, one after the other; counted in the bound while any chunk in it is held. */
+  private static final class Slab {
+    final byte[] bytes;
+    int used;
+    int live;
+
+    Slab(int capacity) {
+      this.bytes = new byte[capacity];
+    }
+  }
+
+  /** One chunk held: its bytes in a slab. */
+  private record Chunk(Slab slab, ByteBuffer data) {}
 
   /** A key group's versions read ahead; {@code done} completes when the read ended (or was given up). */
   private static final class Group {
     final CompletableFuture<Void> done = new CompletableFuture<>();
-    final Map<Long, Map<Integer, ByteBuffer>> versions = new HashMap<>();
+    final Map<Long, Map<Integer, Chunk>> versions = new HashMap<>();
     final long startedNanos;
     boolean claimed;
-    long bytes;
 
     Group(long startedNanos, boolean claimed) {
       this.startedNanos = startedNanos;
@@ -45,12 +71,20 @@ final class PrefetchedChunks {
   private final Map<GroupKey, Group> groups = new HashMap<>();
   private final Map<String, Integer> activeOwners = new HashMap<>();
   private final long maxBytes;
+  private final int slabBytes;
   private final long ttlNanos;
   private final LongSupplier nanos;
+  /** The capacity of the slabs that hold a chunk, and of the one being filled. */
   private long held;
+  private Slab filling;
 
-  PrefetchedChunks(long maxBytes, long ttlNanos, LongSupplier nanos) {
+  /** {@code slabBytes}: {@link #SLAB_BYTES}, or less in tests; a chunk larger than it gets an array of its own. */
+  PrefetchedChunks(long maxBytes, int slabBytes, long ttlNanos, LongSupplier nanos) {
+    if (slabBytes <= 0) {
+      throw new IllegalArgumentException("slabBytes must be positive, was " + slabBytes);
+    }
     this.maxBytes = maxBytes;
+    this.slabBytes = slabBytes;
     this.ttlNanos = ttlNanos;
     this.nanos = nanos;
   }
@@ -100,14 +134,48 @@ final class PrefetchedChunks {
     if (g == null || g.done.isDone()) {
       return false;
     }
-    if (held + data.remaining() > maxBytes) {
+    int n = data.remaining();
+    boolean fits = filling != null && filling.bytes.length - filling.used >= n;
+    if (!fits && held + Math.max(n, slabBytes) > maxBytes) {
       drop(g);
       return false;
     }
-    g.versions.computeIfAbsent(version, v -> new HashMap<>()).put(chunk, data);
-    g.bytes += data.remaining();
-    held += data.remaining();
+    Chunk old = g.versions.computeIfAbsent(version, v -> new HashMap<>()).put(chunk, copy(data, fits));
+    if (old != null) { // the same row twice: keep the newer
+      release(old);
+    }
     return true;
+  }
+
+  private Chunk copy(ByteBuffer data, boolean fits) {
+    int n = data.remaining();
+    Slab s;
+    if (fits) {
+      s = filling;
+    } else {
+      s = new Slab(Math.max(n, slabBytes));
+      held += s.bytes.length;
+      if (filling != null && filling.live == 0) {
+        held -= filling.bytes.length;
+      }
+      filling = s;
+    }
+    data.duplicate().get(s.bytes, s.used, n);
+    ByteBuffer view = ByteBuffer.wrap(s.bytes, s.used, n).slice();
+    s.used += n;
+    s.live++;
+    return new Chunk(s, view);
+  }
+
+  /** A chunk leaves: its slab stops counting once it holds none and is not being filled. */
+  private void release(Chunk c) {
+    Slab s = c.slab();
+    if (--s.live == 0) {
+      held -= s.bytes.length;
+      if (s == filling) {
+        filling = null;
+      }
+    }
   }
 
   /** The read-ahead of a key group ended (read whole, given up or failed). */
@@ -150,34 +218,28 @@ final class PrefetchedChunks {
     if (g == null || !g.done.isDone()) {
       return null;
     }
-    Map<Integer, ByteBuffer> chunks = g.versions.remove(version);
+    Map<Integer, Chunk> chunks = g.versions.remove(version);
     if (g.versions.isEmpty() && !g.claimed) {
       groups.remove(new GroupKey(owner, keyGroup)); // all taken: a later death may read it ahead again
     }
     if (chunks == null) {
       return null;
     }
-    long bytes = 0;
-    for (ByteBuffer b : chunks.values()) {
-      bytes += b.remaining();
-    }
-    g.bytes -= bytes;
-    held -= bytes;
+    chunks.values().forEach(this::release); // the views stay valid: the slab lives while they do
     // chunks past count are those of a failed capture retried at the same version: not part of it
     List<ByteBuffer> out = new ArrayList<>(count);
     for (int i = 0; i < count; i++) {
-      ByteBuffer b = chunks.get(i);
-      if (b == null) {
+      Chunk c = chunks.get(i);
+      if (c == null) {
         return null;
       }
-      out.add(b);
+      out.add(c.data());
     }
     return out;
   }
 
   private void drop(Group g) {
-    held -= g.bytes;
-    g.bytes = 0;
+    g.versions.values().forEach(v -> v.values().forEach(this::release));
     g.versions.clear();
   }
 

@@ -14,7 +14,8 @@ import org.junit.jupiter.api.Test;
 
 class PrefetchedChunksTest {
   private final AtomicLong now = new AtomicLong();
-  private final PrefetchedChunks cache = new PrefetchedChunks(100, 1_000, now::get);
+  /** Slabs of one byte: every chunk has an array of its own size, so the bound counts exactly the chunks' bytes. */
+  private final PrefetchedChunks cache = new PrefetchedChunks(100, 1, 1_000, now::get);
 
   @Test
   void aVersionReadAheadWholeIsServedOnceAndThenLeaves() {
@@ -118,6 +119,38 @@ class PrefetchedChunksTest {
     assertFalse(cache.begin("o", 5), "the other read-ahead still leaves it to the recovery");
     cache.endOwner("o");
     assertTrue(cache.begin("o", 5), "no read-ahead runs: claims are gone");
+  }
+
+  @Test
+  void chunksShareSlabsThatCountInTheBoundUntilTheirLastChunkLeaves() {
+    PrefetchedChunks slabs = new PrefetchedChunks(30, 8, 1_000, now::get);
+    assertTrue(slabs.begin("o", 0));
+    assertTrue(slabs.add("o", 0, 1, 0, bytes(5, 1)));
+    assertTrue(slabs.add("o", 0, 1, 1, bytes(3, 2)), "5 + 3 bytes fill the first slab of 8");
+    assertEquals(8, slabs.heldBytes());
+    assertTrue(slabs.add("o", 0, 2, 0, bytes(4, 3)), "a second slab");
+    assertTrue(slabs.add("o", 0, 3, 0, bytes(12, 4)), "larger than a slab: an array of its own");
+    assertEquals(8 + 8 + 12, slabs.heldBytes(), "the unused half of the second slab counts too");
+    slabs.end("o", 0, true);
+    assertTrue(slabs.begin("o", 1));
+    assertFalse(slabs.add("o", 1, 1, 0, bytes(5, 5)), "5 bytes fit the second slab's tail of 4 only in a new slab:"
+        + " 28 + 8 passes 30");
+    slabs.end("o", 1, false);
+
+    List<ByteBuffer> v1 = slabs.take("o", 0, 1, 2);
+    assertEquals(List.of(bytes(5, 1), bytes(3, 2)), v1, "the chunks' own bytes, each in a view of its slab");
+    assertEquals(8 + 12, slabs.heldBytes(), "the first slab held only version 1: it left with it");
+    assertEquals(List.of(bytes(12, 4)), slabs.take("o", 0, 3, 1));
+    assertEquals(8, slabs.heldBytes());
+    assertEquals(List.of(bytes(4, 3)), slabs.take("o", 0, 2, 1));
+    assertEquals(0, slabs.heldBytes(), "nothing held: not even the slab that was being filled");
+    assertEquals(bytes(5, 1), v1.get(0), "a view taken stays valid after its slab stopped counting");
+  }
+
+  private static ByteBuffer bytes(int n, int fill) {
+    byte[] b = new byte[n];
+    java.util.Arrays.fill(b, (byte) fill);
+    return ByteBuffer.wrap(b);
   }
 
   private static ByteBuffer buf(int b) {
