@@ -652,6 +652,8 @@ public final class OperatorEntity extends EventSourcedBehavior<OperatorCommand, 
   @Override
   public CommandHandler<OperatorCommand, OperatorEvent, InstanceEngine> commandHandler() {
     return newCommandHandlerBuilder().forAnyState()
+        .onCommand(c -> loading && c instanceof OperatorCommand.Deliver, (s, c) -> answerWhileLoading(
+            (OperatorCommand.Deliver) c))
         .onCommand(c -> loading && !(c instanceof OperatorCommand.StoredGroupRead || c instanceof OperatorCommand.Stop
             || c instanceof OperatorCommand.Crash || c == OperatorCommand.HandOff.INSTANCE
             || c instanceof OperatorCommand.SavepointRead || c instanceof OperatorCommand.CaptureDone
@@ -703,6 +705,14 @@ public final class OperatorEntity extends EventSourcedBehavior<OperatorCommand, 
       scheduleProcess();
     }
     reportProblem();
+    return Effect().none();
+  }
+
+  /** Not stashed: a stashed batch would go unanswered for the whole read (see {@link InstanceEngine#answerWhileLoading}). */
+  private Effect<OperatorEvent, InstanceEngine> answerWhileLoading(OperatorCommand.Deliver d) {
+    if (d.jobId().equals(id.jobId())) {
+      engine.answerWhileLoading(d.fromOperator(), d.fromIndex());
+    }
     return Effect().none();
   }
 

@@ -11,10 +11,31 @@ import java.util.concurrent.ConcurrentHashMap;
 
 /**
  * INTERNAL API: a {@link StateStore} in memory, for the test driver and unit tests. Completes
- * every operation at once; thread-safe.
+ * every operation at once, except reads while {@link #holdReads held} (a slow store); thread-safe.
  */
 public final class InMemoryStateStore implements StateStore {
   private final Map<String, NavigableMap<Long, List<byte[]>>> versions = new ConcurrentHashMap<>();
+  /** While reads are held: completes when they are released. */
+  private CompletableFuture<Void> readGate;
+
+  /** Reads complete only after {@link #releaseReads}: a store that is slow to read (tests). */
+  public synchronized void holdReads() {
+    if (readGate == null) {
+      readGate = new CompletableFuture<>();
+    }
+  }
+
+  /** Completes the reads held, and those that follow at once. */
+  public void releaseReads() {
+    CompletableFuture<Void> gate;
+    synchronized (this) {
+      gate = readGate;
+      readGate = null;
+    }
+    if (gate != null) {
+      gate.complete(null); // outside the lock: the reads' continuations may come back here
+    }
+  }
 
   private NavigableMap<Long, List<byte[]>> of(String owner, int keyGroup) {
     return versions.computeIfAbsent(owner + "#" + keyGroup, k -> new TreeMap<>());
@@ -33,7 +54,8 @@ public final class InMemoryStateStore implements StateStore {
       return CompletableFuture.failedFuture(new IllegalStateException("version " + version + " of key group "
           + keyGroup + " of " + owner + " is not stored" + (chunks == null ? "" : " in full")));
     }
-    return CompletableFuture.completedFuture(new ArrayList<>(chunks.subList(0, count)));
+    List<byte[]> read = new ArrayList<>(chunks.subList(0, count));
+    return readGate == null ? CompletableFuture.completedFuture(read) : readGate.thenApply(v -> read);
   }
 
   @Override

@@ -490,8 +490,7 @@ public final class InstanceEngine {
    */
   public boolean deliver(int fromOperator, int fromIndex, long seq, long watermark, int flags, long createdAtMillis,
       BatchPayload payload, long senderAcked, long nowMillis) {
-    int c = fromOperator >= 0 && fromOperator < inChannelOf.length && fromIndex >= 0
-        && fromIndex < inChannelOf[fromOperator].length ? inChannelOf[fromOperator][fromIndex] : -1;
+    int c = inChannel(fromOperator, fromIndex);
     if (c < 0) {
       return false;
     }
@@ -519,6 +518,26 @@ public final class InstanceEngine {
       out.ack(c, state.lastSeqIn[c], false);
     }
     return true;
+  }
+
+  /** The input channel from instance {@code fromIndex} of operator {@code fromOperator}; -1 if none. */
+  private int inChannel(int fromOperator, int fromIndex) {
+    return fromOperator >= 0 && fromOperator < inChannelOf.length && fromIndex >= 0
+        && fromIndex < inChannelOf[fromOperator].length ? inChannelOf[fromOperator][fromIndex] : -1;
+  }
+
+  /**
+   * A batch that arrives while this instance reads its stored state, before it can consume: it is
+   * dropped, and answered with the mark the instance recovered. The sender then knows the instance
+   * is alive (a read of 1 GB can outlast {@code routeStaleAfter}, and a sender that hears nothing
+   * that long asks for fresh routes, which moves the instance and starts its read again), and
+   * resends the batch when the instance, live, asks for everything after its mark.
+   */
+  public void answerWhileLoading(int fromOperator, int fromIndex) {
+    int c = inChannel(fromOperator, fromIndex);
+    if (c >= 0) {
+      out.ack(c, state.lastSeqIn[c], false);
+    }
   }
 
   /**
