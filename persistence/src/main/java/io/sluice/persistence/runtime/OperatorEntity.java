@@ -78,7 +78,7 @@ public final class OperatorEntity extends EventSourcedBehavior<OperatorCommand, 
   private final InstanceMeters meters;
   /** When the capture in progress started writing (System.nanoTime()). */
   private long captureStartedNanos;
-  /** After recovery, until the stored key groups are read: commands wait. */
+  /** After recovery, until the stored key groups are read: commands wait, batches are answered with the mark. */
   private boolean loading;
   private InstanceEngine.Capture capture;
   /** Sharding handed this instance's shard off while a capture was being written: stop when it is done. */

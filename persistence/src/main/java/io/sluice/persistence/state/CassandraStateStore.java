@@ -81,7 +81,7 @@ public final class CassandraStateStore implements StateStore {
 
   public CassandraStateStore(CompletionStage<CqlSession> session, String keyspace, boolean createSchema,
       int replicationFactor, Duration timeout, int maxInFlight, Prefetch prefetch) {
-    this.prefetched = new PrefetchedChunks(prefetch.maxBytes(), PrefetchedChunks.SLAB_BYTES, prefetch.ttl().toNanos(),
+    this.prefetched = new PrefetchedChunks(prefetch.maxBytes(), PrefetchedChunks.slabBytes(), prefetch.ttl().toNanos(),
         System::nanoTime);
     this.snapshotTable = prefetch.snapshotTable();
     this.session = session;

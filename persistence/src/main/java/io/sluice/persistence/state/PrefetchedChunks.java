@@ -25,7 +25,7 @@ import java.util.function.LongSupplier;
  * recovery asks for first is claimed (the read-ahead skips it), and one being read ahead makes the
  * recovery wait for that read. Thread-safe.
  *
- * <p>Chunks are copied out of the driver's buffers into slabs: arrays of {@link #SLAB_BYTES}, which
+ * <p>Chunks are copied out of the driver's buffers into slabs: arrays of {@link #slabBytes()}, which
  * G1 allocates as humongous objects, outside the young generation. Held in the driver's own 1 MiB
  * arrays, a read-ahead of 1 GB sat in eden and survivor space, and every young collection copied
  * it again: on 2 busy cores one such pause took 2.1 s, long enough for the cluster to down the node
@@ -33,11 +33,26 @@ import java.util.function.LongSupplier;
  * every chunk in it has left.
  */
 final class PrefetchedChunks {
+  /** Room for an array's header (16 bytes with compressed class pointers, 24 without). */
+  private static final int ARRAY_HEADER_ROOM = 64;
+
   /**
-   * 16 MiB: at least half of G1's largest region on JDK 17 (32 MiB), so a slab is humongous with
-   * any heap; 1 MiB chunks waste at most one chunk's room per slab.
+   * The size of a slab: 16 MiB, or one G1 region if regions are larger (heaps of 64 GB and more),
+   * less an array header, so that a slab fills whole regions exactly (a humongous object's last
+   * region is not shared) and is at least half a region (so it is humongous). 1 MiB chunks waste
+   * at most one chunk's room per slab.
    */
-  static final int SLAB_BYTES = 16 << 20;
+  static int slabBytes() {
+    long region = 0;
+    try {
+      com.sun.management.VMOption o = java.lang.management.ManagementFactory.getPlatformMXBean(
+          com.sun.management.HotSpotDiagnosticMXBean.class).getVMOption("G1HeapRegionSize");
+      region = Long.parseLong(o.getValue());
+    } catch (RuntimeException e) { // not HotSpot: no regions to fit
+      region = 0;
+    }
+    return (int) Math.max(16L << 20, Math.min(region, 1L << 30)) - ARRAY_HEADER_ROOM;
+  }
 
   private record GroupKey(String owner, int keyGroup) {}
 
@@ -78,13 +93,16 @@ final class PrefetchedChunks {
   private long held;
   private Slab filling;
 
-  /** {@code slabBytes}: {@link #SLAB_BYTES}, or less in tests; a chunk larger than it gets an array of its own. */
+  /**
+   * {@code slabBytes}: {@link #slabBytes()}, or less in tests; a chunk larger than it gets an array
+   * of its own. A bound below one slab makes the slab that small: one slab then holds all there is.
+   */
   PrefetchedChunks(long maxBytes, int slabBytes, long ttlNanos, LongSupplier nanos) {
     if (slabBytes <= 0) {
       throw new IllegalArgumentException("slabBytes must be positive, was " + slabBytes);
     }
     this.maxBytes = maxBytes;
-    this.slabBytes = slabBytes;
+    this.slabBytes = (int) Math.max(1, Math.min(slabBytes, maxBytes));
     this.ttlNanos = ttlNanos;
     this.nanos = nanos;
   }
@@ -155,10 +173,9 @@ final class PrefetchedChunks {
     } else {
       s = new Slab(Math.max(n, slabBytes));
       held += s.bytes.length;
-      if (filling != null && filling.live == 0) {
-        held -= filling.bytes.length;
+      if (n < slabBytes) { // one larger than a slab fills its own array: the slab being filled keeps its room
+        filling = s;
       }
-      filling = s;
     }
     data.duplicate().get(s.bytes, s.used, n);
     ByteBuffer view = ByteBuffer.wrap(s.bytes, s.used, n).slice();

@@ -133,9 +133,12 @@ class PrefetchedChunksTest {
     assertEquals(8 + 8 + 12, slabs.heldBytes(), "the unused half of the second slab counts too");
     slabs.end("o", 0, true);
     assertTrue(slabs.begin("o", 1));
-    assertFalse(slabs.add("o", 1, 1, 0, bytes(5, 5)), "5 bytes fit the second slab's tail of 4 only in a new slab:"
-        + " 28 + 8 passes 30");
+    assertFalse(slabs.add("o", 1, 1, 0, bytes(5, 5)), "5 bytes do not fit the second slab's tail of 4, and a new"
+        + " slab would pass the bound: 28 + 8 > 30");
+    assertTrue(slabs.add("o", 1, 1, 0, bytes(2, 5)), "the tail of the second slab still takes 2 bytes");
+    assertEquals(28, slabs.heldBytes());
     slabs.end("o", 1, false);
+    assertEquals(28, slabs.heldBytes(), "key group 1 was given up, but the second slab holds key group 0's chunk");
 
     List<ByteBuffer> v1 = slabs.take("o", 0, 1, 2);
     assertEquals(List.of(bytes(5, 1), bytes(3, 2)), v1, "the chunks' own bytes, each in a view of its slab");
@@ -145,6 +148,26 @@ class PrefetchedChunksTest {
     assertEquals(List.of(bytes(4, 3)), slabs.take("o", 0, 2, 1));
     assertEquals(0, slabs.heldBytes(), "nothing held: not even the slab that was being filled");
     assertEquals(bytes(5, 1), v1.get(0), "a view taken stays valid after its slab stopped counting");
+  }
+
+  @Test
+  void aBoundBelowOneSlabMakesTheSlabThatSmall() {
+    PrefetchedChunks small = new PrefetchedChunks(10, 8, 1_000, now::get);
+    assertTrue(small.begin("o", 0));
+    assertTrue(small.add("o", 0, 1, 0, bytes(6, 1)));
+    assertFalse(small.add("o", 0, 1, 1, bytes(3, 2)), "a second slab of 8 would pass the bound of 10");
+    PrefetchedChunks tiny = new PrefetchedChunks(5, 8, 1_000, now::get);
+    assertTrue(tiny.begin("o", 0));
+    assertTrue(tiny.add("o", 0, 1, 0, bytes(2, 1)));
+    assertTrue(tiny.add("o", 0, 1, 1, bytes(3, 2)), "slabs of 5 under a bound of 5: both chunks fit in one");
+    assertEquals(5, tiny.heldBytes());
+  }
+
+  @Test
+  void aSlabFillsWholeG1RegionsAndIsHumongous() {
+    int whole = PrefetchedChunks.slabBytes() + 64; // with the room left for the array's header
+    assertTrue(whole >= 16 << 20 && Integer.bitCount(whole) == 1, "16 MiB or one larger region (a power of two): "
+        + whole);
   }
 
   private static ByteBuffer bytes(int n, int fill) {
