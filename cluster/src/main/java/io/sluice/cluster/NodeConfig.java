@@ -60,6 +60,7 @@ public final class NodeConfig {
   private final CassandraSecurity cassandraSecurity;
   private final java.time.Duration journalProbeInterval;
   private final java.time.Duration journalProbeTimeout;
+  private final java.time.Duration joinRetry;
   private final java.time.Duration stallAfter;
   private final List<Path> pipelineDirs;
   private final Path httpTokenFile;
@@ -147,6 +148,7 @@ public final class NodeConfig {
     this.journalProbeInterval = positiveDuration("sluice.node.journal-probe-interval");
     this.journalProbeTimeout = positiveDuration("sluice.node.journal-probe-timeout");
     this.stallAfter = positiveDuration("sluice.coordinator.stall-after");
+    this.joinRetry = positiveDuration("sluice.node.join-retry");
     List<Path> dirs = new java.util.ArrayList<>();
     for (String d : stringList("sluice.node.pipeline-dirs")) {
       Path p = workDir.resolve(d).normalize();
@@ -187,6 +189,26 @@ public final class NodeConfig {
       throw problem(keys[e.which()], e.getMessage());
     }
     return f;
+  }
+
+  /**
+   * Pekko settings that depend on this node's place among the seeds: on every node but the first
+   * seed, {@code pekko.cluster.seed-node-timeout} is {@code sluice.node.join-retry}, how soon it asks
+   * the seeds again after none let it join. The first seed keeps its own, which is how long it
+   * waits before it founds a new cluster (reference.conf says why the two differ).
+   */
+  public Config seedRole() {
+    java.util.regex.Matcher first = SEED.matcher(seedNodes.get(0));
+    if (first.matches() && Integer.parseInt(first.group(2)) == port
+        && unbracketed(first.group(1)).equalsIgnoreCase(unbracketed(host))) {
+      return ConfigFactory.empty();
+    }
+    return ConfigFactory.parseMap(java.util.Map.of("pekko.cluster.seed-node-timeout", joinRetry.toMillis() + "ms"),
+        "sluice.node.join-retry");
+  }
+
+  private static String unbracketed(String host) {
+    return host.startsWith("[") && host.endsWith("]") ? host.substring(1, host.length() - 1) : host;
   }
 
   /**

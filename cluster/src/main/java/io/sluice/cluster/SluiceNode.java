@@ -96,6 +96,7 @@ public final class SluiceNode implements AutoCloseable {
       // brain resolver), so that a downed node cannot go on as a zombie next to its replacement.
       system = ActorSystem.create(Behaviors.empty(), "sluice", com.typesafe.config.ConfigFactory
           .parseString("pekko.coordinated-shutdown.exit-jvm = on").withFallback(jarCache(config))
+          .withFallback(config.seedRole())
           .withFallback(config.transport()).withFallback(config.cassandraSecurity().settings())
           .withFallback(config.config()));
     } catch (RuntimeException e) {

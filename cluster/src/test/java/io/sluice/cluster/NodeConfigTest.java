@@ -48,6 +48,34 @@ class NodeConfigTest {
     }
   }
 
+  /*
+   * Pekko's seed-node-timeout is both the first seed's wait before it founds a cluster and every
+   * other node's wait before it asks the seeds again: only the first seed keeps the long one.
+   */
+  @Test
+  void onlyTheFirstSeedWaitsLongBeforeFoundingACluster_theOthersAskAgainAfterTheJoinRetry() throws IOException {
+    Path home = DevCassandra.home();
+    NodeConfig first = NodeConfig.load(home.resolve("conf/node-1.conf"));
+    assertEquals(com.typesafe.config.ConfigFactory.empty(), first.seedRole());
+    assertEquals(java.time.Duration.ofSeconds(20), first.config().getDuration("pekko.cluster.seed-node-timeout"));
+    for (int i = 2; i <= 3; i++) {
+      NodeConfig other = NodeConfig.load(home.resolve("conf/node-" + i + ".conf"));
+      assertEquals(java.time.Duration.ofSeconds(2),
+          other.seedRole().withFallback(other.config()).getDuration("pekko.cluster.seed-node-timeout"));
+    }
+    Path v6 = write("v6.conf", "include \"base.conf\"", "pekko.remote.artery.canonical.hostname = \"::1\"",
+        "pekko.remote.artery.canonical.port = 25529", "sluice.node.http.port = 8559",
+        "pekko.cluster.seed-nodes = [\"pekko://sluice@[::1]:25529\", \"pekko://sluice@[::1]:25530\"]",
+        "sluice.node.join-retry = 500ms");
+    assertEquals(com.typesafe.config.ConfigFactory.empty(), NodeConfig.load(v6).seedRole());
+    Path joiner = write("joiner.conf", GOOD[0], GOOD[1], GOOD[2], "sluice.node.join-retry = 500ms");
+    assertEquals(java.time.Duration.ofMillis(500),
+        NodeConfig.load(joiner).seedRole().getDuration("pekko.cluster.seed-node-timeout"));
+    Path bad = write("bad.conf", GOOD[0], GOOD[1], GOOD[2], "sluice.node.join-retry = 0s");
+    ConfigProblem e = assertThrows(ConfigProblem.class, () -> NodeConfig.load(bad));
+    org.junit.jupiter.api.Assertions.assertTrue(e.getMessage().contains("sluice.node.join-retry"), e.getMessage());
+  }
+
   @Test
   void pipelineDirectoriesMustExist() throws IOException {
     assertEquals(List.of(), NodeConfig.load(write("node.conf", GOOD)).pipelineDirs());
