@@ -22,7 +22,7 @@ import org.junit.jupiter.api.extension.RegisterExtension;
  *
  * <p>Design of these tests: each runs one sample pipeline with the chaos tool's own engine
  * ({@link ChaosRun}) on three node JVMs from conf/. The sample's generator is rate-limited so
- * that the job lasts about a minute; when the sinks have received a given number of records (about
+ * that the job lasts 30-50 s; when the sinks have received a given number of records (about
  * a third of the job's output), one node is killed with SIGKILL and restarted 5 s later. Its
  * instances recover on the survivors. When the job has finished, the sample's own verifier compares
  * the output with the right answer, computed from the generator's definition: it must be exact
@@ -59,18 +59,18 @@ class OperatorKindsChaosIT {
 
   @Test
   void whenANodeIsKilledDuringTumblingWindows_thenWindowsAndLateRecordsAreExact() {
-    // 2,000 keys x 600 records at 20,000/s: 60 s; ~120,000 windows and ~24,000 late-by-design records
-    Map<String, String> p = params("keys", "2000", "records-per-key", "600", "rate", "20000",
+    // 1,200 keys x 600 records at 20,000/s: 36 s; ~72,000 windows and ~14,000 late-by-design records
+    Map<String, String> p = params("keys", "1200", "records-per-key", "600", "rate", "20000",
         "output", output("tumbling").toString());
-    ChaosScenarios.assertExact(killOneNode("tumbling", "tumbling-windows", p, 50_000));
+    ChaosScenarios.assertExact(killOneNode("tumbling", "tumbling-windows", p, 30_000));
   }
 
   @Test
   void whenANodeIsKilledDuringSlidingWindows_thenTheWindowsAreExact() {
-    // 10,000 keys x 60 records at 8,000/s: 75 s; 30 s windows every 10 s: ~80,000 windows
-    Map<String, String> p = params("keys", "10000", "records-per-key", "60", "rate", "8000",
+    // 6,000 keys x 60 records at 8,000/s: 45 s; 30 s windows every 10 s: ~48,000 windows
+    Map<String, String> p = params("keys", "6000", "records-per-key", "60", "rate", "8000",
         "output", output("sliding").toString());
-    ChaosScenarios.assertExact(killOneNode("sliding", "sliding-windows", p, 30_000));
+    ChaosScenarios.assertExact(killOneNode("sliding", "sliding-windows", p, 18_000));
   }
 
   @Test
@@ -95,46 +95,46 @@ class OperatorKindsChaosIT {
   @Test
   void whenANodeIsKilledDuringASqlGroupByUpsertingIntoCassandra_thenEveryUsersTotalIsExact() {
     // INSERT INTO totals SELECT `user`, COUNT(*), SUM(amount) FROM orders GROUP BY `user`: a running
-    // total per user, upserted into a Cassandra table keyed by the user, from 300,000 CSV orders; every
+    // total per user, upserted into a Cassandra table keyed by the user, from 180,000 CSV orders; every
     // input row updates its user's row (the sink writes the last update of each user in a batch), so a
     // replay that counted a row twice would leave a wrong total
-    Map<String, String> p = params("keys", "2000", "records", "300000", "files", "2", "sql", "true",
+    Map<String, String> p = params("keys", "2000", "records", "180000", "files", "2", "sql", "true",
         "input", output("sql-upsert-input").toString(), "output", output("sql-upsert").toString(),
         "cassandra", cassandra.contactPoint(), "keyspace", cassandra.keyspace(), "table", "user_totals");
-    ChaosScenarios.assertExact(killOneNode("sql-upsert", "csv-windows", p, 40_000));
+    ChaosScenarios.assertExact(killOneNode("sql-upsert", "csv-windows", p, 24_000));
   }
 
   @Test
   void whenANodeIsKilledDuringSessionWindows_thenTheSessionsAreExact() {
-    // 2,000 users x 40 sessions x 5 generator records at 5,000/s: 80 s; 80,000 sessions
-    Map<String, String> p = params("users", "2000", "sessions-per-user", "40", "rate", "5000",
+    // 1,200 users x 40 sessions x 5 generator records at 5,000/s: 48 s; 48,000 sessions
+    Map<String, String> p = params("users", "1200", "sessions-per-user", "40", "rate", "5000",
         "output", output("sessions").toString());
-    ChaosScenarios.assertExact(killOneNode("sessions", "click-sessions", p, 30_000));
+    ChaosScenarios.assertExact(killOneNode("sessions", "click-sessions", p, 18_000));
   }
 
   @Test
   void whenANodeIsKilledDuringAProcessFunctionWithTimersAndTtl_thenEveryPeriodIsExact() {
-    // 2,000 keys x 300 records at 8,000/s: 75 s; ~62,000 period reports; the 1 s cache TTL expires
+    // 1,200 keys x 300 records at 8,000/s: 45 s; ~37,000 period reports; the 1 s cache TTL expires
     // while the killed node's instances are away
-    Map<String, String> p = params("keys", "2000", "records-per-key", "300", "rate", "8000",
+    Map<String, String> p = params("keys", "1200", "records-per-key", "300", "rate", "8000",
         "cache-ttl", "1s", "output", output("process").toString());
-    ChaosScenarios.assertExact(killOneNode("process", "process-state", p, 25_000));
+    ChaosScenarios.assertExact(killOneNode("process", "process-state", p, 15_000));
   }
 
   @Test
   void whenANodeIsKilledBetweenTwoKeyedHops_thenEveryBucketCountsEveryRecordOnce() {
-    // 10,000 users x 100 records at 15,000/s: 67 s; one bucket result per record
-    Map<String, String> p = params("keys", "10000", "records-per-key", "100", "rate", "15000",
+    // 6,000 users x 100 records at 15,000/s: 40 s; one bucket result per record
+    Map<String, String> p = params("keys", "6000", "records-per-key", "100", "rate", "15000",
         "output", output("two-hops").toString());
-    ChaosScenarios.assertExact(killOneNode("two-hops", "two-hops", p, 400_000));
+    ChaosScenarios.assertExact(killOneNode("two-hops", "two-hops", p, 240_000));
   }
 
   @Test
   void whenANodeIsKilledDuringRebalanceAndBroadcast_thenEverySinkInstanceHasEveryTotalOnce() {
-    // 5,000 keys x 100 records at 8,000/s: 62 s; 2 copies of each total: 1,000,000 lines
-    Map<String, String> p = params("keys", "5000", "records-per-key", "100", "rate", "8000",
+    // 3,000 keys x 100 records at 8,000/s: 37 s; 2 copies of each total: 600,000 lines
+    Map<String, String> p = params("keys", "3000", "records-per-key", "100", "rate", "8000",
         "spread", "3", "copies", "2", "output", output("rebalance-broadcast").toString());
-    ChaosScenarios.assertExact(killOneNode("rebalance-broadcast", "rebalance-broadcast", p, 400_000));
+    ChaosScenarios.assertExact(killOneNode("rebalance-broadcast", "rebalance-broadcast", p, 240_000));
   }
 
   /*
@@ -145,9 +145,9 @@ class OperatorKindsChaosIT {
    */
   @Test
   void whenANodeIsKilledDuringAnAtLeastOnceJob_thenNothingIsLostAndDuplicatesAreWithinTheBound() {
-    // 10,000 keys x 100 records at 15,000/s: 67 s
-    assertAtLeastOnce("at-least-once", params("keys", "10000", "records-per-key", "100", "rate", "15000",
-        "output", output("at-least-once").toString()), 400_000);
+    // 6,000 keys x 100 records at 15,000/s: 40 s
+    assertAtLeastOnce("at-least-once", params("keys", "6000", "records-per-key", "100", "rate", "15000",
+        "output", output("at-least-once").toString()), 240_000);
   }
 
   /*
@@ -157,9 +157,9 @@ class OperatorKindsChaosIT {
    */
   @Test
   void whenANodeIsKilledDuringAnAtLeastOnceJobAtFullSpeed_thenDuplicatesAreStillWithinTheBound() {
-    // 10,000 keys x 300 records as fast as the cluster goes (~40,000/s here): ~75 s
-    assertAtLeastOnce("at-least-once-full", params("keys", "10000", "records-per-key", "300",
-        "output", output("at-least-once-full").toString()), 1_000_000);
+    // 6,000 keys x 300 records as fast as the cluster goes (~40,000/s here): ~45 s
+    assertAtLeastOnce("at-least-once-full", params("keys", "6000", "records-per-key", "300",
+        "output", output("at-least-once-full").toString()), 600_000);
   }
 
   private static void assertAtLeastOnce(String name, Map<String, String> p, long killAt) {
@@ -175,12 +175,12 @@ class OperatorKindsChaosIT {
 
   @Test
   void whenANodeIsKilledWhileWritingToCassandra_thenTheTableHoldsEveryTotalExactly() {
-    // 5,000 keys x 40 records at 4,000/s: 50 s if the table keeps up; one row per total in this
+    // 3,000 keys x 40 records at 4,000/s: 30 s if the table keeps up; one row per total in this
     // test's keyspace. Every row is a durable write of the dev Cassandra (commitlog_sync: batch), next
     // to the journal's: here about 2,700 rows/s in bursts (500,000 rows at 8,000/s took 155-166 s,
     // 300,000 at 5,000/s 110-122 s).
-    Map<String, String> p = params("keys", "5000", "records-per-key", "40", "rate", "4000",
+    Map<String, String> p = params("keys", "3000", "records-per-key", "40", "rate", "4000",
         "keyspace", cassandra.keyspace(), "table", "totals", "contact-point", cassandra.contactPoint());
-    ChaosScenarios.assertExact(killOneNode("cassandra-sink", "cassandra-sink", p, 70_000));
+    ChaosScenarios.assertExact(killOneNode("cassandra-sink", "cassandra-sink", p, 42_000));
   }
 }
