@@ -4,6 +4,7 @@ import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 
 import com.datastax.oss.driver.api.core.CqlSession;
+import com.datastax.oss.driver.api.core.cql.SimpleStatement;
 import io.sluice.persistence.testkit.CassandraExtension;
 import java.time.Duration;
 import java.util.List;
@@ -35,15 +36,23 @@ class CassandraStateStoreIT {
         byte[] data = {1, 2, 3};
         assertThrows(ExecutionException.class, () -> await(store.write("o", 0, 1, List.of(data))),
             "no table yet");
-        session.execute("CREATE KEYSPACE " + ks + " WITH replication = {'class': 'SimpleStrategy',"
+        ddl(session, "CREATE KEYSPACE " + ks + " WITH replication = {'class': 'SimpleStrategy',"
             + " 'replication_factor': 1}");
-        session.execute(CassandraStateStore.createTableCql(ks));
+        ddl(session, CassandraStateStore.createTableCql(ks));
         await(store.write("o", 0, 1, List.of(data)));
         assertArrayEquals(data, await(store.readWhole("o", 0, 1, 1)));
       } finally {
-        session.execute("DROP KEYSPACE IF EXISTS " + ks);
+        ddl(session, "DROP KEYSPACE IF EXISTS " + ks);
       }
     }
+  }
+
+  /**
+   * A schema change, with the time it can take on a busy machine: under CI's load the driver's
+   * 2 s default timed out a DROP KEYSPACE (2026-12-01).
+   */
+  private static void ddl(CqlSession session, String cql) {
+    session.execute(SimpleStatement.newInstance(cql).setTimeout(Duration.ofSeconds(60)));
   }
 
   private static <T> T await(CompletionStage<T> f) throws Exception {
