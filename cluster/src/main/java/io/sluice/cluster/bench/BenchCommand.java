@@ -191,6 +191,7 @@ public final class BenchCommand implements Callable<Integer> {
       long nodePid = cluster.node(0).process().orElseThrow().pid();
       long cassPid = cassandra.status().pid();
       Duration node0 = cpu(nodePid);
+      long[] machine0 = machineCounters();
       Duration cass0 = cassPid > 0 ? cpu(cassPid) : Duration.ZERO;
       String m0 = cluster.getText(0, "/metrics").orElseThrow();
       if (workload.name().equals("keyed-sum")) {
@@ -206,7 +207,9 @@ public final class BenchCommand implements Callable<Integer> {
       Duration nodeCpu = cpu(nodePid).minus(node0);
       Duration cassCpu = cassPid > 0 ? cpu(cassPid).minus(cass0) : Duration.ZERO;
       String m1 = cluster.getText(0, "/metrics").orElseThrow();
+      long[] machine1 = machineCounters();
       long eventBytes = delta(m0, m1, "sluice_journal_event_bytes_total");
+      long bodyBytes = delta(m0, m1, "sluice_journal_event_body_bytes_total");
       long events = delta(m0, m1, "sluice_journal_events_total");
       long snapBytes = delta(m0, m1, "sluice_snapshot_bytes_total");
       System.out.println();
@@ -214,8 +217,9 @@ public final class BenchCommand implements Callable<Integer> {
         System.out.printf("events/s (first record to last):  %,.0f%n", r.records / r.seconds);
         System.out.printf("steady rate (median of 1 s windows): %,.0f%n", r.medianRate);
         System.out.printf("end-to-end latency: p50 %.0f ms, p99 %.0f ms (%,d sink batches)%n", r.p50, r.p99, r.samples);
-        System.out.printf("journal: %,d events, %.1f bytes/record (events), %.1f bytes/record (snapshots), %.0f records/event%n",
-            events, (double) eventBytes / r.records, (double) snapBytes / r.records, (double) r.records / Math.max(1, events));
+        System.out.printf("journal: %,d events, %.1f bytes/record (events as stored; %.1f before compression),"
+            + " %.1f bytes/record (snapshots), %.0f records/event%n", events, (double) eventBytes / r.records,
+            (double) bodyBytes / r.records, (double) snapBytes / r.records, (double) r.records / Math.max(1, events));
         System.out.printf("CPU per million records: node %.2f s, Cassandra %.2f s (wall %.2f s; 2 cores = %.2f core-s)%n",
             nodeCpu.toMillis() / 1000.0 / (r.records / 1e6), cassCpu.toMillis() / 1000.0 / (r.records / 1e6),
             r.seconds / (r.records / 1e6), 2 * r.seconds / (r.records / 1e6));
@@ -227,9 +231,10 @@ public final class BenchCommand implements Callable<Integer> {
         System.out.printf("end-to-end latency: p50 %.0f ms, p99 %.0f ms (%,d sink batches; %s)%n", r.p50, r.p99,
             r.samples, workload.name().matches("tumbling|sliding|session|process")
                 ? "results wait for the watermark: this includes window/timer time" : "per running result");
-        System.out.printf("journal: %,d events, %.1f bytes/input %s (events), %.1f bytes/input %s (snapshots),"
-            + " %.0f input %s/event%n", events, (double) eventBytes / r.records, one, (double) snapBytes / r.records,
-            one, (double) r.records / Math.max(1, events), u);
+        System.out.printf("journal: %,d events, %.1f bytes/input %s (events as stored; %.1f before compression),"
+            + " %.1f bytes/input %s (snapshots), %.0f input %s/event%n", events, (double) eventBytes / r.records, one,
+            (double) bodyBytes / r.records, (double) snapBytes / r.records, one, (double) r.records / Math.max(1, events),
+            u);
         System.out.printf("output: %,d records at the sinks (%.3f per input %s)%n", r.sinkRecords,
             (double) r.sinkRecords / r.records, one);
         System.out.printf("CPU per million input %s: node %.2f s, Cassandra %.2f s (wall %.2f s; 2 cores = %.2f"
@@ -237,6 +242,7 @@ public final class BenchCommand implements Callable<Integer> {
             cassCpu.toMillis() / 1000.0 / (r.records / 1e6), r.seconds / (r.records / 1e6),
             2 * r.seconds / (r.records / 1e6));
       }
+      printMachine(machine0, machine1, r.seconds);
       if (profile) {
         cluster.node(0).process().orElseThrow().stop(Duration.ofSeconds(60));
         printProfile(jfr);
@@ -352,6 +358,38 @@ public final class BenchCommand implements Callable<Integer> {
   /** How much a counter of a node's {@code /metrics} grew between two scrapes. */
   private static long delta(String before, String after, String counter) {
     return Math.round(LocalCluster.metric(after, counter) - LocalCluster.metric(before, counter));
+  }
+
+  /**
+   * What else the machine did meanwhile, so that a slow day shows in the output: the share of the
+   * run in which some task waited for I/O ({@code /proc/pressure/io}, "some"), and the CPU time the
+   * hypervisor gave to others (steal, {@code /proc/stat}). Figures are only comparable between runs
+   * that saw about the same.
+   */
+  private static void printMachine(long[] before, long[] after, double seconds) {
+    if (before == null || after == null || seconds <= 0) {
+      return;
+    }
+    double ioWait = (after[0] - before[0]) / 1e6 / seconds;
+    double steal = (after[1] - before[1]) / 100.0 / seconds; // clock ticks of 10 ms, over all CPUs
+    System.out.printf("machine meanwhile: I/O pressure %.0f %% of the time (some task waited), CPU steal %.2f"
+        + " core-s per second%n", 100 * ioWait, steal);
+  }
+
+  /** {@code /proc/pressure/io} "some" total (microseconds) and {@code /proc/stat} steal (ticks); null if unreadable. */
+  private static long[] machineCounters() {
+    try {
+      long io = 0;
+      for (String line : Files.readAllLines(Path.of("/proc/pressure/io"))) {
+        if (line.startsWith("some ")) {
+          io = Long.parseLong(line.substring(line.indexOf("total=") + 6).trim());
+        }
+      }
+      String[] cpu = Files.readAllLines(Path.of("/proc/stat")).get(0).trim().split("\\s+");
+      return new long[] {io, cpu.length > 8 ? Long.parseLong(cpu[8]) : 0};
+    } catch (IOException | RuntimeException e) {
+      return null;
+    }
   }
 
   private static Duration cpu(long pid) {

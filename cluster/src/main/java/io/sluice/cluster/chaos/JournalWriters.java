@@ -3,9 +3,8 @@ package io.sluice.cluster.chaos;
 import com.datastax.oss.driver.api.core.CqlSession;
 import com.datastax.oss.driver.api.core.cql.Row;
 import com.datastax.oss.driver.api.core.cql.SimpleStatement;
-import io.sluice.core.codec.ByteReader;
-import io.sluice.core.internal.engine.EventFormats;
 import io.sluice.core.internal.engine.OperatorEvent;
+import io.sluice.persistence.runtime.ProtocolSerializer;
 import java.nio.ByteBuffer;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -39,11 +38,11 @@ public final class JournalWriters {
           + keyspace + ".messages WHERE persistence_id = ? AND partition_nr = ?", persistenceId, partition)
           .setTimeout(Duration.ofSeconds(30)))) {
         rows++;
-        if (row.getString("ser_manifest").equals("E2")) {
-          ByteBuffer b = row.getByteBuffer("event");
-          byte[] bytes = new byte[b.remaining()];
-          b.get(bytes);
-          OperatorEvent.Stepped e = EventFormats.readStepped(new ByteReader(bytes), true);
+        ByteBuffer b = row.getByteBuffer("event");
+        byte[] bytes = new byte[b.remaining()];
+        b.get(bytes);
+        OperatorEvent.Stepped e = ProtocolSerializer.readStepped(bytes, row.getString("ser_manifest"));
+        if (e != null) {
           out.add(e.writer());
         }
       }

@@ -72,7 +72,9 @@ public final class NodeMetrics implements AutoCloseable {
     FunctionCounter.builder("sluice.journal.events", ProtocolSerializer.EVENTS, a -> a.sum())
         .description("Events this JVM wrote to the journal").register(r);
     FunctionCounter.builder("sluice.journal.event.bytes", ProtocolSerializer.EVENT_BYTES, a -> a.sum())
-        .description("Bytes of the events this JVM wrote to the journal").register(r);
+        .description("Bytes of the events this JVM wrote to the journal, as stored (compressed)").register(r);
+    FunctionCounter.builder("sluice.journal.event.body.bytes", ProtocolSerializer.EVENT_BODY_BYTES, a -> a.sum())
+        .description("Bytes of the events this JVM wrote to the journal, before compression").register(r);
     FunctionCounter.builder("sluice.snapshots", ProtocolSerializer.SNAPSHOTS, a -> a.sum())
         .description("Snapshots this JVM wrote").register(r);
     FunctionCounter.builder("sluice.snapshot.bytes", ProtocolSerializer.SNAPSHOT_BYTES, a -> a.sum())

@@ -24,6 +24,7 @@ public final class ProtocolSerializer extends SerializerWithStringManifest {
   static final String DELIVER_V1 = "D1";
   static final String ACK = "A1";
   static final String STOP = "X1";
+  static final String STEPPED_STORED = "E3";
   static final String STEPPED = "E2";
   static final String STEPPED_V1 = "E1";
   static final String FAILED = "F1";
@@ -33,17 +34,29 @@ public final class ProtocolSerializer extends SerializerWithStringManifest {
   static final String SPEC = "J1";
   static final String CRASH = "K1";
 
-  /** Bytes and counts of what this JVM wrote to the journal and the snapshot store (for benchmarks). */
+  /**
+   * Bytes and counts of what this JVM wrote to the journal and the snapshot store (for benchmarks):
+   * events as stored (compressed), and as encoded before compression.
+   */
   public static final java.util.concurrent.atomic.LongAdder EVENT_BYTES = new java.util.concurrent.atomic.LongAdder();
+  public static final java.util.concurrent.atomic.LongAdder EVENT_BODY_BYTES =
+      new java.util.concurrent.atomic.LongAdder();
   public static final java.util.concurrent.atomic.LongAdder EVENTS = new java.util.concurrent.atomic.LongAdder();
   public static final java.util.concurrent.atomic.LongAdder SNAPSHOT_BYTES = new java.util.concurrent.atomic.LongAdder();
   public static final java.util.concurrent.atomic.LongAdder SNAPSHOTS = new java.util.concurrent.atomic.LongAdder();
 
   private final ExtendedActorSystem system;
+  private final EventCompression compression;
   private volatile JobCatalog catalog;
 
   public ProtocolSerializer(ExtendedActorSystem system) {
+    this(system, system == null ? EventCompression.OFF
+        : EventCompression.of(system.settings().config().getString("sluice.journal.compression")));
+  }
+
+  ProtocolSerializer(ExtendedActorSystem system, EventCompression compression) {
     this.system = system;
+    this.compression = compression;
   }
 
   @Override
@@ -56,7 +69,7 @@ public final class ProtocolSerializer extends SerializerWithStringManifest {
     if (o instanceof OperatorCommand.Deliver) {
       return DELIVER;
     } else if (o instanceof OperatorEvent.Stepped) {
-      return STEPPED;
+      return compression.codec() == EventCompression.NONE ? STEPPED : STEPPED_STORED;
     } else if (o instanceof OperatorCommand.Ack) {
       return ACK;
     } else if (o instanceof OperatorCommand.Start) {
@@ -111,6 +124,12 @@ public final class ProtocolSerializer extends SerializerWithStringManifest {
         return p.bytes(null);
       });
       EVENTS.increment();
+      EVENT_BODY_BYTES.add(w.size());
+      if (compression.codec() != EventCompression.NONE) {
+        byte[] stored = compression.pack(w);
+        EVENT_BYTES.add(stored.length);
+        return stored;
+      }
       EVENT_BYTES.add(w.size());
     } else if (o instanceof OperatorCommand.Ack a) {
       ProtocolFormats.writeAck(w, a);
@@ -136,6 +155,31 @@ public final class ProtocolSerializer extends SerializerWithStringManifest {
     return w.toByteArray();
   }
 
+  /**
+   * The step event in a journal row's {@code event} bytes, read outside Pekko (journal audits);
+   * null if {@code manifest} is not a step format (a failure, say).
+   *
+   * @throws CorruptDataException if the bytes are not what the manifest says
+   */
+  public static OperatorEvent.Stepped readStepped(byte[] bytes, String manifest) {
+    ByteReader r;
+    boolean withWriter = true;
+    switch (manifest) {
+      case STEPPED_STORED -> r = EventCompression.unpack(bytes);
+      case STEPPED -> r = new ByteReader(bytes);
+      case STEPPED_V1 -> {
+        r = new ByteReader(bytes);
+        withWriter = false;
+      }
+      default -> {
+        return null;
+      }
+    }
+    OperatorEvent.Stepped e = EventFormats.readStepped(r, withWriter);
+    r.expectEnd("event " + manifest);
+    return e;
+  }
+
   @Override
   public Object fromBinary(byte[] bytes, String manifest) throws NotSerializableException {
     if (SNAPSHOT.equals(manifest)) {
@@ -150,6 +194,10 @@ public final class ProtocolSerializer extends SerializerWithStringManifest {
           break;
         case DELIVER_V1:
           o = ProtocolFormats.readDeliver(r, false);
+          break;
+        case STEPPED_STORED:
+          r = EventCompression.unpack(bytes);
+          o = EventFormats.readStepped(r, true);
           break;
         case STEPPED:
           o = EventFormats.readStepped(r, true);

@@ -3,6 +3,7 @@ package io.sluice.persistence.runtime;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.sluice.core.codec.ByteReader;
 import io.sluice.core.codec.ByteWriter;
@@ -22,6 +23,8 @@ import org.junit.jupiter.api.Test;
  */
 class ProtocolFormatsTest {
   private static final HexFormat HEX = HexFormat.of();
+  private static final String GOLDEN_LZ4 = "01fa07ff0101000701e807000102030405060708090a00ffffffcfb0000a0080d095ffbc31ac02";
+  private static final String GOLDEN_DEFLATE = "02fa077801636460677cc1cec0c8c4ccc2cac6cec139ca1a0d83d174306cf302031743c385a9fff718ae61020004991716";
   private final ProtocolSerializer serializer = new ProtocolSerializer(null);
 
   private byte[] roundTrip(Object o, String manifest, String goldenHex) throws NotSerializableException {
@@ -113,6 +116,85 @@ class ProtocolFormatsTest {
     assertEquals(2, e.outputs().size());
     assertEquals(1_700_000_000_000L, e.createdAtMillis());
     assertEquals(0, e.writer(), "E1 events have no writer");
+  }
+
+  /** A step event over {@link EventCompression#MIN_BYTES}: 1,000 bytes of changes that repeat. */
+  private static OperatorEvent.Stepped largeStep() {
+    byte[] changes = new byte[1000];
+    for (int i = 0; i < changes.length; i++) {
+      changes[i] = (byte) (i % 10);
+    }
+    return new OperatorEvent.Stepped(new int[] {0}, new long[] {7}, changes, List.of(), new int[0], new long[0], 10,
+        0, 1_700_000_000_000L, 300);
+  }
+
+  @Test
+  void steppedAsStored_smallEventsAreStoredAsTheyAre() throws Exception {
+    ProtocolSerializer lz4 = new ProtocolSerializer(null, EventCompression.of("lz4"));
+    OperatorEvent.Stepped e = new OperatorEvent.Stepped(new int[] {0, 1}, new long[] {7, 9}, new byte[] {1, 2},
+        List.of(new OperatorEvent.Output(0, 4, 100, 0, BatchPayload.ofBytes(new byte[] {1, 0, 0})),
+            new OperatorEvent.Output(1, 5, 100, OperatorCommand.IDLE, null)),
+        new int[] {1}, new long[] {3}, 10, 12, 1_700_000_000_000L, 300);
+    assertEquals("E3", lz4.manifest(e));
+    byte[] bytes = lz4.toBinary(e);
+    // codec 0 (as it is), then the E2 body of the same event
+    assertEquals("00" + "020007010901020102020004c8010001030100000105c80101000101030a0c80d095ffbc31ac02",
+        HEX.formatHex(bytes), "the E3 format changed");
+    assertArrayEquals(bytes, lz4.toBinary(lz4.fromBinary(bytes, "E3")));
+  }
+
+  @Test
+  void steppedAsStored_largeEventsAreCompressedAndReadBackByAnySetting() throws Exception {
+    OperatorEvent.Stepped e = largeStep();
+    byte[] plain = serializer.toBinary(e);
+    assertEquals("E2", serializer.manifest(e), "compression none writes the format without a codec");
+    for (String codec : List.of("lz4", "deflate")) {
+      ProtocolSerializer s = new ProtocolSerializer(null, EventCompression.of(codec));
+      byte[] stored = s.toBinary(e);
+      assertEquals(codec.equals("lz4") ? EventCompression.LZ4 : EventCompression.DEFLATE, stored[0], codec);
+      ByteReader header = new ByteReader(stored);
+      header.readUnsignedByte();
+      assertEquals(plain.length, header.readVarInt(), codec + ": the body's length");
+      assertTrue(stored.length < plain.length / 4, codec + ": " + stored.length + " of " + plain.length + " bytes");
+      // every setting reads what any other wrote
+      for (ProtocolSerializer reader : List.of(serializer, s, new ProtocolSerializer(null, EventCompression.of("lz4")))) {
+        assertArrayEquals(plain, serializer.toBinary(reader.fromBinary(stored, "E3")), codec);
+      }
+      // and so do journal audits, outside Pekko
+      assertEquals(300, ProtocolSerializer.readStepped(stored, "E3").writer(), codec);
+    }
+    assertEquals(300, ProtocolSerializer.readStepped(plain, "E2").writer());
+    {
+      OperatorEvent.StepFailed f = new OperatorEvent.StepFailed(1, "m", null, "x", 1, OperatorEvent.Decision.RETRY, 2);
+      assertEquals(null, ProtocolSerializer.readStepped(serializer.toBinary(f), "F1"), "a failure is no step");
+    }
+  }
+
+  @Test
+  void steppedAsStored_goldenLz4AndDeflateBytesStayReadable() throws Exception {
+    // an event of 1,000 bytes of changes 0..9 repeated, as lz4 and deflate stored it when E3 was made
+    byte[] plain = serializer.toBinary(largeStep());
+    assertArrayEquals(plain, serializer.toBinary(serializer.fromBinary(HEX.parseHex(GOLDEN_LZ4), "E3")));
+    assertArrayEquals(plain, serializer.toBinary(serializer.fromBinary(HEX.parseHex(GOLDEN_DEFLATE), "E3")));
+  }
+
+  @Test
+  void steppedAsStored_corruptBytesAreRefusedWithTheReason() {
+    byte[] stored = new ProtocolSerializer(null, EventCompression.of("lz4")).toBinary(largeStep());
+    byte[] cut = java.util.Arrays.copyOf(stored, stored.length - 5);
+    NotSerializableException e = assertThrows(NotSerializableException.class, () -> serializer.fromBinary(cut, "E3"));
+    assertTrue(e.getMessage().startsWith("corrupt E3: "), e.getMessage());
+    byte[] huge = HEX.parseHex("01" + "ffffffff0f" + "00");
+    e = assertThrows(NotSerializableException.class, () -> serializer.fromBinary(huge, "E3"));
+    assertTrue(e.getMessage().contains("at most"), e.getMessage());
+    e = assertThrows(NotSerializableException.class, () -> serializer.fromBinary(HEX.parseHex("0900"), "E3"));
+    assertTrue(e.getMessage().contains("codec 9 is unknown"), e.getMessage());
+  }
+
+  @Test
+  void compressionSettingIsValidated() {
+    IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> EventCompression.of("zip"));
+    assertEquals("sluice.journal.compression must be lz4, deflate or none, was 'zip'", e.getMessage());
   }
 
   @Test

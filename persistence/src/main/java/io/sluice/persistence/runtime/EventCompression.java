@@ -1,0 +1,175 @@
+package io.sluice.persistence.runtime;
+
+import io.sluice.core.codec.ByteReader;
+import io.sluice.core.codec.ByteWriter;
+import io.sluice.core.codec.CorruptDataException;
+import java.util.Locale;
+import java.util.zip.DataFormatException;
+import java.util.zip.Deflater;
+import java.util.zip.Inflater;
+import net.jpountz.lz4.LZ4Compressor;
+import net.jpountz.lz4.LZ4Factory;
+import net.jpountz.lz4.LZ4SafeDecompressor;
+
+/**
+ * INTERNAL API: how a journal event's bytes are stored ({@code sluice.journal.compression}). The
+ * journal's database spends its CPU per byte it takes in, syncs, flushes and compacts, and recovery
+ * reads every byte again; events are mostly encoded records and keyed changes, which compress to
+ * about half. Each stored event says which codec it used, so any setting reads any event:
+ *
+ * <pre>
+ *   stored := codec:u8(0) body                                  -- as it is
+ *           | codec:u8(1 lz4 | 2 deflate) length:varint packed   -- body of {@code length} bytes, compressed
+ * </pre>
+ *
+ * An event under {@link #MIN_BYTES}, or one that would not shrink by an eighth, is stored as it is.
+ */
+final class EventCompression {
+  static final int NONE = 0;
+  static final int LZ4 = 1;
+  static final int DEFLATE = 2;
+  /** Smaller events are stored as they are: acknowledgements and markers gain nothing. */
+  static final int MIN_BYTES = 256;
+  /** No event body is larger: a length above it is corrupt data, not a reason to allocate. */
+  static final int MAX_BODY = 64 << 20;
+
+  private static final LZ4Factory FACTORY = LZ4Factory.fastestInstance();
+
+  private final int codec;
+  private final LZ4Compressor lz4;
+
+  private EventCompression(int codec) {
+    this.codec = codec;
+    this.lz4 = codec == LZ4 ? FACTORY.fastCompressor() : null;
+  }
+
+  static final EventCompression OFF = new EventCompression(NONE);
+
+  /** The codec setting {@code value} names: {@code lz4}, {@code deflate} or {@code none}. */
+  static EventCompression of(String value) {
+    switch (value.trim().toLowerCase(Locale.ROOT)) {
+      case "lz4":
+        return new EventCompression(LZ4);
+      case "deflate":
+        return new EventCompression(DEFLATE);
+      case "none":
+      case "off":
+        return OFF;
+      default:
+        throw new IllegalArgumentException("sluice.journal.compression must be lz4, deflate or none, was '"
+            + value + "'");
+    }
+  }
+
+  int codec() {
+    return codec;
+  }
+
+  /** The stored form of the event body {@code body} (its first {@code body.size()} bytes). */
+  byte[] pack(ByteWriter body) {
+    int n = body.size();
+    byte[] raw = body.array();
+    if (codec != NONE && n >= MIN_BYTES) {
+      byte[] packed = codec == LZ4 ? lz4(raw, n) : deflate(raw, n);
+      if (packed != null) {
+        ByteWriter w = new ByteWriter(packed.length + 6);
+        w.writeByte(codec).writeVarInt(n).writeRaw(packed);
+        return w.toByteArray();
+      }
+    }
+    byte[] out = new byte[n + 1];
+    out[0] = NONE;
+    System.arraycopy(raw, 0, out, 1, n);
+    return out;
+  }
+
+  /** Packed bytes of {@code raw[0, n)}, or null if they would not save an eighth. */
+  private byte[] lz4(byte[] raw, int n) {
+    int limit = n - n / 8;
+    byte[] buf = new byte[lz4.maxCompressedLength(n)];
+    int len = lz4.compress(raw, 0, n, buf, 0, buf.length);
+    if (len >= limit) {
+      return null;
+    }
+    byte[] out = new byte[len];
+    System.arraycopy(buf, 0, out, 0, len);
+    return out;
+  }
+
+  private static byte[] deflate(byte[] raw, int n) {
+    int limit = n - n / 8;
+    Deflater d = new Deflater(1);
+    try {
+      d.setInput(raw, 0, n);
+      d.finish();
+      byte[] buf = new byte[limit];
+      int len = 0;
+      while (!d.finished() && len < limit) {
+        len += d.deflate(buf, len, limit - len);
+      }
+      if (!d.finished()) {
+        return null;
+      }
+      byte[] out = new byte[len];
+      System.arraycopy(buf, 0, out, 0, len);
+      return out;
+    } finally {
+      d.end();
+    }
+  }
+
+  /** A reader of the event body in {@code stored}, whatever codec wrote it. */
+  static ByteReader unpack(byte[] stored) {
+    if (stored.length == 0) {
+      throw new CorruptDataException("an empty stored event");
+    }
+    int c = stored[0] & 0xff;
+    if (c == NONE) {
+      return new ByteReader(stored, 1, stored.length - 1);
+    }
+    ByteReader r = new ByteReader(stored);
+    r.readUnsignedByte();
+    int n = r.readVarInt();
+    if (n < 0 || n > MAX_BODY) {
+      throw new CorruptDataException("a compressed event of " + n + " bytes (at most " + MAX_BODY + ")");
+    }
+    int off = r.position();
+    byte[] body = new byte[n];
+    if (c == LZ4) {
+      LZ4SafeDecompressor dec = FACTORY.safeDecompressor();
+      int got;
+      try {
+        got = dec.decompress(stored, off, stored.length - off, body, 0, n);
+      } catch (RuntimeException e) {
+        throw new CorruptDataException("a corrupt lz4 event: " + e.getMessage());
+      }
+      if (got != n) {
+        throw new CorruptDataException("an lz4 event of " + got + " bytes, not " + n);
+      }
+    } else if (c == DEFLATE) {
+      Inflater inf = new Inflater();
+      try {
+        inf.setInput(stored, off, stored.length - off);
+        int got = 0;
+        while (got < n && !inf.finished()) {
+          int k = inf.inflate(body, got, n - got);
+          if (k == 0 && (inf.needsInput() || inf.needsDictionary())) {
+            break;
+          }
+          got += k;
+        }
+        if (got != n || !inf.finished() || inf.getRemaining() != 0) {
+          throw new CorruptDataException("a deflate event of " + got + " bytes, not " + n);
+        }
+      } catch (DataFormatException e) {
+        throw new CorruptDataException("a corrupt deflate event: " + e.getMessage());
+      } finally {
+        inf.end();
+      }
+    } else {
+      throw new CorruptDataException("event codec " + c + " is unknown (0 none, 1 lz4, 2 deflate): written by a"
+          + " newer version of Sluice?");
+    }
+    return new ByteReader(body);
+  }
+}
