@@ -3,6 +3,7 @@ package io.sluice.persistence.runtime;
 import io.sluice.core.codec.ByteReader;
 import io.sluice.core.codec.ByteWriter;
 import io.sluice.core.codec.CorruptDataException;
+import java.util.Arrays;
 import java.util.Locale;
 import java.util.zip.DataFormatException;
 import java.util.zip.Deflater;
@@ -14,8 +15,8 @@ import net.jpountz.lz4.LZ4SafeDecompressor;
 /**
  * INTERNAL API: how a journal event's bytes are stored ({@code sluice.journal.compression}). The
  * journal's database spends its CPU per byte it takes in, syncs, flushes and compacts, and recovery
- * reads every byte again; events are mostly encoded records and keyed changes, which compress to
- * about half. Each stored event says which codec it used, so any setting reads any event:
+ * reads every byte again; events are mostly encoded records and keyed changes, which LZ4 shrinks
+ * to about 0.6 of their size. Each stored event says which codec it used, so any setting reads any event:
  *
  * <pre>
  *   stored := codec:u8(0) body                                  -- as it is
@@ -70,11 +71,9 @@ final class EventCompression {
     int n = body.size();
     byte[] raw = body.array();
     if (codec != NONE && n >= MIN_BYTES) {
-      byte[] packed = codec == LZ4 ? lz4(raw, n) : deflate(raw, n);
-      if (packed != null) {
-        ByteWriter w = new ByteWriter(packed.length + 6);
-        w.writeByte(codec).writeVarInt(n).writeRaw(packed);
-        return w.toByteArray();
+      byte[] stored = codec == LZ4 ? lz4(raw, n) : deflate(raw, n);
+      if (stored != null) {
+        return stored;
       }
     }
     byte[] out = new byte[n + 1];
@@ -83,36 +82,39 @@ final class EventCompression {
     return out;
   }
 
-  /** Packed bytes of {@code raw[0, n)}, or null if they would not save an eighth. */
-  private byte[] lz4(byte[] raw, int n) {
-    int limit = n - n / 8;
-    byte[] buf = new byte[lz4.maxCompressedLength(n)];
-    int len = lz4.compress(raw, 0, n, buf, 0, buf.length);
-    if (len >= limit) {
-      return null;
+  /** Writes the header (codec and body length) at the start of {@code buf}; returns its length. */
+  private int header(byte[] buf, int n) {
+    buf[0] = (byte) codec;
+    int at = 1;
+    int v = n;
+    while ((v & ~0x7f) != 0) {
+      buf[at++] = (byte) ((v & 0x7f) | 0x80);
+      v >>>= 7;
     }
-    byte[] out = new byte[len];
-    System.arraycopy(buf, 0, out, 0, len);
-    return out;
+    buf[at++] = (byte) v;
+    return at;
   }
 
-  private static byte[] deflate(byte[] raw, int n) {
+  /** The stored bytes of {@code raw[0, n)} compressed, or null if they would not save an eighth. */
+  private byte[] lz4(byte[] raw, int n) {
+    byte[] buf = new byte[6 + lz4.maxCompressedLength(n)];
+    int h = header(buf, n);
+    int len = h + lz4.compress(raw, 0, n, buf, h, buf.length - h);
+    return len > n - n / 8 ? null : Arrays.copyOf(buf, len);
+  }
+
+  private byte[] deflate(byte[] raw, int n) {
     int limit = n - n / 8;
+    byte[] buf = new byte[limit];
+    int len = header(buf, n);
     Deflater d = new Deflater(1);
     try {
       d.setInput(raw, 0, n);
       d.finish();
-      byte[] buf = new byte[limit];
-      int len = 0;
       while (!d.finished() && len < limit) {
         len += d.deflate(buf, len, limit - len);
       }
-      if (!d.finished()) {
-        return null;
-      }
-      byte[] out = new byte[len];
-      System.arraycopy(buf, 0, out, 0, len);
-      return out;
+      return d.finished() ? Arrays.copyOf(buf, len) : null;
     } finally {
       d.end();
     }
