@@ -2,6 +2,7 @@ package io.sluice.cluster;
 
 import com.typesafe.config.Config;
 import com.typesafe.config.ConfigException;
+import io.sluice.persistence.runtime.ProtocolSerializer;
 import com.typesafe.config.ConfigFactory;
 import com.typesafe.config.ConfigOrigin;
 import com.typesafe.config.ConfigParseOptions;
@@ -149,6 +150,10 @@ public final class NodeConfig {
     this.journalProbeTimeout = positiveDuration("sluice.node.journal-probe-timeout");
     this.stallAfter = positiveDuration("sluice.coordinator.stall-after");
     this.joinRetry = positiveDuration("sluice.node.join-retry");
+    String compression = config.getString("sluice.journal.compression");
+    if (!ProtocolSerializer.compressionKnown(compression)) {
+      throw problem("sluice.journal.compression", "must be lz4, deflate or none, was '" + compression + "'");
+    }
     List<Path> dirs = new java.util.ArrayList<>();
     for (String d : stringList("sluice.node.pipeline-dirs")) {
       Path p = workDir.resolve(d).normalize();

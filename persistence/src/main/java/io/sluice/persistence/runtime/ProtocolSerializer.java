@@ -54,6 +54,16 @@ public final class ProtocolSerializer extends SerializerWithStringManifest {
         : EventCompression.of(system.settings().config().getString("sluice.journal.compression")));
   }
 
+  /** True if {@code value} names a codec of {@code sluice.journal.compression} (nodes check it at start). */
+  public static boolean compressionKnown(String value) {
+    try {
+      EventCompression.of(value);
+      return true;
+    } catch (IllegalArgumentException e) {
+      return false;
+    }
+  }
+
   ProtocolSerializer(ExtendedActorSystem system, EventCompression compression) {
     this.system = system;
     this.compression = compression;
@@ -196,15 +206,9 @@ public final class ProtocolSerializer extends SerializerWithStringManifest {
           o = ProtocolFormats.readDeliver(r, false);
           break;
         case STEPPED_STORED:
-          r = EventCompression.unpack(bytes);
-          o = EventFormats.readStepped(r, true);
-          break;
         case STEPPED:
-          o = EventFormats.readStepped(r, true);
-          break;
         case STEPPED_V1:
-          o = EventFormats.readStepped(r, false);
-          break;
+          return readStepped(bytes, manifest); // checks its own end
         case ACK:
           o = ProtocolFormats.readAck(r);
           break;
