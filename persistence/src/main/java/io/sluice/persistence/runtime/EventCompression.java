@@ -35,6 +35,13 @@ final class EventCompression {
   static final int MAX_BODY = 64 << 20;
 
   private static final LZ4Factory FACTORY = LZ4Factory.fastestInstance();
+  /**
+   * Each serializing thread compresses into its own buffer, kept up to this size: events of a few
+   * MiB are G1 humongous objects, and a second one per event (the compressed copy, wasted when the
+   * event does not shrink) would double what the journal path allocates.
+   */
+  private static final int SCRATCH_KEPT = 4 << 20;
+  private static final ThreadLocal<byte[]> SCRATCH = new ThreadLocal<>();
 
   private final int codec;
   private final LZ4Compressor lz4;
@@ -95,9 +102,22 @@ final class EventCompression {
     return at;
   }
 
+  /** A buffer of at least {@code size} bytes for this thread's compression. */
+  private static byte[] scratch(int size) {
+    byte[] b = SCRATCH.get();
+    if (b != null && b.length >= size) {
+      return b;
+    }
+    b = new byte[size];
+    if (size <= SCRATCH_KEPT) {
+      SCRATCH.set(b);
+    }
+    return b;
+  }
+
   /** The stored bytes of {@code raw[0, n)} compressed, or null if they would not save an eighth. */
   private byte[] lz4(byte[] raw, int n) {
-    byte[] buf = new byte[6 + lz4.maxCompressedLength(n)];
+    byte[] buf = scratch(6 + lz4.maxCompressedLength(n));
     int h = header(buf, n);
     int len = h + lz4.compress(raw, 0, n, buf, h, buf.length - h);
     return len > n - n / 8 ? null : Arrays.copyOf(buf, len);
@@ -105,7 +125,7 @@ final class EventCompression {
 
   private byte[] deflate(byte[] raw, int n) {
     int limit = n - n / 8;
-    byte[] buf = new byte[limit];
+    byte[] buf = scratch(limit);
     int len = header(buf, n);
     Deflater d = new Deflater(1);
     try {
