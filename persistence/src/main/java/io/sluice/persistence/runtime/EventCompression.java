@@ -36,11 +36,13 @@ final class EventCompression {
 
   private static final LZ4Factory FACTORY = LZ4Factory.fastestInstance();
   /**
-   * Each serializing thread compresses into its own buffer, kept up to this size: events of a few
-   * MiB are G1 humongous objects, and a second one per event (the compressed copy, wasted when the
-   * event does not shrink) would double what the journal path allocates.
+   * Each serializing thread compresses into its own buffer, kept up to this size (a step's event
+   * stays near sluice.runtime.step-bytes, 4 MiB): events of a few MiB are G1 humongous objects, and
+   * a second one per event (the compressed copy, wasted when the event does not shrink) would double
+   * what the journal path allocates. Larger events, up to the 15 MiB an event may have, get a
+   * buffer of their own.
    */
-  private static final int SCRATCH_KEPT = 4 << 20;
+  private static final int SCRATCH_KEPT = 8 << 20;
   private static final ThreadLocal<byte[]> SCRATCH = new ThreadLocal<>();
 
   private final int codec;
