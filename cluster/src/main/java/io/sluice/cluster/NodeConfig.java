@@ -2,7 +2,6 @@ package io.sluice.cluster;
 
 import com.typesafe.config.Config;
 import com.typesafe.config.ConfigException;
-import io.sluice.persistence.runtime.ProtocolSerializer;
 import com.typesafe.config.ConfigFactory;
 import com.typesafe.config.ConfigOrigin;
 import com.typesafe.config.ConfigParseOptions;
@@ -11,6 +10,7 @@ import com.typesafe.config.ConfigValueType;
 import io.sluice.cluster.internal.NodeTls;
 import io.sluice.persistence.cassandra.CassandraSecurity;
 import io.sluice.persistence.cassandra.CqlProbe;
+import io.sluice.persistence.runtime.ProtocolSerializer;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;

@@ -78,7 +78,7 @@ class NodeConfigTest {
 
   @Test
   void journalCompressionIsChecked() throws IOException {
-    NodeConfig.load(write("lz4.conf", GOOD[0], GOOD[1], GOOD[2], "sluice.journal.compression = none"));
+    NodeConfig.load(write("none.conf", GOOD[0], GOOD[1], GOOD[2], "sluice.journal.compression = none"));
     Path bad = write("bad.conf", GOOD[0], GOOD[1], GOOD[2], "sluice.journal.compression = zip");
     ConfigProblem e = assertThrows(ConfigProblem.class, () -> NodeConfig.load(bad));
     assertEquals(bad + ": line 4: setting 'sluice.journal.compression' must be lz4, deflate or none, was 'zip'",
